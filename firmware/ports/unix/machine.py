@@ -15,6 +15,8 @@
 #     i2c_read_into(buf, n)        a read transaction filling buf[0:n]
 #     (a NACK is raised by the peer as OSError(19), as the ESP32 port does for ENODEV)
 #
+# Resets (machine.reset, WDT expiry, deepsleep) stop the process at once, like a chip; see _stop.
+#
 # Pins are checked against the ESP32 rules MicroPython enforces on the chip, so a config that
 # names a missing pin fails here as it would on a board.
 import time
@@ -41,16 +43,8 @@ def attach_uart(uart_id, peer):
     _uarts[uart_id] = peer
 
 
-def detach_uart(uart_id):
-    _uarts.pop(uart_id, None)
-
-
 def attach_i2c(bus_id, addr, peer):
     _i2c.setdefault(bus_id, {})[addr] = peer
-
-
-def detach_i2c(bus_id, addr):
-    _i2c.get(bus_id, {}).pop(addr, None)
 
 
 def on_pin(fn):
@@ -84,9 +78,6 @@ class Pin:
         if value is not None:
             self.value(value)
 
-    def init(self, mode=-1, pull=-1, value=None):
-        self.__init__(self.id, mode, pull, value)
-
     def value(self, v=None):
         if v is None:
             return self._value
@@ -96,17 +87,8 @@ class Pin:
             for fn in _pin_listeners:
                 fn(self.id, v)
 
-    def __call__(self, v=None):
-        return self.value(v)
+    __call__ = value
 
-    def on(self):
-        self.value(1)
-
-    def off(self):
-        self.value(0)
-
-    def __repr__(self):
-        return "Pin(%d)" % self.id
 
 
 class UART:
@@ -120,12 +102,6 @@ class UART:
             _check_pin(rx)
         self.id = id
         self.baudrate = baudrate
-
-    def init(self, baudrate=9600, **kw):
-        self.baudrate = baudrate
-
-    def deinit(self):
-        pass
 
     def _peer(self):
         return _uarts.get(self.id)
@@ -157,12 +133,6 @@ class UART:
         if p is not None:
             p.write(buf)
         return len(buf)
-
-    def flush(self):
-        pass
-
-    def txdone(self):
-        return True
 
 
 class I2C:
@@ -229,7 +199,7 @@ def _put_reg(memaddr, addrsize):
 
 
 class WDT:
-    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets (exit code 3)."""
+    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets as a board does."""
 
     def __init__(self, id=0, timeout=5000):
         self.timeout_us = timeout * 1000
@@ -241,8 +211,37 @@ class WDT:
 
     def _check(self, now_us):
         if now_us - self._last > self.timeout_us:
-            print("virtual node: watchdog expired")
-            raise SystemExit(WDT_RESET)
+            _stop(WDT_RESET, "watchdog expired")
+
+
+class Timer:
+    """Software timer driven by (virtual) time, enough for a watchdog feeder or a blink."""
+
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=-1, **kw):
+        self._cb = None
+        if kw:
+            self.init(**kw)
+
+    def init(self, mode=PERIODIC, period=-1, freq=-1, callback=None):
+        self._mode = mode
+        self._period_us = int(1000000 // freq) if freq > 0 else period * 1000
+        self._due = time.world_us() + self._period_us
+        if self._cb is None:
+            time.on_advance(self._tick)
+        self._cb = callback
+
+    def deinit(self):
+        self._period_us = -1
+
+    def _tick(self, now_us):
+        while self._cb is not None and self._period_us >= 0 and now_us >= self._due:
+            self._due += self._period_us
+            if self._mode == Timer.ONE_SHOT:
+                self._period_us = -1
+            self._cb(self)
 
 
 class RTC:
@@ -259,30 +258,35 @@ def reset_cause():
     return _reset_cause
 
 
+_CAUSES = {HARD_RESET: "hard", WDT_RESET: "wdt", DEEPSLEEP_RESET: "deepsleep", SOFT_RESET: "soft"}
+
+
+def _stop(cause, why):
+    # A reset stops the chip dead: no finally blocks, no buffered writes. The process kills
+    # itself; the launcher (host/tynys/vnode.py) reads the cause from the clock file and starts
+    # the node again with TYNYS_RESET_CAUSE set, as a board's reset circuit would.
+    print("virtual node: %s (reset: %s)" % (why, _CAUSES[cause]))
+    time.note(_CAUSES[cause])
+    os.system("kill -9 $PPID")
+
+
 def reset():
-    raise SystemExit(HARD_RESET)
+    _stop(HARD_RESET, "machine.reset()")
 
 
 def soft_reset():
-    raise SystemExit(SOFT_RESET)
+    _stop(SOFT_RESET, "machine.soft_reset()")
 
 
 def deepsleep(ms=0):
-    time.advance_us(ms * 1000)
-    raise SystemExit(DEEPSLEEP_RESET)
-
-
-def lightsleep(ms=0):
-    time.sleep_ms(ms)
+    time.advance_us(ms * 1000)  # the launcher restarts the node when the world gets there
+    _stop(DEEPSLEEP_RESET, "deep sleep for %d ms" % ms)
 
 
 def idle():
     pass
 
 
-def freq(hz=None):
-    return 240000000
-
-
 def unique_id():
-    return (os.getenv("TYNYS_UNIQUE_ID") or "virtual0").encode()
+    # An ESP32 returns its 6-byte base MAC; TYNYS_UNIQUE_ID gives a virtual node its own (hex).
+    return bytes.fromhex(os.getenv("TYNYS_UNIQUE_ID") or "240ac4000001")

@@ -1,0 +1,48 @@
+# A fake sensor for the virtual node, following the driver contract (docs/dev.md) without a bus:
+# one reading per second of world time, values a plain function of the time, so tests can
+# predict every window. Config: {"type": "fake"} or {"type": "fake", "model": "bad10"} (every
+# 10th reading fails its checksum). The virtual port registers the type (ports/unix/vnode.py).
+from array import array
+import time
+
+
+class Fake:
+    TYPE = "fake"
+    CHANNELS = ("pm25", "t_c")
+    SCALE = (1, 100)
+    WARMUP_MS = 30000
+
+    def __init__(self, bus=None, model=None, addr=None):
+        if model not in (None, "bad10"):
+            raise ValueError("unknown fake model '%s'; use bad10 or none" % model)
+        self.bad_every = 10 if model == "bad10" else 0
+        self.values = array("i", (0, 0))
+        self.frames = self.bad = self.replies = self.warming = self.missing = 0
+        self.state = 0
+        self.ident = "fake-1"
+        self.on = True
+        self._last = -1
+
+    def start(self):
+        return 0
+
+    def poll(self):
+        if not self.on:
+            return False
+        s = time.world_us() // 1000000
+        if s == self._last:
+            return False
+        self._last = s
+        if self.bad_every and (s % self.bad_every) == 0:
+            self.bad += 1
+            return False
+        self.frames += 1
+        self.values[0] = 10 + s % 7  # pm25 [ug/m3]
+        self.values[1] = -431 + (s % 5) * 3  # t_c [0.01 C]
+        return True
+
+    def sleep(self):
+        self.on = False
+
+    def wake(self):
+        self.on = True

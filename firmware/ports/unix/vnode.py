@@ -1,0 +1,56 @@
+# The virtual node's board: mount the flash image, wire the simulated world (network plan,
+# sensor simulators), then start the firmware exactly as main.py does on an ESP32.
+#
+# Environment (host/tynys/vnode.py sets it):
+#   TYNYS_FLASH          flash image file (LittleFS, 4 KB blocks)
+#   TYNYS_SCENARIO       JSON file: {"network": {"outages": [...], "rssi": -67}, "sensors": {...}}
+#   TYNYS_NO_APP         "1": leave main.py out (a soft reset in raw REPL, as on a board)
+# plus those of time.py and machine.py (virtual time, reset cause, unique id).
+import os
+import json
+import flash
+
+LFS = {"progsize": 256}  # as the ESP32 port mounts its vfs partition
+MOUNT = "/flash"
+
+
+def mount(path, blocks=None):
+    dev = flash.Flash(path, blocks or 512)
+    try:
+        vfs = os.VfsLfs2(dev, **LFS)
+    except OSError:
+        os.VfsLfs2.mkfs(dev, **LFS)
+        vfs = os.VfsLfs2(dev, **LFS)
+    os.mount(vfs, MOUNT)
+    os.chdir(MOUNT)
+    return dev
+
+
+def _scenario():
+    p = os.getenv("TYNYS_SCENARIO")
+    if not p:
+        return {}
+    with open(p) as f:
+        return json.load(f)
+
+
+def wire(scenario):
+    import network
+    from node import sensors
+
+    sensors.TYPES["fake"] = ("fakesensor", "Fake", None, 0, 0)
+    net = scenario.get("network", {})
+    network.plan(net.get("outages", ()), net.get("rssi", -67), net.get("ssid"))
+
+
+def start():
+    path = os.getenv("TYNYS_FLASH")
+    blocks = os.getenv("TYNYS_FLASH_BLOCKS")
+    mount(path, int(blocks) if blocks else None)
+    sc = _scenario()  # read before the flash is the cwd? paths are absolute host paths
+    wire(sc)
+    if os.getenv("TYNYS_NO_APP") == "1":
+        return None
+    import node.startup
+
+    return node.startup.run()
