@@ -1,0 +1,177 @@
+# The node at work: one loop that feeds the watchdog, serves the sensors, closes windows on the
+# UTC clock into signed records, spools them and lets the uplinks carry them.
+#
+#     Node(cfg, board, boot=4, reset="power_on").run()      # until Ctrl-C
+import gc
+import time
+import machine
+from node import VERSION, log
+from node.sensors import Slot
+from node.spool import Spool
+from node.record import Signer, build, size
+from node.clock import Clock, EPOCH
+from node.console import Console
+
+# module and class of each uplink, imported only when configured
+UPLINKS = (
+    ("serial", "node.uplink.serial", "Serial"),
+    ("http", "node.uplink.http", "HTTP"),
+    ("mqtt", "node.uplink.mqtt", "MQTT"),
+)
+_STEP_S = 2  # a clock change this large or more splits the window
+
+
+def _load(module, cls):
+    return getattr(__import__(module, None, None, (cls,)), cls)
+
+
+class Node:
+    def __init__(self, cfg, board, boot, reset, on_healthy=None):
+        self.cfg = cfg
+        self.boot = boot
+        self.reset = reset
+        self.on_healthy = on_healthy  # called once, after the first record is on flash
+        self.window_s = cfg["window_s"]
+        self.signer = Signer(bytes.fromhex(cfg["key"]))
+        buses = {}
+        self.slots = [Slot(n, cfg["sensors"][n], board, buses) for n in sorted(cfg["sensors"])]
+        self.spool = Spool("spool", cfg["spool"]["max_records"], maxrec=max(2048, size(self.slots)))
+        self.clock = Clock(cfg["ntp"] if cfg["wifi"] else None)
+        self.net = None
+        if cfg["wifi"]:
+            from node.net import Net
+
+            self.net = Net(cfg["wifi"])
+        self.console = Console()
+        self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
+        self.sc = None
+        if cfg["uplinks"].get("sensor_community") is not None:
+            from node.uplink.sensorcommunity import SensorCommunity
+
+            self.sc = SensorCommunity(self, cfg["uplinks"]["sensor_community"])
+        self.up_s = 0
+        self._up_ms = 0
+        self._last = time.ticks_ms()
+        self.wdt = None
+        self.t0 = self.t1 = 0
+        self.end = self._last
+
+    # -- what uplinks and the console call
+    def net_up(self):
+        return self.net is not None and self.net.up()
+
+    def ack(self, seqs):
+        return self.spool.ack(seqs)
+
+    def host_time(self, t):
+        q = self.clock.quality
+        self._stepped(self.clock.set_host(t), q)
+
+    # -- time
+    def _tick(self, now):
+        self._up_ms += time.ticks_diff(now, self._last)
+        self._last = now
+        if self._up_ms >= 1000:
+            q = self._up_ms // 1000
+            self.up_s += q
+            self._up_ms -= q * 1000
+
+    def _start_window(self, t0=None):
+        now_ms = self.clock.now_ms()
+        w = self.window_s * 1000
+        t1_ms = (now_ms // w + 1) * w
+        self.t0 = now_ms // 1000 if t0 is None else t0
+        self.t1 = t1_ms // 1000
+        self.end = time.ticks_add(time.ticks_ms(), t1_ms - now_ms)
+        for s in self.slots:
+            s.window_start(self.end, self.window_s)
+
+    def _stepped(self, step, quality):
+        # The clock was set: a small step only moves the window's end; a large one closes the
+        # window as measured on the old clock and starts a new one on the new clock.
+        if step is None:
+            return
+        if -_STEP_S < step < _STEP_S:
+            self._start_window(self.t0)
+            return
+        old_now = self.clock.now() - step
+        log("clock set by %s: moved %+d s" % (self.clock.quality, step))
+        if old_now > self.t0 and any(s.stats.n or sum(s.counts()) for s in self.slots):
+            self._close(old_now, quality)
+        else:
+            for s in self.slots:
+                s.window_end()
+        self._start_window()
+
+    # -- windows
+    def _close(self, t1, quality):
+        sp = self.spool
+        sp.make_room()
+        gc.collect()
+        rssi = self.net.rssi() if self.net is not None else None
+        health = (("heap_free", gc.mem_free()), ("uptime", self.up_s), ("reset", self.reset),
+                  ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped))
+        seq = sp.last_seq + 1
+        n = build(sp.buf, self.signer, (self.cfg["node"], self.boot, seq, self.t0, t1, quality, VERSION),
+                  self.slots, health)
+        sp.append(sp.mv[:n])
+        if self.sc is not None:
+            self.sc.push(self.slots)
+        tm = time.gmtime(t1 - EPOCH)
+        log("window to %02d:%02d seq %d %s: %s; spool %d" % (
+            tm[3], tm[4], seq, quality,
+            " ".join("%s %d" % (s.name, s.stats.n) for s in self.slots), sp.count))
+        for s in self.slots:
+            s.window_end()
+        if self.on_healthy is not None:
+            self.on_healthy()
+            self.on_healthy = None
+
+    def run(self, wdt=True):
+        cfg = self.cfg
+        if wdt:
+            self.wdt = machine.WDT(timeout=cfg["wdt_s"] * 1000)
+        if self.net is not None:  # a first try at the network and NTP, so windows start right
+            for _ in range(20):
+                if self.net.up():
+                    break
+                self._feed()
+                time.sleep_ms(500)
+            self._tick(time.ticks_ms())
+            if self.net.up() and self.clock.ntp_due(self.up_s):
+                self.clock.sync_ntp(self.up_s)
+        log("clock %s; windows of %d s; uplinks: %s" % (
+            self.clock.quality, self.window_s, ", ".join(u.name for u in self.uplinks) or "none"))
+        self._start_window()
+        while True:
+            now = time.ticks_ms()
+            self._feed()
+            self._tick(now)
+            for s in self.slots:
+                s.service(now)
+            if time.ticks_diff(now, self.end) >= 0:
+                t1 = self.t1
+                self._close(t1, self.clock.quality)
+                self._start_window(t1)
+                now = time.ticks_ms()
+            for u in self.uplinks:
+                u.service(now)
+            self.console.service(self.ack, self.host_time)
+            if self.net is not None:
+                self.net.service(self.up_s)
+                if self.clock.ntp_due(self.up_s) and self.net.up():
+                    q = self.clock.quality
+                    self._stepped(self.clock.sync_ntp(self.up_s), q)
+            d = time.ticks_diff(self.end, now)
+            for s in self.slots:
+                n = s.next_ms(now)
+                if n < d:
+                    d = n
+            if d > 1000:
+                d = 1000
+            if d > 0:
+                time.sleep_ms(d)
+
+    def _feed(self):
+        if self.wdt is not None:
+            self.wdt.feed()

@@ -1,0 +1,98 @@
+# MQTT uplink: records published QoS 1 to <prefix>/<node>/records; the host's acknowledgements
+# come on <prefix>/<node>/ack as {"ack": [seq, ...], "time": <unix s>} (docs/record.md). The
+# broker's PUBACK alone frees nothing. A persistent session (clean=0) keeps acknowledgements
+# the host sent while the node was away.
+import json
+import time
+from node import log
+from node.mqtt import MQTTClient, MQTTError
+from node.uplink import Backoff
+
+_WINDOW = 4  # records published and not yet PUBACKed
+
+
+class MQTT:
+    name = "mqtt"
+
+    def __init__(self, node, cfg):
+        self.node = node
+        self.sp = node.spool
+        nid = node.cfg["node"]
+        self.topic = ("%s/%s/records" % (cfg["prefix"], nid)).encode()
+        self.ack_topic = ("%s/%s/ack" % (cfg["prefix"], nid)).encode()
+        enc = lambda s: None if s is None else s.encode()
+        self.client = MQTTClient(("tynys-" + nid).encode(), cfg["host"], cfg["port"],
+                                 enc(cfg["user"]), enc(cfg["password"]), cfg["keepalive_s"],
+                                 clean=False, timeout=cfg["timeout_s"])
+        self.client.set_callback(self._on_msg)
+        self.keepalive = cfg["keepalive_s"] * 1000
+        self.bo = Backoff(cfg["retry_s"], cfg["retry_max_s"])  # reconnects
+        self.resend = Backoff(cfg["retry_s"], 3600)  # republishing what the host has not acked
+        self.oldest = -1
+        self.c = self.sp.cursor()
+        self.up = False
+        self.failing = None
+        self._sent = time.ticks_ms()
+
+    def _on_msg(self, topic, msg):
+        if topic != self.ack_topic:
+            return
+        try:
+            r = json.loads(msg)
+            seqs = r.get("ack", []) + [x["seq"] for x in r.get("rejected", ())]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return
+        self.node.ack(seqs)
+        t = r.get("time")
+        if isinstance(t, int):
+            self.node.host_time(t)
+
+    def service(self, now):
+        if not self.up:
+            if not self.bo.due(now) or not self.node.net_up():
+                return
+            try:
+                self.client.connect()
+                self.client.subscribe(self.ack_topic, 1)
+            except (OSError, MQTTError) as e:
+                self.client.close()
+                return self._fail(now, "broker unreachable (%s)" % e)
+            self.up = True
+            self.sp.rewind(self.c)  # whatever the host has not acknowledged goes again
+            self.resend.ok(now, self.resend.first)
+            self._sent = now
+            if self.failing:
+                log("mqtt: connected again")
+                self.failing = None
+        try:
+            for _ in range(8):
+                if not self.client.check_msg():
+                    break
+            sp = self.sp
+            while self.client.inflight() < _WINDOW:
+                n = sp.read(self.c)
+                if not n:
+                    break
+                self.client.publish(self.topic, memoryview(sp.buf)[:n], qos=1)
+                sp.advance(self.c, n)
+                self._sent = now
+            if sp.count:  # the oldest record waited retry_s (doubling) for the host: again
+                if sp.oldest != self.oldest:
+                    self.oldest = sp.oldest
+                    self.resend.ok(now, self.resend.first)
+                elif self.resend.due(now):
+                    sp.rewind(self.c)
+                    self.resend.fail(now)
+            if time.ticks_diff(now, self._sent) > self.keepalive // 2:
+                self.client.ping()
+                self._sent = now
+        except (OSError, MQTTError) as e:
+            self.client.close()
+            self.up = False
+            self._fail(now, "connection lost (%s)" % e)
+
+    def _fail(self, now, why):
+        if why != self.failing:
+            log("mqtt: %s; records stay spooled, retrying" % why)
+            self.failing = why
+        self.bo.fail(now)

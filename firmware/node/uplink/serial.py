@@ -1,0 +1,35 @@
+# USB serial uplink: every record goes out on the console once, as it is made; a host on the
+# port answers "ACK <seq> ..." (node/console.py reads it). Once a host has spoken, when the
+# oldest record has waited retry_s for its ACK, everything unacknowledged goes again, oldest
+# first (the wait doubling up to an hour while nothing gets acknowledged).
+import time
+from node.uplink import Backoff
+from node import console
+
+
+class Serial:
+    name = "serial"
+
+    def __init__(self, node, cfg):
+        self.node = node
+        self.sp = node.spool
+        self.batch = cfg["batch"]
+        self.c = self.sp.cursor()
+        self.bo = Backoff(cfg["retry_s"], 3600)
+        self.oldest = -1  # the seq the backoff is timing
+
+    def service(self, now):
+        sp = self.sp
+        for _ in range(self.batch):
+            n = sp.read(self.c)
+            if not n:
+                break
+            console.write(sp.buf, n)
+            sp.advance(self.c, n)
+        if self.node.console.heard and sp.count:
+            if sp.oldest != self.oldest:  # progress: time the new oldest record afresh
+                self.oldest = sp.oldest
+                self.bo.ok(now, self.bo.first)
+            elif self.bo.due(now):
+                sp.rewind(self.c)  # a host is there but did not acknowledge these: again
+                self.bo.fail(now)
