@@ -1,0 +1,171 @@
+"""A minimal host for the node's tests: verifies, dedupes and acknowledges records as the real
+ingest will (docs/record.md), over HTTP, the serial console or MQTT. Not the product's ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tynys import record
+
+
+class Collector:
+    """Records by identity (node, boot, seq), first arrival order, duplicates and refusals."""
+
+    def __init__(self, keys: dict[str, bytes]):
+        self.keys = keys
+        self.records: dict[tuple, dict] = {}
+        self.lines: dict[tuple, bytes] = {}
+        self.order: list[tuple] = []
+        self.duplicates = 0
+        self.rejected: list[tuple] = []
+        self.lock = threading.Lock()
+
+    def take(self, line: bytes) -> tuple[int | None, str | None]:
+        """Verify one line; returns (seq, refusal reason or None)."""
+        try:
+            body, _, _ = record.parse(line)
+            key = self.keys.get(body.get("node"))
+            if key is None:
+                return body.get("seq"), "unknown_node"
+            body = record.verify(line, key)
+            record.validate(body)
+        except record.RecordError as e:
+            seq = None
+            try:
+                seq = json.loads(record.split(line)[0]).get("seq")
+            except Exception:
+                pass
+            with self.lock:
+                self.rejected.append((seq, e.reason))
+            return seq, e.reason
+        ident = (body["node"], body["boot"], body["seq"])
+        with self.lock:
+            if ident in self.records:
+                self.duplicates += 1
+            else:
+                self.records[ident] = body
+                self.lines[ident] = line
+                self.order.append(ident)
+        return body["seq"], None
+
+    def seqs(self) -> list[int]:
+        with self.lock:
+            return [i[2] for i in self.order]
+
+    def wait(self, n: int, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.order) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.order)} of {n} records arrived within {timeout} s")
+            time.sleep(0.05)
+
+
+class HTTPReceiver(Collector):
+    """POST /api/v1/records with NDJSON -> {"ack": [...], "rejected": [...], "time": t}."""
+
+    def __init__(self, keys, time_fn=None):
+        super().__init__(keys)
+        self.time_fn = time_fn
+        self.requests = 0
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                outer.requests += 1
+                n = int(self.headers.get("Content-Length", 0))
+                data = self.rfile.read(n)
+                if self.path != "/api/v1/records":
+                    return self._send(404, {"error": "not found"})
+                ack, rejected = [], []
+                for line in data.splitlines():
+                    if not line.strip():
+                        continue
+                    seq, why = outer.take(line)
+                    if why is None:
+                        ack.append(seq)
+                    elif seq is not None:
+                        rejected.append({"seq": seq, "reason": why})
+                reply = {"ack": ack, "rejected": rejected}
+                if outer.time_fn:
+                    reply["time"] = outer.time_fn()
+                self._send(200, reply)
+
+            def _send(self, code, obj):
+                body = json.dumps(obj).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/records"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SerialReceiver(Collector):
+    """Reads record lines from a serial port (a virtual node's pty) and answers ACK lines;
+    on opening the port it sends TIME (the host's clock) when `time_fn` is given."""
+
+    def __init__(self, port: str, keys, time_fn=None, ack=True):
+        super().__init__(keys)
+        import serial
+
+        self.ser = serial.Serial(port, 115200, timeout=0.1)
+        self.time_fn = time_fn
+        self.ack = ack
+        self.other: list[bytes] = []
+        self._stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        if self.time_fn:
+            self.ser.write(b"TIME %d\n" % self.time_fn())
+        buf = b""
+        while not self._stop:
+            try:
+                data = self.ser.read(4096)
+            except Exception:
+                break
+            buf += data
+            *lines, buf = buf.split(b"\n")
+            acks = []
+            for line in lines:
+                line = line.strip()
+                if line.startswith(b'{"v":'):
+                    seq, why = self.take(line)
+                    if seq is not None and why in (None, "bad_signature", "schema"):
+                        acks.append(seq)
+                elif line:
+                    self.other.append(line)
+            if acks and self.ack:
+                self.ser.write(b"ACK " + b" ".join(b"%d" % s for s in acks) + b"\n")
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop = True
+        self.thread.join(2)
+        self.ser.close()
