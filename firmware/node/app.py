@@ -1,11 +1,13 @@
 # The node at work: one loop that feeds the watchdog, serves the sensors, closes windows on the
 # UTC clock into signed records, spools them and lets the uplinks carry them.
 #
-#     Node(cfg, board, boot=4, reset="power_on").run()      # until Ctrl-C
+#     n = Node(cfg, board, state, reset="power_on")   # node.startup.boot() makes it
+#     n.serve()                                       # until Ctrl-C; a crash resets the chip
 import gc
+import sys
 import time
 import machine
-from node import VERSION, log
+from node import VERSION, log, state
 from node.sensors import Slot
 from node.spool import Spool
 from node.record import Signer, build, size
@@ -25,12 +27,21 @@ def _load(module, cls):
     return getattr(__import__(module, None, None, (cls,)), cls)
 
 
+def crashed(e):
+    # A bug or a fault nobody planned for: show it, then start again (a node has no one to
+    # press reset); node.startup's safe mode ends a crash loop.
+    sys.print_exception(e)
+    log("crashed (%s: %s); restarting in 5 s" % (type(e).__name__, e))
+    time.sleep(5)
+    machine.reset()
+
+
 class Node:
-    def __init__(self, cfg, board, boot, reset, on_healthy=None):
+    def __init__(self, cfg, board, st, reset):
         self.cfg = cfg
-        self.boot = boot
+        self.st = st  # node.state: boot counter; marked healthy after the first record
+        self.boot = st["boot"]
         self.reset = reset
-        self.on_healthy = on_healthy  # called once, after the first record is on flash
         self.window_s = cfg["window_s"]
         self.signer = Signer(bytes.fromhex(cfg["key"]))
         buses = {}
@@ -123,9 +134,10 @@ class Node:
             " ".join("%s %d" % (s.name, s.stats.n) for s in self.slots), sp.count))
         for s in self.slots:
             s.window_end()
-        if self.on_healthy is not None:
-            self.on_healthy()
-            self.on_healthy = None
+        if self.st["pending"]:  # this start worked: it no longer counts towards safe mode
+            self.st["pending"] = False
+            self.st["crashes"] = 0
+            state.save(self.st)
 
     def run(self, wdt=True):
         cfg = self.cfg
@@ -175,3 +187,15 @@ class Node:
     def _feed(self):
         if self.wdt is not None:
             self.wdt.feed()
+
+    def serve(self):
+        """Run until Ctrl-C (then the REPL is free); any other exception resets the chip."""
+        try:
+            self.run()
+        except KeyboardInterrupt:
+            log("stopped by Ctrl-C; the REPL is free (the node is `n`). machine.reset() starts measuring again")
+            if self.wdt is not None:  # the watchdog cannot be stopped: a timer keeps feeding it
+                self._timer = machine.Timer(0)
+                self._timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=lambda t: self.wdt.feed())
+        except Exception as e:
+            crashed(e)

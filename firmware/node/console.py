@@ -9,7 +9,7 @@ import sys
 import select
 from micropython import const
 
-_MAXLINE = const(1024)
+_MAXLINE = const(256)  # host lines are short; longer ones are cut
 
 
 class Console:

@@ -63,7 +63,7 @@ def _bus(where, s, board, buses, kind, baud):
 
 
 class Slot:
-    def __init__(self, name, s, board, buses, where="sensors"):
+    def __init__(self, name, s, board, buses, where="config.json.sensors"):
         where = "%s.%s" % (where, name)
         self.where = where
         t = TYPES.get(s["type"])

@@ -214,6 +214,11 @@ class Spool:
     def cursor(self):
         return array("i", self.head)
 
+    def to_end(self, c):
+        """Move cursor c past the newest record (only records appended later will be read)."""
+        c[0] = self._tail
+        c[1] = self._tail_size
+
     def rewind(self, c):
         """Move cursor c back to the head (resend everything not yet acknowledged)."""
         c[0] = self.head[0]

@@ -21,7 +21,7 @@ def test_records_go_out_on_the_console_and_leave_the_spool_when_acknowledged(mak
         time.sleep(1)  # the last ACKs travel
         vn.write(b"\x03")
         vn.expect(rb">>> $", timeout=20)
-        vn.write(b"print('SPOOL', node.spool.count, node.spool.dropped)\r")
+        vn.write(b"print('SPOOL', n.spool.count, n.spool.dropped)\r")
         assert vn.expect(rb"^SPOOL (\d+) (\d+)", timeout=20).groups() == (b"0", b"0")
     seqs = rx.seqs()
     assert seqs[:36] == list(range(36)) and not rx.rejected  # in order; resends are deduplicated

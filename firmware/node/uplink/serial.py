@@ -1,7 +1,8 @@
 # USB serial uplink: every record goes out on the console once, as it is made; a host on the
-# port answers "ACK <seq> ..." (node/console.py reads it). Once a host has spoken, when the
-# oldest record has waited retry_s for its ACK, everything unacknowledged goes again, oldest
-# first (the wait doubling up to an hour while nothing gets acknowledged).
+# port answers "ACK <seq> ..." and "TIME <unix s>" (node/console.py reads them). When a host
+# first speaks, the backlog it may have missed goes out, oldest first; after that, when the
+# oldest record has waited retry_s for its ACK, everything unacknowledged goes again (the wait
+# doubling up to an hour while nothing gets acknowledged).
 import time
 from node.uplink import Backoff
 from node import console
@@ -15,8 +16,10 @@ class Serial:
         self.sp = node.spool
         self.batch = cfg["batch"]
         self.c = self.sp.cursor()
+        self.sp.to_end(self.c)  # after a boot, only new records: nobody may be listening
         self.bo = Backoff(cfg["retry_s"], 3600)
         self.oldest = -1  # the seq the backoff is timing
+        self.host = False  # a host has spoken since boot
 
     def service(self, now):
         sp = self.sp
@@ -26,7 +29,10 @@ class Serial:
                 break
             console.write(sp.buf, n)
             sp.advance(self.c, n)
-        if self.node.console.heard and sp.count:
+        if not self.host and self.node.console.heard:
+            self.host = True
+            sp.rewind(self.c)  # a host: give it the backlog
+        if self.host and sp.count:
             if sp.oldest != self.oldest:  # progress: time the new oldest record afresh
                 self.oldest = sp.oldest
                 self.bo.ok(now, self.bo.first)

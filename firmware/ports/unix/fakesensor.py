@@ -1,7 +1,8 @@
 # A fake sensor for the virtual node, following the driver contract (docs/dev.md) without a bus:
 # one reading per second of world time, values a plain function of the time, so tests can
-# predict every window. Config: {"type": "fake"} or {"type": "fake", "model": "bad10"} (every
-# 10th reading fails its checksum). The virtual port registers the type (ports/unix/vnode.py).
+# predict every window. Config: {"type": "fake"}, or with "model": "bad10" (every 10th reading
+# fails its checksum), "hang" (poll never returns: the watchdog's business) or "hang600" (hangs
+# 600 s of world time after it was made). The virtual port registers the type (ports/unix/vnode.py).
 from array import array
 import time
 
@@ -13,9 +14,12 @@ class Fake:
     WARMUP_MS = 30000
 
     def __init__(self, bus=None, model=None, addr=None):
-        if model not in (None, "bad10"):
-            raise ValueError("unknown fake model '%s'; use bad10 or none" % model)
+        if model not in (None, "bad10") and not (model or "").startswith("hang"):
+            raise ValueError("unknown fake model '%s'; use bad10, hang, hang<seconds> or none" % model)
         self.bad_every = 10 if model == "bad10" else 0
+        self.hang_at = None
+        if model and model.startswith("hang"):
+            self.hang_at = time.world_us() // 1000000 + int(model[4:] or 0)
         self.values = array("i", (0, 0))
         self.frames = self.bad = self.replies = self.warming = self.missing = 0
         self.state = 0
@@ -32,6 +36,8 @@ class Fake:
         s = time.world_us() // 1000000
         if s == self._last:
             return False
+        while self.hang_at is not None and s >= self.hang_at:
+            time.sleep_ms(1000)  # stuck, as a driver waiting for a byte that never comes
         self._last = s
         if self.bad_every and (s % self.bad_every) == 0:
             self.bad += 1

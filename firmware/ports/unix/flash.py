@@ -11,8 +11,8 @@
 # as if the power went. dev.writes counts program operations, dev.erases erase operations.
 _BLOCK = const(4096)
 _EIO = const(5)
-_PROG = const(256)  # LittleFS program size used on the node (os.VfsLfs2(dev, progsize=256))
-_CACHE = const(1024)  # LittleFS programs at most its cache: 4 program sizes
+_PROG = const(32)  # LittleFS program size on the node (MicroPython's default, as the ESP32 port uses)
+_CACHE = const(128)  # LittleFS programs at most its cache: 4 program sizes
 
 
 class PowerCut(OSError):
@@ -63,9 +63,12 @@ class Flash:
         a = block * _BLOCK + off
         if self.mem is not None:
             n = len(buf)
-            mv = self._mv
-            for i in range(n):
-                buf[i] = mv[a + i]
+            try:
+                buf[:] = self._mv[a:a + n]
+            except MemoryError:  # heap locked (a finaliser): copy without a slice
+                mv = self._mv
+                for i in range(n):
+                    buf[i] = mv[a + i]
         else:
             self._f.seek(a)
             self._f.readinto(buf)

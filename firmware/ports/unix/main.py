@@ -1,4 +1,15 @@
 # Entry of the virtual node: `micropython -i ports/unix/main.py` (host/tynys/vnode.py runs it).
+# The board is made first (flash, simulated world), then the firmware starts as main.py does.
+import sys
 import vnode
 
-node = vnode.start()
+boot = vnode.start()  # node.startup.boot, or None when a soft reset in raw REPL skips main.py
+vnode = None
+sys.modules.pop("vnode", None)
+n = boot() if boot else None
+boot = None
+import node
+
+node.forget("startup")
+if n:
+    n.serve()

@@ -24,7 +24,7 @@ def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
     r = _s.getaddrinfo(host, port, af, type, proto, flags)
     # Remember the name, so a plan that names a host can match the address later.
     for ai in r:
-        _names[ai[-1]] = host
+        _names[bytes(ai[-1])] = host
     return r
 
 
@@ -43,7 +43,7 @@ class socket(_s.socket):
     def connect(self, addr):
         if not _wifi_up():
             raise OSError(_EHOSTUNREACH)
-        o = network.down("host", _names.get(addr))
+        o = network.down("host", _names.get(bytes(addr)))
         if o is not None:
             if o.get("mode") == "timeout":
                 _time.sleep(self._timeout if self._timeout is not None else 30)

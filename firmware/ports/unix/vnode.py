@@ -10,7 +10,7 @@ import os
 import json
 import flash
 
-LFS = {"progsize": 256}  # as the ESP32 port mounts its vfs partition
+LFS = {}  # LittleFS defaults (read, program and lookahead 32 bytes), as the ESP32 port formats its vfs
 MOUNT = "/flash"
 
 
@@ -44,13 +44,12 @@ def wire(scenario):
 
 
 def start():
-    path = os.getenv("TYNYS_FLASH")
+    """Mount the flash and wire the world; return node.startup.boot (None with TYNYS_NO_APP)."""
     blocks = os.getenv("TYNYS_FLASH_BLOCKS")
-    mount(path, int(blocks) if blocks else None)
-    sc = _scenario()  # read before the flash is the cwd? paths are absolute host paths
-    wire(sc)
+    mount(os.getenv("TYNYS_FLASH"), int(blocks) if blocks else None)
+    wire(_scenario())
     if os.getenv("TYNYS_NO_APP") == "1":
         return None
     import node.startup
 
-    return node.startup.run()
+    return node.startup.boot

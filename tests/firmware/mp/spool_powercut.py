@@ -9,12 +9,12 @@ from node.spool import Spool
 
 R = int(sys.argv[1])
 TORN = int(sys.argv[2])
-LFS = {"progsize": 256}
+LFS = {}
 
 
 def rec(i):
     # Varying lengths so records straddle program blocks and segment boundaries.
-    return b'{"v":1,"node":"pc","boot":0,"seq":%d,"pad":"%s"}' % (i, b"x" * (600 + (i * 397) % 1200))
+    return b'{"v":1,"node":"pc","boot":0,"seq":%d,"pad":"%s"}' % (i, b"x" * (300 + (i * 397) % 900))
 
 
 def scenario(log):
