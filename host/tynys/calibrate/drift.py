@@ -196,13 +196,16 @@ class Alarm:
 
 
 def detect_drift(node: str, time, sensor, reference, *, baseline_end: int, interval: str = "24h",
-                 k: float = 0.5, h: float = 5.0, ks_window: int = 14, ks_p: float = 0.001) -> list[Alarm]:
+                 shift: float | None = None, k: float = 0.5, h: float = 5.0, ks_window: int = 14,
+                 ks_p: float = 0.001) -> list[Alarm]:
     """Alarms when corrected *sensor* departs from *reference* (co-located or proxy) after *baseline_end*.
 
     Residuals are averaged to *interval* (daily by default: hourly residuals are strongly
     autocorrelated and would make a CUSUM fire on weather) and standardised by their mean and
     SD before *baseline_end*. CUSUM (k, h in SDs) catches a creeping offset or gain loss; a
-    rolling KS test over *ks_window* intervals catches a changed distribution.
+    rolling KS test over *ks_window* intervals catches a changed distribution. *shift* [units of
+    the series] is the smallest change worth an alarm: CUSUM's k becomes max(k, shift/2/SD), so a
+    very steady baseline does not turn a 0.3 ppb wobble into an alarm.
     """
     sec = INTERVALS[interval]
     t, r, _ = average(time, np.asarray(sensor, float) - np.asarray(reference, float), sec,
@@ -217,6 +220,8 @@ def detect_drift(node: str, time, sensor, reference, *, baseline_end: int, inter
     z = (r[after] - mu) / sd
     ta = t[after]
     alarms = []
+    if shift is not None:
+        k = max(k, shift / 2 / sd)
     cs = cusum(z, k=k, h=h)
     for side, word in (("up", "reads high"), ("down", "reads low")):
         i = cs[f"{side}_alarm"]

@@ -70,7 +70,7 @@ def parse_times(cells, *, tz: str | Zone | None = None, order: str = "ymd", what
     *order* is ``ymd`` (ISO, default), ``mdy`` or ``dmy`` for slashed dates. An empty cell is an
     error (a row without a time cannot be placed). Times without an offset need *tz*.
     """
-    cells = list(cells)
+    cells = [str(c) for c in cells]
     if not cells:
         return np.zeros(0, np.int64)
     pat = _SLASH if order in ("mdy", "dmy") else _ISO
