@@ -40,7 +40,7 @@ def get(name: str) -> dict:
 def summary(doc: dict) -> dict:
     """The row ``tynys calibrate corrections`` prints for one correction."""
     return {"name": doc["name"], "pollutant": doc["pollutant"], "basis": doc["basis"],
-            "inputs": list(doc["inputs"]), "status": doc.get("status", "verified"),
+            "inputs": list(doc["inputs"]), "status": doc.get("status", "as published"),
             "citation": doc["citation"], "doi": doc.get("doi"), "purpose": doc["purpose"]}
 
 

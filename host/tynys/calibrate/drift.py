@@ -228,7 +228,7 @@ def detect_drift(node: str, time, sensor, reference, *, baseline_end: int, inter
         if i is not None:
             days = (ta[i] - baseline_end) / DAY
             alarms.append(Alarm(node, f"cusum_{side}", int(ta[i]), float(cs[side][i]),
-                                f"{node} {word} against the reference since about {iso(ta[max(i - int(h / max(k, 1e-9)), 0)])} "
+                                f"{node} {word} against the reference "
                                 f"(CUSUM {cs[side][i]:.1f} > {h} SD, {days:.0f} days after the baseline): "
                                 "refit the calibration (tynys calibrate fit) or check the sensor"))
     both = np.isfinite(r)

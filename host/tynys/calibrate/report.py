@@ -95,7 +95,7 @@ def figures(ev: Evaluation, drift: dict | None = None) -> dict[str, str]:
         ax.set_xticks([0.5, 1.5], ["1h", "24h"])
         ax.set_ylim(bottom, top)
         ax.set_title(label)
-    fig.suptitle("metrics against EPA target ranges (green)")
+    fig.suptitle("metrics against EPA target ranges (green)", y=1.06)
     out["targets"] = _png(fig)
     if drift is not None and np.isfinite(drift["slope"]).any():
         fig, (a1, a2) = plt.subplots(2, 1, figsize=(9, 4), sharex=True)

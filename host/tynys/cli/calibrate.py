@@ -169,8 +169,12 @@ def corrections(check, fmt):
             err = max((abs(a - b) for a, b in pairs if not (np.isnan(a) and np.isnan(b))), default=0.0)
             row["vectors"] = f"{len(pairs)} ok" if err <= doc["test_vectors"]["atol"] else f"max error {err:.3g}"
         rows.append(row)
-    emit(rows, fmt, human=lambda rs: click.echo(table([{k: r[k] for k in ("name", "pollutant", "basis", "inputs", "status")}
-                                                       | ({"vectors": r["vectors"]} if check else {}) for r in rs]), nl=False))
+    def human(rs):
+        shown = [{"name": r["name"], "pollutant": r["pollutant"], "basis": r["basis"], "inputs": ", ".join(r["inputs"]),
+                  "status": r["status"]} | ({"vectors": r["vectors"]} if check else {}) for r in rs]
+        click.echo(table(shown), nl=False)
+
+    emit(rows, fmt, human=human)
 
 
 def _paired(sensor_specs, reference, rh_spec, t_spec, interval, pol, ctx):
@@ -290,10 +294,10 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
 @calibrate.command()
 @_pair_options
 @click.option("--baseline-days", default=30.0, help="Days from the start that define normal behaviour.")
-@click.option("--window-days", default=14.0, help="Rolling refit window.")
+@click.option("--shift", type=float, default=None, help="Smallest drift worth an alarm, in the pollutant's unit.")
 @click.option("--node", default=None, help="Node id for the alarm text (default: file name).")
 @output_options
-def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, baseline_days, window_days, node, fmt, **ctx):
+def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, baseline_days, shift, node, fmt, **ctx):
     """Detect drift against a co-located reference: CUSUM and KS alarms, plus the rolling refit.
 
     Example: tynys calibrate drift --sensor node.csv:so2 --reference station.csv:so2 --tz Asia/Almaty
@@ -305,7 +309,8 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, baselin
     train = d["time"] < base_end
     coef = models.fit("ols", {"x": d["x"][train]}, d["y"][train], interval=d["interval"])
     corrected = models.predict("ols", coef, {"x": d["x"]})
-    alarms = dr.detect_drift(node or Path(_split(sensor_specs[0])[0]).stem, d["time"], corrected, d["y"], baseline_end=base_end)
+    alarms = dr.detect_drift(node or Path(_split(sensor_specs[0])[0]).stem, d["time"], corrected, d["y"],
+                             baseline_end=base_end, shift=shift)
     emit([a.as_dict() for a in alarms], fmt)
 
 
