@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TynysError
-from .colocation import INTERVALS, Pairs, colocate, recording_interval
+from .colocation import INTERVALS, colocate, recording_interval
 from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
 from .targets import check, epa_targets, eu_objective
 
