@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from ..store import Store
@@ -38,7 +40,7 @@ def stats(db, keys, fmt):
 
 
 @db.command()
-@click.option("--since", type=Duration(), default="1d", show_default=True, help="How far back.")
+@click.option("--since", type=Duration, default="1d", show_default=True, help="How far back.")
 @click.option("--reason", help="Only this reason (malformed, bad_signature, unknown_node, schema, replay, clock, ...).")
 @click.option("--node")
 @click.option("--limit", type=int, default=50, show_default=True)
@@ -46,16 +48,13 @@ def stats(db, keys, fmt):
 @output_options
 def rejects(since, reason, node, limit, db, keys, fmt):
     """Refused lines, newest first, with reason and detail."""
-    import time
-
     with Store.open(db, create=False) as store:
         rows = store.rejects(since=int(time.time()) - since, reason=reason, node=node, limit=limit)
     out = [{"received": iso(r["received"]), "reason": r["reason"], "node": r["node"], "boot": r["boot"], "seq": r["seq"],
-            "transport": r["transport"], "source": r["source"], "detail": r["detail"],
-            "raw": r["raw"][:200].decode("utf-8", "replace") if fmt else None} for r in rows]
-    if not fmt:
-        for r in out:
-            r.pop("raw")
+            "transport": r["transport"], "source": r["source"], "detail": r["detail"]} for r in rows]
+    if fmt:  # machines get the start of each refused line too; the table stays readable
+        for o, r in zip(out, rows):
+            o["raw"] = r["raw"][:200].decode("utf-8", "replace")
     emit(out, fmt)
 
 

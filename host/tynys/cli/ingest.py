@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..ingest import Collector, open_ingestor
-from .common import db_option, ingest_options, keys_path, limits, outcome_printer, run_until_stopped, setup_logging, verbosity
+from .common import counts, db_option, ingest_options, open_collector, outcome_printer, run_until_stopped, setup_logging, verbosity
 
 
 @click.group()
@@ -30,17 +29,10 @@ def serial(ports, baud, set_time, fmt, db, keys, max_future, max_past, max_line,
     from ..transport.serialport import SerialIngest
 
     setup_logging(verbose)
-    collector = Collector(open_ingestor(db, keys_path(db, keys), **limits(max_future, max_past, max_line)))
+    collector = open_collector(db, keys, max_future, max_past, max_line)
     reader = SerialIngest(collector, list(ports), baud=baud, set_time=set_time, on_outcomes=outcome_printer(fmt)).start()
     click.echo(f"tynys: collecting from {', '.join(ports)} into {db}; Ctrl-C to stop", err=True)
-    try:
-        run_until_stopped()
-    finally:
-        reader.stop()
-        collector.close()
-        for port, c in reader.counts().items():
-            click.echo(f"tynys: {port}: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())), err=True)
-        click.echo("tynys: outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(collector.ingestor.counts.items())), err=True)
+    run_until_stopped(collector, reader.stop, lambda: [f"{port}: {counts(c)}" for port, c in reader.counts().items()])
 
 
 @ingest.command()
@@ -62,14 +54,8 @@ def mqtt(host, port, client_id, prefix, username, password, tls, cafile, fmt, db
     from ..transport.mqtt import MqttIngest
 
     setup_logging(verbose)
-    collector = Collector(open_ingestor(db, keys_path(db, keys), **limits(max_future, max_past, max_line)))
+    collector = open_collector(db, keys, max_future, max_past, max_line)
     sub = MqttIngest(collector, host, port, client_id=client_id, prefix=prefix, username=username, password=password,
                      tls=tls, cafile=cafile, on_outcomes=outcome_printer(fmt)).start()
     click.echo(f"tynys: subscribing to {prefix}/+/records on {host}:{port} into {db}; Ctrl-C to stop", err=True)
-    try:
-        run_until_stopped()
-    finally:
-        sub.stop()
-        collector.close()
-        click.echo("tynys: mqtt: " + ", ".join(f"{k} {v}" for k, v in sorted(sub.counts.items())), err=True)
-        click.echo("tynys: outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(collector.ingestor.counts.items())), err=True)
+    run_until_stopped(collector, sub.stop, lambda: [f"mqtt: {counts(sub.counts)}"])

@@ -9,7 +9,7 @@ import click
 from ..keys import KeyFile
 from ..monitor import Monitor
 from ..timeutil import iso
-from .common import ingest_options, keys_path, limits, run_until_stopped, setup_logging
+from .common import counts, ingest_options, keys_path, open_collector, run_until_stopped, setup_logging, verbosity
 from .output import dumps
 
 
@@ -23,13 +23,12 @@ from .output import dumps
 @click.option("--nl", "fmt", flag_value="nl", help="One JSON object per record (for streams).")
 @click.option("--log/--no-log", "show_log", default=True, show_default=True, help="Show the node's other console lines on stderr.")
 @ingest_options
-@click.option("-v", "--verbose", count=True)
+@verbosity
 def monitor(port, baud, db, keys, node_key, fmt, show_log, max_future, max_past, max_line, verbose):
     """Show each record from PORT as it arrives: channel means, counters, warnings.
 
     Example: tynys monitor /dev/ttyUSB0
     """
-    from ..ingest import Collector, open_ingestor
     from ..transport.serialport import SerialIngest
 
     setup_logging(verbose)
@@ -38,7 +37,7 @@ def monitor(port, baud, db, keys, node_key, fmt, show_log, max_future, max_past,
         key = KeyFile(keys_path(db or "tynys.db", keys)).get(node_key)
     mon = Monitor(key)
     lock = threading.Lock()
-    collector = Collector(open_ingestor(db, keys_path(db, keys), **limits(max_future, max_past, max_line))) if db else None
+    collector = open_collector(db, keys, max_future, max_past, max_line) if db else None
 
     def on_records(source, lines):
         with lock:
@@ -60,13 +59,7 @@ def monitor(port, baud, db, keys, node_key, fmt, show_log, max_future, max_past,
     watch = SerialIngest(collector, [port], baud=baud, on_records=on_records, on_noise=on_noise, on_outcomes=on_outcomes).start()
     click.echo(f"tynys: watching {port}" + (f", storing into {db}" if db else
                " (not acknowledging: the node keeps its records; add --db to store them)") + "; Ctrl-C to stop", err=True)
-    try:
-        run_until_stopped()
-    finally:
-        watch.stop()
-        if collector:
-            collector.close()
-        click.echo(f"tynys: {port}: " + ", ".join(f"{k} {v}" for k, v in sorted({**watch.counts()[port], **mon.counts}.items())), err=True)
+    run_until_stopped(collector, watch.stop, lambda: [f"{port}: {counts({**watch.counts()[port], **mon.counts})}"])
 
 
 def render(ev: dict) -> str:

@@ -40,7 +40,7 @@ def nodes():
 @click.option("--district", default="", help="City district, for summaries.")
 @click.option("--sensor", "sensors", multiple=True, metavar="SLOT=TYPE[:MODEL]",
               help="A sensor slot as the node's config names it, e.g. pm=pms5003, so2=isb:so2-b4, th=sht3x. Repeat.")
-@click.option("--installed", type=Time(), help="Installation date/time (UTC), e.g. 2026-05-01.")
+@click.option("--installed", type=Time, help="Installation date/time (UTC), e.g. 2026-05-01.")
 @click.option("--notes", default="")
 @click.option("--show-key", is_flag=True, help="Also print the new key (64 hex) for provisioning.")
 @db_option
@@ -117,7 +117,7 @@ def show(node_id, show_key, db, keys, fmt):
 
 @nodes.command("retire")
 @click.argument("node_id")
-@click.option("--at", "when", type=Time(), help="When it was taken down (UTC); default now.")
+@click.option("--at", "when", type=Time, help="When it was taken down (UTC); default now.")
 @click.option("--reason", default="", help="Why, e.g. 'moved to Ridder', 'sensor stolen'.")
 @db_option
 @output_options

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..ingest import Collector, open_ingestor
-from .common import ByteSize, db_option, ingest_options, keys_path, limits, outcome_printer, run_until_stopped, setup_logging, verbosity
+from .common import ByteSize, counts, db_option, ingest_options, open_collector, outcome_printer, run_until_stopped, setup_logging, verbosity
 
 
 @click.command()
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on (0.0.0.0: every interface, so nodes on the LAN reach it).")
 @click.option("--port", type=int, default=8080, show_default=True)
-@click.option("--max-body", type=ByteSize(), default="1M", show_default=True, help="Largest POST body; larger gets 413.")
+@click.option("--max-body", type=ByteSize, default="1M", show_default=True, help="Largest POST body; larger gets 413.")
 @click.option("--max-records", type=int, default=2000, show_default=True, help="Most records in one POST.")
 @click.option("--max-clients", type=int, default=64, show_default=True, help="Concurrent connections; more get 503.")
 @click.option("--nl", "fmt", flag_value="nl", help="One JSON object per record outcome on stdout.")
@@ -27,20 +26,13 @@ def serve(host, port, max_body, max_records, max_clients, fmt, quiet, db, keys, 
     from ..transport.httpserver import RecordServer
 
     setup_logging(verbose)
-    collector = Collector(open_ingestor(db, keys_path(db, keys), **limits(max_future, max_past, max_line)))
+    collector = open_collector(db, keys, max_future, max_past, max_line)
     try:
         server = RecordServer((host, port), collector, max_body=max_body, max_records=max_records, max_clients=max_clients)
     except OSError as e:
         collector.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror} (another tynys serve? choose --port)")
-    if not quiet:
-        server.on_outcomes = outcome_printer(fmt)
+    server.on_outcomes = None if quiet else outcome_printer(fmt)
     server.start()
     click.echo(f"tynys: serving {server.url}/api/v1/records into {db}; Ctrl-C to stop", err=True)
-    try:
-        run_until_stopped()
-    finally:
-        server.stop()
-        collector.close()
-        click.echo(f"tynys: stopped; http: {server.counts}; outcomes: "
-                   + ", ".join(f"{k} {v}" for k, v in sorted(collector.ingestor.counts.items())), err=True)
+    run_until_stopped(collector, server.stop, lambda: [f"http: {counts(server.counts)}"])
