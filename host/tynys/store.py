@@ -346,7 +346,7 @@ class Store:
         return Series(node, channel, times[:, 0], times[:, 1], times[:, 2], stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3])
 
     def channel_names(self, node: str | None = None) -> list[str]:
-        """Channels a node (or any node) has reported, from its latest record of each sensor setup."""
+        """Channels a node (or any node) has ever reported (scans its values: not for hot paths)."""
         if node is None:
             q, args = "SELECT DISTINCT channel FROM channel_values", ()
         else:
