@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import averaging, tables, units
-from .breakpoints import MISSING, NEGATIVE, OK, Scores, _round
+from .breakpoints import MISSING, NEGATIVE, OK, Scores, round_index
 
 STANDARD = "canada-aqhi"
 
@@ -45,7 +45,7 @@ def aqhi(no2, o3, pm25, *, units_in: dict | None = None, temperature_c: float | 
         total = total + np.expm1(term["beta"] * x)
     raw = f["scale"] * np.asarray(total, dtype=float)
     raw = np.where(status == OK, raw, np.nan)
-    idx = _round(raw, std.index_rounding)
+    idx = round_index(raw, std.index_rounding)
     return Scores(index=idx, category=std.category_of(idx), status=status, concentration=raw, standard=std)
 
 

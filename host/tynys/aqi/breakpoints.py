@@ -99,12 +99,12 @@ def quantise(c: np.ndarray, table: Table) -> np.ndarray:
     s = c * (10.0 ** table.decimals)
     if table.quantise == "none":
         return s
-    s = np.round(s, 6)  # drop float noise before deciding which side of a unit a value is on
+    # _NOISE: a float a hair below a unit (or a half) is that unit (or half) in decimal.
     if table.quantise == "truncate":
-        return np.floor(s)
+        return np.floor(s + _NOISE)
     if table.quantise == "half-up":
-        return np.floor(s + 0.5)
-    return np.rint(s)  # half-even
+        return np.floor(s + (0.5 + _NOISE))
+    return np.rint(np.round(s, 6))  # half-even: snap to the nearest millionth first
 
 
 def plausible_max(table: Table, standard: Standard) -> float:
@@ -126,55 +126,79 @@ def plausible_max(table: Table, standard: Standard) -> float:
 def score(values, table: Table, standard: Standard) -> Scores:
     """Score concentrations *values* (in ``table.unit``) on *table* of *standard*."""
     c = np.asarray(values, dtype=float)
-    status = np.full(c.shape, OK, dtype=np.int8)
-    status[np.isnan(c)] = MISSING
-    status[c < 0] = NEGATIVE
-    status[np.isinf(c) | (c > plausible_max(table, standard))] = IMPLAUSIBLE
-    good = status == OK
-    u = np.where(good, quantise(np.where(good, c, 0.0), table), np.nan)
-
-    scale = 10.0 ** table.decimals
-    lo, hi = np.round(table.lo * scale), np.round(table.hi * scale)  # inf stays inf
-    n = len(lo)
-    row = np.minimum(np.searchsorted(hi, np.where(good, u, 0.0), side="left"), n - 1)
-    beyond = good & (u > hi[-1])
-    under = good & (row == 0) & (u < lo[0])
-    # A value between two printed rows (only where a table mixes precisions) starts the upper row.
-    ug = np.where(good & ~under, np.maximum(u, lo[row]), u)
-
-    ilo, ihi, rlo, rhi = table.ilo[row], table.ihi[row], lo[row], hi[row]
-    span = rhi - rlo
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(span > 0, (ug - rlo) / np.where(np.isfinite(span) & (span > 0), span, 1.0), 0.0)
-        raw = np.where(ihi == ilo, ilo, ilo + (ihi - ilo) * frac)
-    open_top = good & np.isinf(rhi) & (ihi != ilo)  # e.g. India "250+": category, no number
-    raw = np.where(open_top, np.nan, raw)
-    forced = np.full(c.shape, -1.0)  # index whose category a number-less value takes
-    forced = np.where(open_top, ilo, forced)
-    status[open_top] = ABOVE
-
-    if beyond.any():
-        rule = table.above["rule"]
-        if rule == "extrapolate":
-            pass  # the last row's line continues: raw already uses it (frac > 1)
-        elif rule == "fixed":
-            raw = np.where(beyond, float(table.above["index"]), raw)
-        else:
-            raw = np.where(beyond, np.nan, raw)
-            status[beyond] = USE_OTHER if rule == "use" else ABOVE
-            if rule == "category":
-                forced = np.where(beyond, table.ihi[-1], forced)
-    if under.any():
-        raw = np.where(under, np.nan, raw)
-        status[under] = USE_OTHER if table.below["rule"] == "use" else BELOW
-
-    index = _round(raw, standard.index_rounding)
-    index[status != OK] = np.nan
-    category = standard.category_of(np.where(np.isnan(index), forced, index))
-    return Scores(index=index, category=category, status=status, concentration=u / scale, standard=standard, table=table)
+    flat = c.ravel()
+    index = np.empty(flat.size)
+    category = np.empty(flat.size, dtype=np.int8)
+    status = np.empty(flat.size, dtype=np.int8)
+    used = np.empty(flat.size)
+    plan = _Plan(table, standard)
+    # Blocks keep the temporaries in cache and bound memory; results do not depend on the size.
+    for a in range(0, flat.size, _BLOCK):
+        b = slice(a, a + _BLOCK)
+        plan.run(flat[b], index[b], category[b], status[b], used[b])
+    shape = c.shape
+    return Scores(index=index.reshape(shape), category=category.reshape(shape), status=status.reshape(shape),
+                  concentration=used.reshape(shape), standard=standard, table=table)
 
 
-def _round(x: np.ndarray, rule: str) -> np.ndarray:
+_BLOCK = 1 << 16
+
+
+class _Plan:
+    """One table's rows in integer units of its precision, ready to score blocks of values."""
+
+    def __init__(self, table: Table, standard: Standard):
+        self.table, self.rounding = table, standard.index_rounding
+        self.scale = 10.0 ** table.decimals
+        self.cap = plausible_max(table, standard)
+        self.lo, self.hi = np.round(table.lo * self.scale), np.round(table.hi * self.scale)  # inf stays inf
+        span = self.hi - self.lo
+        self.open = np.isinf(self.hi) & (table.ihi != table.ilo)  # e.g. India "250+": category, no number
+        flat = ~np.isfinite(span) | (span <= 0) | (table.ihi == table.ilo)  # bands and open rows: constant
+        self.ilo = table.ilo
+        self.rise = np.where(flat, 0.0, table.ihi - table.ilo)
+        self.span = np.where(flat, 1.0, span)
+        self.cat_lo = np.array([c.lo for c in standard.categories], dtype=float)
+
+    def run(self, c, index, category, status, used):
+        t = self.table
+        status[:] = OK
+        status[np.isnan(c)] = MISSING
+        status[c < 0] = NEGATIVE
+        status[np.isinf(c) | (c > self.cap)] = IMPLAUSIBLE
+        good = status == OK
+        u = quantise(np.where(good, c, 0.0), t)
+        row = np.minimum(np.searchsorted(self.hi, u, side="left"), len(self.hi) - 1)
+        lo = self.lo[row]
+        # A value between two printed rows (only where a table mixes precisions) starts the upper row.
+        raw = self.ilo[row] + self.rise[row] * (np.maximum(u, lo) - lo) / self.span[row]
+        forced = None  # index whose category a number-less value takes
+        opened = good & self.open[row]
+        if opened.any():
+            status[opened] = ABOVE
+            forced = np.where(opened, self.ilo[row], np.nan)
+        beyond = good & (u > self.hi[-1])
+        if beyond.any():
+            rule = t.above["rule"]
+            if rule == "fixed":
+                raw[beyond] = float(t.above["index"])
+            elif rule != "extrapolate":  # extrapolate: the last row's line already continues
+                status[beyond] = USE_OTHER if rule == "use" else ABOVE
+                if rule == "category":
+                    forced = np.where(beyond, t.ihi[-1], np.nan if forced is None else forced)
+        under = good & (u < self.lo[0])
+        if under.any():
+            status[under] = USE_OTHER if t.below["rule"] == "use" else BELOW
+        index[:] = round_index(raw, self.rounding)
+        index[status != OK] = np.nan
+        which = index if forced is None else np.where(np.isnan(index), forced, index)
+        cat = np.searchsorted(self.cat_lo, which, side="right") - 1
+        category[:] = np.where(np.isnan(which) | (cat < 0), -1, cat)
+        used[:] = np.where(good, u / self.scale, np.nan)
+
+
+def round_index(x: np.ndarray, rule: str) -> np.ndarray:
+    """Round raw index values by the standard's rule (half-up, ceil or none), ignoring float noise."""
     if rule == "half-up":
         return np.floor(x + 0.5 + _NOISE)
     if rule == "ceil":

@@ -57,13 +57,10 @@ def _to_unit(values, table, std: Standard, unit, temperature_c):
     if unit is None:
         return values
     t = std.reference_temperature_c if temperature_c is None else temperature_c
-    try:
-        return units.convert(values, table.pollutant, unit, table.unit, temperature_c=t)
-    except AqiError as e:
-        if t is None and "needs a temperature" in str(e):
-            raise AqiError(f"{std.name} states no reference temperature for converting {table.pollutant} "
-                           f"from {unit} to {table.unit}: pass a temperature") from None
-        raise
+    if t is None and units.needs_temperature(unit, table.unit):
+        raise AqiError(f"{std.name} states no reference temperature for converting {table.pollutant} "
+                       f"from {tables.normalise_unit(unit)} to {table.unit}: pass a temperature")
+    return units.convert(values, table.pollutant, unit, table.unit, temperature_c=t)
 
 
 def _empty(shape, std, table) -> Scores:
@@ -108,7 +105,7 @@ def _us_so2(s1: Scores | None, s24: Scores | None, std: Standard) -> Scores:
     """TAD 2024 'Calculating AQI values for SO2'."""
     if s1 is None or s24 is None:
         return s1 or s24
-    out = _highest([s1])  # a copy of the 1-h result
+    out = _copy(s1, period="1h")
     use24 = s24.status == OK
     for name in ("index", "category", "status", "concentration"):
         getattr(out, name)[use24] = getattr(s24, name)[use24]
@@ -119,6 +116,12 @@ def _us_so2(s1: Scores | None, s24: Scores | None, std: Standard) -> Scores:
     out.category[fixed] = std.category_of(np.array([200.0]))[0]
     out.status[fixed] = OK
     return out
+
+
+def _copy(s: Scores, period: str) -> Scores:
+    return Scores(index=s.index.copy(), category=s.category.copy(), status=s.status.copy(),
+                  concentration=s.concentration.copy(), standard=s.standard, table=s.table,
+                  period=np.full(s.index.shape, period, dtype=object))
 
 
 def _rank(s: Scores) -> np.ndarray:

@@ -33,7 +33,7 @@ import numpy as np
 
 from .tables import AqiError
 
-_BLOCK = 1 << 20  # values per block: bounds the temporaries for 1,000 nodes x 1 year
+_BLOCK = 1 << 16  # values per block: bounds the temporaries (1,000 nodes x 1 year: ~7 nodes a block)
 
 
 @dataclass

@@ -32,7 +32,7 @@ from ..errors import TynysError
 HERE = Path(__file__).with_name("tables")
 QUANTISE = ("truncate", "half-up", "half-even", "none")
 ROUNDING = ("half-up", "ceil", "none")
-ABOVE = ("extrapolate", "category", "use", "fixed", "none")
+ABOVE = ("extrapolate", "category", "use", "fixed")
 
 
 class AqiError(TynysError):
@@ -188,9 +188,10 @@ def _read_table(key: str, doc: dict, tables: dict, data: dict) -> Table:
         assert not wide.any() or data.get("gaps") == "upper-row", f"{key}: gap wider than {step}"
     assert np.all(np.diff(ilo) >= 0) and np.all(ihi >= ilo), f"{key}: index does not ascend"
     assert np.all(np.isfinite(hi[:-1])), f"{key}: only the last row may be open"
-    above = doc.get("above", {"rule": "category" if np.isfinite(hi[-1]) else "extrapolate"})
+    above = doc.get("above", {"rule": "category"})
     assert above["rule"] in ABOVE, f"{key}: above {above}"
     below = doc.get("below", {"rule": "none"})
+    assert below["rule"] in ("none", "use"), f"{key}: below {below}"
     return Table(
         key=key, pollutant=pollutant, period=period, unit=normalise_unit(doc["unit"]),
         quantise=doc["quantise"], decimals=dec, lo=lo, hi=hi, ilo=ilo, ihi=ihi,

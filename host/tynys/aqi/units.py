@@ -31,6 +31,12 @@ def ugm3_per_ppb(pollutant: str, temperature_c: float, pressure_pa: float | None
     return facts["molar_mass"] * p / (_pollutants()["gas_constant"] * t_k) * 1e-3
 
 
+def needs_temperature(from_unit: str, to_unit: str) -> bool:
+    """Whether converting between these units needs a temperature (mass <-> mixing ratio)."""
+    a, b = normalise_unit(from_unit), normalise_unit(to_unit)
+    return (a in _MASS) != (b in _MASS)
+
+
 def convert(values, pollutant: str, from_unit: str, to_unit: str,
             temperature_c: float | None = None, pressure_pa: float | None = None) -> np.ndarray:
     """*values* of *pollutant* in *from_unit* expressed in *to_unit* (float64 array)."""

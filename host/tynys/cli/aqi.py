@@ -15,7 +15,7 @@ import click
 import numpy as np
 
 from .. import aqi as lib
-from ..aqi import kz, tables
+from ..aqi import breakpoints, kz, tables
 from ..aqi.tables import AqiError
 from .output import emit, output_options, table
 
@@ -46,12 +46,16 @@ def _refuse_bad(values, pollutant, unit):
             raise AqiError(f"{pollutant} value {v:g} is negative: a concentration cannot be below 0; check the input")
         if math.isinf(v):
             raise AqiError(f"{pollutant} value {v} is not a concentration")
-    facts = tables.pollutant_facts(pollutant)
-    cap = facts["plausible_max"]
-    if unit in ("ug/m3", None) and any(v > cap for v in values):
-        v = max(values)
-        raise AqiError(f"{pollutant} value {v:g} ug/m3 is above the plausible limit {cap:g} ug/m3 "
-                       f"(tables/pollutants.json): check the unit")
+    if unit in ("ug/m3", "mg/m3"):  # gases in ppb are checked by the table (status 'implausible')
+        ug = lib.units.convert(values, pollutant, unit, "ug/m3")
+        if np.any(ug > tables.pollutant_facts(pollutant)["plausible_max"]):
+            _implausible(pollutant, float(np.nanmax(values)), unit)
+
+
+def _implausible(pollutant, v, unit):
+    cap = tables.pollutant_facts(pollutant)["plausible_max"]
+    raise AqiError(f"{pollutant} value {v:g} {unit} is above the plausible limit {cap:g} ug/m3 "
+                   f"(tables/pollutants.json): check the unit")
 
 
 def _std(standard, version, at):
@@ -107,6 +111,8 @@ def value(standard, version, at, pollutant, period, unit, temperature_c, referen
         rows = _kz_rows(std, pid, period, x, u or "mg/m3", temperature_c, reference)
     else:
         s = lib.sub_index(x, pid, period, std.id, unit=u, version=std.version, temperature_c=temperature_c)
+        if (s.status == breakpoints.IMPLAUSIBLE).any():
+            _implausible(pid, float(x[s.status == breakpoints.IMPLAUSIBLE][0]), u or s.table.unit)
         rows = s.rows(given=x)
         for r in rows:
             if u and u != r["unit"]:
@@ -307,6 +313,7 @@ def _overall(std, parsed, u, temperature_c, partial):
         "category": o.category_names()[0] or None, "color": colors[o.category[0]],
         "main_pollutant": o.main[0] or None, "status": lib.STATUS[o.status[0]],
         "complete": bool(o.complete[0]), "pollutants": pollutants,
+        "note": "" if o.complete[0] else std.data.get("overall", {}).get("requires_note", ""),
     }
 
 
@@ -359,8 +366,11 @@ def _human_index(doc):
                       for r in doc["pollutants"]]), nl=False)
     main = f"  main pollutant: {doc['main_pollutant']}" if doc["main_pollutant"] else ""
     idx = "no index" if doc["index"] is None else f"index {doc['index']}"
-    extra = "" if doc["status"] == "ok" else f"  [{doc['status']}]"
-    click.echo(f"{doc['standard']} {doc['version']}  overall: {idx}  {doc['category'] or ''}{main}{extra}")
+    extra = "" if doc["status"] == "ok" else f"[{doc['status']}]"
+    cat = f"  {doc['category']}" if doc["category"] else ""
+    click.echo(f"{doc['standard']} {doc['version']}  overall: {idx}{cat}{main}  {extra}".rstrip())
+    if doc["note"]:
+        click.echo(f"note: {doc['note']}", err=True)
 
 
 @aqi.command()
