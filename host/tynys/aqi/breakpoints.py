@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .tables import Standard, Table, pollutant_facts
+from .units import ugm3_per_ppb
 
 # Status codes, one per value. Anything but OK has index NaN.
 STATUS = ("ok", "missing", "negative", "implausible", "below-table", "above-table", "use-other-period", "incomplete")
@@ -114,12 +115,9 @@ def plausible_max(table: Table, standard: Standard) -> float:
         return limit
     if table.unit == "mg/m3":
         return limit / 1000.0
-    from .units import ugm3_per_ppb
-
-    # Mixing ratios: convert at the standard's reference temperature (or 0 degC, which gives the
-    # largest ppb for a mass and so never refuses a plausible value).
     t = standard.reference_temperature_c
-    ppb = limit / ugm3_per_ppb(table.pollutant, 0.0 if t is None else t)
+    assert t is not None, f"{standard.name} has {table.unit} tables but no reference temperature"
+    ppb = limit / ugm3_per_ppb(table.pollutant, t)
     return ppb / 1000.0 if table.unit == "ppm" else ppb
 
 

@@ -37,12 +37,16 @@ def sub_index(values, pollutant: str, period: str, standard: str = DEFAULT_STAND
     standard's reference temperature unless *temperature_c* is given.
     """
     values = np.asarray(values, dtype=float)
-    parts = tables.select(standard, None if times is None else np.broadcast_to(times, values.shape), version)
+    if times is not None:
+        times = np.broadcast_to(np.asarray(times, dtype=np.int64), values.shape)
+    parts = tables.select(standard, times, version)
     out = None
     for std, mask in parts:
         if std.kind != "breakpoints":
             raise AqiError(f"{std.name} is not a breakpoint index: use tynys.aqi.{'kz' if std.kind == 'ratio' else 'aqhi'}")
         table = std.table(pollutant, period)
+        if times is not None:
+            _check_spacing(times, table, std)
         x = _to_unit(values if mask is None else values[mask], table, std, unit, temperature_c)
         s = breakpoints.score(x, table, std)
         if mask is None:
@@ -51,6 +55,20 @@ def sub_index(values, pollutant: str, period: str, standard: str = DEFAULT_STAND
             out = _empty(values.shape, std, table)
         _put(out, mask, s)
     return out
+
+
+def _check_spacing(times, table, std: Standard) -> None:
+    """Refuse values that come faster than the period allows: an index is never computed from raw
+    sub-hourly readings (EPA TAD 2024 FAQ), only from the averages the table names."""
+    t = np.unique(times)
+    if t.size < 2:
+        return
+    step = int(np.diff(t).min())
+    need = min(table.averaging.get("seconds", table.averaging.get("hours", 1) * 3600), 3600)
+    if step < need:
+        raise AqiError(f"values {step} s apart cannot be {table.period} {table.pollutant} values for {std.name}: "
+                       f"make {'hourly' if need == 3600 else f'{need // 60}-min'} means first (averaging.window_means), "
+                       f"then the {table.period} average")
 
 
 def _to_unit(values, table, std: Standard, unit, temperature_c):

@@ -147,3 +147,18 @@ def test_status_codes_are_documented_and_stable():
     assert s.status_names().tolist() == ["missing", "negative", "implausible", "implausible", "ok"]
     assert np.isnan(s.index[:4]).all()
     assert index.DEFAULT_STANDARD == "us-epa" and tables.load("us-epa").version == "2024"
+
+
+def test_raw_sub_hourly_readings_are_refused():
+    t = 1_780_000_000 - 1_780_000_000 % 3600 + 300 * np.arange(12)
+    with pytest.raises(aqi.AqiError) as e:
+        aqi.sub_index(np.full(12, 20.0), "pm25", "24h", times=t)
+    assert str(e.value) == ("values 300 s apart cannot be 24h pm25 values for us-epa 2024: make hourly means first "
+                            "(averaging.window_means), then the 24h average")
+    hourly = t[0] + 3600 * np.arange(12)
+    assert aqi.sub_index(np.full(12, 20.0), "pm25", "24h", times=hourly).status_names().tolist() == ["ok"] * 12
+    # The UK's 15-minute SO2 is the one sub-hourly period: 15-min values pass, 5-min ones do not.
+    q = t[0] + 900 * np.arange(4)
+    assert aqi.sub_index([100.0] * 4, "so2", "15min", "uk-daqi", times=q).index.tolist() == [2] * 4
+    with pytest.raises(aqi.AqiError, match="make 15-min means first"):
+        aqi.sub_index([100.0] * 12, "so2", "15min", "uk-daqi", times=t)
