@@ -42,6 +42,9 @@ class Scores:
                    open-ended table has a category but no index)
     status         int8, number into ``STATUS``
     concentration  float64, the value the lookup used: in the table's unit, after quantisation
+    bound          float64 or None: for a value with a category but no number, what the index is
+                   known to exceed or reach (500 beyond a table that stops there; 401 in India's
+                   open "Severe" row); NaN elsewhere. Ranks such values against numbers.
     """
 
     index: np.ndarray
@@ -51,6 +54,7 @@ class Scores:
     standard: Standard
     table: Table | None = None
     period: np.ndarray | None = None  # per value, where several periods were combined
+    bound: np.ndarray | None = None
 
     def category_names(self) -> np.ndarray:
         names = np.array([c.name for c in self.standard.categories] + [""], dtype=object)
@@ -129,14 +133,15 @@ def score(values, table: Table, standard: Standard) -> Scores:
     category = np.empty(flat.size, dtype=np.int8)
     status = np.empty(flat.size, dtype=np.int8)
     used = np.empty(flat.size)
+    bound = np.empty(flat.size)
     plan = _Plan(table, standard)
     # Blocks keep the temporaries in cache and bound memory; results do not depend on the size.
     for a in range(0, flat.size, _BLOCK):
         b = slice(a, a + _BLOCK)
-        plan.run(flat[b], index[b], category[b], status[b], used[b])
+        plan.run(flat[b], index[b], category[b], status[b], used[b], bound[b])
     shape = c.shape
     return Scores(index=index.reshape(shape), category=category.reshape(shape), status=status.reshape(shape),
-                  concentration=used.reshape(shape), standard=standard, table=table)
+                  concentration=used.reshape(shape), standard=standard, table=table, bound=bound.reshape(shape))
 
 
 _BLOCK = 1 << 16
@@ -158,7 +163,7 @@ class _Plan:
         self.span = np.where(flat, 1.0, span)
         self.cat_lo = np.array([c.lo for c in standard.categories], dtype=float)
 
-    def run(self, c, index, category, status, used):
+    def run(self, c, index, category, status, used, bound):
         t = self.table
         status[:] = OK
         status[np.isnan(c)] = MISSING
@@ -193,6 +198,7 @@ class _Plan:
         cat = np.searchsorted(self.cat_lo, which, side="right") - 1
         category[:] = np.where(np.isnan(which) | (cat < 0), -1, cat)
         used[:] = np.where(good, u / self.scale, np.nan)
+        bound[:] = np.nan if forced is None else np.where(np.isnan(index), forced, np.nan)
 
 
 def round_index(x: np.ndarray, rule: str) -> np.ndarray:

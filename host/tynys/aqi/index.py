@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import breakpoints, tables, units
-from .breakpoints import ABOVE, INCOMPLETE, MISSING, OK, USE_OTHER, Scores
+from .breakpoints import INCOMPLETE, MISSING, OK, USE_OTHER, Scores
 from .tables import AqiError, Standard
 
 DEFAULT_STANDARD = "us-epa"
@@ -84,13 +84,13 @@ def _to_unit(values, table, std: Standard, unit, temperature_c):
 def _empty(shape, std, table) -> Scores:
     return Scores(index=np.full(shape, np.nan), category=np.full(shape, -1, np.int8),
                   status=np.full(shape, MISSING, np.int8), concentration=np.full(shape, np.nan),
-                  standard=std, table=table)
+                  standard=std, table=table, bound=np.full(shape, np.nan))
 
 
 def _put(out: Scores, mask, s: Scores) -> None:
     # Category numbers stay comparable across versions of one standard: their lists align by
     # position (checked by the table tests).
-    for name in ("index", "category", "status", "concentration"):
+    for name in ("index", "category", "status", "concentration", "bound"):
         getattr(out, name)[mask] = getattr(s, name)
     out.standard = s.standard
 
@@ -127,6 +127,7 @@ def _us_so2(s1: Scores | None, s24: Scores | None, std: Standard) -> Scores:
     use24 = s24.status == OK
     for name in ("index", "category", "status", "concentration"):
         getattr(out, name)[use24] = getattr(s24, name)[use24]
+    out.bound[use24] = _bound(s24)[use24]
     out.period[use24] = "24h"
     # 1-h at 305 ppb or more (no 1-h row) and the 24-h mean known to be below 305 ppb: AQI 200.
     fixed = (s1.status == USE_OTHER) & (s24.status == USE_OTHER)
@@ -139,15 +140,17 @@ def _us_so2(s1: Scores | None, s24: Scores | None, std: Standard) -> Scores:
 def _copy(s: Scores, period: str) -> Scores:
     return Scores(index=s.index.copy(), category=s.category.copy(), status=s.status.copy(),
                   concentration=s.concentration.copy(), standard=s.standard, table=s.table,
-                  period=np.full(s.index.shape, period, dtype=object))
+                  period=np.full(s.index.shape, period, dtype=object), bound=_bound(s).copy())
+
+
+def _bound(s: Scores) -> np.ndarray:
+    return np.full(s.index.shape, np.nan) if s.bound is None else s.bound
 
 
 def _rank(s: Scores) -> np.ndarray:
-    """Comparable severity: the index, or for a number-less value above an open table the lower
-    edge of its category plus a half (it is known to exceed every number in that category's start)."""
-    lo = np.array([c.lo for c in s.standard.categories] + [np.nan], dtype=float)
-    forced = np.where((s.status == ABOVE) & (s.category >= 0), lo[s.category] + 0.5, np.nan)
-    return np.where(np.isnan(s.index), forced, s.index)
+    """Comparable severity: the index, or for a number-less value with a category what it is
+    known to exceed, plus a half (600 ug/m3 PM2.5 on a table that stops at 500 outranks 499)."""
+    return np.where(np.isnan(s.index), _bound(s) + 0.5, s.index)
 
 
 def _highest(scores: list[Scores]) -> Scores:
@@ -167,6 +170,7 @@ def _highest(scores: list[Scores]) -> Scores:
         status=np.choose(pick, [s.status for s in scores]).astype(np.int8),
         concentration=np.choose(pick, [s.concentration for s in scores]),
         standard=first.standard, table=first.table, period=periods[pick],
+        bound=np.choose(pick, [_bound(s) for s in scores]),
     )
 
 

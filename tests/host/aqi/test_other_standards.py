@@ -100,3 +100,12 @@ def test_canada_aqhi_example():
     assert np.isnan(missing.index) and aqi.STATUS[missing.status] == "missing"
     ugm3 = aqi.aqhi.aqhi(no2=20 * 1.88, o3=30, pm25=10, units_in={"no2": "ug/m3"}, temperature_c=25)
     assert float(ugm3.concentration) == pytest.approx(3.72, abs=0.01)
+
+
+def test_a_value_beyond_the_table_outranks_every_number():
+    # China 2012: 600 ug/m3 PM2.5 has no IAQI (above 500) but is worse than NO2's 450-ish number.
+    subs = {"pm25": aqi.sub_index([600], "pm25", "24h", "china", version="2012"),
+            "no2": aqi.sub_index([3500], "no2", "1h", "china", version="2012")}
+    assert 400 < subs["no2"].index[0] < 500
+    o = aqi.overall(subs, "china")
+    assert np.isnan(o.index[0]) and o.main[0] == "pm25" and o.category_names()[0] == "Severely polluted (严重污染)"
