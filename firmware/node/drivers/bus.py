@@ -1,0 +1,60 @@
+# Opens the UART/I2C bus a driver was configured with, so a bad pin or bus number fails at
+# construction with one line that names it and the fix (machine's own "invalid pin" names neither).
+#
+#     from node.drivers import bus
+#     uart = bus.uart("pms5003", 1, 9600, tx=17, rx=16)   # or pass an open machine.UART through
+#
+# An object that is not an int is taken as an already open bus (machine.UART/I2C, or a test peer
+# with the same methods) and returned unchanged.
+
+
+def _pin(who, role, pin, output):
+    import machine
+
+    try:
+        machine.Pin(pin, machine.Pin.OUT if output else machine.Pin.IN)
+    except (ValueError, TypeError) as e:
+        raise ValueError("%s: %s=%r is not a usable pin on this board (%s); set %s to the GPIO "
+                         "the sensor is wired to" % (who, role, pin, e, role))
+
+
+def uart(who, bus, baud, tx=None, rx=None):
+    if not isinstance(bus, int):
+        return bus
+    import machine
+
+    if tx is not None:
+        _pin(who, "tx", tx, True)
+    if rx is not None:
+        _pin(who, "rx", rx, False)
+    try:
+        return machine.UART(bus, baud, tx=tx, rx=rx) if tx is not None or rx is not None \
+            else machine.UART(bus, baud)
+    except ValueError as e:
+        raise ValueError("%s: cannot open UART%d (%s); use UART 1 or 2 (UART 0 is the USB console)"
+                         % (who, bus, e))
+
+
+def i2c(who, bus, scl=None, sda=None, freq=100000):
+    if not isinstance(bus, int):
+        return bus
+    import machine
+
+    if scl is not None:
+        _pin(who, "scl", scl, True)
+    if sda is not None:
+        _pin(who, "sda", sda, True)
+    try:
+        if scl is None and sda is None:
+            return machine.I2C(bus, freq=freq)
+        return machine.I2C(bus, scl=machine.Pin(scl), sda=machine.Pin(sda), freq=freq)
+    except ValueError as e:
+        raise ValueError("%s: cannot open I2C%d (%s); use I2C 0 or 1" % (who, bus, e))
+
+
+def choose(who, what, value, allowed):
+    """Check a configuration choice; the error lists what is accepted."""
+    if value not in allowed:
+        raise ValueError("%s: unknown %s %r; use one of %s"
+                         % (who, what, value, ", ".join(str(a) for a in allowed)))
+    return value
