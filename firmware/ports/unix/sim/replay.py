@@ -1,0 +1,88 @@
+# Peers that replay given bytes instead of simulating a sensor: for `tynys decode`, the fuzz
+# tests and the driver benchmarks.
+#
+#     from sim.replay import Replay
+#     p = Replay(bytearray(4096)); p.load(frames, n)   # serve frames[0:n]
+#     machine.attach_uart(1, p)
+#
+# Replay copies byte by byte into the driver's buffer, so it allocates nothing per read (the
+# allocation benchmarks measure the driver through it). `chunk` > 0 caps each read (split
+# frames); `rewind()` serves the same bytes again.
+
+
+class Replay:
+    def __init__(self, buf, chunk=0):
+        self.buf = buf
+        self.n = 0
+        self.pos = 0
+        self.chunk = chunk
+        self.written = 0
+
+    def load(self, data, n=None):
+        n = len(data) if n is None else n
+        for i in range(n):
+            self.buf[i] = data[i]
+        self.n = n
+        self.pos = 0
+
+    def rewind(self):
+        self.pos = 0
+
+    def any(self):
+        return self.n - self.pos
+
+    def readinto(self, buf, n):
+        left = self.n - self.pos
+        if n > left:
+            n = left
+        if self.chunk and n > self.chunk:
+            n = self.chunk
+        p = self.pos
+        b = self.buf
+        for i in range(n):
+            buf[i] = b[p + i]
+        self.pos = p + n
+        return n
+
+    def write(self, buf):
+        self.written += len(buf)  # commands go nowhere
+
+
+class StreamReplay:
+    """Serves bytes read from a binary stream (stdin) in chunks of 1..max_chunk (seeded)."""
+
+    def __init__(self, stream, max_chunk=64, seed=1):
+        from .rand import Rand
+
+        self.stream = stream
+        self.rand = Rand(seed)
+        self.max_chunk = max_chunk
+        self.buf = bytearray(max_chunk)
+        self.mv = memoryview(self.buf)
+        self.pos = self.end = 0
+        self.eof = False
+
+    def _fill(self):
+        if self.pos < self.end or self.eof:
+            return
+        want = 1 + self.rand.below(self.max_chunk)
+        n = self.stream.readinto(self.mv[:want])
+        if not n:
+            self.eof = True
+            n = 0
+        self.pos, self.end = 0, n
+
+    def any(self):
+        self._fill()
+        return self.end - self.pos
+
+    def readinto(self, buf, n):
+        self._fill()
+        n = min(n, self.end - self.pos)
+        for i in range(n):
+            buf[i] = self.buf[self.pos + i]
+        self.pos += n
+        return n
+
+    def write(self, buf):
+        pass
