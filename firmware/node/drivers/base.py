@@ -137,6 +137,7 @@ class FrameSensor(UartSensor):
         k = self._k
         f[k] = b
         k += 1
+        got = False
         while k:
             n = self._need(f, k)  # -1: no frame starts at f[0]; 0: need more; n: complete
             if n == 0:
@@ -145,8 +146,16 @@ class FrameSensor(UartSensor):
                 # 1 new reading; 0 consumed (reply, warming, rejected content); -1 not a frame
                 r = self._accept(f, n)
                 if r >= 0:
-                    self._k = 0
-                    return r > 0
+                    # A rescan can find a short frame (a reply) with bytes after it: those may
+                    # begin the next frame, so they stay (a complete one is taken with the
+                    # next byte; after a reading the caller must see values first).
+                    for i in range(n, k):
+                        f[i - n] = f[i]
+                    k -= n
+                    if r > 0:
+                        got = True
+                        break
+                    continue
                 self.bad += 1
             else:
                 self.noise += 1
@@ -154,7 +163,7 @@ class FrameSensor(UartSensor):
                 f[i - 1] = f[i]
             k -= 1
         self._k = k
-        return False
+        return got
 
     def _need(self, f, k):
         raise NotImplementedError

@@ -10,7 +10,7 @@
 # 64-bit form's intermediates reach 2**51). Python ints never overflow, so the results are the
 # datasheet's; but on the ESP32 an int beyond 31 bits is a heap object (small ints are 31-bit).
 # Products that can pass 2**30 are split exactly with _mulshr ((a*b) >> s == (a>>s)*b +
-# ((a & m)*b >> s)) and the pressure division is done by divmod, so for real calibration data
+# ((a & m)*b >> s)) and the pressure division is split into quotient and remainder, so for real calibration data
 # over -40..85 degC, 300..1100 hPa, 0..100 %RH no intermediate reaches 2**30 (the host test
 # tests/firmware/test_bme280.py runs this code with ints that record every intermediate).
 # The results are bit-identical to the datasheet formulas.
@@ -45,7 +45,7 @@ def compensate(cal, adc_t, adc_p, adc_h, out):
     """Datasheet integer compensation into out: T [0.01 degC], RH [% * 1024], P [Pa].
 
     cal: T1 T2 T3 P1..P9 H1..H6 (indexes 0..17). Each line is the datasheet's; where a product
-    can pass 2**30 it is split exactly (_mulshr, divmod). False when the pressure formula has
+    can pass 2**30 it is split exactly (_mulshr, quotient and remainder). False when the pressure formula has
     no answer (the datasheet returns 0 for var1 == 0) or the raw pressure is out of range.
     """
     # temperature: 4.2.3 BME280_compensate_T_int32
@@ -66,7 +66,8 @@ def compensate(cal, adc_t, adc_p, adc_h, out):
     a = 1048576 - adc_p - (var2 >> 12)
     if var1 <= 0 or a < 0:
         return False
-    h, r = divmod(a, var1)
+    h = a // var1  # no divmod(): it builds a tuple
+    r = a - h * var1
     if a < 687195:  # the datasheet's p = a * 3125 < 0x80000000: p = (p << 1) / var1
         p = h * 6250 + r * 6250 // var1
     else:  # p = (p / var1) * 2

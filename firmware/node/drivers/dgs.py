@@ -115,8 +115,8 @@ class DGS(UartSensor):
             self.bad += 1
             return False
         n = self._num
-        if not (-99 <= n[2] <= 99 and 0 <= n[3] <= 100 and n[8] < 24 and n[9] < 60
-                and n[10] < 60):
+        if not (-99 <= n[2] <= 99 and 0 <= n[3] <= 100 and 0 <= n[7] and 0 <= n[8] < 24
+                and 0 <= n[9] < 60 and 0 <= n[10] < 60):
             self.bad += 1
             return False
         self._ident(f, i)
@@ -154,7 +154,7 @@ class DGS(UartSensor):
                 neg = gap = False
             elif c == 0x2D and not digits and not neg:
                 neg = True
-            elif c == 0x20:
+            elif c == 0x20 and not (neg and not digits):  # no space between "-" and digits
                 gap = digits > 0
             else:
                 return -1

@@ -1,5 +1,5 @@
-# Peers that replay given bytes instead of simulating a sensor: for `tynys decode`, the fuzz
-# tests and the driver benchmarks.
+# Peers that replay given bytes instead of simulating a sensor: for the driver benchmarks and
+# the zero-allocation tests (UART: Replay; I2C: Registers).
 #
 #     from sim.replay import Replay
 #     p = Replay(bytearray(4096)); p.load(frames, n)   # serve frames[0:n]
@@ -86,3 +86,31 @@ class StreamReplay:
 
     def write(self, buf):
         pass
+
+
+class Registers:
+    """An I2C peer that is a register file: a write sets the register pointer (and, if
+    `writable`, stores the bytes after it), a read copies from the pointer on. `width` bytes
+    per register (2 for the ADS1115). With `fixed`, every read returns regs[0:n] (a command
+    chip like the SHT3x). No allocation per transfer."""
+
+    def __init__(self, regs, width=1, writable=False, fixed=False):
+        self.regs = regs
+        self.width = width
+        self.writable = writable
+        self.fixed = fixed
+        self.ptr = 0
+
+    def i2c_write(self, buf, n):
+        if self.fixed or not n:
+            return
+        self.ptr = buf[0] * self.width
+        if self.writable:
+            for i in range(1, n):
+                self.regs[self.ptr + i - 1] = buf[i]
+
+    def i2c_read_into(self, buf, n):
+        p = 0 if self.fixed else self.ptr
+        r = self.regs
+        for i in range(n):
+            buf[i] = r[p + i]
