@@ -50,7 +50,7 @@ class SDS011(FrameSensor):
                              "to 30" % (period,))
         self.period = period
         FrameSensor.__init__(self, bus, model, tx, rx, warmup_ms)
-        self._cmd = bytearray(b"\xaa\xb4" + bytes(15) + b"\xff\xff\x00\xab")
+        self._cmd = bytearray(b"\xaa\xb4" + bytes(13) + b"\xff\xff\x00\xab")  # 19 bytes
         self._id = -1
         self.configure()
 

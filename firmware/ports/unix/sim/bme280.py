@@ -17,7 +17,6 @@
 # 0.5 Pa). Faults: unplugged (NACK), stuck (frozen values); a register bus has no checksum, so
 # `bad` does not apply.
 from .i2c import I2CSim
-from .scenario import now_us
 
 CALIBRATION = {"T1": 27504, "T2": 26435, "T3": -1000, "P1": 36477, "P2": -10685, "P3": 3024,
                "P4": 2855, "P5": 140, "P6": -7, "P7": 15500, "P8": -14600, "P9": 6000,
@@ -103,8 +102,8 @@ class BME280Sim(I2CSim):
     def _reading(self):
         sc = self.scenario
         r = self.noise_rand
-        return (sc.value("t_c") + 0.01 * r.gauss(), sc.value("p_hpa") * 100 + 0.5 * r.gauss(),
-                min(100.0, max(0.0, sc.value("rh") + 0.05 * r.gauss())))
+        return (sc.value("t_c") + sc.wobble(r, 0.01), sc.value("p_hpa") * 100 + sc.wobble(r, 0.5),
+                min(100.0, max(0.0, sc.value("rh") + sc.wobble(r, 0.05))))
 
     def raw(self, t_c, p_pa, rh):
         """ADC values (adc_T, adc_P, adc_H) that the datasheet formulas turn into these values."""
@@ -116,7 +115,7 @@ class BME280Sim(I2CSim):
         return adc_t, min(adc_p, (1 << 20) - 1), min(adc_h, 65535)
 
     def _finish(self):
-        if self._done is None or now_us() < self._done:
+        if self._done is None or self.scenario.clock() < self._done:
             return
         self._done = None
         t, p, h = self.raw(*self.measure())
@@ -125,7 +124,7 @@ class BME280Sim(I2CSim):
         r[0xFA], r[0xFB], r[0xFC] = t >> 12, (t >> 4) & 0xFF, (t & 0x0F) << 4
         r[0xFD], r[0xFE] = h >> 8, h & 0xFF
         if self.reg[0xF4] & 3 == 3:
-            self._done = now_us() + self._duration  # normal mode: the next one
+            self._done = self.scenario.clock() + self._duration  # normal mode: the next one
         else:
             self.reg[0xF4] &= 0xFC  # forced mode: back to sleep
 
@@ -149,7 +148,7 @@ class BME280Sim(I2CSim):
         if a == 0xF4 and v & 3:
             osr = _OSR[v >> 5] + _OSR[(v >> 2) & 7] + _OSR[self.reg[0xF2] & 7]
             self._duration = 1250 + 2300 * osr + 1150
-            self._done = now_us() + self._duration
+            self._done = self.scenario.clock() + self._duration
 
     def i2c_read_into(self, buf, n):
         self._ack()

@@ -13,7 +13,6 @@
 # reads around 0); T and RH of the scenario, rounded; RawSensor = ADC zero 13035 + 3.4 counts
 # per ppb (nA_per_PPM_x100 = 340 in the MySense EEPROM example); TempDigital/RHDigital as the
 # on-board SHT-type sensor would report them (x * 65536 scaled), only for shape.
-from .scenario import now_us
 from .uart import UartSim
 
 EEPROM = (b"EEPROM Values\r\n", b"nA_per_PPM_x100= 340\r\n", b"ADC_Zero= 13035\r\n",
@@ -27,17 +26,17 @@ class DGSSim(UartSim):
         UartSim.__init__(self, scenario, faults, period_ms)
         self.serial = serial
         self.active = False
-        self._boot = now_us()
+        self._boot = self.scenario.clock()
 
     def _reading(self):
         sc = self.scenario
         r = self.noise_rand
-        ppb = round(sc.value("so2_ppb") * (1 + sc.noise * r.gauss()) + 2 * r.gauss())
+        ppb = round(sc.value("so2_ppb") * (1 + sc.noise * r.gauss()) + sc.wobble(r, 2))
         return [ppb, round(sc.value("t_c")), round(sc.value("rh"))]
 
     def _frame(self, v):
         ppb, t, rh = v
-        s = (now_us() - self._boot) // 1000000
+        s = (self.scenario.clock() - self._boot) // 1000000
         raw = 13035 + round(3.4 * ppb)
         td = round((t + 45) * 65536 / 175)
         hd = round(rh * 65536 / 100)
@@ -67,5 +66,5 @@ class DGSSim(UartSim):
                 self.send(line)
         elif c in (ord("r"), ord("R")):
             self.active = False
-            self._boot = now_us()
+            self._boot = self.scenario.clock()
         return 1

@@ -19,10 +19,10 @@
 # temperature by k''T, so WE = WEe + WEo + k''(T) + sensitivity * ppb and AE = AEe + AEo;
 # k''T from AAN 803-04 table 3 at -30..50 degC: SO2-B4 [-4, -4, -4, -4, -4, 0, 20, 140, 450],
 # SO2-A4 [0, 0, 0, 0, 0, 0, 5, 25, 45] mV (via fablabbcn/smartcitizen-data; interpolated,
-# held outside). Noise: 0.02 mV on each output (ISB noise is ~1 uV rms; the ADC step is larger).
+# held outside). Noise: 0.4 mV rms on each output, about 1.3 ppb at 0.3 mV/ppb (Alphasense gives
+# SO2-B4 zero noise of +-5 ppb, 2 sigma).
 # Faults: unplugged (NACK), stuck (frozen voltages); no checksum, so `bad` does not apply.
 from .i2c import I2CSim
-from .scenario import now_us
 
 _T = (-30, -20, -10, 0, 10, 20, 30, 40, 50)
 K_T = {"so2-b4": (-4, -4, -4, -4, -4, 0, 20, 140, 450), "so2-a4": (0, 0, 0, 0, 0, 0, 5, 25, 45)}
@@ -66,10 +66,10 @@ class ISBSim(I2CSim):
     def _reading(self):
         r = self.noise_rand
         we, ae = self.voltages()
-        return we + 0.02 * r.gauss(), ae + 0.02 * r.gauss()
+        return we + self.scenario.wobble(r, 0.4), ae + self.scenario.wobble(r, 0.4)
 
     def _finish(self):
-        if self._done is None or now_us() < self._done:
+        if self._done is None or self.scenario.clock() < self._done:
             return
         self._done = None
         self.config |= 0x8000
@@ -92,7 +92,7 @@ class ISBSim(I2CSim):
             self.config = w & 0x7FFF | (self.config & 0x8000)
             if w & 0x8000 and self._done is None:
                 self.config &= 0x7FFF
-                self._done = now_us() + 1000000 // RATES[(w >> 5) & 7] + 1
+                self._done = self.scenario.clock() + 1000000 // RATES[(w >> 5) & 7] + 1
 
     def i2c_read_into(self, buf, n):
         self._ack()

@@ -25,7 +25,6 @@
 # - noise: the scenario's relative noise on every value, then rounded to integers as sent.
 import math
 
-from .scenario import now_us
 from .uart import UartSim
 
 ACTIVE = b"\x42\x4d\xe1\x00\x01\x01\x71"
@@ -95,8 +94,8 @@ class PMSSim(UartSim):
             e = magnus_es(t) * rh / 100
             t_in = t + 2.0
             rh_in = min(100.0, 100 * e / magnus_es(t_in))
-            v[10] = round((t_in + 0.05 * r.gauss()) * 10)
-            v[11] = round(min(100.0, max(0.0, rh_in + 0.3 * r.gauss())) * 10)
+            v[10] = round((t_in + sc.wobble(r, 0.05)) * 10)
+            v[11] = round(min(100.0, max(0.0, rh_in + sc.wobble(r, 0.3))) * 10)
         return v
 
     def _frame(self, v):
@@ -129,5 +128,5 @@ class PMSSim(UartSim):
             self.asleep = True
         elif cmd == 0xE4:
             self.asleep = False
-            self._next = now_us() + self.wake_us  # TX stays low about a second after waking
+            self._next = self.scenario.clock() + self.wake_us  # TX stays low ~1 s after waking
         return 7

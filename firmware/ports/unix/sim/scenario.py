@@ -13,7 +13,8 @@
 # "t" is seconds since the scenario starts ("start", Unix seconds, or the world clock when the
 # Scenario is made); each quantity is a list as long as "t" or one constant. After the last
 # row values hold (or repeat, with "loop": true). "noise" is the relative standard deviation
-# the simulators use for sensor noise. Runs on the unix port (world clock time.world_us()) and
+# the simulators use for sensor noise (their absolute noise, e.g. 0.02 degC for the SHT3x, is
+# documented at the default 0.03 and scales with it; 0 makes a noiseless sensor). Runs on the unix port (world clock time.world_us()) and
 # on CPython (wall clock) alike.
 import json
 import time
@@ -21,6 +22,7 @@ import time
 from .rand import Rand
 
 QUANTITIES = ("pm1", "pm25", "pm10", "t_c", "rh", "p_hpa", "so2_ppb")
+DEFAULT_NOISE = 0.03
 DEFAULTS = {"pm25": 10.0, "t_c": 20.0, "rh": 50.0, "p_hpa": 1013.25, "so2_ppb": 0.0}
 
 
@@ -30,7 +32,7 @@ def now_us():
 
 
 class Scenario:
-    def __init__(self, seed=1, noise=0.03, start=None, t=None, loop=False, clock=now_us, **values):
+    def __init__(self, seed=1, noise=DEFAULT_NOISE, start=None, t=None, loop=False, clock=now_us, **values):
         for k in values:
             if k not in QUANTITIES:
                 raise ValueError("scenario: unknown quantity %r; use one of %s"
@@ -97,3 +99,7 @@ class Scenario:
         """x with relative Gaussian noise (scenario noise unless rel is given), never negative."""
         y = x * (1.0 + (self.noise if rel is None else rel) * rand.gauss())
         return y if y > 0 else 0.0
+
+    def wobble(self, rand, sigma):
+        """Absolute noise: sigma at the default noise (0.03), scaled with this scenario's."""
+        return sigma * self.noise / DEFAULT_NOISE * rand.gauss()

@@ -11,7 +11,6 @@
 # Physics: the laser counter reads particle mass with hygroscopic growth, so it reads high in
 # humid air: PM = true * (1 + 0.25 * RH / (100 - RH)) (a kappa-Koehler-shaped growth factor,
 # RH capped at 95 %), plus the scenario noise; 0.1 ug/m3 steps, at most 999.9.
-from .scenario import now_us
 from .uart import UartSim
 
 
@@ -35,7 +34,7 @@ class SDS011Sim(UartSim):
         self.fw = fw
         self.query = False
         self.period_min = 0
-        self._cycle0 = now_us()
+        self._cycle0 = self.scenario.clock()
 
     def _reading(self):
         sc = self.scenario
@@ -52,7 +51,8 @@ class SDS011Sim(UartSim):
 
     def _tick(self):
         if self.period_min and not self.query:  # working period: on for the first 30 s
-            self.asleep = (now_us() - self._cycle0) % (self.period_min * 60000000) >= 30000000
+            t = self.scenario.clock() - self._cycle0
+            self.asleep = t % (self.period_min * 60000000) >= 30000000
         UartSim._tick(self)
 
     def _command(self, data):
@@ -79,14 +79,14 @@ class SDS011Sim(UartSim):
             if d1:
                 self.asleep = d2 == 0
                 if not self.asleep:
-                    self._next = now_us() + self.period_us
+                    self._next = self.scenario.clock() + self.period_us
             self.send(reply_frame(6, d1, 0 if self.asleep else 1, 0, self.device_id))
         elif cmd == 0x07:
             self.send(reply_frame(7, self.fw[0], self.fw[1], self.fw[2], self.device_id))
         elif cmd == 0x08:
             if d1:
                 self.period_min = d2
-                self._cycle0 = now_us()
+                self._cycle0 = self.scenario.clock()
                 self.asleep = False
             self.send(reply_frame(8, d1, self.period_min, 0, self.device_id))
         return 19

@@ -11,7 +11,6 @@
 # Physics: the scenario's T and RH with small absolute noise (0.02 degC, 0.1 %RH).
 # Faults: unplugged (NACK), stuck (frozen values), bad (one data bit flipped: the CRC fails).
 from .i2c import I2CSim
-from .scenario import now_us
 
 _DURATION_US = {0x2400: 15000, 0x240B: 6000, 0x2416: 4000}
 
@@ -44,8 +43,8 @@ class SHT3xSim(I2CSim):
     def _reading(self):
         sc = self.scenario
         r = self.noise_rand
-        t = sc.value("t_c") + 0.02 * r.gauss()
-        rh = min(100.0, max(0.0, sc.value("rh") + 0.1 * r.gauss()))
+        t = sc.value("t_c") + sc.wobble(r, 0.02)
+        rh = min(100.0, max(0.0, sc.value("rh") + sc.wobble(r, 0.1)))
         return (min(65535, max(0, round((t + 45) * 65535 / 175))), round(rh * 655.35))
 
     def i2c_write(self, buf, n):
@@ -56,16 +55,16 @@ class SHT3xSim(I2CSim):
             if self.faults.bad and self.rand.chance(self.faults.bad):
                 out[self.rand.below(2) * 3 + self.rand.below(2)] ^= 1 << self.rand.below(8)
             self._out = out
-            self._ready = now_us() + _DURATION_US[cmd]
+            self._ready = self.scenario.clock() + _DURATION_US[cmd]
         elif cmd == 0x3780:
             self._out = words(self.serial >> 16, self.serial & 0xFFFF)
-            self._ready = now_us()
+            self._ready = self.scenario.clock()
         else:
             raise OSError(5)  # a command the chip does not know: NACK on the data byte
 
     def i2c_read_into(self, buf, n):
         self._ack()
-        if self._out is None or now_us() < self._ready:
+        if self._out is None or self.scenario.clock() < self._ready:
             raise OSError(19)
         for i in range(n):
             buf[i] = self._out[i] if i < len(self._out) else 0xFF

@@ -18,7 +18,6 @@
 # PM2.5), NC10 = NC4 + 0.04 (PM10 - PM4); typical size 0.3 + 0.21 PM10/PM1 um (0.3..3).
 import struct
 
-from .scenario import now_us
 from .uart import UartSim
 
 _STUFF = {0x7E: 0x5E, 0x7D: 0x5D, 0x11: 0x31, 0x13: 0x33}
@@ -68,7 +67,7 @@ class SPS30Sim(UartSim):
         self._since = 0
 
     def _fresh(self):
-        if self.measuring and now_us() - self._since >= 1000000:
+        if self.measuring and self.scenario.clock() - self._since >= 1000000:
             self.fresh = True
 
     def _reading(self):
@@ -93,7 +92,7 @@ class SPS30Sim(UartSim):
         return miso(0xD1, 0, bytes([2, 2, 0, 7, 0, 3, 0]))
 
     def _command(self, data):
-        if self.uart_off:  # a sleeping SPS30 only wakes its UART on the first byte
+        if self.uart_off:  # a sleeping SPS30's UART is off: the first byte only switches it on
             self.uart_off = False
             return 1
         i = data.find(b"\x7e")
@@ -102,10 +101,11 @@ class SPS30Sim(UartSim):
         j = data.find(b"\x7e", 1)
         if j < 0:
             return 0
-        if j == 1:
-            return 1  # 7E 7E: an empty frame
         body = unstuff(data[1:j])
         if len(body) < 4 or sum(body) & 0xFF != 0xFF or body[2] != len(body) - 4:
+            return j  # not a frame: its closing 7E may open the next one
+        if self.asleep and body[1] != 0x11:
+            self.uart_off = True  # asleep, only wake-up is accepted: the interface sleeps again
             return j + 1
         self.heard.append(bytes(data[:j + 1]))
         self._answer(body[1], body[3:-1])
@@ -117,7 +117,7 @@ class SPS30Sim(UartSim):
             ok = not self.measuring and arg == b"\x01\x03"
             if ok:
                 self.measuring = True
-                self._since = now_us()
+                self._since = self.scenario.clock()
             self.send(miso(0, 0 if ok else 0x43))
         elif cmd == 0x01:
             self.measuring = False
@@ -128,7 +128,7 @@ class SPS30Sim(UartSim):
                 self.send(miso(3, 0x43))
             elif self.fresh:
                 self.fresh = False
-                self._since = now_us()
+                self._since = self.scenario.clock()
                 self.emit()
             else:
                 self.send(miso(3, 0))  # no new value yet

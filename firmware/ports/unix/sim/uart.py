@@ -8,11 +8,11 @@
 #   _reply()              -> bytes of a command reply, for the `replies` fault
 #   _command(data)        -> bytes it takes from the start of `data` (written command bytes);
 #                            it acts on complete commands and returns 0 to wait for more
-#   PAYLOAD = (lo, hi)    byte range the `bad` fault may change (None: no checksum to fail)
+#   PAYLOAD = (lo, end)   bytes lo..end-1 the `bad` fault may change (end < 0: from the frame's
+#                         end; None: no checksum to fail)
 # and sets self.active (sends on its own every period_ms) and self.asleep.
 from .faults import Faults
 from .rand import Rand
-from .scenario import now_us
 
 
 class UartSim:
@@ -32,7 +32,7 @@ class UartSim:
         self.heard = []    # commands the sensor understood, as bytes (tests check the wire)
         self._q = bytearray()
         self._cmd = bytearray()
-        self._next = now_us() + self.period_us
+        self._next = self.scenario.clock() + self.period_us
         self._last = None  # last data values (the `stuck` fault repeats them)
 
     # -- the peer protocol of machine.attach_uart --------------------------------------------
@@ -73,8 +73,9 @@ class UartSim:
             out.extend(self._reply())
         frame = bytearray(frame)
         if reading and f.bad and self.PAYLOAD and self.rand.chance(f.bad):
-            lo, hi = self.PAYLOAD
-            i = lo + self.rand.below(len(frame) + hi - lo)
+            lo, end = self.PAYLOAD
+            end = end if end > 0 else len(frame) + end
+            i = lo + self.rand.below(end - lo)
             frame[i] ^= 1 + self.rand.below(255)
         out.extend(frame)
         self.sent += 1
@@ -85,7 +86,7 @@ class UartSim:
         self._q.extend(out)
 
     def _tick(self):
-        now = now_us()
+        now = self.scenario.clock()
         if not self.active or self.asleep:
             self._next = now + self.period_us
             return
