@@ -96,7 +96,7 @@ class BME280(Sensor):
     def __init__(self, bus, model=None, *, addr=0x76, oversample=1, scl=None, sda=None,
                  warmup_ms=None):
         model = _bus.choose(self.TYPE, "model", model or "bme280", self.MODELS)
-        self.addr = _bus.choose(self.TYPE, "I2C address", addr, (0x76, 0x77))
+        self.addr = _bus.choose(self.TYPE, "I2C address", addr, (0x76, 0x77), "0x%02x")
         osr = self.OVERSAMPLING.index(_bus.choose(self.TYPE, "oversample", oversample,
                                                   self.OVERSAMPLING)) + 1
         Sensor.__init__(self, model, warmup_ms)

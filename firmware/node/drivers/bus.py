@@ -52,9 +52,10 @@ def i2c(who, bus, scl=None, sda=None, freq=100000):
         raise ValueError("%s: cannot open I2C%d (%s); use I2C 0 or 1" % (who, bus, e))
 
 
-def choose(who, what, value, allowed):
-    """Check a configuration choice; the error lists what is accepted."""
+def choose(who, what, value, allowed, fmt=None):
+    """Check a configuration choice; the error lists what is accepted (fmt "0x%02x": addresses)."""
     if value not in allowed:
-        raise ValueError("%s: unknown %s %r; use one of %s"
-                         % (who, what, value, ", ".join(str(a) for a in allowed)))
+        raise ValueError("%s: unsupported %s %s; use one of %s"
+                         % (who, what, (fmt or "%r") % (value,),
+                            ", ".join((fmt or "%s") % (a,) for a in allowed)))
     return value

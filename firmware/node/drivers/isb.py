@@ -35,7 +35,7 @@ class ISB(Sensor):
     def __init__(self, bus, model=None, *, addr=0x48, we=0, ae=1, fsr_mv=2048, rate=128,
                  serial=None, scl=None, sda=None, warmup_ms=None):
         model = _bus.choose(self.TYPE, "model", model or "so2-b4", self.MODELS)
-        _bus.choose(self.TYPE, "ADS1115 address", addr, (0x48, 0x49, 0x4A, 0x4B))
+        _bus.choose(self.TYPE, "ADS1115 address", addr, (0x48, 0x49, 0x4A, 0x4B), "0x%02x")
         _bus.choose(self.TYPE, "fsr_mv (ADS1115 full scale)", fsr_mv, self.GAINS_MV)
         _bus.choose(self.TYPE, "rate", rate, (8, 16, 32, 64, 128, 250, 475, 860))
         _bus.choose(self.TYPE, "we channel", we, (0, 1, 2, 3))

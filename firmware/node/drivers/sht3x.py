@@ -39,7 +39,7 @@ class SHT3x(Sensor):
     def __init__(self, bus, model=None, *, addr=0x44, repeatability="high", scl=None, sda=None,
                  warmup_ms=None):
         model = _bus.choose(self.TYPE, "model", model or "sht31", self.MODELS)
-        self.addr = _bus.choose(self.TYPE, "I2C address", addr, (0x44, 0x45))
+        self.addr = _bus.choose(self.TYPE, "I2C address", addr, (0x44, 0x45), "0x%02x")
         cmd, self._wait = _MEASURE[_bus.choose(self.TYPE, "repeatability", repeatability,
                                                ("high", "medium", "low"))]
         Sensor.__init__(self, model, warmup_ms)
