@@ -117,3 +117,18 @@ def test_unknown_sensor_is_refused_by_the_command_line(capsys):
     code = main(["decode", "--sensor", "pms9000", "--hex", "00"])
     _, err = capsys.readouterr()
     assert code == 2 and "Invalid value for '--sensor'" in err and "pms5003" in err
+
+
+def test_the_examples_in_docs_drivers_md_print_what_they_show(capsys, monkeypatch):
+    """Every `$ tynys decode` block in docs/drivers.md: the lines shown are what it prints."""
+    import re
+    import shlex
+
+    monkeypatch.chdir(FRAMES.parents[2])
+    doc = (FRAMES.parents[2] / "docs" / "drivers.md").read_text()
+    blocks = re.findall(r"```console\n\$ tynys (decode .*?)\n(.*?)```", doc, re.S)
+    assert len(blocks) >= 2
+    for command, shown in blocks:
+        main(shlex.split(command))
+        out = capsys.readouterr().out.splitlines()
+        assert shown.splitlines() == out[:len(shown.splitlines())], command
