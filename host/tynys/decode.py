@@ -32,6 +32,7 @@ SENSORS = {
     "ze03": ("ZE03",),
     "dgs": ("DGS",),
 }
+_PIECE = 4096  # bytes per record sent to the unix port
 # decimals printed for a channel with this scale (the fixed-point step, rounded to decimals)
 _DECIMALS = {1: 0, 10: 1, 100: 2, 1024: 3}
 
@@ -135,6 +136,8 @@ def decode(sensor: str, records: list[tuple], options: dict | None = None) -> De
     """Decode capture records [(time or None, bytes)] for `sensor` (a SENSORS name)."""
     if sensor not in SENSORS:
         raise DecodeError(f"unknown sensor {sensor!r}; use one of {', '.join(SENSORS)}")
+    # the unix port's heap is capped: a long capture goes in pieces (the driver keeps its state)
+    records = [(t, r[i:i + _PIECE]) for t, r in records for i in range(0, max(len(r), 1), _PIECE)]
     channels, scales, frames, counts = run_firmware(sensor, [r for _, r in records], options=options)
     out = Decoded(counts=counts)
     for rec, raw in frames:

@@ -9,7 +9,6 @@ import struct
 import pytest
 
 from sim import bme280 as bme_sim
-from sim.dgs import DGSSim  # noqa: F401  (the line format is checked in test_driver_vectors)
 from sim.pms import frame as pms_frame
 from sim.sds011 import data_frame
 from sim.sht3x import words

@@ -12,7 +12,8 @@ def _pin(who, role, pin, output):
     import machine
 
     try:
-        machine.Pin(pin, machine.Pin.OUT if output else machine.Pin.IN)
+        # an output is checked driven high: the idle level of UART TX and I2C lines
+        machine.Pin(pin, machine.Pin.OUT, value=1) if output else machine.Pin(pin, machine.Pin.IN)
     except (ValueError, TypeError) as e:
         raise ValueError("%s: %s=%r is not a usable pin on this board (%s); set %s to the GPIO "
                          "the sensor is wired to" % (who, role, pin, e, role))

@@ -18,14 +18,10 @@
 # SPEC DG-SDK-968-045 via teusH/MySense, tested there with O3/NO2/CO): the field order above, T in
 # whole degC, RH in whole %, PPB may be negative after zeroing; the first hour after power-up is
 # not stable (MySense), hence WARMUP_MS.
+from micropython import const
+
 from . import bus as _bus
 from .base import UartSensor
-
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
 
 _LINE = const(120)
 _FIELDS = const(11)

@@ -13,11 +13,7 @@
 # An all-zero frame is the sensor warming up (PyPMS SensorWarmingUp); 0 particles >0.3 um with
 # PM10 > 0 is impossible and counted as bad (PyPMS InconsistentObservation).
 # Sources: PyPMS docs/sensors/Plantower.md; research/firmware-anchors.md section 4.1.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from micropython import const
 
 from . import bus as _bus
 from .base import FrameSensor

@@ -11,11 +11,7 @@
 # A frame with both PM values 0 is the sensor starting up (PyPMS, ESPHome): counted in `warming`.
 # Command (19 bytes): AA B4 CMD D1 D2 00*10 FF FF CS AB, CS = sum of bytes 2..16 & 0xFF.
 # Sources: airRohr utils.cpp SDS_rawcmd; PyPMS docs/sensors/NovaFitness.md; firmware-anchors 4.2.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from micropython import const
 
 from . import bus as _bus
 from .base import FrameSensor

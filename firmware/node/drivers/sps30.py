@@ -16,11 +16,7 @@
 # not started) is kept in `state`; after 0x43 to a read the driver restarts the measurement.
 # Sleep/wake need SPS30 firmware >= 2.0; wake is "a byte to wake the UART, then the command".
 # Sources: Sensirion SPS30 datasheet (SHDLC); PyPMS sensirion/sps30.py; firmware-anchors 4.3.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from micropython import const
 
 from array import array
 

@@ -15,11 +15,7 @@
 # - mode bytes FF 01 78 04 (Q&A) / 03 (active upload) as in MH411D; other valid frames
 #   (active-upload frames sent before the switch took effect) are counted in `replies`;
 # - warm-up: 3 minutes. The module has no sleep command.
-try:
-    from micropython import const
-except ImportError:
-    def const(x):
-        return x
+from micropython import const
 
 from . import bus as _bus
 from .base import FrameSensor

@@ -73,11 +73,8 @@ def main(argv):
             data += more
         feed.data = data
         feed.pos = 0
-        while feed.any() or d._end > d._pos:
-            if d.poll():
-                print("F", rec, " ".join(str(v) for v in d.values))
-            elif not feed.any():
-                break
+        while d.poll():  # True per reading; False once every byte of the record is parsed
+            print("F", rec, " ".join(str(v) for v in d.values))
         rec += 1
     print("C", d.frames, d.bad, d.replies, d.warming, d.missing, d.noise)
 

@@ -48,46 +48,6 @@ class Replay:
         self.written += len(buf)  # commands go nowhere
 
 
-class StreamReplay:
-    """Serves bytes read from a binary stream (stdin) in chunks of 1..max_chunk (seeded)."""
-
-    def __init__(self, stream, max_chunk=64, seed=1):
-        from .rand import Rand
-
-        self.stream = stream
-        self.rand = Rand(seed)
-        self.max_chunk = max_chunk
-        self.buf = bytearray(max_chunk)
-        self.mv = memoryview(self.buf)
-        self.pos = self.end = 0
-        self.eof = False
-
-    def _fill(self):
-        if self.pos < self.end or self.eof:
-            return
-        want = 1 + self.rand.below(self.max_chunk)
-        n = self.stream.readinto(self.mv[:want])
-        if not n:
-            self.eof = True
-            n = 0
-        self.pos, self.end = 0, n
-
-    def any(self):
-        self._fill()
-        return self.end - self.pos
-
-    def readinto(self, buf, n):
-        self._fill()
-        n = min(n, self.end - self.pos)
-        for i in range(n):
-            buf[i] = self.buf[self.pos + i]
-        self.pos += n
-        return n
-
-    def write(self, buf):
-        pass
-
-
 class Registers:
     """An I2C peer that is a register file: a write sets the register pointer (and, if
     `writable`, stores the bytes after it), a read copies from the pointer on. `width` bytes
