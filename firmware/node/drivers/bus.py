@@ -8,15 +8,22 @@
 # with the same methods) and returned unchanged.
 
 
-def _pin(who, role, pin, output):
+def _pins(who, pins):
+    """pins: (role, pin number or None, is an output) each."""
     import machine
 
-    try:
-        # an output is checked driven high: the idle level of UART TX and I2C lines
-        machine.Pin(pin, machine.Pin.OUT, value=1) if output else machine.Pin(pin, machine.Pin.IN)
-    except (ValueError, TypeError) as e:
-        raise ValueError("%s: %s=%r is not a usable pin on this board (%s); set %s to the GPIO "
-                         "the sensor is wired to" % (who, role, pin, e, role))
+    for role, pin, output in pins:
+        if pin is None:
+            continue
+        try:
+            # an output is checked driven high: the idle level of UART TX and I2C lines
+            if output:
+                machine.Pin(pin, machine.Pin.OUT, value=1)
+            else:
+                machine.Pin(pin, machine.Pin.IN)
+        except (ValueError, TypeError) as e:
+            raise ValueError("%s: %s=%r is not a usable pin on this board (%s); set %s to the "
+                             "GPIO the sensor is wired to" % (who, role, pin, e, role))
 
 
 def uart(who, bus, baud, tx=None, rx=None):
@@ -24,10 +31,7 @@ def uart(who, bus, baud, tx=None, rx=None):
         return bus
     import machine
 
-    if tx is not None:
-        _pin(who, "tx", tx, True)
-    if rx is not None:
-        _pin(who, "rx", rx, False)
+    _pins(who, (("tx", tx, True), ("rx", rx, False)))
     try:
         return machine.UART(bus, baud, tx=tx, rx=rx) if tx is not None or rx is not None \
             else machine.UART(bus, baud)
@@ -41,10 +45,7 @@ def i2c(who, bus, scl=None, sda=None, freq=100000):
         return bus
     import machine
 
-    if scl is not None:
-        _pin(who, "scl", scl, True)
-    if sda is not None:
-        _pin(who, "sda", sda, True)
+    _pins(who, (("scl", scl, True), ("sda", sda, True)))
     try:
         if scl is None and sda is None:
             return machine.I2C(bus, freq=freq)

@@ -25,7 +25,7 @@
 # - noise: the scenario's relative noise on every value, then rounded to integers as sent.
 import math
 
-from .uart import UartSim
+from .uart import UartSim, take
 
 ACTIVE = b"\x42\x4d\xe1\x00\x01\x01\x71"
 PASSIVE = b"\x42\x4d\xe1\x00\x00\x01\x70"
@@ -105,14 +105,9 @@ class PMSSim(UartSim):
         return reply(0xE1, 0x01)
 
     def _command(self, data):
-        i = data.find(b"\x42\x4d")
-        if i < 0:
-            return len(data) - (1 if data[-1:] == b"\x42" else 0) or 0
-        if i:
-            return i
-        if len(data) < 7:
-            return 0
-        c = bytes(data[:7])
+        n, c = take(data, b"\x42\x4d", 7)
+        if c is None:
+            return n
         if sum(c[:5]) != c[5] << 8 | c[6]:
             return 1  # a corrupted command: the sensor ignores it
         self.heard.append(c)

@@ -11,7 +11,7 @@
 # Physics: the laser counter reads particle mass with hygroscopic growth, so it reads high in
 # humid air: PM = true * (1 + 0.25 * RH / (100 - RH)) (a kappa-Koehler-shaped growth factor,
 # RH capped at 95 %), plus the scenario noise; 0.1 ug/m3 steps, at most 999.9.
-from .uart import UartSim
+from .uart import UartSim, take
 
 
 def data_frame(pm25, pm10, device_id):
@@ -56,14 +56,9 @@ class SDS011Sim(UartSim):
         UartSim._tick(self)
 
     def _command(self, data):
-        i = data.find(b"\xaa\xb4")
-        if i < 0:
-            return len(data) - (1 if data[-1:] == b"\xaa" else 0) or 0
-        if i:
-            return i
-        if len(data) < 19:
-            return 0
-        c = bytes(data[:19])
+        n, c = take(data, b"\xaa\xb4", 19)
+        if c is None:
+            return n
         if c[18] != 0xAB or sum(c[2:17]) & 0xFF != c[17]:
             return 1
         self.heard.append(c)

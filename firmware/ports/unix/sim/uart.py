@@ -15,6 +15,20 @@ from .faults import Faults
 from .rand import Rand
 
 
+def take(data, header, size):
+    """A fixed-size command at the start of `data`: (bytes to drop or wait for, command or None).
+
+    Bytes before the header are dropped; (0, None) waits for the rest of a command."""
+    i = data.find(header)
+    if i < 0:  # keep a last byte that may begin the header
+        return len(data) - (1 if data[-1:] == header[:1] else 0), None
+    if i:
+        return i, None
+    if len(data) < size:
+        return 0, None
+    return size, bytes(data[:size])
+
+
 class UartSim:
     RXBUF = 256       # ESP32 MicroPython default UART rx buffer: bytes beyond it are lost
     PAYLOAD = (2, -2)

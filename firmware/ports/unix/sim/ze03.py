@@ -10,7 +10,7 @@
 # Physics: the module reports SO2 in counts of resolution_ppb (0.1 ppm by default) after its own
 # temperature compensation; here the count is round(true ppb * (1 + noise) / resolution), never
 # below 0 (the module clips), at most 20 ppm (its range).
-from .uart import UartSim
+from .uart import UartSim, take
 
 _FULL_PPM = 20
 
@@ -44,14 +44,9 @@ class ZE03Sim(UartSim):
         return ze03_frame([0x78, 0x01, 0, 0, 0, 0, 0])
 
     def _command(self, data):
-        i = data.find(b"\xff\x01")
-        if i < 0:
-            return len(data) - (1 if data[-1:] == b"\xff" else 0) or 0
-        if i:
-            return i
-        if len(data) < 9:
-            return 0
-        c = bytes(data[:9])
+        n, c = take(data, b"\xff\x01", 9)
+        if c is None:
+            return n
         if (-sum(c[1:8])) & 0xFF != c[8]:
             return 1
         self.heard.append(c)
