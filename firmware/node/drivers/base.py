@@ -35,7 +35,7 @@ class Sensor:
         self.frames = 0    # valid readings
         self.bad = 0       # rejected: checksum, CRC, format, impossible values
         self.replies = 0   # command replies and other valid frames that carry no reading
-        self.warming = 0   # valid readings discarded during warm-up (incl. the sensor's own "not ready")
+        self.warming = 0   # readings discarded in warm-up, and the sensor's own "not ready yet"
         self.missing = 0   # start() calls whose request brought no valid reading
         self.noise = 0     # bytes that belonged to no frame (UART)
         self.state = None  # last status/error code the sensor reported

@@ -10,10 +10,11 @@
 # 64-bit form's intermediates reach 2**51). Python ints never overflow, so the results are the
 # datasheet's; but on the ESP32 an int beyond 31 bits is a heap object (small ints are 31-bit).
 # Products that can pass 2**30 are split exactly with _mulshr ((a*b) >> s == (a>>s)*b +
-# ((a & m)*b >> s)) and the pressure division is split into quotient and remainder, so for real calibration data
-# over -40..85 degC, 300..1100 hPa, 0..100 %RH no intermediate reaches 2**30 (the host test
-# tests/firmware/test_bme280.py runs this code with ints that record every intermediate).
-# The results are bit-identical to the datasheet formulas.
+# ((a & m)*b >> s)) and the pressure division is split into quotient and remainder, so for real
+# calibration data over -40..85 degC, 300..1100 hPa, 0..100 %RH no intermediate reaches 2**30
+# (the largest is 9.7e8 = 0.9 * 2**30; tests/firmware/test_bme280.py runs this code on CPython
+# with ints that record every intermediate). Results are bit-identical to the datasheet formulas
+# (tests/firmware/mpy/fuzz_i2c.py compares them on random raw and calibration data).
 # The chip id must be 0x60 (a BMP280, 0x58, has no humidity: counted as bad, id in `ident`).
 from array import array
 
@@ -45,8 +46,9 @@ def compensate(cal, adc_t, adc_p, adc_h, out):
     """Datasheet integer compensation into out: T [0.01 degC], RH [% * 1024], P [Pa].
 
     cal: T1 T2 T3 P1..P9 H1..H6 (indexes 0..17). Each line is the datasheet's; where a product
-    can pass 2**30 it is split exactly (_mulshr, quotient and remainder). False when the pressure formula has
-    no answer (the datasheet returns 0 for var1 == 0) or the raw pressure is out of range.
+    can pass 2**30 it is split exactly (_mulshr, quotient and remainder). False when the
+    pressure formula has no answer (the datasheet returns 0 for var1 == 0) or the raw pressure
+    is out of range.
     """
     # temperature: 4.2.3 BME280_compensate_T_int32
     t1 = cal[0]

@@ -14,8 +14,8 @@
 # Scenario is made); each quantity is a list as long as "t" or one constant. After the last
 # row values hold (or repeat, with "loop": true). "noise" is the relative standard deviation
 # the simulators use for sensor noise (their absolute noise, e.g. 0.02 degC for the SHT3x, is
-# documented at the default 0.03 and scales with it; 0 makes a noiseless sensor). Runs on the unix port (world clock time.world_us()) and
-# on CPython (wall clock) alike.
+# documented at the default 0.03 and scales with it; 0 makes a noiseless sensor).
+# Runs on the unix port (world clock time.world_us()) and on CPython (wall clock, or `clock`).
 import json
 import time
 
@@ -32,7 +32,8 @@ def now_us():
 
 
 class Scenario:
-    def __init__(self, seed=1, noise=DEFAULT_NOISE, start=None, t=None, loop=False, clock=now_us, **values):
+    def __init__(self, seed=1, noise=DEFAULT_NOISE, start=None, t=None, loop=False, clock=now_us,
+                 **values):
         for k in values:
             if k not in QUANTITIES:
                 raise ValueError("scenario: unknown quantity %r; use one of %s"
