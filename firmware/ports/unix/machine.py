@@ -35,6 +35,7 @@ _INPUT_ONLY = (34, 35, 36, 37, 38, 39)
 
 _uarts = {}
 _i2c = {}
+_NO_DEVICES = {}
 _pin_listeners = []
 _reset_cause = int(os.getenv("TYNYS_RESET_CAUSE") or PWRON_RESET)
 
@@ -147,7 +148,7 @@ class I2C:
         self.freq = freq
 
     def _dev(self, addr):
-        d = _i2c.get(self.id, {}).get(addr)
+        d = _i2c.get(self.id, _NO_DEVICES).get(addr)  # no {} per call: transfers must not allocate
         if d is None:
             raise OSError(19)  # ENODEV: no ACK from that address
         return d

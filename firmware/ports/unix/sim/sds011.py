@@ -1,0 +1,87 @@
+# Nova Fitness SDS011 simulator (UART peer for machine.attach_uart).
+#
+#     from sim.sds011 import SDS011Sim
+#     machine.attach_uart(2, SDS011Sim(scenario, device_id=0x58D9))
+#
+# SDS011Sim(scenario, faults=None, device_id=0x58D9, period_ms=1000, fw=(18, 11, 16))
+# Commands (19 bytes AA B4 ... AB with the byte-sum checksum; others ignored, as the sensor does):
+# report mode 02 (active / query), query 04, sleep/work 06, firmware 07, working period 08 (the
+# sensor then measures for 30 s at the start of every period and sleeps in between). Each setting
+# is answered with AA C5 CMD ...; a query is answered with a data frame.
+# Physics: the laser counter reads particle mass with hygroscopic growth, so it reads high in
+# humid air: PM = true * (1 + 0.25 * RH / (100 - RH)) (a kappa-Koehler-shaped growth factor,
+# RH capped at 95 %), plus the scenario noise; 0.1 ug/m3 steps, at most 999.9.
+from .uart import UartSim, take
+
+
+def data_frame(pm25, pm10, device_id):
+    """AA C0 PM25 PM10 (LE, 0.1 ug/m3) ID CS AB."""
+    b = [pm25 & 0xFF, pm25 >> 8, pm10 & 0xFF, pm10 >> 8, device_id >> 8, device_id & 0xFF]
+    return bytes([0xAA, 0xC0] + b + [sum(b) & 0xFF, 0xAB])
+
+
+def reply_frame(cmd, d1, d2, d3, device_id):
+    b = [cmd, d1, d2, d3, device_id >> 8, device_id & 0xFF]
+    return bytes([0xAA, 0xC5] + b + [sum(b) & 0xFF, 0xAB])
+
+
+class SDS011Sim(UartSim):
+    PAYLOAD = (2, 8)
+
+    def __init__(self, scenario, faults=None, device_id=0x58D9, period_ms=1000, fw=(18, 11, 16)):
+        UartSim.__init__(self, scenario, faults, period_ms)
+        self.device_id = device_id
+        self.fw = fw
+        self.query = False
+        self.period_min = 0
+        self._cycle0 = self.scenario.clock()
+
+    def _reading(self):
+        sc = self.scenario
+        rh = min(95.0, sc.value("rh"))
+        g = 1 + 0.25 * rh / (100 - rh)
+        r = self.noise_rand
+        return [min(9999, round(sc.jitter(r, sc.value(q) * g) * 10)) for q in ("pm25", "pm10")]
+
+    def _frame(self, v):
+        return data_frame(v[0], v[1], self.device_id)
+
+    def _reply(self):
+        return reply_frame(2, 0, 1 if self.query else 0, 0, self.device_id)
+
+    def _tick(self):
+        if self.period_min and not self.query:  # working period: on for the first 30 s
+            t = self.scenario.clock() - self._cycle0
+            self.asleep = t % (self.period_min * 60000000) >= 30000000
+        UartSim._tick(self)
+
+    def _command(self, data):
+        n, c = take(data, b"\xaa\xb4", 19)
+        if c is None:
+            return n
+        if c[18] != 0xAB or sum(c[2:17]) & 0xFF != c[17]:
+            return 1
+        self.heard.append(c)
+        cmd, d1, d2 = c[2], c[3], c[4]
+        if cmd == 0x02:
+            if d1:
+                self.query = d2 == 1
+                self.active = not self.query
+            self.send(reply_frame(2, d1, 1 if self.query else 0, 0, self.device_id))
+        elif cmd == 0x04 and not self.asleep:
+            self.emit()
+        elif cmd == 0x06:
+            if d1:
+                self.asleep = d2 == 0
+                if not self.asleep:
+                    self._next = self.scenario.clock() + self.period_us
+            self.send(reply_frame(6, d1, 0 if self.asleep else 1, 0, self.device_id))
+        elif cmd == 0x07:
+            self.send(reply_frame(7, self.fw[0], self.fw[1], self.fw[2], self.device_id))
+        elif cmd == 0x08:
+            if d1:
+                self.period_min = d2
+                self._cycle0 = self.scenario.clock()
+                self.asleep = False
+            self.send(reply_frame(8, d1, self.period_min, 0, self.device_id))
+        return 19

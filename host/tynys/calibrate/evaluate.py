@@ -1,0 +1,96 @@
+"""Evaluate co-located sensors against a reference the way EPA's reports do, per averaging interval.
+
+    from tynys.calibrate.evaluate import evaluate
+    ev = evaluate({"RT01": (t1, pm1), "RT02": (t2, pm2)}, (ref_t, ref_pm), pollutant="pm25")
+    ev.rows      # one row per interval and sensor, plus a deployment row: r2 slope intercept rmse nrmse n …
+
+Each row says whether the sensor meets EPA's targets (``pass``; ``failed`` lists the metrics
+that miss) at that interval; ``targets_apply`` marks the interval the targets are defined for
+(24 h for PM, 1 h for SO2). SD/CV come from the deployment (all sensors together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import TynysError
+from .colocation import INTERVALS, colocate, recording_interval
+from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
+from .targets import check, epa_targets, eu_objective
+
+MIN_PAIRS = 3
+
+
+@dataclass
+class Evaluation:
+    pollutant: str
+    rows: list[dict]
+    pairs: dict = field(default_factory=dict)  # (interval, sensor) -> Pairs
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", intervals=None, origin: int = 0,
+             n_boot: int = 0, u_ref: float = 0.0) -> Evaluation:
+    """*sensors*: ``{label: (time, values)}``; *reference*: ``(time, values)``; arrays, UTC seconds."""
+    targets = epa_targets(pollutant)
+    intervals = list(intervals or targets["reported"])
+    ref_t, ref_v = (np.asarray(a) for a in reference)
+    if not len(sensors):
+        raise TynysError("no sensor series to evaluate")
+    slowest = max([recording_interval(ref_t)] + [recording_interval(np.asarray(t)) for t, _ in sensors.values()])
+    ev = Evaluation(pollutant, [])
+    try:
+        eu = eu_objective(pollutant)
+    except TynysError:
+        eu = None
+    for iv in intervals:
+        sec = INTERVALS[iv]
+        if sec < slowest:
+            ev.notes.append(f"{iv}: skipped, the data are recorded every {slowest // 3600} h")
+            continue
+        per, grid = [], {}
+        for label, (t, v) in sensors.items():
+            p = colocate(t, v, ref_t, ref_v, iv, origin=origin)
+            ev.pairs[(iv, label)] = p
+            if len(p) < MIN_PAIRS:
+                ev.notes.append(f"{iv} {label}: only {len(p)} co-located intervals (need {MIN_PAIRS}); "
+                                "check that the files overlap in time and the time zone")
+                continue
+            st = regression_stats(p.reference, p.sensor)
+            st["uptime"] = uptime(p.time, p.sensor, sec)
+            if n_boot:
+                ci = bootstrap(p.reference, p.sensor, n_boot=n_boot, block=24 if iv == "1h" else 1)
+                st.update({f"{k}_ci": list(v) for k, v in ci.items()})
+            if eu and eu["interval"] == iv:
+                st["eu_w_percent"] = expanded_uncertainty(p.reference, p.sensor, eu["limit_value"], u_ref)["w_percent"]
+            per.append((label, st))
+            grid[label] = p
+        if not per:
+            continue
+        times = np.unique(np.concatenate([p.time for p in grid.values()]))
+        mat = np.full((len(grid), len(times)), np.nan)
+        refv = np.full(len(times), np.nan)
+        for i, p in enumerate(grid.values()):
+            j = np.searchsorted(times, p.time)
+            mat[i, j] = p.sensor
+            refv[j] = p.reference
+        prec = precision(mat)
+        dep = deployment_error(mat, refv)
+        for label, st in per:
+            st.update({"sd": prec["sd"], "cv": prec["cv"]})
+            verdict = check(pollutant, st)
+            ev.rows.append({"interval": iv, "sensor": label, **{k: st[k] for k in ("r2", "slope", "intercept", "rmse",
+                            "nrmse", "n", "uptime", "sd", "cv")}, **{k: v for k, v in st.items() if k.endswith("_ci") or k == "eu_w_percent"},
+                            "targets_apply": iv == targets["applies_to"], "pass": verdict["pass"],
+                            "failed": verdict["failed"]})
+        if len(per) > 1:
+            dep_stats = {"rmse": dep["rmse"], "nrmse": dep["nrmse"], "sd": prec["sd"], "cv": prec["cv"]}
+            ev.rows.append({"interval": iv, "sensor": "deployment", "r2": None, "slope": None, "intercept": None,
+                            "rmse": dep["rmse"], "nrmse": dep["nrmse"], "n": dep["n"], "uptime": None,
+                            "sd": prec["sd"], "cv": prec["cv"], "targets_apply": iv == targets["applies_to"],
+                            "pass": None, "failed": check(pollutant, dep_stats)["failed"]})
+    if not ev.rows:
+        raise TynysError("nothing to evaluate: " + "; ".join(ev.notes or ["no co-located intervals"]))
+    return ev

@@ -1,0 +1,130 @@
+"""Options and helpers shared by the host commands: database and key file, ingest limits,
+typed values (durations, times, sizes), logging, and running a collector until Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Callable
+
+import click
+
+from ..errors import TynysError
+from ..ingest import DEFAULT_MAX_FUTURE, DEFAULT_MAX_LINE, DEFAULT_MAX_PAST, Collector, open_ingestor
+from ..keys import default_path
+from ..timeutil import iso, parse_duration, parse_time
+from .output import dumps
+
+
+def db_option(fn):
+    fn = click.option("--keys", "keys", type=click.Path(dir_okay=False), envvar="TYNYS_KEYS", default=None,
+                      help="Node key file (0600). Default: beside the database, DB with suffix .keys. Env TYNYS_KEYS.")(fn)
+    fn = click.option("--db", "db", type=click.Path(dir_okay=False), envvar="TYNYS_DB", default="tynys.db",
+                      show_default=True, help="SQLite database. Env TYNYS_DB.")(fn)
+    return fn
+
+
+def keys_path(db: str, keys: str | None) -> str:
+    return str(keys or default_path(db))
+
+
+class Parsed(click.ParamType):
+    """A value read by one of the toolkit's parsers (their errors name the accepted forms)."""
+
+    def __init__(self, name: str, parse: Callable[[str], int]):
+        self.name, self._parse = name, parse
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        try:
+            return self._parse(value)
+        except TynysError as e:
+            self.fail(str(e), param, ctx)
+
+
+def _parse_size(text: str) -> int:
+    units = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    num, unit = (t[:-1], t[-1]) if t[-1:] in "kmg" else (t, "")
+    try:
+        return int(float(num) * units[unit])
+    except ValueError:
+        raise TynysError(f"cannot read size {text!r}: use bytes or K/M/G, e.g. 1M") from None
+
+
+Duration = Parsed("duration", parse_duration)
+Time = Parsed("time", parse_time)
+ByteSize = Parsed("size", _parse_size)
+
+
+def ingest_options(fn):
+    """Limits of the one ingest path, as keyword arguments max_future, max_past, max_line."""
+    fn = click.option("--max-line", type=int, default=DEFAULT_MAX_LINE, show_default=True,
+                      help="Longest record line accepted [bytes].")(fn)
+    fn = click.option("--max-past", type=Duration, default=DEFAULT_MAX_PAST, show_default="366d",
+                      help="Refuse windows that ended longer ago than this (reason clock); 0 = no limit.")(fn)
+    fn = click.option("--max-future", type=Duration, default=DEFAULT_MAX_FUTURE, show_default="10m",
+                      help="Refuse windows ending further ahead of the host clock than this (reason clock).")(fn)
+    return fn
+
+
+def open_collector(db: str, keys: str | None, max_future: int, max_past: int, max_line: int) -> Collector:
+    return Collector(open_ingestor(db, keys_path(db, keys), max_future=max_future, max_past=max_past or None,
+                                   max_line=max_line))
+
+
+def verbosity(fn):
+    return click.option("-v", "--verbose", count=True, help="More log lines on stderr (-vv for debug).")(fn)
+
+
+def setup_logging(verbose: int) -> None:
+    logging.basicConfig(level=logging.INFO if verbose == 0 else logging.DEBUG, force=True,
+                        format="tynys: %(message)s" if verbose < 2 else "%(asctime)s %(name)s: %(message)s")
+
+
+def run_until_stopped(collector: Collector | None, stop: Callable[[], None], summary: Callable[[], list[str]]) -> None:
+    """Block until Ctrl-C or SIGTERM; then stop the transport, store what is in hand, print a summary."""
+    stopped = threading.Event()
+
+    def handler(signum, frame):
+        stopped.set()
+
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopped.wait(0.5):
+            pass
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+        stop()
+        if collector is not None:
+            collector.close()
+        lines = summary()
+        if collector is not None:
+            lines.append("outcomes: " + counts(collector.ingestor.counts))
+        for line in lines:
+            click.echo(f"tynys: {line}", err=True)
+
+
+def counts(c: dict) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(c.items())) or "none"
+
+
+def outcome_printer(fmt: str | None):
+    """A callback ``(source, outcomes)`` printing one line per record outcome to stdout."""
+    lock = threading.Lock()
+
+    def show(source: str, outcomes) -> None:
+        with lock:
+            for o in outcomes:
+                if fmt in ("nl", "json"):
+                    click.echo(dumps(dict(o.as_dict(), source=source, ack=o.ack)))
+                else:
+                    what = o.status if o.status == "stored" else f"{o.status} {o.reason}: {o.detail}"
+                    ident = f"{o.node} boot {o.boot} seq {o.seq}" if o.node else "?"
+                    click.echo(f"{iso(time.time())} {source}: {ident} {what}")
+
+    return show

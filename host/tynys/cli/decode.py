@@ -1,0 +1,45 @@
+"""``tynys decode``: decode a sensor capture with the firmware's own drivers (on the unix port)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .. import decode as lib
+from .output import dumps
+
+
+@click.command()
+@click.option("--sensor", required=True, type=click.Choice(list(lib.SENSORS)),
+              help="The sensor that sent the bytes.")
+@click.option("--hex", "hex_", metavar="HEX", help='Bytes as hex text, e.g. "42 4D 00 1C ...".')
+@click.option("--file", "path", metavar="PATH",
+              help="A capture: raw bytes, PyPMS time,sensor,hex .csv, or xxd .hexdump; - for stdin.")
+def decode(sensor, hex_, path):
+    """Decode a captured byte stream: one JSON object per valid frame, then a summary line.
+
+    Values are in the sensor's own units (ug/m3; PMS particle counts per 0.1 L as sent; SPS30
+    #/cm3 and um; degC; %). Example:
+
+        tynys decode --sensor sds011 --hex "AA C0 D4 04 3A 0A A1 60 1D AB"
+    """
+    if (hex_ is None) == (path is None):
+        raise lib.DecodeError("give exactly one of --hex or --file")
+    if hex_ is not None:
+        records = [(None, lib.parse_hex(hex_))]
+    elif path == "-":
+        records = lib.read_capture("stdin", sensor, data=sys.stdin.buffer.read())
+    else:
+        records = lib.read_capture(path, sensor)
+    result = lib.decode(sensor, records)
+    for frame in result.frames:
+        click.echo(dumps(frame))
+    click.echo(dumps(result.summary))
+    c = result.counts
+    if c["replies"] or c["noise"]:
+        click.echo(f"tynys decode: also skipped {c['replies']} command replies and "
+                   f"{c['noise']} bytes outside frames", err=True)
+    if not result.frames and (c["noise"] or c["bad"]):
+        click.echo(f"tynys decode: no valid {sensor} frame; check --sensor, and for a live log the "
+                   "baud rate (SPS30 115200, the others 9600)", err=True)

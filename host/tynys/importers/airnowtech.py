@@ -1,0 +1,56 @@
+"""AirNow-Tech reference exports (long format, one value per row), as in sensortoolkit's example.
+
+    from tynys.importers.airnowtech import read_airnowtech
+    ref = read_airnowtech("airnowtech_example_reference_data.csv")
+    ref.columns["pm25"], ref.units["pm25"]                 # hourly, 'µg/m³'
+
+Columns: ``Agency, Site, Site AQS, Param, Param AQS, POC, Method, Duration, Date (UTC),
+Time (UTC), Date (LST), Time (LST), Offset (LST), Value, Unit, QC Code``. Times are taken from
+the UTC columns (hour beginning), so no zone is needed. Rows with a QC code other than 0
+become NaN unless ``keep_flagged=True``. A second POC of the same parameter is kept as
+``<name>_poc<N>``; several sites in one file give ``Table.site`` (the AQS id).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .table import Table, long_to_wide, numbers, read_rows, require_columns
+from .timeparse import parse_times
+
+SOURCE = "airnowtech"
+
+# AQS parameter code -> Tynys name (codes: aqs.epa.gov/aqsweb/documents/codetables/parameters.html).
+VARIABLE_MAP = {
+    "88101": "pm25", "88502": "pm25", "81102": "pm10", "42401": "so2", "42602": "no2",
+    "44201": "o3", "42101": "co", "62101": "t_c", "62201": "rh",
+}
+UNITS = {"UG/M3": "µg/m³", "PPB": "ppb", "PPM": "ppm", "C": "°C", "PERCENT": "%"}
+EXPECTED = ["Site AQS", "Param", "Param AQS", "POC", "Date (UTC)", "Time (UTC)", "Value", "Unit", "QC Code"]
+
+
+def read_airnowtech(path, keep_flagged: bool = False) -> Table:
+    """Read an AirNow-Tech export into one wide hourly table per site (time = hour beginning, UTC)."""
+    header, rows = read_rows(path)
+    ix = require_columns(path, header, EXPECTED, "AirNow-Tech export")
+    cols = list(zip(*rows))
+    get = {c: np.asarray(cols[i], dtype=str) for c, i in ix.items()}
+    t = parse_times((d + " " + h for d, h in zip(get["Date (UTC)"], get["Time (UTC)"])),
+                    tz="UTC", order="mdy", what=str(path))
+    value = numbers(get["Value"])
+    if not keep_flagged:
+        value[np.char.strip(get["QC Code"]) != "0"] = np.nan
+    code = np.char.strip(get["Param AQS"])
+    poc = np.char.strip(get["POC"])
+    keep = np.isin(code, list(VARIABLE_MAP))
+    name = np.array([VARIABLE_MAP.get(c, "") for c in code.tolist()], dtype=object)
+    # A second monitor (POC) of the same parameter at the site is its own column.
+    first = {}
+    for c, p in zip(code[keep].tolist(), poc[keep].tolist()):
+        first.setdefault(c, p)
+    extra = keep & (poc != np.array([first.get(c, p) for c, p in zip(code.tolist(), poc.tolist())]))
+    name[extra] = [f"{n}_poc{p}" for n, p in zip(name[extra], poc[extra])]
+    unit = np.array([UNITS.get(u.strip().upper(), u) for u in get["Unit"].tolist()], dtype=object)
+    return long_to_wide(path, SOURCE, time=t[keep], site=get["Site AQS"][keep], name=name[keep].astype(str),
+                        value=value[keep], unit=unit[keep], label=get["Param"][keep],
+                        meta={"ignored_params": sorted(set(code[~keep].tolist()))})

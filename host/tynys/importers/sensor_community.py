@@ -1,0 +1,56 @@
+"""Sensor.Community archive files (``archive.sensor.community/<day>/<day>_<type>_sensor_<id>.csv``).
+
+    from tynys.importers.sensor_community import read_sensor_community
+    t = read_sensor_community("2024-01-01_sds011_sensor_1234.csv")
+    t.columns["pm25"]                        # from column P2; P1 is PM10
+
+``;``-separated: ``sensor_id;sensor_type;location;lat;lon;timestamp;`` then the type's values
+(SDS011 ``P1;durP1;ratioP1;P2;durP2;ratioP2``, PMS ``P1;P2;P0``, DHT22 ``temperature;humidity``,
+BME280 ``pressure;altitude;pressure_sealevel;temperature;humidity``). The archive writes its
+timestamps in UTC without an offset (feinstaub-api ``export_as_csv.py``), so they are read as UTC.
+``site`` is the sensor id when a file holds several sensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .table import ImportFormatError, Table, numbers, read_rows
+from .timeparse import parse_times
+
+SOURCE = "sensor_community"
+
+# Archive column -> (Tynys name, unit). P1 is PM10 and P2 is PM2.5 (not the other way round).
+VARIABLE_MAP = {
+    "P0": ("pm1", "µg/m³"), "P1": ("pm10", "µg/m³"), "P2": ("pm25", "µg/m³"),
+    "temperature": ("t_c", "°C"), "humidity": ("rh", "%"), "pressure": ("p_pa", "Pa"),
+    "pressure_sealevel": ("p_sealevel_pa", "Pa"), "altitude": ("altitude_m", "m"),
+}
+IGNORED = {"durP1", "ratioP1", "durP2", "ratioP2", "noise_LAeq", "noise_LA_min", "noise_LA_max"}
+FIXED = ["sensor_id", "sensor_type", "location", "lat", "lon", "timestamp"]
+
+
+def read_sensor_community(path) -> Table:
+    """Read one archive file (UTC times)."""
+    header, rows = read_rows(path, delimiter=";")
+    if header[:6] != FIXED:
+        raise ImportFormatError(f"{path}: not a Sensor.Community archive file; columns found: {', '.join(header)}; "
+                                f"expected first: {';'.join(FIXED)}")
+    extra = [h for h in header[6:] if h and h not in VARIABLE_MAP and h not in IGNORED]
+    if extra:
+        raise ImportFormatError(f"{path}: unexpected column(s) {', '.join(extra)}; columns found: {', '.join(header)}; "
+                                f"expected value columns: {', '.join(VARIABLE_MAP)}")
+    cols = list(zip(*rows))
+    columns, units, names = {}, {}, {}
+    for i, h in enumerate(header):
+        if h in VARIABLE_MAP:
+            name, unit = VARIABLE_MAP[h]
+            columns[name], units[name], names[name] = numbers(cols[i]), unit, h
+    sid = np.char.strip(np.asarray(cols[0], dtype=str))
+    t = parse_times(cols[5], tz="UTC", what=str(path))
+    one = len(set(sid.tolist())) == 1
+    return Table(SOURCE, t, columns, units, site=None if one else sid,
+                 meta={"path": str(path), "site": sid[0] if one else None,
+                       "sensor_type": str(cols[1][0]) if rows else None,
+                       "location": str(cols[2][0]) if rows else None},
+                 source_names=names)

@@ -1,0 +1,113 @@
+"""``tynys calibrate …`` in-process: what the user sees, and exit code 2 with one line on bad input."""
+
+import json
+
+import pytest
+
+from tynys.cli import main
+
+pytestmark = pytest.mark.host
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evaluate_json_on_sensortoolkit_files(capsys, toco):
+    code, out, err = run(capsys, "calibrate", "evaluate", "--sensor", str(toco / "toco_toucan_RT01_raw.csv.gz"),
+                         "--reference", f"{toco / 'airnowtech_example_reference_data.csv.gz'}:pm25", "--tz", "-05:00",
+                         "--keep-flagged", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [(r["interval"], r["n"], round(r["r2"], 2), round(r["slope"], 2), round(r["intercept"], 2), round(r["rmse"], 2))
+            for r in rows] == [("1h", 710, 0.52, 0.82, -1.68, 3.53), ("24h", 29, 0.62, 0.86, -2.06, 3.31)]
+    assert {"nrmse", "pass", "failed", "targets_apply"} <= set(rows[0])
+    assert rows[1]["targets_apply"] is True and rows[1]["pass"] is False
+
+
+def test_evaluate_refuses_ambiguous_zone(capsys, toco):
+    code, out, err = run(capsys, "calibrate", "evaluate", "--sensor", str(toco / "toco_toucan_RT01_raw.csv.gz"),
+                         "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"))
+    assert code == 2 and out == ""
+    assert err.startswith("tynys: error: ") and err.rstrip().endswith("pass --tz -05:00 or --tz America/New_York")
+
+
+def test_evaluate_with_correction_refuses_wrong_basis(capsys, toco):
+    code, _, err = run(capsys, "calibrate", "evaluate", "--sensor", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:pm25",
+                       "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"), "--tz", "-05:00",
+                       "--rh", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:rh", "--correction", "epa2023_atm", "--basis", "cf1")
+    assert code == 2 and "epa2023_atm was fitted on atm" in err
+
+
+def test_corrections_json_lists_every_correction(capsys):
+    code, out, _ = run(capsys, "calibrate", "corrections", "--json")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert code == 0 and rows["barkjohn2021"]["basis"] == "cf1" and rows["epa2023_atm"]["basis"] == "atm"
+    assert rows["barkjohn2021"]["inputs"] == ["x", "rh"] and "Atmos. Meas. Tech., 14, 4617" in rows["barkjohn2021"]["citation"]
+    assert rows["barkjohn2022_cf1"]["status"] == "unverified"
+
+
+def test_corrections_check(capsys):
+    code, out, _ = run(capsys, "calibrate", "corrections", "--check")
+    assert code == 0 and "max error" not in out and out.count(" ok") == 12
+
+
+def test_report_writes_html_with_figures(capsys, toco, tmp_path):
+    html = tmp_path / "r.html"
+    code, _, err = run(capsys, "calibrate", "report", "--sensor", str(toco / "toco_toucan_RT01_raw.csv.gz"),
+                       "--sensor", str(toco / "toco_toucan_RT02_raw.csv.gz"),
+                       "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"), "--tz", "-05:00",
+                       "--out", str(html))
+    assert code == 0, err
+    text = html.read_text()
+    for fig in ("scatter_1h", "scatter_24h", "timeseries", "targets", "drift"):
+        assert f'alt="{fig}" src="data:image/png;base64,' in text
+    assert "<td>deployment</td>" in text
+
+
+def test_fit_writes_profile_and_drift_runs(capsys, toco, tmp_path):
+    s = toco / "toco_toucan_RT01_raw.csv.gz"
+    args = ["--sensor", f"{s}:pm25", "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"), "--tz", "-05:00"]
+    code, out, err = run(capsys, "calibrate", "fit", *args, "--rh", f"{s}:rh", "--model", "mlr_rh", "--node", "rt01",
+                         "--profiles", str(tmp_path), "--json")
+    assert code == 0, err
+    prof = json.loads(out)
+    assert prof["version"] == 1 and prof["model"] == "mlr_rh" and prof["fitted_on"]["n"] == 706
+    assert (tmp_path / "rt01" / "pm.pm25_cf1" / "v1.json").is_file()
+    code, out, err = run(capsys, "calibrate", "drift", *args, "--baseline-days", "10", "--json")
+    assert code == 0, err and isinstance(json.loads(out), list)
+
+
+def test_fit_refuses_too_little_overlap(capsys, toco, tmp_path):
+    code, _, err = run(capsys, "calibrate", "fit", "--sensor", str(toco / "toco_toucan_RT01_raw.csv.gz"),
+                       "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"), "--tz", "-05:00",
+                       "--interval", "24h", "--model", "mlr_rh_t", "--rh", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:rh",
+                       "--t", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:t_c", "--node", "x", "--profiles", str(tmp_path))
+    assert code == 2
+    assert err == ("tynys: error: fitting mlr_rh_t: only 29 co-located 24h intervals with both sensor and reference; "
+                   "at least 40 are needed (40 days of overlap): co-locate longer, check the two files cover the same "
+                   "dates, or check the time zone\n")
+
+
+@pytest.mark.shared
+def test_compare_leave_site_out_on_purpleair(capsys, shared_dir):
+    f = shared_dir / "data" / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv"
+    code, out, err = run(capsys, "calibrate", "compare", "--sensor", f"{f}:A_B_Avg", "--reference", f"{f}:conc",
+                         "--rh", f"{f}:humidity_a", "--t", f"{f}:temp_Celsius", "--time-column", "DAILY",
+                         "--site-column", "sensor_index", "--tz", "America/New_York", "--basis", "cf1",
+                         "--validation", "site", "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert rows[0]["candidate"] == "mlr_rh_t" and rows[-1]["candidate"] == "raw"
+    assert "note: epa2023_atm skipped: it needs atm, the sensor column is cf1" in err
+
+
+@pytest.mark.shared
+def test_evaluate_on_shared_files(capsys, shared_dir):
+    d = shared_dir / "data" / "sensortoolkit-toco"
+    code, out, err = run(capsys, "calibrate", "evaluate", "--sensor", str(d / "toco_toucan_RT03_raw.csv"),
+                         "--reference", str(d / "airnowtech_example_reference_data.csv"), "--tz", "-05:00", "--json")
+    assert code == 0, err
+    assert [r["n"] for r in json.loads(out)] == [708, 29]

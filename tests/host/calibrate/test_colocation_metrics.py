@@ -1,0 +1,96 @@
+"""Averaging with EPA's completeness rule, metrics, uncertainty and the overlap refusal."""
+
+import numpy as np
+import pytest
+
+from tynys.calibrate import metrics
+from tynys.calibrate.colocation import OverlapError, average, colocate, require_pairs
+from tynys.calibrate.targets import check
+
+pytestmark = pytest.mark.host
+
+
+def test_hour_needs_45_of_60_minutes():
+    t = np.concatenate([np.arange(0, 45 * 60, 60), 3600 + np.arange(0, 44 * 60, 60)])
+    t = np.concatenate([t, [7200 + 60 * i for i in range(60)]])
+    start, mean, n = average(t, np.ones(len(t)), 3600, step=60)
+    assert start.tolist() == [0, 3600, 7200]
+    assert n.tolist() == [45, 44, 60]
+    assert np.isfinite(mean).tolist() == [True, False, True]
+
+
+def test_day_from_hours_needs_18_of_24():
+    t = np.concatenate([np.arange(18) * 3600, 86400 + np.arange(17) * 3600])
+    _, mean, n = average(t, np.full(len(t), 5.0), 86400, step=3600)
+    assert n.tolist() == [18, 17] and mean[0] == 5.0 and np.isnan(mean[1])
+
+
+def test_nan_values_do_not_count():
+    t = np.arange(60) * 60
+    v = np.ones(60)
+    v[:16] = np.nan  # 44 valid minutes
+    _, mean, _ = average(t, v, 3600, step=60)
+    assert np.isnan(mean[0])
+
+
+def test_colocate_pairs_only_common_complete_intervals():
+    st = np.arange(0, 3 * 3600, 60)
+    rt = np.array([3600, 7200, 10800])
+    p = colocate(st, np.full(len(st), 2.0), rt, np.array([1.0, 2.0, 3.0]), "1h")
+    assert p.time.tolist() == [3600, 7200] and p.reference.tolist() == [1.0, 2.0]
+
+
+def test_regression_matches_polyfit_and_definitions():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(2, 30, 500)
+    y = 0.8 * x + 1.5 + rng.normal(0, 1, 500)
+    s = metrics.regression_stats(x, y)
+    b, a = np.polyfit(x, y, 1)
+    assert s["slope"] == pytest.approx(b) and s["intercept"] == pytest.approx(a)
+    assert s["r2"] == pytest.approx(np.corrcoef(x, y)[0, 1] ** 2)
+    assert s["rmse"] == pytest.approx(np.sqrt(np.mean((y - x) ** 2)))
+    assert s["nrmse"] == pytest.approx(s["rmse"] / x.mean() * 100)
+
+
+def test_deming_recovers_slope_that_ols_dilutes():
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0, 50, 4000)
+    x = truth + rng.normal(0, 5, truth.size)
+    y = 2.0 + 1.0 * truth + rng.normal(0, 5, truth.size)
+    assert metrics.linear_fit(x, y)[0] < 0.94
+    assert metrics.deming(x, y)[0] == pytest.approx(1.0, abs=0.02)
+
+
+def test_bootstrap_interval_brackets_estimate():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 20, 720)
+    y = 0.9 * x + rng.normal(0, 2, 720)
+    ci = metrics.bootstrap(x, y, n_boot=500, block=24)
+    s = metrics.regression_stats(x, y)
+    for k in ("slope", "intercept", "r2", "rmse"):
+        assert ci[k][0] < s[k] < ci[k][1]
+    assert ci["slope"][1] - ci["slope"][0] < 0.1
+
+
+def test_expanded_uncertainty_of_perfect_sensor_is_zero_and_bias_counts():
+    x = np.linspace(1, 60, 100)
+    assert metrics.expanded_uncertainty(x, x, 30.0)["w_percent"] == pytest.approx(0.0, abs=1e-9)
+    w = metrics.expanded_uncertainty(x, x + 3.0, 30.0)["w_percent"]
+    assert w == pytest.approx(2 * 3.0 / 30.0 * 100, rel=1e-6)
+
+
+def test_targets_alternatives_and_precision_optional():
+    ok = {"slope": 1.0, "intercept": 0.0, "r2": 0.9, "rmse": 9.0, "nrmse": 20.0, "sd": float("nan"), "cv": float("nan")}
+    v = check("pm25", ok)
+    assert v["pass"] and v["failed"] == [] and v["groups"]["precision"] is None
+    bad = dict(ok, rmse=9.0, nrmse=35.0)
+    assert check("pm25", bad)["failed"] == ["rmse", "nrmse"] and not check("pm25", bad)["pass"]
+    assert check("so2", dict(ok, intercept=6.0))["failed"] == ["intercept"]
+
+
+def test_too_little_overlap_is_refused_with_how_much():
+    with pytest.raises(OverlapError) as e:
+        require_pairs(12, 72, "fitting mlr_rh")
+    assert str(e.value) == ("fitting mlr_rh: only 12 co-located 1h intervals with both sensor and reference; "
+                            "at least 72 are needed (72 hours of overlap): co-locate longer, check the two files "
+                            "cover the same dates, or check the time zone")

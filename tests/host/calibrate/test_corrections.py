@@ -1,0 +1,79 @@
+"""Every published correction reproduces its test vectors; wrong inputs are refused with the fix."""
+
+import numpy as np
+import pytest
+
+from tynys.calibrate import corrections
+from tynys.calibrate.corrections import BasisError
+from tynys.errors import TynysError
+
+pytestmark = pytest.mark.host
+
+NAMES = sorted(corrections.catalogue())
+
+
+def test_catalogue_has_every_version():
+    assert {"barkjohn2020_draft", "barkjohn2021", "barkjohn2021_smoke", "barkjohn2021_sensortoolkit", "barkjohn2022_cf1",
+            "epa2023_atm", "lrapa", "nilson2022_kappa", "aan803_alg1", "aan803_alg2", "aan803_alg3", "aan803_alg4"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_test_vectors(name):
+    doc = corrections.get(name)
+    atol = doc["test_vectors"]["atol"]  # 0.001 in every file: vectors are given to 4 significant decimals
+    assert atol == 0.001
+    got, want = zip(*corrections.check_vectors(name))
+    np.testing.assert_allclose(got, want, atol=atol, equal_nan=True)
+    assert doc["citation"] and doc["basis"] and doc["inputs"]
+
+
+def test_five_range_is_continuous_at_breakpoints():
+    for b in (30, 50, 210, 260):
+        lo, hi = corrections.apply("epa2023_atm", x=np.array([b - 1e-9, b]), basis="atm", rh=np.array([50.0, 50.0]))
+        assert abs(lo - hi) < 1e-5, b
+
+
+def test_atm_correction_refuses_cf1_input():
+    with pytest.raises(BasisError) as e:
+        corrections.apply("epa2023_atm", x=np.array([10.0]), basis="cf1", rh=np.array([50.0]))
+    assert str(e.value) == (
+        "epa2023_atm was fitted on atm (Plantower ATM (atmospheric environment)) but x is cf1 (Plantower CF=1 "
+        "(standard particle)); applying it would be wrong by up to 50 %. Use a correction made for cf1: "
+        "barkjohn2020_draft, barkjohn2021, barkjohn2021_sensortoolkit, barkjohn2021_smoke, barkjohn2022_cf1, nilson2022_kappa")
+
+
+def test_cf1_correction_refuses_atm_input():
+    with pytest.raises(BasisError, match=r"barkjohn2021 was fitted on cf1 .* but x is atm .* Use a correction made for atm: epa2023_atm, lrapa"):
+        corrections.apply("barkjohn2021", x=np.array([10.0]), basis="atm", rh=np.array([50.0]))
+
+
+def test_unknown_basis_and_missing_rh_are_refused():
+    with pytest.raises(BasisError, match="needs to know which Plantower output x is: say basis 'cf1' or 'atm'"):
+        corrections.apply("barkjohn2021", x=np.array([10.0]), rh=np.array([50.0]))
+    with pytest.raises(BasisError, match="barkjohn2021 needs rh: RH"):
+        corrections.apply("barkjohn2021", x=np.array([10.0]), basis="cf1")
+
+
+def test_unverified_needs_consent():
+    with pytest.raises(TynysError, match="barkjohn2022_cf1 is marked unverified"):
+        corrections.apply("barkjohn2022_cf1", x=np.array([10.0]), basis="cf1", rh=np.array([50.0]))
+    with pytest.raises(TynysError, match="aan803_alg3 is marked unverified"):
+        corrections.apply("aan803_alg3", we_mv=[300.0], ae_mv=[290.0], t_c=[20.0], params={})
+
+
+def test_aan803_missing_table_and_params_named():
+    sheet = {"sensor_model": "so2-b4", "we_e_mv": 270, "ae_e_mv": 275, "we_0_mv": 12, "ae_0_mv": 8, "sensitivity_mv_ppb": 0.3}
+    with pytest.raises(TynysError, match=r"table k_t for so2-b4 is not in calibration/alphasense .* params\['k_t'\]"):
+        corrections.apply("aan803_alg2", we_mv=[300.0], ae_mv=[290.0], t_c=[20.0], params=sheet)
+    with pytest.raises(TynysError, match="needs sensor parameters sensitivity_mv_ppb"):
+        corrections.apply("aan803_alg4", we_mv=[300.0], t_c=[20.0], params={"sensor_model": "so2-b4", "we_e_mv": 1, "we_0_mv": 1})
+
+
+def test_temperature_factor_saturates_outside_table():
+    t = corrections.temperature_factor([-4, -4, -4, -4, -4, 0, 20, 140, 450], [-40, 35, 60])
+    np.testing.assert_allclose(t, [-4, 80, 450])
+
+
+def test_unknown_correction_lists_names():
+    with pytest.raises(TynysError, match="unknown correction .epa.; known: aan803_alg1, "):
+        corrections.get("epa")

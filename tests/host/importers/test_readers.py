@@ -1,0 +1,158 @@
+"""Each reader on a small file in its source's layout, and the refusals with their exact messages."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+from tynys.importers import ImportFormatError, TimeZoneError, detect, read
+from tynys.importers.aqs import read_aqs
+from tynys.importers.generic import read_csv
+from tynys.importers.openaq import read_openaq
+from tynys.importers.sensor_community import read_sensor_community
+from tynys.importers.sensortoolkit import read_sensortoolkit
+from tynys.importers.timeparse import parse_times
+
+pytestmark = pytest.mark.host
+
+AQS_HEADER = ('"State Code","County Code","Site Num","Parameter Code","POC","Latitude","Longitude","Datum",'
+              '"Parameter Name","Date Local","Time Local","Date GMT","Time GMT","Sample Measurement",'
+              '"Units of Measure","MDL","Uncertainty","Qualifier","Method Type","Method Code","Method Name",'
+              '"State Name","County Name","Date of Last Change"')
+
+
+def _aqs_row(code, poc, gmt_date, gmt_time, value, unit="Micrograms/cubic meter (LC)", site="0099"):
+    return (f'"37","063","{site}","{code}",{poc},35.889,-78.874,"WGS84","PM2.5 - Local Conditions","2019-08-01","00:00",'
+            f'"{gmt_date}","{gmt_time}",{value},"{unit}",2,"","","FEM","238","T640X","North Carolina","Durham","2020-01-01"')
+
+
+def write(tmp_path, name, text, gz=False):
+    p = tmp_path / name
+    if gz:
+        p.write_bytes(gzip.compress(text.encode()))
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_aqs_two_sites_and_second_poc(tmp_path):
+    rows = [AQS_HEADER, _aqs_row("88101", 1, "2019-08-01", "05:00", 7.5), _aqs_row("88101", 3, "2019-08-01", "05:00", 8.0),
+            _aqs_row("88101", 1, "2019-08-01", "06:00", 6.5), _aqs_row("88101", 1, "2019-08-01", "05:00", 12.0, site="0014"),
+            _aqs_row("42401", 1, "2019-08-01", "05:00", 1.2, unit="Parts per billion")]
+    p = write(tmp_path, "hourly_88101_2019.csv", "\n".join(rows) + "\n")
+    assert detect(p) == "aqs"
+    t = read_aqs(p)
+    assert t.sites() == ["37-063-0014", "37-063-0099"]
+    s = t.select("37-063-0099")
+    assert s.time.tolist() == [1564635600, 1564639200]
+    assert s.columns["pm25"].tolist() == [7.5, 6.5] and s.columns["pm25_poc3"][0] == 8.0
+    assert t.units["pm25"] == "µg/m³" and t.units["so2"] == "ppb"
+
+
+def test_openaq_archive_and_explorer_layouts(tmp_path):
+    a = write(tmp_path, "location-1-20240101.csv.gz",
+              "location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\n"
+              "2178,3917,Almaty,2024-01-01T06:00:00+06:00,43.2,76.9,pm25,µg/m³,41.0\n"
+              "2178,3918,Almaty,2024-01-01T06:00:00+06:00,43.2,76.9,so2,ppm,0.004\n"
+              "2178,3919,Almaty,2024-01-01T06:00:00+06:00,43.2,76.9,bc,µg/m³,3.0\n", gz=True)
+    t = read_openaq(a)
+    assert detect(a) == "openaq" and t.time.tolist() == [1704067200]
+    assert t.columns["pm25"][0] == 41.0 and t.units["so2"] == "ppm" and t.meta["ignored_params"] == ["bc"]
+    e = write(tmp_path, "explorer.csv", "location_id,location_name,parameter,value,unit,datetimeUtc,datetimeLocal\n"
+              "2178,Almaty,pm10,80,µg/m³,2024-01-01T00:00:00Z,2024-01-01T06:00:00+06:00\n")
+    assert read_openaq(e).columns["pm10"].tolist() == [80.0] and read_openaq(e).meta["layout"] == "explorer"
+
+
+def test_sensor_community_p1_is_pm10(tmp_path):
+    p = write(tmp_path, "2018-12-01_sds011_sensor_11245.csv",
+              "sensor_id;sensor_type;location;lat;lon;timestamp;P1;durP1;ratioP1;P2;durP2;ratioP2\n"
+              "11245;SDS011;5680;49.857;8.646;2018-12-01T00:00:18;5.43;;;5.33;;\n"
+              "11245;SDS011;5680;49.857;8.646;2018-12-01T00:02:46;7.10;;;4.90;;\n")
+    t = read_sensor_community(p)
+    assert detect(p) == "sensor_community"
+    assert t.columns["pm10"].tolist() == [5.43, 7.10] and t.columns["pm25"].tolist() == [5.33, 4.90]
+    assert t.time[0] == 1543622418 and t.meta["location"] == "5680"
+
+
+def test_sensor_community_unexpected_column(tmp_path):
+    p = write(tmp_path, "x.csv", "sensor_id;sensor_type;location;lat;lon;timestamp;P1;P2;co2_ppm\n1;X;2;0;0;2020-01-01T00:00:00;1;2;400\n")
+    with pytest.raises(ImportFormatError) as e:
+        read_sensor_community(p)
+    assert str(e.value) == (f"{p}: unexpected column(s) co2_ppm; columns found: sensor_id, sensor_type, location, lat, lon, "
+                            "timestamp, P1, P2, co2_ppm; expected value columns: P0, P1, P2, temperature, humidity, "
+                            "pressure, pressure_sealevel, altitude")
+
+
+def test_generic_csv_mapping_and_epoch(tmp_path):
+    p = write(tmp_path, "node.csv", "time,PM2.5 (µg/m³),rh,node\n1767225600,12.5,80,a\n1767229200,,81,a\n")
+    t = read_csv(p, columns={"pm25": "PM2.5 (µg/m³)", "rh": "rh"}, site_column="node")
+    assert t.time.tolist() == [1767225600, 1767229200] and t.units["pm25"] == "µg/m³"
+    assert np.isnan(t.columns["pm25"][1]) and t.sites() == ["a"]
+
+
+def test_generic_csv_refuses_missing_zone(tmp_path):
+    p = write(tmp_path, "n.csv", "timestamp,pm25\n2026-01-01 00:00,5\n")
+    with pytest.raises(TimeZoneError) as e:
+        read(p)
+    assert str(e.value) == (f"{p} column 'timestamp': timestamps carry no time zone (first: '2026-01-01 00:00'); "
+                            "say which zone they are in with --tz UTC, --tz +06:00 or --tz Asia/Almaty")
+    # Kazakhstan moved to a single zone, UTC+05:00, on 2024-03-01: the IANA data knows it
+    assert read(p, tz="Asia/Almaty").time.tolist() == [1767225600 - 5 * 3600]
+
+
+def test_generic_csv_without_time_column(tmp_path):
+    p = write(tmp_path, "n.csv", "when,pm25\n2026-01-01,5\n")
+    with pytest.raises(ImportFormatError) as e:
+        read(p)
+    assert str(e.value) == (f"{p}: no time column; columns found: when, pm25; name it with --time-column "
+                            "(looked for time, timestamp, datetime, date, datetime_utc, time_utc)")
+
+
+def test_reference_with_unknown_columns(tmp_path):
+    p = write(tmp_path, "ref.csv", "Site,Param,Value,Time\nX,PM2.5,3,1\n")
+    from tynys.importers.airnowtech import read_airnowtech
+    with pytest.raises(ImportFormatError) as e:
+        read_airnowtech(p)
+    assert str(e.value) == (f"{p}: not a AirNow-Tech export file: missing column(s) 'Site AQS', 'Param AQS', 'POC', "
+                            "'Date (UTC)', 'Time (UTC)', 'Unit', 'QC Code'; columns found: 'Site', 'Param', 'Value', "
+                            "'Time'; expected: 'Site AQS', 'Param', 'Param AQS', 'POC', 'Date (UTC)', 'Time (UTC)', "
+                            "'Value', 'Unit', 'QC Code'")
+
+
+def test_dst_ambiguous_and_nonexistent_times_refused():
+    with pytest.raises(TimeZoneError) as e:
+        parse_times(["2019-11-03 01:30"], tz="America/New_York", what="f.csv")
+    assert str(e.value) == ("f.csv: 1 timestamp(s) fall in the hour repeated when daylight saving ends in America/New_York "
+                            "(first: 2019-11-03 01:30); a local clock cannot say which of the two it means: if the logger "
+                            "keeps standard time pass its fixed offset, e.g. --tz -05:00, or export the data in UTC")
+    with pytest.raises(TimeZoneError, match=r"do not exist .* the logger did not follow daylight saving: pass its fixed offset instead, e.g. --tz -05:00"):
+        parse_times(["2019-03-10 02:30"], tz="America/New_York", what="f.csv")
+    assert parse_times(["2019-11-03 01:30"], tz="-05:00").tolist() == [1572762600]
+
+
+def test_offsets_in_cells_win_and_mixing_is_refused():
+    assert parse_times(["2024-01-01T06:00:00+06:00", "2024-01-01T00:00:00Z"]).tolist() == [1704067200] * 2
+    with pytest.raises(TimeZoneError, match="some timestamps carry a time zone and some do not"):
+        parse_times(["2024-01-01T06:00:00+06:00", "2024-01-01T00:00:00"], tz="UTC")
+
+
+def test_sensortoolkit_preamble_zone(tmp_path):
+    pre = "Serial ID: X 01\nInstrument Data Export\n1/1/2020 to 1/2/2020\n(UTC-05:00) Eastern Time (US & Canada)\nAveraging period: 1 minute\n\n"
+    winter = write(tmp_path, "w.csv", pre + "Time,PM2.5 (µg/m³),RH (%),Inlet\n1/1/2020 0:00,5,50,Sample\n1/1/2020 0:01,6,50,Zero\n")
+    t = read_sensortoolkit(winter)  # no daylight saving in January: the label is unambiguous
+    assert t.time.tolist() == [1577854800, 1577854860] and np.isnan(t.columns["pm25"][1])
+    assert t.meta["serial"] == "X 01" and t.meta["tz"] == "-05:00"
+    summer = write(tmp_path, "s.csv", pre + "Time,PM2.5 (µg/m³)\n8/1/2019 7:11,5.4\n")
+    with pytest.raises(TimeZoneError, match=r"ambiguous here: .* pass --tz -05:00 or --tz America/New_York"):
+        read_sensortoolkit(summer)
+    odd = write(tmp_path, "o.csv", pre + "Time,PM2.5 (µg/m³),Lux (lx)\n1/1/2020 0:00,5,3\n")
+    with pytest.raises(ImportFormatError, match=r"unexpected column 'Lux \(lx\)'; columns found: Time, PM2.5 \(µg/m³\), Lux \(lx\)"):
+        read_sensortoolkit(odd)
+
+
+@pytest.mark.shared
+def test_shared_files_are_detected(shared_dir):
+    d = shared_dir / "data"
+    assert detect(d / "sensortoolkit-toco" / "toco_toucan_RT01_raw.csv") == "sensortoolkit"
+    assert detect(d / "sensortoolkit-toco" / "airnowtech_example_reference_data.csv") == "airnowtech"
+    assert detect(d / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv") == "csv"

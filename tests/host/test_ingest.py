@@ -1,0 +1,230 @@
+"""The one ingest path: shared vectors, every refusal with its exact message, dedupe, group commit."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import threading
+
+import pytest
+from conftest import VECTOR_T1
+from factory import KEY, make_body, make_line, sign_body
+
+from tynys import record
+from tynys.ingest import REASONS, Collector, Ingestor
+from tynys.registry import add_node, retire_node
+from tynys.store import Store
+
+pytestmark = pytest.mark.host
+NOW = VECTOR_T1 + 30
+
+
+def rows(store, sql, *args):
+    return store.conn.execute(sql, args).fetchall()
+
+
+def test_shared_valid_vectors_are_stored_byte_exact(city, record_vectors):
+    ing = city.ingestor()
+    lines = [v.encode() for v in record_vectors["valid"]]
+    out = ing.ingest([ln + b"\r\n" for ln in lines], "test", "vectors")
+    assert [o.status for o in out] == ["stored", "stored"]
+    assert all(o.ack for o in out)
+    assert [r[0] for r in rows(city.store, "SELECT raw FROM records ORDER BY id")] == record_vectors["valid"]
+    # every stored line still verifies under the node's key: the host never re-serialises
+    for raw in city.store.raw_lines("osk-01"):
+        record.verify(raw.encode(), bytes.fromhex(record_vectors["key"]))
+    assert rows(city.store, "SELECT channel, n, mean, sd, min, max FROM channel_values v JOIN records r ON r.id = v.record "
+                "WHERE r.node = 'osk-01' AND channel = 'pm.pm25_cf1'") == [("pm.pm25_cf1", 270, 12.41, 1.93, 9.0, 17.0)]
+    assert rows(city.store, "SELECT slot, type, model, sensor_id, frames, bad, warmup, missing, state FROM record_sensors "
+                "JOIN records r ON r.id = record WHERE r.node = 'osk-02'") == [("pm", "sds011", None, None, 0, 5, 0, 60, None)]
+    empty = city.store.series("osk-02", "pm.pm25")
+    assert empty.n.tolist() == [0] and empty.mean.dtype.kind == "f" and empty.mean[0] != empty.mean[0]  # NaN
+    assert rows(city.store, "SELECT heap_free, uptime, reset, rssi, spool, dropped FROM records WHERE node='osk-02'") == \
+        [(50000, 300, "wdt", None, 1, 12)]
+
+
+@pytest.mark.parametrize("case", range(9))
+def test_shared_invalid_vectors_are_refused_with_their_reason(city, record_vectors, case):
+    v = record_vectors["invalid"][case]
+    (o,) = city.ingestor().ingest([v["line"].encode()], "test")
+    assert (o.status, o.reason) == ("rejected", v["reason"]), v["why"]
+    assert rows(city.store, "SELECT reason, raw FROM rejects") == [(v["reason"], v["line"].encode())]
+    assert rows(city.store, "SELECT COUNT(*) FROM records") == [(0,)]
+
+
+def _line(**kw):
+    return make_line("osk-03", KEY, 7, t0=VECTOR_T1 - 300, **kw)
+
+
+def _json_error(text: bytes) -> str:
+    try:
+        json.loads(text)
+    except ValueError as e:
+        return f"invalid JSON: {e}"
+
+
+def _with_nan():
+    body = make_body("osk-03", 1, t0=VECTOR_T1 - 300)
+    body["sensors"]["pm"]["ch"]["pm25_cf1"]["sd"] = float("nan")  # Python's json writes NaN, a node might too
+    return sign_body(body, KEY)
+
+
+_BROKEN = _line()[:40] + _line()[60:]
+REFUSALS = [
+    # id, line, transport-claimed node, reason, exact detail
+    ("not-json", b"hello world", None, "malformed", 'not a record line: expected a JSON object ending in ,"sig":"<64 hex>"}'),
+    ("truncated", _line()[:-30], None, "malformed", 'not a record line: expected a JSON object ending in ,"sig":"<64 hex>"}'),
+    ("cut-in-the-middle", _BROKEN, None, "malformed", _json_error(record.split(_BROKEN)[0])),
+    ("not-utf8", _line().replace(b'"fw":"0.1.0"', b'"fw":"0.1\xff"'), None, "malformed",
+     f"not UTF-8 at byte {_line().index(b'0.1.0') + 3}"),
+    ("too-deep", b'{"a":' + b"[" * 5000 + b"]" * 5000 + b',"sig":"' + b"0" * 64 + b'"}', None, "malformed",
+     "invalid JSON: nested too deeply"),
+    ("unknown-node", make_line("osk-99", KEY, 1, t0=VECTOR_T1 - 300), None, "unknown_node",
+     "node 'osk-99' is not registered on this host: register it with tynys nodes add osk-99 (and provision its key)"),
+    ("forged", make_line("osk-03", bytes(32), 7, t0=VECTOR_T1 - 300), None, "bad_signature",
+     "HMAC-SHA256 does not match the key registered for node 'osk-03'"),
+    ("node-not-id", sign_body(dict(make_body("osk-03", 1), node=5), KEY), None, "schema", "node: 5 is not a node id"),
+    ("window-backwards", sign_body(dict(make_body("osk-03", 1, t0=VECTOR_T1 - 300), t1=VECTOR_T1 - 600), KEY), None,
+     "schema", f"window end t1={VECTOR_T1 - 600} is not after start t0={VECTOR_T1 - 300}"),
+    ("nan", _with_nan(), None, "schema", "sensors/pm/ch/pm25_cf1/sd: nan is not a JSON number"),
+    ("huge-int", sign_body(make_body("osk-03", 2**64, t0=VECTOR_T1 - 300), KEY), None, "schema", "seq: 18446744073709551616 does not fit in 64 bits"),
+    ("wrong-topic", _line(), "osk-02", "node_mismatch", "record of node 'osk-03' arrived as node 'osk-02'"),
+    ("far-future", make_line("osk-03", KEY, 7, t0=NOW + 3600), None, "clock",
+     "window ends at 2026-11-27T22:10:30Z, 3900 s ahead of the host clock (limit 600 s; node clock ntp): the node's clock is wrong"),
+    ("far-past", make_line("osk-03", KEY, 7, t0=946684800, clock="unsynced"), None, "clock",
+     "window ends at 2000-01-01T00:05:00Z, 9827.9 days before the host clock (limit 366 days; node clock unsynced): the node's clock is wrong"),
+]
+
+
+@pytest.mark.parametrize("line,claimed,reason,detail", [c[1:] for c in REFUSALS], ids=[c[0] for c in REFUSALS])
+def test_every_refusal_has_its_reason_message_and_row(city, line, claimed, reason, detail):
+    (o,) = city.ingestor().ingest([line], "mqtt", "tynys/x/records", claimed)
+    assert (o.status, o.reason) == ("rejected", reason)
+    assert o.detail == detail
+    assert o.ack == (REASONS[reason][0] and o.seq is not None)  # a seq out of range cannot be acknowledged
+    (r,) = rows(city.store, "SELECT reason, detail, transport, source, raw, raw_len FROM rejects")
+    assert r == (reason, o.detail, "mqtt", "tynys/x/records", line[:4096], len(line))
+    assert rows(city.store, "SELECT COUNT(*) FROM records") == [(0,)]
+
+
+def test_replay_and_conflict(city):
+    ing = city.ingestor()
+    line = _line()
+    assert ing.ingest([line], "serial", "/dev/ttyUSB0")[0].status == "stored"
+    (o,) = ing.ingest([line], "http", "10.0.0.9")
+    assert (o.status, o.reason, o.ack) == ("replay", "replay", True)
+    assert o.detail == "record (osk-03, boot 0, seq 7) is already stored (received 2026-11-27T21:05:30Z via serial)"
+    other = make_line("osk-03", KEY, 7, t0=VECTOR_T1 - 300, pm25=99.0)
+    (o,) = ing.ingest([other], "http")
+    assert (o.status, o.reason, o.ack) == ("rejected", "conflict", True)
+    assert o.detail.startswith("record (osk-03, boot 0, seq 7) is already stored with different content")
+    assert rows(city.store, "SELECT COUNT(*), MIN(raw) FROM records") == [(1, line.decode())]
+    assert rows(city.store, "SELECT reason FROM rejects ORDER BY id") == [("replay",), ("conflict",)]
+
+
+def test_duplicates_within_one_batch_land_once(city):
+    line = _line()
+    out = city.ingestor().ingest([line, line, line], "test")
+    assert [o.status for o in out] == ["stored", "replay", "replay"]
+    assert rows(city.store, "SELECT COUNT(*) FROM records") == [(1,)]
+
+
+def test_retired_node_refused_after_retirement_only(city):
+    retire_node(city.store, "osk-03", when=VECTOR_T1 - 100, reason="moved")
+    ing = city.ingestor()
+    before = make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 700)  # window ends before the retirement
+    after = _line()
+    a, b = ing.ingest([before, after], "test")
+    assert a.status == "stored"
+    assert (b.reason, b.detail) == ("retired_node", "node 'osk-03' was retired at 2026-11-27T21:03:20Z; this window ends at 2026-11-27T21:05:00Z")
+    assert b.ack  # verified and refused for good: the node may drop it
+
+
+def test_registry_changes_reach_a_running_ingestor(city):
+    ing = city.ingestor()
+    line = make_line("osk-04", KEY, 1, t0=VECTOR_T1 - 300)
+    assert ing.ingest([line], "test")[0].reason == "unknown_node"
+    add_node(city.store, city.keys, "osk-04", key=KEY)  # e.g. tynys nodes add in another terminal
+    assert ing.ingest([line], "test")[0].status == "stored"
+    retire_node(Store.open(city.db), "osk-04", when=VECTOR_T1 - 600)
+    assert ing.ingest([make_line("osk-04", KEY, 2, t0=VECTOR_T1 - 300)], "test")[0].reason == "retired_node"
+
+
+def test_registered_node_without_key_is_unknown_with_the_fix(city):
+    city.keys.remove("osk-03")
+    (o,) = city.ingestor().ingest([_line()], "test")
+    assert o.reason == "unknown_node" and not o.ack
+    assert o.detail == f"node 'osk-03' is registered but its key is not in {city.keys.path}: restore the key file or pass the right --keys"
+
+
+def test_clock_limits_are_configurable(city):
+    line = make_line("osk-03", KEY, 7, t0=NOW + 3600)
+    assert city.ingestor(max_future=7200).ingest([line], "test")[0].status == "stored"
+    old = make_line("osk-03", KEY, 8, t0=946684800)
+    assert city.ingestor(max_past=None).ingest([old], "test")[0].status == "stored"
+
+
+def test_refused_raw_is_bounded(city):
+    junk = b"x" * 100_000
+    (o,) = city.ingestor().ingest([junk], "serial")
+    assert o.detail == "line of 100000 bytes is longer than the 65536 byte limit"
+    assert rows(city.store, "SELECT length(raw), raw_len FROM rejects") == [(4096, 100_000)]
+
+
+def test_mutated_lines_never_crash_and_never_store_a_forgery(city):
+    rng = random.Random(4)
+    good = _line()
+    lines = [good[:i] for i in range(0, len(good), 7)]  # every truncation
+    for _ in range(300):
+        b = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        lines.append(bytes(b))
+    body = make_body("osk-03", 9, t0=VECTOR_T1 - 300)
+    for k in ("sensors", "health", "t0", "boot"):  # type confusion, signed (only a real node could send these)
+        for v in ([], "x", None, -1, 1.5, {"a": 1}):
+            lines.append(sign_body(dict(body, **{k: v}), KEY))
+    lines.append(good)
+    out = city.ingestor().ingest(lines, "fuzz")
+    assert all(o.status in ("stored", "rejected", "replay") for o in out)
+    assert rows(city.store, "SELECT raw FROM records") == [(good.decode(),)]
+    assert rows(city.store, "SELECT COUNT(*) FROM rejects") == [(len(lines) - 1,)]
+
+
+def test_store_busy_means_retry_and_nothing_written(city):
+    ing = Ingestor(Store.open(city.db, timeout=0.1), city.keys, now=lambda: NOW)
+    blocker = sqlite3.connect(city.db, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    (o,) = ing.ingest([_line()], "test")
+    assert (o.status, o.ack) == ("retry", False) and "busy" in o.detail
+    blocker.execute("ROLLBACK")
+    assert rows(city.store, "SELECT COUNT(*) FROM records") == [(0,)]
+    assert ing.ingest([_line()], "test")[0].status == "stored"
+
+
+def test_collector_group_commits_and_acks_after_commit(city):
+    ing = city.ingestor()
+    nodes = {f"g{i:02d}": KEY for i in range(8)}
+    for n in nodes:
+        add_node(city.store, city.keys, n, key=KEY)
+    seen_at_ack = []
+    probe = sqlite3.connect(city.db, check_same_thread=False)
+
+    def on_done(outcomes):  # another connection must already see what is being acknowledged
+        for o in outcomes:
+            seen_at_ack.append(probe.execute("SELECT COUNT(*) FROM records WHERE node=? AND seq=?", (o.node, o.seq)).fetchone()[0])
+
+    with Collector(ing) as col:
+        def send(node):
+            for seq in range(50):
+                col.submit([make_line(node, KEY, seq, t0=VECTOR_T1 - 300 * (seq + 1))], "test", on_done=on_done)
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in nodes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert rows(city.store, "SELECT COUNT(*) FROM records") == [(400,)]
+    assert seen_at_ack == [1] * 400
+    assert col.batches < 400  # submissions shared transactions

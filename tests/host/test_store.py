@@ -1,0 +1,124 @@
+"""The store: WAL, versioned migrations, the query API, the import ledger, backups."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+
+import numpy as np
+import pytest
+from conftest import VECTOR_T1
+from factory import KEY, make_line
+
+from tynys import store as store_mod
+from tynys.store import Store, StoreError
+
+pytestmark = pytest.mark.host
+
+
+def test_wal_mode_and_full_sync(tmp_path):
+    s = Store.open(tmp_path / "a.db")
+    assert s.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert s.conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    other = sqlite3.connect(tmp_path / "a.db")
+    assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)  # persistent in the file
+    assert (tmp_path / "a.db-wal").exists()
+
+
+def test_fresh_database_gets_every_migration_once(tmp_path):
+    s = Store.open(tmp_path / "a.db")
+    assert s.schema_version() == store_mod.MIGRATIONS[-1][0]
+    assert [r[0] for r in s.conn.execute("SELECT version FROM schema_migrations")] == [m[0] for m in store_mod.MIGRATIONS]
+    s.close()
+    assert Store.open(tmp_path / "a.db").migrate() == []
+
+
+def test_a_new_migration_applies_to_an_existing_database_keeping_data(city, monkeypatch):
+    city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300)], "test")
+    city.store.close()
+    v2 = (2, "test: per-node notes table", ["CREATE TABLE node_notes (node TEXT NOT NULL REFERENCES nodes (id), note TEXT)",
+                                            "INSERT INTO node_notes SELECT id, 'migrated' FROM nodes"])
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, v2])
+    s = Store.open(city.db)
+    assert s.schema_version() == 2
+    assert s.conn.execute("SELECT COUNT(*) FROM node_notes").fetchone() == (3,)
+    assert s.conn.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
+    assert s.conn.execute("SELECT description FROM schema_migrations WHERE version=2").fetchone() == ("test: per-node notes table",)
+    assert Store.open(city.db).migrate() == []
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(city, monkeypatch):
+    city.store.close()
+    bad = (2, "broken", ["CREATE TABLE half (x)", "THIS IS NOT SQL"])
+    monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, bad])
+    with pytest.raises(sqlite3.OperationalError):
+        Store.open(city.db)
+    monkeypatch.undo()
+    s = Store.open(city.db)
+    assert s.schema_version() == 1
+    assert s.conn.execute("SELECT name FROM sqlite_master WHERE name='half'").fetchone() is None
+
+
+def test_a_newer_database_is_refused(tmp_path):
+    s = Store.open(tmp_path / "a.db")
+    s.conn.execute("INSERT INTO schema_migrations VALUES (99, 0, 'future')")
+    s.close()
+    with pytest.raises(StoreError, match=r"schema version 99, newer than this tynys knows \(1\): upgrade tynys"):
+        Store.open(tmp_path / "a.db")
+
+
+def test_missing_and_foreign_files(tmp_path):
+    with pytest.raises(StoreError, match="no database at .*nope.db: register a node first"):
+        Store.open(tmp_path / "nope.db", create=False)
+    (tmp_path / "junk.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open .*junk.db as a SQLite database"):
+        Store.open(tmp_path / "junk.db")
+
+
+def test_series_latest_and_channels(city):
+    ing = city.ingestor()
+    t = VECTOR_T1 - 300 * 10
+    lines = [make_line("osk-03", KEY, seq, t0=t + 300 * seq) for seq in (3, 0, 2, 1)]
+    assert all(o.status == "stored" for o in ing.ingest(lines, "test"))
+    s = city.store.series("osk-03", "pm.pm25_cf1")
+    assert s.t0.tolist() == [t, t + 300, t + 600, t + 900] and s.t0.dtype == np.int64
+    assert s.mean.tolist() == [8.0, 15.0, 22.0, 29.0] and s.n.tolist() == [270] * 4
+    assert np.all(s.min <= s.mean) and np.all(s.mean <= s.max)
+    part = city.store.series("osk-03", "pm.pm25_cf1", t + 300, t + 900)
+    assert part.t0.tolist() == [t + 300, t + 600]
+    assert len(city.store.series("osk-03", "no.such")) == 0
+    assert len(city.store.series("osk-01", "pm.pm25_cf1")) == 0
+    (latest,) = city.store.latest()
+    assert (latest["node"], latest["seq"], latest["t1"], latest["values"]["pm.pm25_cf1"]) == ("osk-03", 3, t + 1200, 29.0)
+    assert city.store.channel_names("osk-03") == ["pm.n0_3", "pm.pm10_cf1", "pm.pm1_cf1", "pm.pm25_atm", "pm.pm25_cf1",
+                                                  "so2.ae_mv", "so2.we_mv", "th.rh", "th.t_c"]
+
+
+def test_stats(city, record_vectors):
+    city.ingestor().ingest([v.encode() for v in record_vectors["valid"]] + [b"junk"], "test")
+    s = city.store.stats()
+    assert {k: s[k] for k in ("nodes", "records", "rejected", "rejected_by_reason", "imports")} == \
+        {"nodes": 3, "records": 2, "rejected": 1, "rejected_by_reason": {"malformed": 1}, "imports": 0}
+    assert s["first"] == "2026-11-27T21:00:00Z" and s["schema_version"] == 1
+
+
+def test_import_ledger_lands_a_file_once(tmp_path):
+    s = Store.open(tmp_path / "a.db")
+    digest = hashlib.sha256(b"file content").hexdigest()
+    assert s.imported(digest) is None
+    with s.transaction():
+        assert s.record_import(digest, "a.csv", "sensor.community", 12, rows=3)
+    with s.transaction():
+        assert not s.record_import(digest, "copy-of-a.csv", "sensor.community", 12, rows=3)
+    entry = s.imported(digest)
+    assert (entry["name"], entry["rows"]) == ("a.csv", 3)
+    assert s.stats()["imports"] == 1
+
+
+def test_online_backup(city, tmp_path):
+    city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300)], "test")
+    dest = city.store.backup(tmp_path / "backup.db")
+    b = Store.open(dest)
+    assert b.stats()["records"] == 1 and b.raw_lines("osk-03") == city.store.raw_lines("osk-03")
+    with pytest.raises(StoreError, match="exists: choose a new file name"):
+        city.store.backup(dest)
