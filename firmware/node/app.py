@@ -1,16 +1,14 @@
 # The node at work: one loop that feeds the watchdog, serves the sensors, closes windows on the
 # UTC clock into signed records, spools them and lets the uplinks carry them.
 #
-#     n = Node(cfg, board, state, reset="power_on")   # node.startup.boot() makes it
+#     n = Node(cfg, slots, state, reset="power_on")   # node.startup.boot() makes it
 #     n.serve()                                       # until Ctrl-C; a crash resets the chip
 import gc
 import sys
 import time
 import machine
-from node import VERSION, log, state
-from node.sensors import Slot
+from node import VERSION, log, forget
 from node.spool import Spool
-from node.record import Signer, build, size
 from node.clock import Clock, EPOCH
 from node.console import Console
 
@@ -37,16 +35,16 @@ def crashed(e):
 
 
 class Node:
-    def __init__(self, cfg, board, st, reset):
-        self.cfg = cfg
+    def __init__(self, cfg, slots, st, reset):
+        self.id = cfg["node"]
+        self.wdt_s = cfg["wdt_s"]
         self.st = st  # node.state: boot counter; marked healthy after the first record
         self.boot = st["boot"]
         self.reset = reset
         self.window_s = cfg["window_s"]
-        self.signer = Signer(bytes.fromhex(cfg["key"]))
-        buses = {}
-        self.slots = [Slot(n, cfg["sensors"][n], board, buses) for n in sorted(cfg["sensors"])]
-        self.spool = Spool("spool", cfg["spool"]["max_records"], maxrec=max(2048, size(self.slots)))
+        self.key = bytes.fromhex(cfg["key"])
+        self.slots = slots
+        self.spool = Spool("spool", cfg["spool"]["max_records"])
         self.clock = Clock(cfg["ntp"] if cfg["wifi"] else None)
         self.net = None
         if cfg["wifi"]:
@@ -71,22 +69,11 @@ class Node:
     def net_up(self):
         return self.net is not None and self.net.up()
 
-    def ack(self, seqs):
-        return self.spool.ack(seqs)
-
     def host_time(self, t):
         q = self.clock.quality
         self._stepped(self.clock.set_host(t), q)
 
     # -- time
-    def _tick(self, now):
-        self._up_ms += time.ticks_diff(now, self._last)
-        self._last = now
-        if self._up_ms >= 1000:
-            q = self._up_ms // 1000
-            self.up_s += q
-            self._up_ms -= q * 1000
-
     def _start_window(self, t0=None):
         now_ms = self.clock.now_ms()
         w = self.window_s * 1000
@@ -123,9 +110,13 @@ class Node:
         health = (("heap_free", gc.mem_free()), ("uptime", self.up_s), ("reset", self.reset),
                   ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped))
         seq = sp.last_seq + 1
-        n = build(sp.buf, self.signer, (self.cfg["node"], self.boot, seq, self.t0, t1, quality, VERSION),
-                  self.slots, health)
-        sp.append(sp.mv[:n])
+        hdr = (self.id, self.boot, seq, self.t0, t1, quality, VERSION)
+        from node import record  # once a window: loaded for it, then let go
+
+        signer = record.Signer(self.key)
+        sp.append(seq, lambda f: record.build(f, signer, hdr, self.slots, health))
+        record = signer = None
+        forget("record")
         if self.sc is not None:
             self.sc.push(self.slots)
         tm = time.gmtime(t1 - EPOCH)
@@ -135,30 +126,34 @@ class Node:
         for s in self.slots:
             s.window_end()
         if self.st["pending"]:  # this start worked: it no longer counts towards safe mode
+            from node import state
+
             self.st["pending"] = False
             self.st["crashes"] = 0
             state.save(self.st)
 
-    def run(self, wdt=True):
-        cfg = self.cfg
-        if wdt:
-            self.wdt = machine.WDT(timeout=cfg["wdt_s"] * 1000)
+    def run(self):
+        wdt = self.wdt = machine.WDT(timeout=self.wdt_s * 1000)
         if self.net is not None:  # a first try at the network and NTP, so windows start right
             for _ in range(20):
                 if self.net.up():
                     break
-                self._feed()
+                wdt.feed()
                 time.sleep_ms(500)
-            self._tick(time.ticks_ms())
-            if self.net.up() and self.clock.ntp_due(self.up_s):
-                self.clock.sync_ntp(self.up_s)
+            if self.net.up():
+                self.clock.sync_ntp(0)
         log("clock %s; windows of %d s; uplinks: %s" % (
             self.clock.quality, self.window_s, ", ".join(u.name for u in self.uplinks) or "none"))
         self._start_window()
         while True:
             now = time.ticks_ms()
-            self._feed()
-            self._tick(now)
+            wdt.feed()
+            self._up_ms += time.ticks_diff(now, self._last)  # uptime, without a big int
+            self._last = now
+            if self._up_ms >= 1000:
+                q = self._up_ms // 1000
+                self.up_s += q
+                self._up_ms -= q * 1000
             for s in self.slots:
                 s.service(now)
             if time.ticks_diff(now, self.end) >= 0:
@@ -168,7 +163,7 @@ class Node:
                 now = time.ticks_ms()
             for u in self.uplinks:
                 u.service(now)
-            self.console.service(self.ack, self.host_time)
+            self.console.service(self.spool.ack, self.host_time)
             if self.net is not None:
                 self.net.service(self.up_s)
                 if self.clock.ntp_due(self.up_s) and self.net.up():
@@ -183,10 +178,6 @@ class Node:
                 d = 1000
             if d > 0:
                 time.sleep_ms(d)
-
-    def _feed(self):
-        if self.wdt is not None:
-            self.wdt.feed()
 
     def serve(self):
         """Run until Ctrl-C (then the REPL is free); any other exception resets the chip."""

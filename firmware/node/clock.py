@@ -40,6 +40,8 @@ class Clock:
 
     def sync_ntp(self, up):
         """Ask NTP (up: uptime [s]); returns the step [s], or None when it did not answer."""
+        if self.ntp is None:
+            return None
         import ntptime
 
         self._tried = up
@@ -47,6 +49,11 @@ class Clock:
         try:
             t = ntptime.time() + EPOCH
         except (OSError, OverflowError, IndexError):
+            t = None
+        import sys
+
+        sys.modules.pop("ntptime", None)  # needed every few hours only
+        if t is None:
             self._wait = min(self._wait * 2, 3600)
             return None
         self._wait = 60

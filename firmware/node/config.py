@@ -6,7 +6,7 @@
 #     brd = board("board.json")
 import json
 import re
-from node import ConfigError
+from node import ConfigError, drivers
 
 REQ = object()  # marks a required field
 
@@ -22,7 +22,7 @@ SPEC = {
         "uart": (int, None, 0, 2), "tx": (int, None, 0, 48), "rx": (int, None, 0, 48),
         "i2c": (int, None, 0, 1), "scl": (int, None, 0, 48), "sda": (int, None, 0, 48),
         "addr": (int, None, 8, 119), "every_s": (int, None, 1, 3600),
-        "sample_s": (int, 120, 0, 3600), "power": (str, None),
+        "sample_s": (int, None, 0, 3600), "warmup_s": (int, None, 0, 86400), "power": (str, None),
     },
     "wifi": {"ssid": (str, REQ), "password": (str, "")},
     "ntp": {"host": (str, "pool.ntp.org"), "every_h": (int, 6, 1, 168)},
@@ -39,6 +39,14 @@ SPEC = {
                          "sensor_id": (str, None), "timeout_s": (int, 5, 1, 20)},
     "spool": {"max_records": (int, 1000, 10, 100000)},
 }
+# Driver options by sensor type, passed on to the driver, which checks their values
+# (docs/drivers.md lists what each means).
+OPTIONS = {
+    "pms5003": ("mode",), "pms7003": ("mode",), "pmsa003": ("mode",), "pms5003t": ("mode",),
+    "sds011": ("mode", "period"), "sps30": (), "ze03": ("resolution_ppb",), "dgs": ("mode",),
+    "isb": ("we", "ae", "fsr_mv", "rate", "serial"), "sht3x": ("repeatability",),
+    "bme280": ("oversample",),
+}
 _NAME = re.compile("^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SLOT = re.compile("^[a-z][a-z0-9_]*$")
 _HEX = "0123456789abcdef"
@@ -48,14 +56,16 @@ def _fail(where, msg):
     raise ConfigError("%s: %s" % (where, msg))
 
 
-def check(where, d, table):
-    """Check dict d against SPEC[table] and fill defaults; `where` names it in messages."""
+def check(where, d, table, extra=()):
+    """Check dict d against SPEC[table] and fill defaults; `where` names it in messages.
+    Keys in `extra` are let through as they are."""
     spec = SPEC[table]
     if not isinstance(d, dict):
         _fail(where, "expected an object {...}, got %s" % json.dumps(d))
     for k in d:
-        if k not in spec:
-            _fail(where, "unknown key %s; known keys: %s" % (json.dumps(k), ", ".join(sorted(spec))))
+        if k not in spec and k not in extra:
+            _fail(where, "unknown key %s; known keys: %s" % (
+                json.dumps(k), ", ".join(sorted(list(spec) + list(extra)))))
     for k, rule in spec.items():
         typ, default = rule[0], rule[1]
         f = "%s.%s" % (where, k)
@@ -108,7 +118,15 @@ def load(path="config.json"):
     for name, s in cfg["sensors"].items():
         if not _SLOT.match(name) or len(name) > 16:
             _fail(path + ".sensors", "slot name %s: use lowercase letters, digits and '_' (at most 16), e.g. pm, th, so2" % json.dumps(name))
-        check("%s.sensors.%s" % (path, name), s, "sensor")
+        where = "%s.sensors.%s" % (path, name)
+        if not isinstance(s, dict) or not isinstance(s.get("type"), str):
+            _fail(where, 'give the sensor\'s "type", e.g. {"type": "pms5003", "uart": 1}')
+        if s["type"] not in drivers.TYPES:
+            _fail(where + ".type", 'unknown sensor type "%s"; use one of %s' % (
+                s["type"], ", ".join(sorted(drivers.TYPES))))
+        opts = OPTIONS.get(s["type"], ())
+        check(where, s, "sensor", opts)
+        s["options"] = {k: s.pop(k) for k in opts if k in s}
     for name, u in cfg["uplinks"].items():
         if u is None:
             continue
@@ -131,4 +149,4 @@ def board(path="board.json"):
     for k in ("board", "chip", "uart", "i2c"):
         if k not in b:
             raise ConfigError("%s: %s is missing; copy the board file again from boards/" % (path, json.dumps(k)))
-    return b
+    return {k: b.get(k, {}) for k in ("board", "uart", "i2c", "power")}  # what the node uses

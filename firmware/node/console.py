@@ -59,10 +59,3 @@ class Console:
                 on_time(int(words[1]))
         except ValueError:
             pass  # not a number: a line for someone else
-
-
-def write(line, n=-1):
-    """Write n bytes of a record buffer (or all of it) as one console line."""
-    out = getattr(sys.stdout, "buffer", sys.stdout)
-    out.write(line if n < 0 else memoryview(line)[:n])
-    out.write(b"\n")

@@ -46,6 +46,7 @@ class MQTTClient:
         self.cb = None
         self.pid = 0
         self._hdr = bytearray(5)  # fixed header: type byte + up to 4 length bytes
+        self._h1 = memoryview(self._hdr)[:1]
         self._var = bytearray(2)
         self._rx = bytearray(512)  # incoming PUBLISH topic + payload (acks are short)
         self._inflight = [0] * _INFLIGHT  # pids awaiting PUBACK (0: free)
@@ -160,8 +161,14 @@ class MQTTClient:
         return self.pid
 
     def publish(self, topic, msg, qos=0, retain=False, dup=False):
-        """Send one PUBLISH; returns its packet id (0 for QoS 0). Raises when the in-flight
-        window is full: wait for PUBACKs (check_msg) first."""
+        """Send one PUBLISH; returns its packet id (0 for QoS 0). Raises MQTTError when the
+        in-flight window is full: let check_msg() take the PUBACKs first."""
+        pid = self.publish_header(topic, len(msg), qos, retain, dup)
+        self.sock.write(msg)
+        return pid
+
+    def publish_header(self, topic, n, qos=0, retain=False, dup=False):
+        """Start a PUBLISH of an n-byte payload the caller then writes to self.sock."""
         pid = 0
         if qos:
             for i in range(_INFLIGHT):
@@ -171,13 +178,12 @@ class MQTTClient:
                 raise MQTTError("too many QoS 1 messages in flight")
             pid = self._next_pid()
             self._inflight[i] = pid
-        n = 2 + len(topic) + len(msg) + (2 if qos else 0)
-        self._send_hdr(_PUBLISH | (8 if dup else 0) | (qos << 1) | (1 if retain else 0), n)
+        self._send_hdr(_PUBLISH | (8 if dup else 0) | (qos << 1) | (1 if retain else 0),
+                       2 + len(topic) + n + (2 if qos else 0))
         self._send_str(topic)
         if qos:
             struct.pack_into("!H", self._var, 0, pid)
             self.sock.write(self._var)
-        self.sock.write(msg)
         return pid
 
     def subscribe(self, topic, qos=1):
@@ -204,7 +210,7 @@ class MQTTClient:
         """Handle one incoming packet if one is waiting; returns its type (0 when none)."""
         self.sock.setblocking(False)
         try:
-            k = self.sock.readinto(memoryview(self._hdr)[:1])
+            k = self.sock.readinto(self._h1)
         except OSError as e:
             if e.errno == 11:  # EAGAIN: nothing waiting
                 return 0

@@ -3,7 +3,7 @@
 # (single-precision floats) and the unix port produce the same bytes.
 #
 #     signer = Signer(key32)
-#     n = build(buf, signer, hdr, slots, health)   # the line in buf[:n], ends ,"sig":"<64 hex>"}
+#     build(f, signer, hdr, slots, health)   # writes the line, ending ,"sig":"<64 hex>"}, to f
 from hashlib import sha256
 from binascii import hexlify
 from json import dumps
@@ -13,7 +13,10 @@ _BLOCK = const(64)  # SHA-256 block size
 
 
 class Signer:
-    """HMAC-SHA256 (RFC 2104) over hashlib.sha256: MicroPython has no hmac module."""
+    """HMAC-SHA256 (RFC 2104) over hashlib.sha256: MicroPython has no hmac module.
+
+        h = signer.begin(); h.update(part); ...; signer.end(h) -> 64 hex digits
+    """
 
     def __init__(self, key):
         if len(key) > _BLOCK:
@@ -22,9 +25,10 @@ class Signer:
         self._ipad = bytes(b ^ 0x36 for b in key)
         self._opad = bytes(b ^ 0x5C for b in key)
 
-    def hexdigest(self, msg):
-        h = sha256(self._ipad)
-        h.update(msg)
+    def begin(self):
+        return sha256(self._ipad)
+
+    def end(self, h):
         o = sha256(self._opad)
         o.update(h.digest())
         return hexlify(o.digest()).decode()
@@ -77,58 +81,38 @@ def _stats(st, i, scale):
         dec(lo, scale, d), dec(hi, scale, d))
 
 
-class _Out:
-    # Writes the record piece by piece into a preallocated buffer: no long strings, no list of
-    # pieces, so a window's close needs little more heap than the pieces themselves.
-    def __init__(self, buf):
-        self.buf = buf
-        self.n = 0
-
-    def w(self, s):
-        b = s.encode() if isinstance(s, str) else s
-        n = self.n + len(b)
-        if n > len(self.buf):
-            raise ValueError("record longer than its %d-byte buffer" % len(self.buf))
-        self.buf[self.n:n] = b
-        self.n = n
-
-
-def build(buf, signer, hdr, slots, health):
-    """Serialise and sign one window into buf (a bytearray); returns the line's length.
-
-    hdr: (node, boot, seq, t0, t1, clock, fw); slots: objects with name, type, model, ident,
-    counts() -> (frames, bad, warmup, missing), state, channels, scale, stats; health: a list of
-    (name, value) pairs in record order. The line has no newline.
-    """
+def build(out, signer, hdr, slots, health):
+    """Serialise and sign one window, writing the line piece by piece to out (its write method);
+    no newline. hdr: (node, boot, seq, t0, t1, clock, fw); slots: objects with name, type, model,
+    ident, counts() -> (frames, bad, warmup, missing), state, channels, scale, stats; health:
+    (name, value) pairs in record order. The signature covers the line without its sig member."""
     node, boot, seq, t0, t1, clock, fw = hdr
-    o = _Out(buf)
-    o.w('{"v":1,"node":%s,"boot":%d,"seq":%d,"t0":%d,"t1":%d,"clock":"%s","fw":%s,"sensors":{'
-        % (dumps(node), boot, seq, t0, t1, clock, dumps(fw)))
+    h = signer.begin()
+
+    def w(s):
+        b = s.encode()
+        h.update(b)
+        out.write(b)
+
+    w('{"v":1,"node":%s,"boot":%d,"seq":%d,"t0":%d,"t1":%d,"clock":"%s","fw":%s,"sensors":{'
+      % (dumps(node), boot, seq, t0, t1, clock, dumps(fw)))
     for j, s in enumerate(slots):
         frames, bad, warmup, missing = s.counts()
-        o.w('%s"%s":{"type":"%s",' % ("," if j else "", s.name, s.type))
+        w('%s"%s":{"type":"%s",' % ("," if j else "", s.name, s.type))
         if s.model:
-            o.w('"model":%s,' % dumps(s.model))
-        o.w('"id":%s,"frames":%d,"bad":%d,"warmup":%d,"missing":%d,' % (
+            w('"model":%s,' % dumps(s.model))
+        w('"id":%s,"frames":%d,"bad":%d,"warmup":%d,"missing":%d,' % (
             dumps(s.ident), frames, bad, warmup, missing))
         if s.state is not None:
-            o.w('"state":%d,' % s.state)
-        o.w('"ch":{')
+            w('"state":%d,' % s.state)
+        w('"ch":{')
         st = s.stats
         for i, name in enumerate(s.channels):
-            o.w('%s"%s":' % ("," if i else "", name))
-            o.w(_stats(st, i, s.scale[i]))
-        o.w("}}")
-    o.w('},"health":{')
+            w('%s"%s":%s' % ("," if i else "", name, _stats(st, i, s.scale[i])))
+        w("}}")
+    w('},"health":{')
     for j, (k, v) in enumerate(health):
-        o.w('%s"%s":%s' % ("," if j else "", k, dumps(v)))
-    o.w("}}")
-    sig = signer.hexdigest(memoryview(buf)[:o.n])  # signed: the line without its sig member
-    o.n -= 1
-    o.w(',"sig":"%s"}' % sig)
-    return o.n
-
-
-def size(slots):
-    """A generous upper bound of a record's length for these slots."""
-    return 512 + sum(200 + 96 * len(s.channels) for s in slots)
+        w('%s"%s":%s' % ("," if j else "", k, dumps(v)))
+    w("}")
+    h.update(b"}")  # the line's closing brace, written after the sig member
+    out.write(b',"sig":"%s"}' % signer.end(h).encode())

@@ -3,7 +3,8 @@
 # why. main.py then unloads this module and runs the node:
 #
 #     import node.startup
-#     n = node.startup.boot()          # a node.app.Node, or None (safe mode, config problem)
+#     n = node.startup.boot()          # a node.app.Node, or None (safe mode, config problem);
+#                                      # after a new config.json, it checks it and restarts
 #     node.forget("startup")
 #     if n: n.serve()
 #
@@ -13,6 +14,7 @@ import machine
 from node import VERSION, log, state, ConfigError, forget
 
 SAFE_AFTER = 3  # failed starts in a row (resets other than power-on) before safe mode
+_CHECKED = "config.run"  # config.json and board.json as checked, with defaults filled in
 _RESETS = (("PWRON_RESET", "power_on"), ("HARD_RESET", "hard"), ("WDT_RESET", "wdt"),
            ("DEEPSLEEP_RESET", "deepsleep"), ("SOFT_RESET", "soft"))
 
@@ -24,6 +26,40 @@ def clear_safe_mode():
     st["pending"] = False
     state.save(st)
     machine.reset()
+
+
+def _config(st):
+    # config.json and board.json, checked. The checker (node.config) is big and its names stay
+    # in RAM for good once loaded (MicroPython keeps interned strings), so its result is kept in
+    # config.run with a hash of both files, and after a check the node restarts once to run
+    # without it. Raises ConfigError.
+    import json
+    from hashlib import sha256
+    from binascii import hexlify
+
+    h = sha256()
+    for p in ("config.json", "board.json"):
+        try:
+            with open(p, "rb") as f:
+                h.update(f.read())
+        except OSError:
+            pass  # node.config says what is missing
+    stamp = hexlify(h.digest()).decode()
+    try:
+        with open(_CHECKED) as f:
+            c = json.load(f)
+        if c["stamp"] == stamp:
+            return c["config"], c["board"]
+    except (OSError, ValueError, KeyError):
+        pass
+    from node import config
+
+    c = {"stamp": stamp, "config": config.load(), "board": config.board()}
+    state.save(c, _CHECKED)
+    log("config.json checked; restarting to run it")
+    st["pending"] = False  # a planned restart, not a crash
+    state.save(st)
+    machine.soft_reset()
 
 
 def boot():
@@ -47,16 +83,19 @@ def boot():
             "node.startup.clear_safe_mode()  (or power-cycle the node)" % (st["crashes"], reset))
         return None
     try:
-        from node import config
+        cfg, brd = _config(st)
+        from node import wiring
 
-        cfg = config.load()
-        brd = config.board()
-        config = None
-        forget("config")  # its tables are only needed at boot
-        gc.collect()
+        slots = [wiring.slot(k, cfg["sensors"][k], brd) for k in sorted(cfg["sensors"])]
+        where = brd["board"]
+        brd = cfg["sensors"] = wiring = None
+        forget("wiring")  # boot only, like the driver registry and the bus opener:
+        forget("drivers.bus")  # each slot holds its driver class and a way to rebuild it
+        forget("drivers")
+        gc.collect()  # what boot needed once goes before the rest of the node loads
         from node.app import Node
 
-        n = Node(cfg, brd, st, reset)
+        n = Node(cfg, slots, st, reset)
     except ConfigError as e:
         st["pending"] = False  # a config mistake is not a crash; fix it and reset
         state.save(st)
@@ -66,6 +105,6 @@ def boot():
         from node.app import crashed
 
         crashed(e)
-    log("node %s on %s: %s" % (cfg["node"], brd["board"], ", ".join(
+    log("node %s on %s: %s" % (cfg["node"], where, ", ".join(
         "%s=%s" % (s.name, s.type) + ("" if s.drv else " (absent)") for s in n.slots)))
     return n

@@ -30,7 +30,9 @@ import pty
 import re
 import selectors
 import signal
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 import tty
@@ -96,6 +98,8 @@ class VirtualNode:
         self._deaf = False  # nobody has read the port for a second: drop output at once
         self._log = None
         self._rtc_offset = None  # node clock minus world [us], kept across resets (not power cuts)
+        self._sims: subprocess.Popen | None = None
+        self._sock_dir: str | None = None
 
     # -- creating
     @classmethod
@@ -167,6 +171,7 @@ class VirtualNode:
             "TYNYS_VTIME": self.vtime,
             "TYNYS_VTIME_START": str(self.world),
             "TYNYS_RESET_CAUSE": str(_CAUSES[cause]),
+            "TYNYS_SIM_SOCKET": self._sock,
         }
         if self.end is not None:
             e["TYNYS_VTIME_END"] = str(self.end)
@@ -180,6 +185,22 @@ class VirtualNode:
             e["TYNYS_NO_APP"] = "1"
         e.update(self.extra_env)
         return firmware.env(e)
+
+    @property
+    def _sock(self) -> str:
+        return os.path.join(self._sock_dir, "sim.sock")
+
+    def _spawn_sims(self) -> None:
+        """The sensors: their simulators in a process of their own (firmware/ports/unix/simhost.py),
+        powered with the node: a power cut restarts them, a reset does not."""
+        if self._sims is not None and self._sims.poll() is None:
+            self._sims.kill()
+            self._sims.wait()
+        env = firmware.env({"TYNYS_SIM_SOCKET": self._sock, "TYNYS_SCENARIO": str(self.home / "scenario.json"),
+                            "TYNYS_VTIME": "virtual", "TYNYS_VTIME_START": str(self.world)})
+        with open(self.home / "sim.log", "ab") as log:
+            self._sims = subprocess.Popen(firmware.command("16M", "-c", "import simhost"), stdin=subprocess.DEVNULL,
+                                          stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.home)
 
     def _spawn(self, cause: str, no_app: bool = False) -> None:
         (self.home / "clock").unlink(missing_ok=True)
@@ -198,6 +219,8 @@ class VirtualNode:
         os.set_blocking(self._master, False)
         self._log = open(self.home / "console.log", "ab")
         self._stopping = False
+        self._sock_dir = tempfile.mkdtemp(prefix="tynys-vn-")  # short: a socket path has 107 bytes
+        self._spawn_sims()
         self._spawn("power_on")
         self._thread = threading.Thread(target=self._relay, name=f"vnode {self.home.name}", daemon=True)
         self._thread.start()
@@ -220,6 +243,13 @@ class VirtualNode:
             if fd is not None:
                 os.close(fd)
         self._master = self._slave = None
+        if self._sims is not None:
+            self._sims.kill()
+            self._sims.wait()
+            self._sims = None
+        if self._sock_dir:
+            shutil.rmtree(self._sock_dir, ignore_errors=True)
+            self._sock_dir = None
         if self._log:
             self._log.close()
             self._log = None
@@ -376,10 +406,11 @@ class VirtualNode:
         with self._cond:
             cut, self._cut = self._cut, None
         no_app = False
-        if cut is not None and cut != "hard":  # power cut: the RTC forgets
+        if cut is not None and cut != "hard":  # power cut: the RTC forgets, the sensors restart
             self.world += int(cut)
             self._rtc_offset = None
             cause = "power_on"
+            self._spawn_sims()
         else:
             self._rtc_offset = clock[1] if clock else self._rtc_offset
             if cut == "hard":

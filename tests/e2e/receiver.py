@@ -124,8 +124,9 @@ class HTTPReceiver(Collector):
 
 
 class SerialReceiver(Collector):
-    """Reads record lines from a serial port (a virtual node's pty) and answers ACK lines;
-    on opening the port it sends TIME (the host's clock) when `time_fn` is given."""
+    """Reads record lines from a serial port (a virtual node's pty) and answers ACK lines; with
+    `time_fn` it sends TIME (the host's clock) on opening the port and when a record says its
+    clock is unsynced, as tynys ingest serial does."""
 
     def __init__(self, port: str, keys, time_fn=None, ack=True):
         super().__init__(keys)
@@ -139,6 +140,7 @@ class SerialReceiver(Collector):
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
+        self.time_sent = time.monotonic()
         if self.time_fn:
             self.ser.write(b"TIME %d\n" % self.time_fn())
         buf = b""
@@ -154,8 +156,11 @@ class SerialReceiver(Collector):
                 line = line.strip()
                 if line.startswith(b'{"v":'):
                     seq, why = self.take(line)
-                    if seq is not None and why in (None, "bad_signature", "schema"):
+                    if seq is not None and why is None:
                         acks.append(seq)
+                    if self.time_fn and b'"clock":"unsynced"' in line and time.monotonic() - self.time_sent > 0.05:
+                        self.ser.write(b"TIME %d\n" % self.time_fn())
+                        self.time_sent = time.monotonic()
                 elif line:
                     self.other.append(line)
             if acks and self.ack:

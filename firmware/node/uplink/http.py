@@ -1,10 +1,11 @@
 # HTTP uplink: POST the oldest unacknowledged records as NDJSON to the host, which answers
 # {"ack": [seq, ...], "rejected": [{"seq": .., "reason": ..}], "time": <unix s>} (docs/record.md).
-# A batch that is too large (413) is halved; an unreachable or busy host is retried with backoff.
+# Only "ack" frees the spool; "rejected" is shown on the console. A batch that is too large
+# (413) is halved; an unreachable or busy host is retried with backoff.
 import json
-import time
+import socket
 from node import log
-from node.uplink import Backoff, split_url, post
+from node.uplink import Backoff
 
 
 class HTTP:
@@ -18,7 +19,7 @@ class HTTP:
         self.timeout = cfg["timeout_s"]
         self.bo = Backoff(cfg["retry_s"], cfg["retry_max_s"])
         self.hdrs = ((b"Content-Type", b"application/x-ndjson"),
-                     (b"X-Tynys-Node", node.cfg["node"].encode()))
+                     (b"X-Tynys-Node", node.id.encode()))
         self.failing = None  # what went wrong last, logged once per outage
 
     def service(self, now):
@@ -33,16 +34,16 @@ class HTTP:
             if not n:
                 break
             length += n + 1
-            sp.advance(c, n)
+            c[1] += n + 1
             k += 1
 
         def body(s):
             c = sp.cursor()
             for _ in range(k):
                 n = sp.read(c)
-                s.write(memoryview(sp.buf)[:n])
+                sp.copy(c, n, s)
                 s.write(b"\n")
-                sp.advance(c, n)
+                c[1] += n + 1
 
         try:
             status, data = post(self.url, self.hdrs, length, body, self.timeout)
@@ -58,16 +59,16 @@ class HTTP:
             return
         try:
             r = json.loads(data)
-            seqs = r.get("ack", []) + [x["seq"] for x in r.get("rejected", ())]
+            seqs = r["ack"]
+            for x in r.get("rejected", ()):
+                log("host refused seq %s: %s" % (x.get("seq"), x.get("reason")))
         except (ValueError, KeyError, TypeError, AttributeError):
             self._fail(now, "unreadable answer")
             return
-        for x in r.get("rejected", ()):
-            log("host refused seq %s: %s" % (x.get("seq"), x.get("reason")))
         if self.failing:
             log("http: host reachable again")
             self.failing = None
-        if self.node.ack(seqs):
+        if self.sp.ack(seqs):
             self.bo.ok(now)  # progress: send the next batch at once
         else:
             self._fail(now, "host acknowledged none of %d records" % k)
@@ -80,3 +81,45 @@ class HTTP:
             log("http: %s; records stay spooled, retrying" % why)
             self.failing = why
         self.bo.fail(now)
+
+
+def split_url(url):
+    """"http://host[:port]/path" -> (host, port, path)."""
+    rest = url[7:]
+    i = rest.find("/")
+    hostport, path = (rest, "/") if i < 0 else (rest[:i], rest[i:])
+    host, _, port = hostport.partition(":")
+    return host, int(port) if port else 80, path
+
+
+def post(url, headers, length, body, timeout):
+    """POST to url; headers: (name, value) pairs; body(sock) writes `length` bytes.
+    Returns (status, response body bytes). Raises OSError when the host cannot be reached."""
+    host, port, path = url
+    ai = socket.getaddrinfo(host, port)[0][-1]
+    s = socket.socket()
+    try:
+        s.settimeout(timeout)
+        s.connect(ai)
+        s.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (
+            path.encode(), host.encode(), port, length))
+        for k, v in headers:
+            s.write(b"%s: %s\r\n" % (k, v))
+        s.write(b"\r\n")
+        body(s)
+        line = s.readline()
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise OSError(5)
+        status = int(parts[1])
+        clen = -1
+        while True:
+            line = s.readline()
+            if not line or line == b"\r\n":
+                break
+            if line[:15].lower() == b"content-length:":
+                clen = int(line[15:])
+        data = s.read(clen) if clen >= 0 else s.read()
+        return status, data or b""
+    finally:
+        s.close()

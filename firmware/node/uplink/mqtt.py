@@ -17,7 +17,7 @@ class MQTT:
     def __init__(self, node, cfg):
         self.node = node
         self.sp = node.spool
-        nid = node.cfg["node"]
+        nid = node.id
         self.topic = ("%s/%s/records" % (cfg["prefix"], nid)).encode()
         self.ack_topic = ("%s/%s/ack" % (cfg["prefix"], nid)).encode()
         enc = lambda s: None if s is None else s.encode()
@@ -39,10 +39,10 @@ class MQTT:
             return
         try:
             r = json.loads(msg)
-            seqs = r.get("ack", []) + [x["seq"] for x in r.get("rejected", ())]
-        except (ValueError, KeyError, TypeError, AttributeError):
+            seqs = r["ack"]  # only "ack" frees the spool (docs/record.md)
+        except (ValueError, KeyError, TypeError):
             return
-        self.node.ack(seqs)
+        self.sp.ack(seqs)
         t = r.get("time")
         if isinstance(t, int):
             self.node.host_time(t)
@@ -73,8 +73,9 @@ class MQTT:
                 n = sp.read(self.c)
                 if not n:
                     break
-                self.client.publish(self.topic, memoryview(sp.buf)[:n], qos=1)
-                sp.advance(self.c, n)
+                self.client.publish_header(self.topic, n, qos=1)
+                sp.copy(self.c, n, self.client.sock)
+                self.c[1] += n + 1
                 self._sent = now
             if sp.count:  # the oldest record waited retry_s (doubling) for the host: again
                 if sp.oldest != self.oldest:

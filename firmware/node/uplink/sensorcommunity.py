@@ -2,7 +2,7 @@
 # POST per X-PIN. Best effort and never buffered: that API stamps data on arrival, so a late
 # value would be a wrong value (firmware-anchors.md section 1.2; ecosystem.md section 1.1).
 from node import log, VERSION
-from node.uplink import split_url, post
+from node.uplink.http import split_url, post
 
 # driver type: (X-PIN, ((value_type, channel, factor), ...)). P1 is PM10 and P2 PM2.5; PMS
 # values are the ATM ones, as airRohr sends; pressure goes in Pa. Source: airrohr-firmware

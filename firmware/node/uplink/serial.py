@@ -5,7 +5,7 @@
 # doubling up to an hour while nothing gets acknowledged).
 import time
 from node.uplink import Backoff
-from node import console
+import sys
 
 
 class Serial:
@@ -15,20 +15,21 @@ class Serial:
         self.node = node
         self.sp = node.spool
         self.batch = cfg["batch"]
-        self.c = self.sp.cursor()
-        self.sp.to_end(self.c)  # after a boot, only new records: nobody may be listening
+        self.c = self.sp.cursor(end=True)  # after a boot, only new records: nobody may listen
         self.bo = Backoff(cfg["retry_s"], 3600)
         self.oldest = -1  # the seq the backoff is timing
         self.host = False  # a host has spoken since boot
 
     def service(self, now):
         sp = self.sp
+        out = getattr(sys.stdout, "buffer", sys.stdout)
         for _ in range(self.batch):
             n = sp.read(self.c)
             if not n:
                 break
-            console.write(sp.buf, n)
-            sp.advance(self.c, n)
+            sp.copy(self.c, n, out)
+            out.write(b"\n")
+            self.c[1] += n + 1
         if not self.host and self.node.console.heard:
             self.host = True
             sp.rewind(self.c)  # a host: give it the backlog

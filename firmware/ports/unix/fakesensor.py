@@ -9,13 +9,15 @@ import time
 
 class Fake:
     TYPE = "fake"
+    BUS = None
     CHANNELS = ("pm25", "t_c")
     SCALE = (1, 100)
     WARMUP_MS = 30000
 
-    def __init__(self, bus=None, model=None, addr=None):
+    def __init__(self, bus=None, model=None, warmup_ms=None):
         if model not in (None, "bad10") and not (model or "").startswith("hang"):
-            raise ValueError("unknown fake model '%s'; use bad10, hang, hang<seconds> or none" % model)
+            raise ValueError("fake: unknown model '%s'; use bad10, hang, hang<seconds> or none" % model)
+        self.model = model
         self.bad_every = 10 if model == "bad10" else 0
         self.hang_at = None
         if model and model.startswith("hang"):
@@ -24,8 +26,16 @@ class Fake:
         self.frames = self.bad = self.replies = self.warming = self.missing = 0
         self.state = 0
         self.ident = "fake-1"
+        self.warmup_ms = self.WARMUP_MS if warmup_ms is None else warmup_ms
         self.on = True
         self._last = -1
+        self.woke()
+
+    def woke(self):
+        self._t0 = time.world_us() // 1000000
+
+    def configure(self):
+        pass
 
     def start(self):
         return 0
@@ -36,11 +46,14 @@ class Fake:
         s = time.world_us() // 1000000
         if s == self._last:
             return False
+        self._last = s
         while self.hang_at is not None and s >= self.hang_at:
             time.sleep_ms(1000)  # stuck, as a driver waiting for a byte that never comes
-        self._last = s
         if self.bad_every and (s % self.bad_every) == 0:
             self.bad += 1
+            return False
+        if (s - self._t0) * 1000 < self.warmup_ms:
+            self.warming += 1
             return False
         self.frames += 1
         self.values[0] = 10 + s % 7  # pm25 [ug/m3]
@@ -52,3 +65,4 @@ class Fake:
 
     def wake(self):
         self.on = True
+        self.woke()

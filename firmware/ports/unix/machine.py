@@ -18,7 +18,8 @@
 # Resets (machine.reset, WDT expiry, deepsleep) stop the process at once, like a chip; see _stop.
 #
 # Pins are checked against the ESP32 rules MicroPython enforces on the chip, so a config that
-# names a missing pin fails here as it would on a board.
+# names a missing pin fails here as it would on a board. This module lives in the capped heap
+# of the virtual node although a board has it in ROM, so it is kept small.
 import time
 import os
 
@@ -28,16 +29,12 @@ WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
-# ESP32 (WROOM/WROVER) GPIOs: 6-11 belong to the SPI flash, 20/24/28-31 do not exist,
-# 34-39 are input only.
-_GPIO = tuple(i for i in range(40) if i not in (20, 24, 28, 29, 30, 31))
-_INPUT_ONLY = (34, 35, 36, 37, 38, 39)
-
 _uarts = {}
 _i2c = {}
 _NO_DEVICES = {}
 _pin_listeners = []
 _reset_cause = int(os.getenv("TYNYS_RESET_CAUSE") or PWRON_RESET)
+_scratch = bytearray(66)  # register address + up to 64 data bytes
 
 
 def attach_uart(uart_id, peer):
@@ -53,12 +50,13 @@ def on_pin(fn):
     _pin_listeners.append(fn)
 
 
-def _check_pin(pin, output=False):
+def _pin(pin, output=False):
+    # ESP32 (WROOM/WROVER) GPIOs: 0-39 without 20, 24, 28-31; 34-39 are inputs only.
     if isinstance(pin, Pin):
         pin = pin.id
-    if pin not in _GPIO:
+    if not 0 <= pin <= 39 or pin in (20, 24, 28, 29, 30, 31):
         raise ValueError("invalid pin")
-    if output and pin in _INPUT_ONLY:
+    if output and pin >= 34:
         raise ValueError("pin can only be input")
     return pin
 
@@ -66,15 +64,9 @@ def _check_pin(pin, output=False):
 class Pin:
     IN = 1
     OUT = 3
-    OPEN_DRAIN = 7
-    PULL_UP = 2
-    PULL_DOWN = 1
-    IRQ_RISING = 1
-    IRQ_FALLING = 2
 
     def __init__(self, id, mode=-1, pull=-1, value=None):
-        self.id = _check_pin(id, mode in (Pin.OUT, Pin.OPEN_DRAIN))
-        self._mode = mode
+        self.id = _pin(id, mode in (3, 7))
         self._value = 0
         if value is not None:
             self.value(value)
@@ -91,46 +83,33 @@ class Pin:
     __call__ = value
 
 
-
 class UART:
-    def __init__(self, id, baudrate=9600, bits=8, parity=None, stop=1, tx=None, rx=None,
-                 timeout=0, timeout_char=0, rxbuf=256, **kw):
+    def __init__(self, id, baudrate=9600, bits=8, parity=None, stop=1, tx=None, rx=None, **kw):
         if id not in (0, 1, 2):
             raise ValueError("UART(%s) doesn't exist" % (id,))
         if tx is not None:
-            _check_pin(tx, True)
+            _pin(tx, True)
         if rx is not None:
-            _check_pin(rx)
+            _pin(rx)
         self.id = id
-        self.baudrate = baudrate
-
-    def _peer(self):
-        return _uarts.get(self.id)
 
     def any(self):
-        p = self._peer()
+        p = _uarts.get(self.id)
         return p.any() if p is not None else 0
 
     def readinto(self, buf, nbytes=-1):
-        p = self._peer()
-        if p is None:
-            return None
-        n = p.readinto(buf, len(buf) if nbytes < 0 else nbytes)
+        p = _uarts.get(self.id)
+        n = p.readinto(buf, len(buf) if nbytes < 0 else nbytes) if p is not None else 0
         return n if n else None  # a board returns None on timeout with nothing read
 
     def read(self, nbytes=-1):
-        p = self._peer()
-        if p is None:
-            return None
-        n = p.any() if nbytes < 0 else nbytes
-        if n <= 0:
-            return None
+        n = self.any() if nbytes < 0 else nbytes
         buf = bytearray(n)
-        got = p.readinto(buf, n)
+        got = self.readinto(buf, n) if n > 0 else None
         return bytes(buf[:got]) if got else None
 
     def write(self, buf):
-        p = self._peer()
+        p = _uarts.get(self.id)
         if p is not None:
             p.write(buf)
         return len(buf)
@@ -140,12 +119,10 @@ class I2C:
     def __init__(self, id=0, scl=None, sda=None, freq=400000, timeout=50000):
         if id not in (0, 1):
             raise ValueError("I2C(%s) doesn't exist" % (id,))
-        if scl is not None:
-            _check_pin(scl, True)
-        if sda is not None:
-            _check_pin(sda, True)
+        for p in (scl, sda):
+            if p is not None:
+                _pin(p, True)
         self.id = id
-        self.freq = freq
 
     def _dev(self, addr):
         d = _i2c.get(self.id, _NO_DEVICES).get(addr)  # no {} per call: transfers must not allocate
@@ -165,19 +142,19 @@ class I2C:
 
     def readfrom(self, addr, nbytes, stop=True):
         buf = bytearray(nbytes)
-        self.readfrom_into(addr, buf)
+        self._dev(addr).i2c_read_into(buf, nbytes)
         return bytes(buf)
 
     def writeto_mem(self, addr, memaddr, buf, addrsize=8):
         d = self._dev(addr)
-        n = _put_reg(memaddr, addrsize)
+        n = _reg(memaddr, addrsize)
         for i in range(len(buf)):  # copy by index: the shim must not allocate per transfer
             _scratch[n + i] = buf[i]
         d.i2c_write(_scratch, n + len(buf))
 
     def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
         d = self._dev(addr)
-        d.i2c_write(_scratch, _put_reg(memaddr, addrsize))
+        d.i2c_write(_scratch, _reg(memaddr, addrsize))
         d.i2c_read_into(buf, len(buf))
 
     def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
@@ -186,11 +163,8 @@ class I2C:
         return bytes(buf)
 
 
-SoftI2C = I2C
-_scratch = bytearray(66)  # register address + up to 64 data bytes
 
-
-def _put_reg(memaddr, addrsize):
+def _reg(memaddr, addrsize):
     if addrsize == 16:
         _scratch[0] = (memaddr >> 8) & 0xFF
         _scratch[1] = memaddr & 0xFF
@@ -204,7 +178,7 @@ class WDT:
 
     def __init__(self, id=0, timeout=5000):
         self.timeout_us = timeout * 1000
-        self._last = time.world_us()
+        self.feed()
         time.on_advance(self._check)
 
     def feed(self):
@@ -216,32 +190,23 @@ class WDT:
 
 
 class Timer:
-    """Software timer driven by (virtual) time, enough for a watchdog feeder or a blink."""
+    """A periodic software timer on (virtual) time: enough to feed a watchdog from the REPL."""
 
-    ONE_SHOT = 0
     PERIODIC = 1
 
-    def __init__(self, id=-1, **kw):
+    def __init__(self, id=-1):
         self._cb = None
-        if kw:
-            self.init(**kw)
 
-    def init(self, mode=PERIODIC, period=-1, freq=-1, callback=None):
-        self._mode = mode
-        self._period_us = int(1000000 // freq) if freq > 0 else period * 1000
+    def init(self, mode=1, period=1000, callback=None):
+        self._period_us = period * 1000
         self._due = time.world_us() + self._period_us
         if self._cb is None:
             time.on_advance(self._tick)
         self._cb = callback
 
-    def deinit(self):
-        self._period_us = -1
-
     def _tick(self, now_us):
-        while self._cb is not None and self._period_us >= 0 and now_us >= self._due:
+        while now_us >= self._due:
             self._due += self._period_us
-            if self._mode == Timer.ONE_SHOT:
-                self._period_us = -1
             self._cb(self)
 
 
@@ -251,23 +216,20 @@ class RTC:
             t = time.gmtime()
             # (year, month, day, weekday, hours, minutes, seconds, subseconds)
             return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
-        y, mo, d, _wd, h, mi, s = dt[:7]
-        time.set_rtc(time.mktime((y, mo, d, h, mi, s, 0, 0)))
+        time.set_rtc(time.mktime((dt[0], dt[1], dt[2], dt[4], dt[5], dt[6], 0, 0)))
 
 
 def reset_cause():
     return _reset_cause
 
 
-_CAUSES = {HARD_RESET: "hard", WDT_RESET: "wdt", DEEPSLEEP_RESET: "deepsleep", SOFT_RESET: "soft"}
-
-
 def _stop(cause, why):
     # A reset stops the chip dead: no finally blocks, no buffered writes. The process kills
     # itself; the launcher (host/tynys/vnode.py) reads the cause from the clock file and starts
     # the node again with TYNYS_RESET_CAUSE set, as a board's reset circuit would.
-    print("virtual node: %s (reset: %s)" % (why, _CAUSES[cause]))
-    time.note(_CAUSES[cause])
+    name = ("", "", "hard", "wdt", "deepsleep", "soft")[cause]
+    print("virtual node: %s (reset: %s)" % (why, name))
+    time.note(name)
     os.system("kill -9 $PPID")
 
 
@@ -276,16 +238,12 @@ def reset():
 
 
 def soft_reset():
-    _stop(SOFT_RESET, "machine.soft_reset()")
+    _stop(SOFT_RESET, "machine.soft_reset()")  # a board restarts MicroPython, not the chip
 
 
 def deepsleep(ms=0):
     time.advance_us(ms * 1000)  # the launcher restarts the node when the world gets there
     _stop(DEEPSLEEP_RESET, "deep sleep for %d ms" % ms)
-
-
-def idle():
-    pass
 
 
 def unique_id():

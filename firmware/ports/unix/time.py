@@ -20,26 +20,24 @@
 # as fn(world_us) after every advance.
 import utime as _t
 import os as _os
+from micropython import const
 
-_TICKS_PERIOD = 1 << 30
-_TICKS_MAX = _TICKS_PERIOD - 1
-_TICKS_HALF = _TICKS_PERIOD >> 1
-_NOTE_US = 60000000  # checkpoint period of the clock file [world us]
+_TICKS_MAX = const(0x3FFFFFFF)  # ticks wrap at 2**30, as on an ESP32
+_TICKS_HALF = const(0x20000000)
 
 
-def _env_int(name):
+def _env(name):
     v = _os.getenv(name)
     return int(v) if v else None
 
 
 _mode = _os.getenv("TYNYS_VTIME") or "virtual"
 _speed = 0 if _mode == "virtual" else (1 if _mode == "real" else int(_mode))
-_start = _env_int("TYNYS_VTIME_START")
-_end = _env_int("TYNYS_VTIME_END")
-_world_us = _start * 1000000 if _start is not None else _t.time_ns() // 1000
+_start = _env("TYNYS_VTIME_START")
+_end = _env("TYNYS_VTIME_END")
 _real0_us = _t.time_ns() // 1000
-_world0_us = _world_us
-_rtc0 = _env_int("TYNYS_RTC_START")
+_world_us = _world0_us = _start * 1000000 if _start is not None else _real0_us
+_rtc0 = _env("TYNYS_RTC_START")
 _offset_us = 0 if _rtc0 is None else _rtc0 * 1000000 - _world_us  # rtc - world
 _clock_file = _os.getenv("TYNYS_CLOCK_FILE")
 _noted_us = _world_us
@@ -48,14 +46,6 @@ _listeners = []
 
 def on_advance(fn):
     _listeners.append(fn)
-
-
-def _rebase(speed):
-    # Switch pace (virtual -> real at TYNYS_VTIME_END) without a jump in world time.
-    global _speed, _real0_us, _world0_us
-    _speed = speed
-    _real0_us = _t.time_ns() // 1000
-    _world0_us = _world_us
 
 
 def _now_us():
@@ -78,12 +68,14 @@ def note(cause=""):
 
 def advance_us(us):
     """Move world time forward by `us` (virtual mode) and tell the listeners."""
-    global _world_us
+    global _world_us, _speed, _real0_us, _world0_us
     if us > 0:
         _world_us += us
     if _end is not None and not _speed and _world_us >= _end * 1000000:
-        _rebase(1)
-    if _world_us - _noted_us >= _NOTE_US:
+        _speed = 1  # the end of the planned run: from here the world keeps real time
+        _real0_us = _t.time_ns() // 1000
+        _world0_us = _world_us
+    if _world_us - _noted_us >= 60000000:  # a checkpoint every simulated minute
         note()
     for fn in _listeners:
         fn(_world_us)
@@ -99,22 +91,18 @@ def set_rtc(unix_s):
     _offset_us = int(unix_s * 1000000) - _now_us()
 
 
-def sleep_us(us):
-    if us <= 0:
+def sleep_ms(ms):
+    if ms <= 0:
         return
     if _speed:
-        _t.sleep_us(us // _speed)
+        _t.sleep_us(ms * 1000 // _speed)
         advance_us(0)
     else:
-        advance_us(us)
-
-
-def sleep_ms(ms):
-    sleep_us(ms * 1000)
+        advance_us(ms * 1000)
 
 
 def sleep(s):
-    sleep_us(int(s * 1000000))
+    sleep_ms(int(s * 1000))
 
 
 def time():
@@ -125,12 +113,12 @@ def time_ns():
     return (_now_us() + _offset_us) * 1000
 
 
-def ticks_us():
-    return _now_us() & _TICKS_MAX
-
-
 def ticks_ms():
     return (_now_us() // 1000) & _TICKS_MAX
+
+
+def ticks_us():
+    return _now_us() & _TICKS_MAX
 
 
 def ticks_add(ticks, delta):
@@ -146,7 +134,4 @@ def gmtime(secs=None):
 
 
 localtime = gmtime
-
-
-def mktime(tup):
-    return _t.mktime(tup)
+mktime = _t.mktime

@@ -3,7 +3,9 @@
 #
 # Environment (host/tynys/vnode.py sets it):
 #   TYNYS_FLASH          flash image file (LittleFS, 4 KB blocks)
-#   TYNYS_SCENARIO       JSON file: {"network": {"outages": [...], "rssi": -67}, "sensors": {...}}
+#   TYNYS_SCENARIO       JSON file: {"network": {"outages": [...], "rssi": -67}, "world": {...},
+#                        "sensors": {...}} (world and sensors: simhost.py)
+#   TYNYS_SIM_SOCKET     where the sensor simulators listen (simhost.py, started by the launcher)
 #   TYNYS_NO_APP         "1": leave main.py out (a soft reset in raw REPL, as on a board)
 # plus those of time.py and machine.py (virtual time, reset cause, unique id).
 import os
@@ -36,11 +38,27 @@ def _scenario():
 
 def wire(scenario):
     import network
-    from node import sensors
 
-    sensors.TYPES["fake"] = ("fakesensor", "Fake", None, 0, 0)
     net = scenario.get("network", {})
     network.plan(net.get("outages", ()), net.get("rssi", -67), net.get("ssid"))
+    try:
+        with open("config.json", "rb") as f:
+            cfg = f.read()
+        with open("board.json", "rb") as f:
+            brd = f.read()
+    except OSError:
+        return  # no config: the firmware says so itself
+    if b'"fake"' in cfg:  # the fake sensor type, a driver of this board only
+        import sys
+        from node import drivers
+
+        sys.modules["node.drivers.fake"] = __import__("fakesensor")
+        drivers.TYPES["fake"] = ("fake", "Fake", None)
+    sock = os.getenv("TYNYS_SIM_SOCKET")
+    if sock:  # the sensors: wired to the simulators' process, from the config on the flash
+        import simlink
+
+        simlink.connect(sock, cfg, brd)
 
 
 def start():
