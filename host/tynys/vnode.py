@@ -301,14 +301,26 @@ class VirtualNode:
         c = self._read_clock()
         return c[0] // 1000000 if c else self.world
 
+    def at_repl(self) -> bool:
+        """True when the console's last output is a REPL prompt (the firmware is not running)."""
+        with self._cond:
+            return self._partial.endswith(b">>> ")
+
     def wait_world(self, t: int, timeout: float = 120) -> None:
-        """Wait until the node's world clock has reached Unix time t."""
+        """Wait until the node's world clock has reached Unix time t; fail early when the node
+        sits at its REPL (safe mode, a config problem, Ctrl-C), where its clock stands still."""
         deadline = time.monotonic() + timeout
+        idle = None
         while self.world_time() < t:
             if not self.running:
                 raise VnodeError(f"the node stopped before world time {t}")
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise VnodeError(f"world time {self.world_time()} did not reach {t} within {timeout} s")
+            idle = (idle or now) if self.at_repl() else None
+            if idle and now - idle > 2:
+                tail = b"\n".join(list(self.lines)[-4:]).decode(errors="replace")
+                raise VnodeError(f"the node is at its REPL, not measuring; last lines:\n{tail}")
             time.sleep(0.05)
 
     # -- console

@@ -67,10 +67,13 @@ class Collector:
 class HTTPReceiver(Collector):
     """POST /api/v1/records with NDJSON -> {"ack": [...], "rejected": [...], "time": t}."""
 
-    def __init__(self, keys, time_fn=None):
+    def __init__(self, keys, time_fn=None, max_lines=None, busy=0):
+        """max_lines: answer 413 to a bigger batch; busy: answer 503 to the first requests."""
         super().__init__(keys)
         self.time_fn = time_fn
+        self.max_lines, self.busy = max_lines, busy
         self.requests = 0
+        self.statuses: list[int] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,6 +88,11 @@ class HTTPReceiver(Collector):
                 data = self.rfile.read(n)
                 if self.path != "/api/v1/records":
                     return self._send(404, {"error": "not found"})
+                if outer.busy:
+                    outer.busy -= 1
+                    return self._send(503, {"error": "busy"})
+                if outer.max_lines and len(data.splitlines()) > outer.max_lines:
+                    return self._send(413, {"error": "too large"})
                 ack, rejected = [], []
                 for line in data.splitlines():
                     if not line.strip():
@@ -100,6 +108,7 @@ class HTTPReceiver(Collector):
                 self._send(200, reply)
 
             def _send(self, code, obj):
+                outer.statuses.append(code)
                 body = json.dumps(obj).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
@@ -174,3 +183,41 @@ class SerialReceiver(Collector):
         self._stop = True
         self.thread.join(2)
         self.ser.close()
+
+
+class Capture:
+    """An HTTP server that keeps every request (method, path, headers, body) and answers 201,
+    as api.sensor.community does."""
+
+    def __init__(self, status=201):
+        self.requests: list[tuple[str, str, dict, bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.requests.append(("POST", self.path, dict(self.headers), body))
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/push-sensor-data/"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

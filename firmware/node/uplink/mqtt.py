@@ -33,6 +33,7 @@ class MQTT:
         self.up = False
         self.failing = None
         self._sent = time.ticks_ms()
+        self._pinged = False  # a PINGREQ waits for its PINGRESP: no second one meanwhile
 
     def _on_msg(self, topic, msg):
         if topic != self.ack_topic:
@@ -58,6 +59,7 @@ class MQTT:
                 self.client.close()
                 return self._fail(now, "broker unreachable (%s)" % e)
             self.up = True
+            self._pinged = False
             self.sp.rewind(self.c)  # whatever the host has not acknowledged goes again
             self.resend.ok(now, self.resend.first)
             self._sent = now
@@ -65,9 +67,12 @@ class MQTT:
                 log("mqtt: connected again")
                 self.failing = None
         try:
-            for _ in range(8):
-                if not self.client.check_msg():
+            for _ in range(64):  # all that waits: PUBACKs, the host's acks, PINGRESP
+                t = self.client.check_msg()
+                if not t:
                     break
+                if t == 0xD0:
+                    self._pinged = False
             sp = self.sp
             while self.client.inflight() < _WINDOW:
                 n = sp.read(self.c)
@@ -84,8 +89,9 @@ class MQTT:
                 elif self.resend.due(now):
                     sp.rewind(self.c)
                     self.resend.fail(now)
-            if time.ticks_diff(now, self._sent) > self.keepalive // 2:
-                self.client.ping()
+            if not self._pinged and time.ticks_diff(now, self._sent) > self.keepalive // 2:
+                self.client.ping()  # keep the broker's keepalive happy on a quiet link
+                self._pinged = True
                 self._sent = now
         except (OSError, MQTTError) as e:
             self.client.close()

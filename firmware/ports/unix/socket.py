@@ -35,6 +35,21 @@ class socket(_s.socket):
     def __init__(self, af=AF_INET, type=SOCK_STREAM, proto=0):
         super().__init__(af, type, proto)
         self._timeout = None
+        self._peer = None
+        self._open = False
+
+    def _cut(self):
+        # An outage also breaks a connection that is open (MQTT keeps one for hours).
+        if self._open and (not _wifi_up() or network.down("host", self._peer)):
+            raise OSError(104)  # ECONNRESET
+
+    def write(self, buf, *a):
+        self._cut()
+        return super().write(buf, *a)
+
+    def readinto(self, buf, *a):
+        self._cut()
+        return super().readinto(buf, *a)
 
     def settimeout(self, t):
         self._timeout = t
@@ -43,10 +58,12 @@ class socket(_s.socket):
     def connect(self, addr):
         if not _wifi_up():
             raise OSError(_EHOSTUNREACH)
-        o = network.down("host", _names.get(bytes(addr)))
+        self._peer = _names.get(bytes(addr))
+        o = network.down("host", self._peer)
         if o is not None:
             if o.get("mode") == "timeout":
                 _time.sleep(self._timeout if self._timeout is not None else 30)
                 raise OSError(_ETIMEDOUT)
             raise OSError(_ECONNREFUSED)
-        return super().connect(addr)
+        super().connect(addr)
+        self._open = True
