@@ -98,6 +98,7 @@ class VirtualNode:
         self._deaf = False  # nobody has read the port for a second: drop output at once
         self._log = None
         self._rtc_offset = None  # node clock minus world [us], kept across resets (not power cuts)
+        self._seen = 0  # latest world time read from the clock file
         self._sims: subprocess.Popen | None = None
         self._sock_dir: str | None = None
 
@@ -299,7 +300,9 @@ class VirtualNode:
     def world_time(self) -> int:
         """The simulated world's time [Unix s] as the node last noted it (every simulated minute)."""
         c = self._read_clock()
-        return c[0] // 1000000 if c else self.world
+        if c:
+            self._seen = max(self._seen, c[0] // 1000000)
+        return max(self._seen, self.world)
 
     def at_repl(self) -> bool:
         """True when the console's last output is a REPL prompt (the firmware is not running)."""

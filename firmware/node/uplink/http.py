@@ -100,12 +100,13 @@ def post(url, headers, length, body, timeout):
     s = socket.socket()
     try:
         s.settimeout(timeout)
+        try:  # the body goes in small writes: do not let Nagle hold each one back for an ACK
+            s.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY (lwIP and Linux agree on both)
+        except (OSError, AttributeError):
+            pass
         s.connect(ai)
-        s.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n" % (
-            path.encode(), host.encode(), port, length))
-        for k, v in headers:
-            s.write(b"%s: %s\r\n" % (k, v))
-        s.write(b"\r\n")
+        s.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n" % (
+            path.encode(), host.encode(), port, length, b"".join(b"%s: %s\r\n" % kv for kv in headers)))
         body(s)
         line = s.readline()
         parts = line.split(None, 2)

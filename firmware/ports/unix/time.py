@@ -62,8 +62,9 @@ def note(cause=""):
     global _noted_us
     _noted_us = _world_us
     if _clock_file:
-        with open(_clock_file, "w") as f:
+        with open(_clock_file + ".tmp", "w") as f:
             f.write("%d %d %s\n" % (_world_us, _offset_us, cause))
+        _os.rename(_clock_file + ".tmp", _clock_file)  # a reader never sees half a file
 
 
 def advance_us(us):
