@@ -51,7 +51,7 @@ class Node:
             from node.net import Net
 
             self.net = Net(cfg["wifi"])
-        self.console = Console()
+        self.console = Console(self.spool.ack, self.host_time)
         self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
         self.sc = None
         if cfg["uplinks"].get("sensor_community") is not None:
@@ -163,7 +163,7 @@ class Node:
                 now = time.ticks_ms()
             for u in self.uplinks:
                 u.service(now)
-            self.console.service(self.spool.ack, self.host_time)
+            self.console.service()
             if self.net is not None:
                 self.net.service(self.up_s)
                 if self.clock.ntp_due(self.up_s) and self.net.up():

@@ -6,6 +6,8 @@ import vnode
 boot = vnode.start()  # node.startup.boot, or None when a soft reset in raw REPL skips main.py
 vnode = None
 sys.modules.pop("vnode", None)
+if boot and __import__("os").getenv("TYNYS_MEASURE"):  # benchmarks only (measure.py)
+    __import__("measure").install()
 n = boot() if boot else None
 boot = None
 import node
