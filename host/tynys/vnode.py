@@ -38,10 +38,9 @@ import time
 import tty
 from pathlib import Path
 
-from . import firmware
+from . import boards, firmware
 from .errors import TynysError
 
-BOARDS = firmware.REPO / "boards"
 POWER_ON_RTC = 946684800  # an ESP32's RTC after power-on reads 2000-01-01 until NTP or the host sets it
 _CAUSES = {"power_on": 1, "hard": 2, "wdt": 3, "deepsleep": 4, "soft": 5}
 
@@ -50,19 +49,12 @@ class VnodeError(TynysError):
     """A virtual node could not be created or started."""
 
 
-def board_file(name: str) -> Path:
-    p = BOARDS / f"{name}.json"
-    if not p.exists():
-        names = ", ".join(sorted(q.stem for q in BOARDS.glob("*.json")))
-        raise VnodeError(f"no board {name!r}; boards/ has: {names}")
-    return p
-
-
 def _flashtool(*args: str) -> str:
     code = f"import flashtool; flashtool.main({list(args)!r})"
     proc = firmware.run(code=code, heap="256K", timeout=60)
     if proc.returncode != 0:
-        raise VnodeError(f"flash image {args[1]}: {proc.stderr.decode() or proc.stdout.decode()}".strip())
+        out = proc.stdout.decode().strip().splitlines() or proc.stderr.decode().strip().splitlines() or ["?"]
+        raise VnodeError(f"flash image {args[1]}: {out[-1].removeprefix('flashtool: ')}")
     return proc.stdout.decode()
 
 
@@ -119,7 +111,8 @@ class VirtualNode:
         firmware.build()
         _flashtool("format", str(img), str(blocks))
         _flashtool("put", str(img), "config.json", str(home / "config.json"))
-        _flashtool("put", str(img), "board.json", str(board_file(board)))
+        boards.load(board)  # checked before it goes on the flash
+        _flashtool("put", str(img), "board.json", str(boards.path(board)))
         for f in ("clock", "console.log"):
             (home / f).unlink(missing_ok=True)
         return cls(home, **kw)

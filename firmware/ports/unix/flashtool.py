@@ -8,6 +8,14 @@ import vnode
 
 
 def main(argv):
+    try:
+        _main(argv)
+    except OSError as e:  # one line for the host (host/tynys/vnode.py shows it)
+        print("flashtool: %s: %s" % (" ".join(argv[2:3]) or argv[1], "no such file" if e.errno == 2 else e))
+        raise SystemExit(1)
+
+
+def _main(argv):
     cmd, image = argv[0], argv[1]
     if cmd == "format":
         dev = flash.Flash(image, int(argv[2]))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..vnode import POWER_ON_RTC, VirtualNode, VnodeError
+from ..vnode import POWER_ON_RTC, VirtualNode
 
 
 def _when(s: str | None) -> int | None:
@@ -86,8 +86,6 @@ def run(home, speed, start, for_, rtc_set, heap):
                 time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    except VnodeError as e:
-        click.echo(f"tynys: {e}", err=True)
     finally:
         vn.stop()
 
