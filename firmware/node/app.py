@@ -45,7 +45,7 @@ class Node:
         self.key = bytes.fromhex(cfg["key"])
         self.slots = slots
         self.spool = Spool("spool", cfg["spool"]["max_records"])
-        self.clock = Clock(cfg["ntp"] if cfg["wifi"] else None)
+        self.clock = Clock(cfg["ntp"] if cfg["wifi"] else None)  # None: no NTP
         self.net = None
         if cfg["wifi"]:
             from node.net import Net

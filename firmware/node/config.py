@@ -37,7 +37,7 @@ SPEC = {
              "retry_max_s": (int, 900, 1, 86400), "prefix": (str, "tynys")},
     "sensor_community": {"url": (str, "http://api.sensor.community/v1/push-sensor-data/"),
                          "sensor_id": (str, None), "timeout_s": (int, 5, 1, 20)},
-    "spool": {"max_records": (int, 1000, 10, 100000)},
+    "spool": {"max_records": (int, 700, 10, 100000)},
 }
 # Driver options by sensor type, passed on to the driver, which checks their values
 # (docs/drivers.md lists what each means).
@@ -105,7 +105,12 @@ def load(path="config.json"):
         cfg = json.loads(text)
     except ValueError:
         raise ConfigError("%s: not valid JSON (check quotes, commas and braces); the node keeps its REPL until it is fixed" % path)
+    ntp_off = cfg.get("ntp") is False  # "ntp": false turns NTP off (time from the host only)
+    if ntp_off:
+        del cfg["ntp"]
     check(path, cfg, "config")
+    if ntp_off:
+        cfg["ntp"] = None
     if not _NAME.match(cfg["node"]) or len(cfg["node"]) > 64:
         _fail(path + ".node", "%s is not a node id; use letters, digits, '_', '.', '-' (at most 64), as registered on the host" % json.dumps(cfg["node"]))
     key = cfg["key"]

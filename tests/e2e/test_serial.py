@@ -47,3 +47,31 @@ def test_the_repl_answers_on_the_pty_after_ctrl_c_and_mpremote_drives_it(make_no
     out = subprocess.run([mpremote, "connect", vn.port, "exec", "print(6 * 7)"], capture_output=True, timeout=60)
     assert out.stdout.strip() == b"42"
     assert "soft" in vn.resets  # mpremote soft-resets the node in raw REPL, as on a board
+
+
+def test_the_hosts_serial_ingest_stores_every_record_once(make_node, tmp_path):
+    from tynys.ingest import Collector, Ingestor
+    from tynys.keys import KeyFile
+    from tynys.registry import add_node
+    from tynys.store import Store
+    from tynys.transport.serialport import SerialIngest
+
+    from .conftest import KEY
+
+    store = Store.open(tmp_path / "city.db")
+    keys = KeyFile(tmp_path / "city.keys")
+    add_node(store, keys, "vn-01", key=bytes.fromhex(KEY))
+    vn = make_node(vtime="virtual", end=T0 + 3 * 3600, rtc="world")
+    ingestor = Ingestor(store, keys, now=lambda: vn.world_time())
+    with Collector(ingestor) as col:
+        vn.start()
+        ing = SerialIngest(col, [vn.port], set_time=False).start()
+        vn.wait_world(T0 + 3 * 3600, timeout=120)
+        deadline = time.monotonic() + 60
+        while store.stats()["records"] < 36 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        ing.stop()
+    seqs = [r[0] for r in store.conn.execute("SELECT seq FROM records ORDER BY seq")]
+    assert seqs == list(range(len(seqs))) and len(seqs) >= 36
+    assert set(store.stats()["rejected_by_reason"]) <= {"replay"}
+    store.close()
