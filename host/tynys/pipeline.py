@@ -117,23 +117,20 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
         raise StoreError(f"the period {iso(t0)} .. {iso(t1)} is empty: --from must be before --to")
     lo = t0 - lookback // HOUR * HOUR
     hours = np.arange(lo, t1, HOUR, dtype=np.int64)
+    start = (t0 - lo) // HOUR
     notes: list[str] = []
     pm, so2 = [], []
     for n in chosen:
         latest = store.latest([n.id])
         have = set(latest[0]["values"]) if latest else set()
-        prof = {}
-        for s in profiles(store, n.id):
-            prof[s.profile.sensor] = s.profile.unit
+        prof = {s.profile.sensor for s in profiles(store, n.id)}
         pm.append(_channels(n.id, "pm25", have, prof, notes))
         so2.append(_channels(n.id, "so2", have, prof, notes))
-    h = Hourly(hours, (t0 - lo) // HOUR, chosen, None, None, notes)
-    h.pm25 = _quantity(store, h, "pm25", pm, min_fraction)
-    h.so2 = _quantity(store, h, "so2", so2, min_fraction)
-    return h
+    return Hourly(hours, start, chosen, _quantity(store, chosen, hours, start, "pm25", pm, min_fraction),
+                  _quantity(store, chosen, hours, start, "so2", so2, min_fraction), notes)
 
 
-def _channels(node: str, pollutant: str, have: set, prof: dict, notes: list) -> tuple[str | None, str | None]:
+def _channels(node: str, pollutant: str, have: set, prof: set, notes: list) -> tuple[str | None, str | None]:
     """(raw channel, corrected channel) of *pollutant* for one node."""
     corrected = sorted(c for c in prof if pollutant_of(c) == pollutant)
     corrected = corrected[0] if corrected else None
@@ -147,14 +144,15 @@ def _channels(node: str, pollutant: str, have: set, prof: dict, notes: list) -> 
     return raw, corrected
 
 
-def _quantity(store: Store, h: Hourly, pollutant: str, chans: list, min_fraction: float) -> Quantity:
-    n, k = len(chans), len(h.hours)
-    lo, hi = int(h.hours[0]), int(h.hours[-1]) + HOUR
+def _quantity(store: Store, nodes: list[Node], hours: np.ndarray, start: int, pollutant: str, chans: list,
+              min_fraction: float) -> Quantity:
+    n, k = len(chans), len(hours)
+    lo, hi = int(hours[0]), int(hours[-1]) + HOUR
     q = Quantity(pollutant, UNITS[pollutant], [c[0] for c in chans], [c[1] for c in chans],
                  np.full((n, k), np.nan), np.full((n, k), np.nan), np.zeros((n, k), np.int64),
                  np.full((n, 3 * k), np.nan), np.full((n, 3 * k), np.nan), np.zeros(n, np.int64))
-    first = int(h.hours[h.start])
-    for i, (node, (raw, cor)) in enumerate(zip(h.nodes, chans)):
+    first = int(hours[start])
+    for i, (node, (raw, cor)) in enumerate(zip(nodes, chans)):
         if raw is not None:
             s = store.series(node.id, raw, lo, hi)
             q.raw[i], q.singles_raw[i] = _means(s.t0, s.t1, s.mean, lo, k, min_fraction)
@@ -281,16 +279,15 @@ def city_columns(h: Hourly, standards=("us-epa", "kz"), rules: city.Rules = city
     outdoor nodes only."""
     out = np.array([n.placement == "outdoor" for n in h.nodes], dtype=bool)
     dist = np.array([n.district for n in h.nodes], dtype=object)[out] if districts else None
-    agg = {}
-    for q in (h.pm25, h.so2):
-        for singles in (False, True):
-            v, cal = q.value(singles)
-            agg[(q.pollutant, singles)] = city.city_values(v[out], calibrated=cal[out], districts=dist, rules=rules)
-    pm, so2 = agg[("pm25", False)], agg[("so2", False)]
+    def area_values(q: Quantity, singles: bool) -> city.CityValue:
+        v, cal = q.value(singles)
+        return city.city_values(v[out], calibrated=cal[out], districts=dist, rules=rules)
+
+    pm, so2 = area_values(h.pm25, False), area_values(h.so2, False)
     cols = {"nodes": pm.nodes, "calibrated": pm.calibrated, "basis": pm.basis_names(), "pm25": pm.value,
             "pm25_lo": pm.lo, "pm25_hi": pm.hi, "so2_ppb": so2.value, "so2_nodes": so2.nodes, "so2_basis": so2.basis_names()}
-    cols.update(_indices(h, {"pm25": pm.value, "so2": so2.value},
-                         {"pm25": agg[("pm25", True)].value, "so2": agg[("so2", True)].value}, standards, temperature_c))
+    singles = {q.pollutant: area_values(q, True).value for q in (h.pm25, h.so2)} if "kz" in standards else {}
+    cols.update(_indices(h, {"pm25": pm.value, "so2": so2.value}, singles, standards, temperature_c))
     return pm.areas, cols
 
 

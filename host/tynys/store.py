@@ -172,8 +172,15 @@ class Node:
         return self.retired is None
 
 
+class _Timed:
+    """Series-like results: as long as their ``t0``."""
+
+    def __len__(self) -> int:
+        return len(self.t0)
+
+
 @dataclass(frozen=True)
-class Series:
+class Series(_Timed):
     """One channel of one node over time. Times are int64 seconds since 1970 UTC (window start
     ``t0`` and end ``t1``); statistics are float64 with NaN where the window had no reading."""
 
@@ -186,9 +193,6 @@ class Series:
     sd: np.ndarray
     min: np.ndarray
     max: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.t0)
 
 
 @dataclass
@@ -213,7 +217,7 @@ class Site:
 
 
 @dataclass(frozen=True)
-class Observations:
+class Observations(_Timed):
     """One parameter of one imported site over time: ``t0``/``t1`` int64 seconds since 1970 UTC
     (the averaging period), ``value`` float64 in ``unit``, ``qc`` the source's flag ('' = none)."""
 
@@ -225,12 +229,9 @@ class Observations:
     value: np.ndarray
     qc: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.t0)
-
 
 @dataclass(frozen=True)
-class Windows:
+class Windows(_Timed):
     """Several channels of one node aligned on its records (one row per stored window, by time):
     ``record`` ids, ``t0``/``t1`` [s], and per channel ``mean`` (NaN where absent or n = 0) and ``n``."""
 
@@ -241,12 +242,9 @@ class Windows:
     mean: dict
     n: dict
 
-    def __len__(self) -> int:
-        return len(self.t0)
-
 
 @dataclass(frozen=True)
-class Corrected:
+class Corrected(_Timed):
     """Corrected values of one node channel (``corrected_values``), by window time: ``value`` in the
     profile's ``unit`` (NaN where the profile gives none), and per value the ``profile`` id and ``version``."""
 
@@ -259,9 +257,6 @@ class Corrected:
     profile: np.ndarray
     version: np.ndarray
     unit: str
-
-    def __len__(self) -> int:
-        return len(self.t0)
 
 
 _SITE_COLS = ("id", "provider", "provider_id", "name", "lat", "lon", "kind", "tz", "notes", "added")

@@ -119,7 +119,7 @@ def test_aqs_two_sites_with_coordinates(store):
     res = import_file(store, DATA / "hourly_88101_2024_excerpt.csv", "aqs")
     assert [s["site"] for s in res.sites] == ["aqs:37-063-0099", "aqs:37-183-0014"]
     s = store.site("aqs:37-063-0099")
-    assert (s.lat, s.lon, s.name, s.kind) == (35.889, -78.874, "Durham", "reference")
+    assert (s.lat, s.lon, s.name, s.kind) == (35.889, -78.874, "", "reference")
     pm = store.observations(s, "pm25")
     assert pm.value.tolist() == [7.0, 7.5, 8.0, 8.5, 9.0, 9.5] and pm.t0[0] == 1705363200  # 2024-01-16 00:00 GMT
 

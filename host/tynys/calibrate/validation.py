@@ -106,7 +106,7 @@ def fit_validated(name: str, data: dict, y, time, *, interval: str = "1h") -> tu
     """Fit *name* on all pairs and score it out of sample: ``(coefficients, metrics)``.
 
     The metrics (r2 slope intercept rmse nrmse n) come from blocked leave-time-out predictions
-    (up to 10 contiguous blocks of at least a day of hours each), which is what a calibration
+    (up to 10 contiguous blocks of at least 24 pairs each), which is what a calibration
     profile records as its expected performance.
     """
     coef = models.fit(name, data, y, interval=interval)

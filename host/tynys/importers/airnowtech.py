@@ -15,9 +15,9 @@ is the averaging period (``Duration``, e.g. ``1 Hr``) when the file has one thro
 
 from __future__ import annotations
 
-import numpy as np
-
 import re
+
+import numpy as np
 
 from .table import Table, long_to_wide, numbers, read_rows, require_columns, site_info
 from .timeparse import parse_times
