@@ -76,9 +76,9 @@ def profiles(store: Store, node: str | None = None, channel: str | None = None) 
 def save(store: Store, profile: Profile) -> Stored:
     """Store *profile* as the next version of its node channel."""
     profile.created = profile.created or now_iso()
-    pid, _ = store.add_profile(profile.node, profile.sensor, doc := asdict(profile), model=profile.model,
-                               unit=profile.unit, valid_from=seconds(profile.valid_from), valid_to=seconds(profile.valid_to))
-    profile.version = doc["version"]
+    pid, profile.version = store.add_profile(profile.node, profile.sensor, asdict(profile), model=profile.model,
+                                             unit=profile.unit, valid_from=seconds(profile.valid_from),
+                                             valid_to=seconds(profile.valid_to))
     return Stored(pid, profile)
 
 
@@ -96,8 +96,9 @@ def use_correction(store: Store, node: str, channel: str, name: str, *, params: 
     newest profile of that channel is already the same. Checks it applies before storing it."""
     doc = corrections.get(name)
     slot = channel.partition(".")[0]
-    if channel not in store.channel_names(node):
-        raise TynysError(f"node {node} has no channel {channel}; it has {', '.join(store.channel_names(node)) or 'no records yet'}")
+    have = store.channel_names(node)
+    if channel not in have:
+        raise TynysError(f"node {node} has no channel {channel}; it has {', '.join(have) or 'no records yet'}")
     coefficients: dict = {}
     if doc["form"] == "aan803":
         if not params:
@@ -115,10 +116,10 @@ def use_correction(store: Store, node: str, channel: str, name: str, *, params: 
             raise corrections.BasisError(f"{name} is for {corrections.BASES[doc['basis']]} values (channels "
                                          f"named *_{doc['basis']}); {channel} is not one")
         fitted = {"source": "published correction", "citation": doc["citation"], "doi": doc.get("doi")}
-    missing = [k for k, ch in inputs.items() if ch is None or ch not in store.channel_names(node)]
+    missing = [k for k, ch in inputs.items() if ch not in have]
     if missing:
         raise TynysError(f"{name} needs {', '.join(missing)} from node {node}, which has no such channel "
-                         f"(it has {', '.join(store.channel_names(node))}): name one with --rh/--t")
+                         f"(it has {', '.join(have)}): name one with --rh/--t")
     if allow_unverified:
         coefficients["allow_unverified"] = True
     p = Profile(node=node, sensor=channel, model=f"correction:{name}", coefficients=coefficients,
