@@ -7,6 +7,9 @@
 Each row says whether the sensor meets EPA's targets (``pass``; ``failed`` lists the metrics
 that miss) at that interval; ``targets_apply`` marks the interval the targets are defined for
 (24 h for PM, 1 h for SO2). SD/CV come from the deployment (all sensors together).
+
+24-h intervals are local days of *tz* (midnight to midnight standard time, as EPA/600/R-20/280
+and regulatory daily means define them), UTC days without one (:mod:`.colocation`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TynysError
+from ..importers.timeparse import Zone
 from .colocation import INTERVALS, colocate, recording_interval
 from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
 from .targets import check, epa_targets, eu_objective
@@ -29,18 +33,25 @@ class Evaluation:
     rows: list[dict]
     pairs: dict = field(default_factory=dict)  # (interval, sensor) -> Pairs
     notes: list[str] = field(default_factory=list)
+    days: str = "UTC"  # what a 24-h interval is: "UTC" days or "<zone> standard time" days
 
 
-def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", intervals=None, origin: int = 0,
+def days_label(tz) -> str:
+    """How 24-h intervals are cut: ``UTC`` or ``<zone> standard time``."""
+    return "UTC" if tz is None or Zone(str(tz)).offset == 0 else f"{tz} standard time"
+
+
+def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", intervals=None, tz: str | None = None,
              n_boot: int = 0, u_ref: float = 0.0) -> Evaluation:
-    """*sensors*: ``{label: (time, values)}``; *reference*: ``(time, values)``; arrays, UTC seconds."""
+    """*sensors*: ``{label: (time, values)}``; *reference*: ``(time, values)``; arrays, UTC seconds;
+    *tz*: the zone whose standard-time days make the 24-h intervals (None: UTC days)."""
     targets = epa_targets(pollutant)
     intervals = list(intervals or targets["reported"])
     ref_t, ref_v = (np.asarray(a) for a in reference)
     if not len(sensors):
         raise TynysError("no sensor series to evaluate")
     slowest = max([recording_interval(ref_t)] + [recording_interval(np.asarray(t)) for t, _ in sensors.values()])
-    ev = Evaluation(pollutant, [])
+    ev = Evaluation(pollutant, [], days=days_label(tz))
     try:
         eu = eu_objective(pollutant)
     except TynysError:
@@ -50,9 +61,12 @@ def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", interv
         if sec < slowest:
             ev.notes.append(f"{iv}: skipped, the data are recorded every {slowest // 3600} h")
             continue
+        if sec == 86400:
+            ev.notes.append(f"{iv}: days run midnight to midnight {ev.days}" +
+                            (" (no time zone given: name the site's with --day-tz for local days)" if tz is None else ""))
         per, grid = [], {}
         for label, (t, v) in sensors.items():
-            p = colocate(t, v, ref_t, ref_v, iv, origin=origin)
+            p = colocate(t, v, ref_t, ref_v, iv, tz=tz)
             ev.pairs[(iv, label)] = p
             if len(p) < MIN_PAIRS:
                 ev.notes.append(f"{iv} {label}: only {len(p)} co-located intervals (need {MIN_PAIRS}); "

@@ -141,6 +141,7 @@ def write_report(ev: Evaluation, path, *, title: str = "Sensor performance repor
 td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px}}figure{{display:inline-block;margin:6px}}</style></head>
 <body><h1>{html.escape(title)}</h1>
 <p>Pollutant {ev.pollutant}; EPA targets (applied at {t['applies_to']}): {html.escape(tgt)}.
+24-h means: days midnight to midnight {html.escape(ev.days)}.
 Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by tynys.</p>
 <table><tr>{head}</tr>{body}</table><ul>{src}{notes}</ul>{imgs}</body></html>
 """
