@@ -6,7 +6,8 @@
 
 Each row says whether the sensor meets EPA's targets (``pass``; ``failed`` lists the metrics
 that miss) at that interval; ``targets_apply`` marks the interval the targets are defined for
-(24 h for PM, 1 h for SO2). SD/CV come from the deployment (all sensors together).
+(24 h for PM, 1 h for SO2); ``targets_verified`` is False where the targets' source was not read
+(PM10, SO2: a note says the verdict is provisional). SD/CV come from the deployment.
 
 24-h intervals are local days of *tz* (midnight to midnight standard time, as EPA/600/R-20/280
 and regulatory daily means define them), UTC days without one (:mod:`.colocation`).
@@ -22,7 +23,7 @@ from ..errors import TynysError
 from ..importers.timeparse import Zone
 from .colocation import INTERVALS, colocate, recording_interval
 from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
-from .targets import check, epa_targets, eu_objective
+from .targets import check, epa_targets, eu_objective, unverified
 
 MIN_PAIRS = 3
 
@@ -52,6 +53,9 @@ def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", interv
         raise TynysError("no sensor series to evaluate")
     slowest = max([recording_interval(ref_t)] + [recording_interval(np.asarray(t)) for t, _ in sensors.values()])
     ev = Evaluation(pollutant, [], days=days_label(tz))
+    doubt = unverified(pollutant)
+    if doubt:
+        ev.notes.append(doubt)
     try:
         eu = eu_objective(pollutant)
     except TynysError:
@@ -97,14 +101,14 @@ def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", interv
             verdict = check(pollutant, st)
             ev.rows.append({"interval": iv, "sensor": label, **{k: st[k] for k in ("r2", "slope", "intercept", "rmse",
                             "nrmse", "n", "uptime", "sd", "cv")}, **{k: v for k, v in st.items() if k.endswith("_ci") or k == "eu_w_percent"},
-                            "targets_apply": iv == targets["applies_to"], "pass": verdict["pass"],
-                            "failed": verdict["failed"]})
+                            "targets_apply": iv == targets["applies_to"], "targets_verified": verdict["verified"],
+                            "pass": verdict["pass"], "failed": verdict["failed"]})
         if len(per) > 1:
             dep_stats = {"rmse": dep["rmse"], "nrmse": dep["nrmse"], "sd": prec["sd"], "cv": prec["cv"]}
             ev.rows.append({"interval": iv, "sensor": "deployment", "r2": None, "slope": None, "intercept": None,
                             "rmse": dep["rmse"], "nrmse": dep["nrmse"], "n": dep["n"], "uptime": None,
                             "sd": prec["sd"], "cv": prec["cv"], "targets_apply": iv == targets["applies_to"],
-                            "pass": None, "failed": check(pollutant, dep_stats)["failed"]})
+                            "targets_verified": doubt is None, "pass": None, "failed": check(pollutant, dep_stats)["failed"]})
     if not ev.rows:
         raise TynysError("nothing to evaluate: " + "; ".join(ev.notes or ["no co-located intervals"]))
     return ev

@@ -163,8 +163,9 @@ def evaluate(sensor_specs, reference, rh_spec, correction, basis, pollutant, int
 
 
 def _human_eval(rows):
+    from ..calibrate.report import verdict
     cols = ("interval", "sensor", "r2", "slope", "intercept", "rmse", "nrmse", "n", "sd", "cv", "pass", "failed")
-    out = [{c: ("" if r.get(c) is None else (("pass" if r[c] else "FAIL") if c == "pass" else
+    out = [{c: ("" if r.get(c) is None else (verdict(r) if c == "pass" else
                                               ", ".join(r[c]) if c == "failed" else r[c])) for c in cols} for r in rows]
     click.echo(table(out), nl=False)
 

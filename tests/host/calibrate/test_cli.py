@@ -71,6 +71,27 @@ def test_evaluate_refuses_ambiguous_zone(capsys, toco):
     assert err.startswith("tynys: error: ") and err.rstrip().endswith("pass --tz -05:00 or --tz America/New_York")
 
 
+def test_so2_verdict_is_marked_as_judged_by_unverified_targets(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.datetime64("2026-01-01T00:00") + np.arange(24 * 30).astype("timedelta64[h]")
+    ref = rng.gamma(2, 5, len(t))
+    node = 0.9 * ref + 1 + rng.normal(0, 2, len(t))
+    for name, v in (("ref", ref), ("node", node)):
+        (tmp_path / f"{name}.csv").write_text("time,so2\n" + "".join(f"{a}Z,{b:.2f}\n" for a, b in zip(t, v)))
+    args = ["calibrate", "evaluate", "--sensor", f"{tmp_path / 'node.csv'}:so2", "--reference", f"{tmp_path / 'ref.csv'}:so2"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert out.splitlines()[2].split()[-1] == "pass?"
+    assert "note: the EPA targets for so2 are unverified" in err and "provisional" in err
+    code, out, _ = run(capsys, *args, "--json")
+    assert json.loads(out)[0]["targets_verified"] is False and json.loads(out)[0]["pass"] is True
+    html = tmp_path / "r.html"
+    code, _, err = run(capsys, "calibrate", "report", *args[2:], "--out", str(html))
+    assert code == 0, err
+    text = html.read_text()
+    assert "<strong>Unverified targets:</strong>" in text and "<td>pass?</td>" in text
+
+
 def test_evaluate_with_correction_refuses_wrong_basis(capsys, toco):
     code, _, err = run(capsys, "calibrate", "evaluate", "--sensor", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:pm25",
                        "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"), "--tz", "-05:00",
@@ -101,7 +122,7 @@ def test_report_writes_html_with_figures(capsys, toco, tmp_path):
     text = html.read_text()
     for fig in ("scatter_1h", "scatter_24h", "timeseries", "targets", "drift"):
         assert f'alt="{fig}" src="data:image/png;base64,' in text
-    assert "<td>deployment</td>" in text
+    assert "<td>deployment</td>" in text and "Unverified targets" not in text  # PM2.5 targets were read
 
 
 def test_fit_writes_profile_and_drift_runs(capsys, toco, tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 from tynys.calibrate import metrics
 from tynys.calibrate.colocation import OverlapError, average, colocate, require_pairs
-from tynys.calibrate.targets import check
+from tynys.calibrate.targets import check, unverified
 
 pytestmark = pytest.mark.host
 
@@ -123,3 +123,12 @@ def test_too_little_overlap_is_refused_with_how_much():
     assert str(e.value) == ("fitting mlr_rh: only 12 co-located 1h intervals with both sensor and reference; "
                             "at least 72 are needed (72 hours of overlap): co-locate longer, check the two files "
                             "cover the same dates, or check the time zone")
+
+
+def test_targets_say_which_are_unverified():
+    # sensortoolkit's _targets.py holds PM2.5 (and O3) only; PM10 and SO2 come from unread EPA 2024 supplements.
+    assert check("pm25", {})["verified"] is True and unverified("pm25") is None
+    for p in ("pm10", "so2"):
+        assert check(p, {})["verified"] is False
+        assert "unverified" in unverified(p) and "provisional" in unverified(p)
+
