@@ -62,6 +62,15 @@ def test_unverified_needs_consent():
         corrections.apply("aan803_alg3", we_mv=[300.0], ae_mv=[290.0], t_c=[20.0], params={})
 
 
+def test_barkjohn2022_coefficients_match_the_abstracts_structure():
+    # Sensors 22, 9669: the 2021 correction "up to 300 µg/m3, transitioning to a quadratic fit above 400".
+    doc = corrections.get("barkjohn2022_cf1")
+    low, high = doc["equations"]["low"], doc["equations"]["high"]
+    assert low["const"] + low["x"] * 570 + low["rh"] * 50 == pytest.approx(300, abs=0.5)
+    assert high["const"] + high["x"] * 611 + high["x2"] * 611 ** 2 == pytest.approx(400, abs=0.5)
+    assert doc["status"] == "unverified" and "abstract" in doc["status_note"]
+
+
 def test_aan803_so2_k_t_tables_are_there():
     # k_T / k'_T (algorithms 2, 3) of SO2-A4/B4: the AAN 803 table of the EnvCity driver (second-hand).
     tables = load("alphasense/aan803-temperature.json")["tables"]
