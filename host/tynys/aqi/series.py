@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..importers.timeparse import Zone
 from . import averaging, index, tables
 from .breakpoints import INCOMPLETE, MISSING, Scores
 from .nowcast import nowcast
-from ..importers.timeparse import Zone
 from .tables import AqiError
 
 

@@ -38,6 +38,11 @@ def recording_interval(time: np.ndarray) -> int:
     return int(steps[np.argmax(counts)])
 
 
+def days_label(tz: str | None) -> str:
+    """What a 24-h interval is, for notes and provenance: ``UTC`` or ``<zone> standard time``."""
+    return "UTC" if tz is None or Zone(tz).offset == 0 else f"{tz} standard time"
+
+
 def average(time, values, interval: int, *, step: int | None = None, completeness: float = COMPLETENESS,
             tz: str | Zone | None = None):
     """Mean of *values* per *interval* [s]; NaN where fewer than *completeness* of the expected points.

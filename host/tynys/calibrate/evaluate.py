@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TynysError
-from ..importers.timeparse import Zone
-from .colocation import INTERVALS, colocate, recording_interval
+from .colocation import INTERVALS, colocate, days_label, recording_interval
 from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
 from .targets import check, epa_targets, eu_objective, unverified
 
@@ -35,11 +34,6 @@ class Evaluation:
     pairs: dict = field(default_factory=dict)  # (interval, sensor) -> Pairs
     notes: list[str] = field(default_factory=list)
     days: str = "UTC"  # what a 24-h interval is: "UTC" days or "<zone> standard time" days
-
-
-def days_label(tz) -> str:
-    """How 24-h intervals are cut: ``UTC`` or ``<zone> standard time``."""
-    return "UTC" if tz is None or Zone(str(tz)).offset == 0 else f"{tz} standard time"
 
 
 def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", intervals=None, tz: str | None = None,

@@ -36,8 +36,7 @@ from ..errors import TynysError
 from ..store import Store, StoreError
 from ..timeutil import iso
 from . import corrections, models
-from .colocation import INTERVALS, colocate
-from .evaluate import days_label
+from .colocation import INTERVALS, colocate, days_label
 from .profiles import Profile, ProfileStore, apply_profiles, now_iso, profile_from_fit, seconds
 from .validation import fit_validated, score
 

@@ -328,7 +328,7 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
                                   metrics=metrics, valid_from=iso(valid_from) if valid_from is not None else None,
                                   valid_to=iso(valid_to) if valid_to is not None else None, interval=d["interval"])
     if d["interval"] == "24h":  # provenance: which days the daily means were made on
-        from ..calibrate.evaluate import days_label
+        from ..calibrate.colocation import days_label
         p.fitted_on["days"] = days_label(_day_tz(ctx))
     p = profiles.ProfileStore(root).save(p)
     emit(asdict(p), fmt)

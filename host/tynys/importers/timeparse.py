@@ -160,7 +160,7 @@ def parse_times(cells, *, tz: str | Zone | None = None, order: str = "ymd", what
     if tz is None:
         raise TimeZoneError(f"{what}: timestamps carry no time zone (first: {cells[0]!r}); "
                             f"say which zone they are in with {TZ_EXAMPLES}")
-    return localize(naive, tz if isinstance(tz, Zone) else Zone(tz), what=what)
+    return localize(naive, zone(tz), what=what)
 
 
 def _offset_seconds(o: str) -> int:
