@@ -36,7 +36,7 @@ from ..errors import TynysError
 from ..store import Store, StoreError
 from ..timeutil import iso
 from . import corrections, models
-from .colocation import INTERVALS, colocate
+from .colocation import INTERVALS, colocate, days_label
 from .profiles import Profile, ProfileStore, apply_profiles, now_iso, profile_from_fit, seconds
 from .validation import fit_validated, score
 
@@ -153,10 +153,14 @@ def split_reference(store: Store, spec: str) -> tuple[object, str | None]:
 
 def fit(store: Store, node: str, channel: str, reference: str, *, model: str = "ols", rh: str | None = None,
         t_c: str | None = None, interval: str = "1h", t0: int | None = None, t1: int | None = None,
-        valid_from: int | None = None, valid_to: int | None = None, include_flagged: bool = False) -> tuple[Stored, dict]:
+        valid_from: int | None = None, valid_to: int | None = None, include_flagged: bool = False,
+        tz: str | None = None) -> tuple[Stored, dict]:
     """Fit *model* on *node*'s *channel* co-located with the imported *reference* (``SITE[:PARAMETER]``,
     the parameter defaulting to the channel's pollutant), store it as the next profile version and
-    return it with a summary (pairs, span, raw and corrected scores)."""
+    return it with a summary (pairs, span, raw and corrected scores, and what a day was).
+
+    24-h intervals are days of *tz*'s standard time, by default the zone the reference site was
+    imported with (``tynys db sites``); UTC days when neither names one."""
     if interval not in INTERVALS:
         raise TynysError(f"unknown averaging interval {interval!r}; use one of {', '.join(INTERVALS)}")
     site, param = split_reference(store, reference)
@@ -180,7 +184,8 @@ def fit(store: Store, node: str, channel: str, reference: str, *, model: str = "
     if not np.isfinite(w.mean[channel]).any():
         raise TynysError(f"node {node} has no {channel} values{_between(t0, t1)}: check the node id and channel (tynys db latest {node})")
     extras = {k: (w.t0, w.mean[ch]) for k, ch in names.items() if k != "x"}
-    pairs = colocate(w.t0, w.mean[channel], ref.t0, y, interval, extras=extras)
+    tz = tz or site.tz or None
+    pairs = colocate(w.t0, w.mean[channel], ref.t0, y, interval, extras=extras, tz=tz)
     data = {"x": pairs.sensor, "rh": pairs.extras.get("rh"), "t_c": pairs.extras.get("t_c")}
     coef, metrics = fit_validated(model, data, pairs.reference, pairs.time, interval=interval)
     raw = {k: v for k, v in score(pairs.reference, pairs.sensor).items() if k in ("r2", "slope", "intercept", "rmse", "nrmse")}
@@ -188,8 +193,11 @@ def fit(store: Store, node: str, channel: str, reference: str, *, model: str = "
                          metrics=metrics, valid_from=iso(valid_from) if valid_from is not None else None,
                          valid_to=iso(valid_to) if valid_to is not None else None, interval=interval, unit=target)
     p.fitted_on.update({"reference_name": site.name, "reference_kind": site.kind, "raw": raw})
-    return save(store, p), {"pairs": len(pairs), "from": iso(pairs.time.min()), "to": iso(pairs.time.max()), "raw": raw,
-                            "validated": metrics}
+    summary = {"pairs": len(pairs), "from": iso(pairs.time.min()), "to": iso(pairs.time.max()), "raw": raw,
+               "validated": metrics}
+    if interval == "24h":  # provenance: which days the daily means were made on
+        p.fitted_on["days"] = summary["days"] = days_label(tz)
+    return save(store, p), summary
 
 
 def _in_unit(values, pollutant: str, unit: str, target: str, where: str) -> np.ndarray:

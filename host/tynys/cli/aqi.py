@@ -145,7 +145,7 @@ def _kz_rows(std, pid, period, x, unit, temperature_c, reference):
             "unit": unit, "concentration": float(v) if np.isfinite(v) else None,
             "limit": kz.limit_name(period, version=std.version), "limit_mg_m3": lim,
             "multiple": mult,
-            "exceeds": [lv["multiple"] for lv in levels if mult is not None and mult > lv["multiple"]],
+            "exceeds": [lv["multiple"] for lv in levels if mult is not None and kz.reaches(mult, lv)],
             "grade": names[k] or None,
             "grade_by": "СИ" if period == "20min" and mult is not None else None,
             "official": bool(reference),

@@ -19,6 +19,8 @@ from .output import emit, output_options, table
 
 _CSV_OPTS = [
     click.option("--tz", default=None, help="Time zone of timestamps that carry none: UTC, +06:00, Asia/Almaty."),
+    click.option("--day-tz", default=None, help="Zone whose standard-time midnight starts the 24-h days (default: "
+                 "--tz, else the zone the sensor file names; UTC for UTC days, as sensortoolkit averages)."),
     click.option("--time-column", default=None, help="Time column of plain CSV inputs."),
     click.option("--site-column", default=None, help="Column naming the sensor/site when a CSV holds several."),
     click.option("--keep-flagged", is_flag=True, help="Keep reference values with a non-zero QC code."),
@@ -55,12 +57,21 @@ def _load(spec, column, ctx) -> tuple[str, object, str]:
 
 
 def _series(spec, column, ctx) -> dict:
-    """``{label: (time, values)}`` for one FILE[:COLUMN], one entry per site in the file."""
+    """``{label: (time, values)}`` for one FILE[:COLUMN], one entry per site in the file. The zone
+    the file's times were read in is kept in ``ctx["zones"]`` (for the days of 24-h means)."""
     path, tab, col = _load(spec, column, ctx)
+    ctx.setdefault("zones", []).append(tab.meta.get("tz"))
     label = Path(path).name.split(".")[0]
     if tab.site is None:
         return {label: (tab.time, tab.column(col))}
     return {s: (sub.time, sub.column(col)) for s in tab.sites() for sub in [tab.select(s)]}
+
+
+def _day_tz(ctx) -> str | None:
+    """The zone whose standard-time days make 24-h means: --day-tz, --tz, else the first zone a
+    sensor or reference file was read in (a sensortoolkit preamble); None for UTC days."""
+    found = [z for z in ctx.get("zones", []) if z]
+    return ctx.get("day_tz") or ctx.get("tz") or (found[0] if found else None)
 
 
 def _basis(column: str | None, given: str | None) -> str | None:
@@ -136,23 +147,25 @@ def evaluate(sensor_specs, reference, rh_spec, correction, basis, pollutant, int
     rh = _series(rh_spec, "rh", ctx) if rh_spec else None
     sensors = _corrected(sensors, rh, correction, _basis(_split(sensor_specs[0])[1], basis), allow_unverified)
     rows, notes = [], []
+    tz = _day_tz(ctx)
     if len(refs) == 1:
-        ev = run(sensors, next(iter(refs.values())), pollutant=pol, intervals=intervals or None, n_boot=n_boot)
+        ev = run(sensors, next(iter(refs.values())), pollutant=pol, intervals=intervals or None, n_boot=n_boot, tz=tz)
         rows, notes = ev.rows, ev.notes
     else:  # one reference per site: evaluate each site on its own
         for site, ref in refs.items():
             if site in sensors:
-                ev = run({site: sensors[site]}, ref, pollutant=pol, intervals=intervals or None, n_boot=n_boot)
+                ev = run({site: sensors[site]}, ref, pollutant=pol, intervals=intervals or None, n_boot=n_boot, tz=tz)
                 rows += ev.rows
-                notes += ev.notes
+                notes += [n for n in ev.notes if n not in notes]
     for n in notes:
         click.echo(f"note: {n}", err=True)
     emit(rows, fmt, human=_human_eval)
 
 
 def _human_eval(rows):
+    from ..calibrate.report import verdict
     cols = ("interval", "sensor", "r2", "slope", "intercept", "rmse", "nrmse", "n", "sd", "cv", "pass", "failed")
-    out = [{c: ("" if r.get(c) is None else (("pass" if r[c] else "FAIL") if c == "pass" else
+    out = [{c: ("" if r.get(c) is None else (verdict(r) if c == "pass" else
                                               ", ".join(r[c]) if c == "failed" else r[c])) for c in cols} for r in rows]
     click.echo(table(out), nl=False)
 
@@ -202,7 +215,7 @@ def _paired(sensor_specs, reference, rh_spec, t_spec, interval, pol, ctx):
             extras["rh"] = rh.get(label, next(iter(rh.values())))
         if tc:
             extras["t_c"] = tc.get(label, next(iter(tc.values())))
-        p = colocate(t, v, rt, rv, iv, extras=extras)
+        p = colocate(t, v, rt, rv, iv, extras=extras, tz=_day_tz(ctx))
         parts.append((label, p))
     cat = lambda f: np.concatenate([f(p) for _, p in parts])  # noqa: E731
     return {"x": cat(lambda p: p.sensor), "y": cat(lambda p: p.reference),
@@ -301,7 +314,7 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
         with Store.open(db, create=False) as store:
             s, summary = stored.fit(store, node, channel, reference, model=name, rh=rh_spec, t_c=t_spec, interval=interval,
                                     t0=t_from, t1=t_to, valid_from=valid_from, valid_to=valid_to,
-                                    include_flagged=ctx.get("keep_flagged", False))
+                                    include_flagged=ctx.get("keep_flagged", False), tz=_day_tz(ctx))
         emit({"id": s.id, **asdict(s.profile), "summary": summary}, fmt, human=_human_fit)
         return
     if root is None:
@@ -314,6 +327,9 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     p = profiles.profile_from_fit(node, channel, name, coef, d["time"], inputs=inputs, reference=reference,
                                   metrics=metrics, valid_from=iso(valid_from) if valid_from is not None else None,
                                   valid_to=iso(valid_to) if valid_to is not None else None, interval=d["interval"])
+    if d["interval"] == "24h":  # provenance: which days the daily means were made on
+        from ..calibrate.colocation import days_label
+        p.fitted_on["days"] = days_label(_day_tz(ctx))
     p = profiles.ProfileStore(root).save(p)
     emit(asdict(p), fmt)
 
@@ -327,7 +343,7 @@ def _human_fit(doc):
     f, sm = doc["fitted_on"], doc["summary"]
     click.echo(f"{doc['node']} {doc['sensor']} v{doc['version']}: {doc['model']}  {coef}  [{doc['unit']}]")
     click.echo(f"fitted on {f['reference']} ({f.get('reference_name') or f.get('reference_kind')}), "
-               f"{f['from']} .. {f['to']}, {f['n']} {f['interval']} pairs")
+               f"{f['from']} .. {f['to']}, {f['n']} {f['interval']} pairs" + (f" (days: {f['days']})" if f.get("days") else ""))
     for label, m in (("raw", sm["raw"]), ("corrected", sm["validated"])):
         extra = f"  ({m['validation']})" if "validation" in m else ""
         click.echo(f"  {label:<10} rmse {_g(m['rmse'])}  r2 {_g(m['r2'])}  slope {_g(m['slope'])}  intercept {_g(m['intercept'])}{extra}")
@@ -459,7 +475,7 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, baselin
     coef = models.fit("ols", {"x": d["x"][train]}, d["y"][train], interval=d["interval"])
     corrected = models.predict("ols", coef, {"x": d["x"]})
     alarms = dr.detect_drift(node or Path(_split(sensor_specs[0])[0]).stem, d["time"], corrected, d["y"],
-                             baseline_end=base_end, shift=shift)
+                             baseline_end=base_end, shift=shift, tz=_day_tz(ctx))
     emit([a.as_dict() for a in alarms], fmt)
 
 
@@ -485,7 +501,9 @@ def report(sensor_specs, reference, pollutant, out_path, title, **ctx):
     refs = _series(reference, pol, ctx)
     if len(refs) != 1:
         raise TynysError("report takes one reference series (one site)")
-    ev = run(sensors, next(iter(refs.values())), pollutant=pol)
+    ev = run(sensors, next(iter(refs.values())), pollutant=pol, tz=_day_tz(ctx))
+    for n in ev.notes:
+        click.echo(f"note: {n}", err=True)
     first = next((p for (iv, _), p in ev.pairs.items() if iv == "1h"), None)
     fits = dr.rolling_refit(first.time, first.sensor, first.reference, window=7 * 86400) if first is not None and len(first) > 200 else None
     path = write_report(ev, out_path, title=title, drift=fits,

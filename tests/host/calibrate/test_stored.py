@@ -78,6 +78,29 @@ def test_fit_recovers_the_known_truth(city):
     assert [p.id for p in stored.profiles(city, "osk-01")] == [s.id]
 
 
+def test_daily_fit_uses_the_reference_sites_local_days(tmp_path):
+    # Kazhydromet daily means stamped at local midnight (Oskemen: UTC+05:00), imported with --tz.
+    days = 50  # a 24-h fit is cross-validated in blocks of 24 days
+    t = T0 + 300 * np.arange(days * 288)
+    level = np.random.default_rng(2).uniform(5, 80, days + 1)
+    local = (t + 5 * 3600) // 86400
+    truth = level[local - local[0]]  # each local day at its own level
+    store = Store.open(tmp_path / "d.db")
+    fill(store, KeyFile(tmp_path / "d.keys"), "osk-01", T0, {"pm.pm25_cf1": truth / 0.6})
+    d, inv = np.unique(local, return_inverse=True)
+    stamp = [np.datetime64(int(x), "D").astype(str) + " 00:00" for x in d]
+    csv = tmp_path / "kazhydromet-daily.csv"
+    csv.write_text("time,pm25\n" + "".join(f"{a},{b:.3f}\n" for a, b in zip(stamp, np.bincount(inv, truth) / np.bincount(inv))))
+    import_file(store, csv, "csv", site="kazhydromet-d", tz="Asia/Almaty", interval=86400, units={"pm25": "ug/m3"})
+    s, summary = stored.fit(store, "osk-01", "pm.pm25_cf1", "csv:kazhydromet-d:pm25", model="ols", interval="24h")
+    assert summary["days"] == s.profile.fitted_on["days"] == "Asia/Almaty standard time"
+    assert summary["from"] == "2025-12-31T19:00:00Z" and summary["pairs"] == days  # day 1: 19 of 24 h
+    assert summary["raw"]["r2"] == pytest.approx(1.0) and s.profile.coefficients["slope"] == pytest.approx(0.6, abs=1e-3)
+    _, utc = stored.fit(store, "osk-01", "pm.pm25_cf1", "csv:kazhydromet-d:pm25", model="ols", interval="24h", tz="UTC")
+    assert utc["days"] == "UTC" and utc["from"] == "2026-01-01T00:00:00Z" and utc["raw"]["r2"] < 0.9
+    store.close()
+
+
 def test_apply_writes_corrected_values_beside_untouched_raw(city):
     before = digest(city)
     s, _ = stored.fit(city, "osk-01", "pm.pm25_cf1", "csv:kazhydromet-1", model="mlr_rh")
