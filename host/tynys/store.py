@@ -7,7 +7,11 @@ Tables (docs/host.md has the full schema):
 - ``record_sensors``: per record and sensor slot, the frame/error/warm-up counters;
 - ``channel_values``: per record and channel (``pm.pm25_cf1``): ``n, mean, sd, min, max``;
 - ``rejects``: every refused line with its reason, detail, transport and (bounded) raw bytes;
-- ``imports``: the ledger that makes an imported file land once (keyed by its SHA-256).
+- ``imports``: the ledger that makes an imported file land once (keyed by its SHA-256);
+- ``sites``, ``observations``: data that did not come from a Tynys node (reference stations,
+  other networks' sensors), one value per ``(site, parameter, t0)``;
+- ``calibration_profiles``: versioned profiles per node channel (the profile JSON document);
+- ``corrected_values``: per record and channel, the corrected value and the profile that made it.
 
 The schema is versioned in ``schema_migrations``; opening a database applies what is missing.
 Query API for the rest of the toolkit::
@@ -15,11 +19,16 @@ Query API for the rest of the toolkit::
     store = Store.open("city.db")
     s = store.series("osk-01", "pm.pm25_cf1", t0, t1)   # numpy arrays: s.t0, s.mean, s.n, ...
     store.latest()                                       # newest record per node, with channel means
+    w = store.windows("osk-01", ["pm.pm25_cf1", "th.rh"])  # channels aligned on records
+    ref = store.observations("airnowtech:370630099", "pm25") # imported values: ref.t0, ref.value, ref.unit
+    c = store.corrected("osk-01", "pm.pm25_cf1")          # corrected values with profile id/version
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import sqlite3
 import time
@@ -89,6 +98,39 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             imported INTEGER NOT NULL, rows INTEGER NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '')""",
         """INSERT INTO meta (key, value) VALUES ('registry_rev', '0')""",
     ]),
+    (2, "imported sites and observations, calibration profiles, corrected values", [
+        """CREATE TABLE sites (
+            id INTEGER PRIMARY KEY,
+            provider TEXT NOT NULL, provider_id TEXT NOT NULL,
+            name TEXT NOT NULL DEFAULT '', lat REAL, lon REAL,
+            kind TEXT NOT NULL CHECK (kind IN ('reference', 'sensor')),
+            tz TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '',
+            added INTEGER NOT NULL,
+            UNIQUE (provider, provider_id))""",
+        """CREATE TABLE observations (
+            site INTEGER NOT NULL REFERENCES sites (id),
+            parameter TEXT NOT NULL,
+            t0 INTEGER NOT NULL, t1 INTEGER NOT NULL,
+            value REAL NOT NULL, unit TEXT NOT NULL,
+            qc TEXT NOT NULL DEFAULT '',
+            import INTEGER NOT NULL REFERENCES imports (id),
+            PRIMARY KEY (site, parameter, t0)) WITHOUT ROWID""",
+        """CREATE TABLE calibration_profiles (
+            id INTEGER PRIMARY KEY,
+            node TEXT NOT NULL REFERENCES nodes (id),
+            channel TEXT NOT NULL, version INTEGER NOT NULL,
+            model TEXT NOT NULL, unit TEXT NOT NULL DEFAULT '',
+            valid_from INTEGER NOT NULL, valid_to INTEGER,
+            created INTEGER NOT NULL,
+            doc TEXT NOT NULL,
+            UNIQUE (node, channel, version))""",
+        """CREATE TABLE corrected_values (
+            record INTEGER NOT NULL REFERENCES records (id),
+            channel TEXT NOT NULL,
+            value REAL,
+            profile INTEGER NOT NULL REFERENCES calibration_profiles (id),
+            PRIMARY KEY (record, channel)) WITHOUT ROWID""",
+    ]),
 ]
 
 _NODE_COLS = ("id", "name", "lat", "lon", "height_m", "placement", "district", "installed", "retired",
@@ -130,8 +172,15 @@ class Node:
         return self.retired is None
 
 
+class _Timed:
+    """Series-like results: as long as their ``t0``."""
+
+    def __len__(self) -> int:
+        return len(self.t0)
+
+
 @dataclass(frozen=True)
-class Series:
+class Series(_Timed):
     """One channel of one node over time. Times are int64 seconds since 1970 UTC (window start
     ``t0`` and end ``t1``); statistics are float64 with NaN where the window had no reading."""
 
@@ -145,8 +194,77 @@ class Series:
     min: np.ndarray
     max: np.ndarray
 
-    def __len__(self) -> int:
-        return len(self.t0)
+
+@dataclass
+class Site:
+    """A place whose data were imported (not a Tynys node): a reference station or another network's sensor."""
+
+    id: int
+    provider: str
+    provider_id: str
+    name: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    kind: str = "reference"
+    tz: str = ""
+    notes: str = ""
+    added: int = 0
+
+    @property
+    def ref(self) -> str:
+        """How commands name it: ``provider:provider_id`` (``airnowtech:370630099``)."""
+        return f"{self.provider}:{self.provider_id}"
+
+
+@dataclass(frozen=True)
+class Observations(_Timed):
+    """One parameter of one imported site over time: ``t0``/``t1`` int64 seconds since 1970 UTC
+    (the averaging period), ``value`` float64 in ``unit``, ``qc`` the source's flag ('' = none)."""
+
+    site: Site
+    parameter: str
+    unit: str
+    t0: np.ndarray
+    t1: np.ndarray
+    value: np.ndarray
+    qc: np.ndarray
+
+
+@dataclass(frozen=True)
+class Windows(_Timed):
+    """Several channels of one node aligned on its records (one row per stored window, by time):
+    ``record`` ids, ``t0``/``t1`` [s], and per channel ``mean`` (NaN where absent or n = 0) and ``n``."""
+
+    node: str
+    record: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    mean: dict
+    n: dict
+
+
+@dataclass(frozen=True)
+class Corrected(_Timed):
+    """Corrected values of one node channel (``corrected_values``), by window time: ``value`` in the
+    profile's ``unit`` (NaN where the profile gives none), and per value the ``profile`` id and ``version``."""
+
+    node: str
+    channel: str
+    record: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    value: np.ndarray
+    profile: np.ndarray
+    version: np.ndarray
+    unit: str
+
+
+_SITE_COLS = ("id", "provider", "provider_id", "name", "lat", "lon", "kind", "tz", "notes", "added")
+_FAR = 2**62
+
+
+def _span(t0, t1) -> tuple[int, int]:
+    return (-_FAR if t0 is None else int(t0), _FAR if t1 is None else int(t1))
 
 
 class Store:
@@ -324,13 +442,158 @@ class Store:
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row)) if row else None
 
-    def record_import(self, sha256: str, name: str, kind: str, size: int, rows: int, detail: str = "") -> bool:
-        """Add a ledger entry inside the caller's transaction (the one that stored the file's rows).
-        Returns False when the same content was imported before: the caller must then roll back."""
-        cur = self.conn.execute(
+    def record_import(self, sha256: str, name: str, kind: str, size: int, rows: int, detail: str = "") -> int | None:
+        """Add a ledger entry inside the caller's transaction (the one that stored the file's rows)
+        and return its id. Returns None when the same content was imported before: the caller must
+        then roll back."""
+        row = self.conn.execute(
             "INSERT INTO imports (sha256, name, kind, size, imported, rows, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (sha256) DO NOTHING", (sha256, name, kind, size, int(time.time()), rows, detail))
-        return cur.rowcount == 1
+            " ON CONFLICT (sha256) DO NOTHING RETURNING id", (sha256, name, kind, size, int(time.time()), rows, detail)).fetchone()
+        return None if row is None else row[0]
+
+    def finish_import(self, import_id: int, rows: int, detail: str) -> None:
+        """Set the row count and summary of a ledger entry (same transaction as its rows)."""
+        self.conn.execute("UPDATE imports SET rows=?, detail=? WHERE id=?", (rows, detail, import_id))
+
+    # -- imported sites and observations -----------------------------------------------------
+
+    def sites(self) -> list[Site]:
+        return [Site(*r) for r in self.conn.execute(f"SELECT {', '.join(_SITE_COLS)} FROM sites ORDER BY provider, provider_id")]
+
+    def site(self, ref: str | int) -> Site:
+        """A site by ``provider:provider_id``, its number, its provider id or its name (when unique)."""
+        text = str(ref).strip()
+        found = [s for s in self.sites() if text in (s.ref, str(s.id))]
+        if not found:
+            found = [s for s in self.sites() if text in (s.provider_id, s.name)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise StoreError(f"no imported site {text!r} in {self.path}: see tynys db sites (import one with tynys import)")
+        raise StoreError(f"site {text!r} is ambiguous: {', '.join(s.ref for s in found)}; name it as provider:id")
+
+    def ensure_site(self, provider: str, provider_id: str, *, kind: str, name: str = "", lat: float | None = None,
+                    lon: float | None = None, tz: str = "", notes: str = "") -> tuple[Site, bool]:
+        """The site ``provider:provider_id``, created if new (inside the caller's transaction);
+        returns ``(site, created)``. A known site keeps its kind; missing name/location are filled in."""
+        row = self.conn.execute(f"SELECT {', '.join(_SITE_COLS)} FROM sites WHERE provider=? AND provider_id=?",
+                                (provider, provider_id)).fetchone()
+        if row is None:
+            sid = self.conn.execute(
+                "INSERT INTO sites (provider, provider_id, name, lat, lon, kind, tz, notes, added) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " RETURNING id", (provider, provider_id, name, lat, lon, kind, tz, notes, int(time.time()))).fetchone()[0]
+            return Site(sid, provider, provider_id, name, lat, lon, kind, tz, notes), True
+        site = Site(*row)
+        if site.kind != kind:
+            raise StoreError(f"site {site.ref} is stored as a {site.kind} site, this import says {kind}: "
+                             f"import with --kind {site.kind}, or under another site id")
+        if (not site.name and name) or (site.lat is None and lat is not None):
+            site.name = site.name or name
+            site.lat, site.lon = (lat, lon) if site.lat is None else (site.lat, site.lon)
+            self.conn.execute("UPDATE sites SET name=?, lat=?, lon=? WHERE id=?", (site.name, site.lat, site.lon, site.id))
+        return site, False
+
+    def observation_unit(self, site: int, parameter: str) -> str | None:
+        row = self.conn.execute("SELECT unit FROM observations WHERE site=? AND parameter=? LIMIT 1", (site, parameter)).fetchone()
+        return None if row is None else row[0]
+
+    def insert_observations(self, import_id: int, site: int, parameter: str, t0, t1, value, unit: str, qc=None) -> dict:
+        """Store one parameter's values of one site (inside the caller's transaction).
+
+        ``(site, parameter, t0)`` is stored once: values already stored (an overlapping file) are
+        kept as they are. Returns counts: ``new``, ``duplicate`` (already stored), ``differing``
+        (already stored with another value: the stored one was kept), ``repeated`` (the same time
+        twice in this batch: the first was kept)."""
+        t0 = np.asarray(t0, np.int64)
+        n = len(t0)
+        qc = [""] * n if qc is None else np.asarray(qc, dtype=str).tolist()
+        c = self.conn
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS obs_stage (site INTEGER, parameter TEXT, t0 INTEGER, t1 INTEGER,"
+                  " value REAL, unit TEXT, qc TEXT)")
+        c.execute("DELETE FROM obs_stage")
+        c.executemany("INSERT INTO obs_stage VALUES (?, ?, ?, ?, ?, ?, ?)",
+                      zip([site] * n, [parameter] * n, t0.tolist(), np.asarray(t1, np.int64).tolist(),
+                          np.asarray(value, np.float64).tolist(), [unit] * n, qc))
+        dup, differ = c.execute(
+            "SELECT COUNT(*), COALESCE(SUM(o.value != s.value), 0) FROM obs_stage s JOIN observations o"
+            " ON o.site = s.site AND o.parameter = s.parameter AND o.t0 = s.t0").fetchone()
+        new = c.execute("INSERT OR IGNORE INTO observations (site, parameter, t0, t1, value, unit, qc, import)"
+                        " SELECT site, parameter, t0, t1, value, unit, qc, ? FROM obs_stage ORDER BY rowid",
+                        (import_id,)).rowcount
+        c.execute("DELETE FROM obs_stage")
+        return {"new": new, "duplicate": dup, "differing": differ, "repeated": n - new - dup}
+
+    def observations(self, site: Site | str | int, parameter: str, t0: int | None = None, t1: int | None = None,
+                     *, include_flagged: bool = False) -> Observations:
+        """Parameter *parameter* of an imported site for periods starting in ``[t0, t1)``, by time.
+        Values the source flagged are left out unless *include_flagged*."""
+        site = site if isinstance(site, Site) else self.site(site)
+        params = self.site_parameters(site.id)
+        if parameter not in params:
+            raise StoreError(f"site {site.ref} has no {parameter!r}; it has {', '.join(params) or 'nothing'}")
+        flag = "" if include_flagged else " AND qc = ''"
+        rows = self.conn.execute(
+            f"SELECT t0, t1, value, qc FROM observations WHERE site=? AND parameter=? AND t0 >= ? AND t0 < ?{flag} ORDER BY t0",
+            (site.id, parameter, *_span(t0, t1))).fetchall()
+        times = np.array([r[:2] for r in rows], dtype=np.int64).reshape(-1, 2)
+        return Observations(site, parameter, params[parameter]["unit"], times[:, 0], times[:, 1],
+                            np.array([r[2] for r in rows], dtype=np.float64), np.array([r[3] for r in rows], dtype=object))
+
+    def site_parameters(self, site: int) -> dict[str, dict]:
+        """Per parameter of a site: ``unit``, ``n``, ``flagged``, ``first``/``last`` period start."""
+        return {p: {"unit": u, "n": n, "flagged": f, "first": a, "last": b} for p, u, n, f, a, b in self.conn.execute(
+            "SELECT parameter, MIN(unit), COUNT(*), SUM(qc != ''), MIN(t0), MAX(t0) FROM observations WHERE site=?"
+            " GROUP BY parameter ORDER BY parameter", (site,))}
+
+    # -- calibration profiles and corrected values -------------------------------------------
+
+    def add_profile(self, node: str, channel: str, doc: dict, *, model: str, unit: str, valid_from: int,
+                    valid_to: int | None) -> tuple[int, int]:
+        """Store a calibration profile document as the next version for ``(node, channel)``; sets
+        ``doc["version"]`` and returns ``(id, version)``. Stored profiles are never changed."""
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM nodes WHERE id=?", (node,)).fetchone() is None:
+                raise StoreError(f"no node {node!r} in {self.path}: see tynys nodes list")
+            version = c.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM calibration_profiles WHERE node=? AND channel=?",
+                                (node, channel)).fetchone()[0]
+            doc["version"] = version
+            pid = c.execute(
+                "INSERT INTO calibration_profiles (node, channel, version, model, unit, valid_from, valid_to, created, doc)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (node, channel, version, model, unit, valid_from, valid_to, int(time.time()),
+                 json.dumps(doc, ensure_ascii=False))).fetchone()[0]
+        return pid, version
+
+    def profiles(self, node: str | None = None, channel: str | None = None) -> list[dict]:
+        """Stored profiles (oldest version first): ``id``, ``node``, ``channel``, ``version``, ``doc``."""
+        rows = self.conn.execute(
+            "SELECT id, node, channel, version, doc FROM calibration_profiles WHERE (? IS NULL OR node = ?)"
+            " AND (? IS NULL OR channel = ?) ORDER BY node, channel, version", (node, node, channel, channel)).fetchall()
+        return [{"id": i, "node": n, "channel": ch, "version": v, "doc": json.loads(d)} for i, n, ch, v, d in rows]
+
+    def put_corrected(self, records, channel: str, values, profiles) -> int:
+        """Store corrected values (NaN as NULL) beside the raw ones, replacing earlier corrections
+        of the same windows (inside the caller's transaction). Returns the rows written."""
+        v = np.asarray(values, np.float64)
+        vals = [x if math.isfinite(x) else None for x in v.tolist()]
+        cur = self.conn.executemany(
+            "INSERT INTO corrected_values (record, channel, value, profile) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (record, channel) DO UPDATE SET value = excluded.value, profile = excluded.profile",
+            zip(np.asarray(records, np.int64).tolist(), [channel] * len(v), vals, np.asarray(profiles, np.int64).tolist()))
+        return cur.rowcount
+
+    def corrected(self, node: str, channel: str, t0: int | None = None, t1: int | None = None) -> Corrected:
+        """Corrected values of *channel* of *node* for windows starting in ``[t0, t1)``, by time."""
+        rows = self.conn.execute(
+            "SELECT r.id, r.t0, r.t1, c.profile, p.version, c.value, p.unit FROM records r"
+            " JOIN corrected_values c ON c.record = r.id AND c.channel = ?"
+            " JOIN calibration_profiles p ON p.id = c.profile"
+            " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq",
+            (channel, node, *_span(t0, t1))).fetchall()
+        ints = np.array([r[:5] for r in rows], dtype=np.int64).reshape(-1, 5)
+        units = {r[6] for r in rows}
+        return Corrected(node, channel, ints[:, 0], ints[:, 1], ints[:, 2], np.array([r[5] for r in rows], dtype=np.float64),
+                         ints[:, 3], ints[:, 4], units.pop() if len(units) == 1 else "/".join(sorted(units)))
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -344,6 +607,27 @@ class Store:
         times = np.array([r[:3] for r in rows], dtype=np.int64).reshape(-1, 3)
         stats = np.array([r[3:] for r in rows], dtype=np.float64).reshape(-1, 4)  # None -> NaN
         return Series(node, channel, times[:, 0], times[:, 1], times[:, 2], stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3])
+
+    def windows(self, node: str, channels: Iterable[str], t0: int | None = None, t1: int | None = None) -> Windows:
+        """Channels *channels* of *node* aligned on its records (windows starting in ``[t0, t1)``)."""
+        span = _span(t0, t1)
+        head = np.array(self.conn.execute(
+            "SELECT id, t0, t1 FROM records WHERE node = ? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq",
+            (node, *span)).fetchall(), dtype=np.int64).reshape(-1, 3)
+        ids = head[:, 0]
+        order = np.argsort(ids)
+        mean, count = {}, {}
+        for ch in channels:
+            rows = self.conn.execute(
+                "SELECT v.record, v.n, v.mean FROM channel_values v JOIN records r ON r.id = v.record"
+                " WHERE r.node = ? AND v.channel = ? AND r.t0 >= ? AND r.t0 < ?", (node, ch, *span)).fetchall()
+            rec = np.array([r[0] for r in rows], dtype=np.int64)
+            at = order[np.searchsorted(ids, rec, sorter=order)] if len(rec) else rec
+            m, k = np.full(len(ids), np.nan), np.zeros(len(ids), np.int64)
+            m[at] = np.array([r[2] for r in rows], dtype=np.float64)
+            k[at] = [r[1] for r in rows]
+            mean[ch], count[ch] = m, k
+        return Windows(node, ids, head[:, 1], head[:, 2], mean, count)
 
     def channel_names(self, node: str | None = None) -> list[str]:
         """Channels a node (or any node) has ever reported (scans its values: not for hot paths)."""
@@ -406,6 +690,10 @@ class Store:
             "rejected": one("SELECT COUNT(*) FROM rejects"),
             "rejected_by_reason": dict(c.execute("SELECT reason, COUNT(*) FROM rejects GROUP BY reason ORDER BY reason").fetchall()),
             "imports": one("SELECT COUNT(*) FROM imports"),
+            "sites": one("SELECT COUNT(*) FROM sites"),
+            "observations": one("SELECT COUNT(*) FROM observations"),
+            "profiles": one("SELECT COUNT(*) FROM calibration_profiles"),
+            "corrected_values": one("SELECT COUNT(*) FROM corrected_values"),
             "first": _iso(first),
             "last": _iso(last),
             "schema_version": self.schema_version(),

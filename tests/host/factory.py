@@ -24,8 +24,11 @@ def _stats(mean: float, spread: float, n: int) -> dict:
 
 
 def make_body(node: str, seq: int, *, boot: int = 0, t0: int | None = None, window: int = WINDOW, clock: str = "ntp",
-              spool: int = 1, dropped: int = 0, pm25: float | None = None, rh: float = 55.0, **health) -> dict:
-    """A plausible record: PMS5003 + SHT3x + SO2-B4 on an ISB, values varying with *seq*."""
+              spool: int = 1, dropped: int = 0, pm25: float | None = None, rh: float = 55.0,
+              channels: dict | None = None, **health) -> dict:
+    """A plausible record: PMS5003 + SHT3x + SO2-B4 on an ISB, values varying with *seq*.
+
+    *channels* sets chosen channel means, ``{"so2.we_mv": 380.2, "th.t_c": 12.0}`` (None: n = 0)."""
     if t0 is None:
         t0 = (int(time.time()) // window - 1) * window
     pm = 8.0 + (seq * 7 % 23) if pm25 is None else pm25
@@ -33,7 +36,7 @@ def make_body(node: str, seq: int, *, boot: int = 0, t0: int | None = None, wind
           "pm25_atm": _stats(pm * 0.95, 3, 270), "n0_3": _stats(2000 + pm * 10, 150, 270)}
     h = {"heap_free": 41000, "uptime": 300 * (seq + 1), "reset": "power_on", "rssi": -67, "spool": spool, "dropped": dropped}
     h.update(health)
-    return {
+    body = {
         "v": 1, "node": node, "boot": boot, "seq": seq, "t0": t0, "t1": t0 + window, "clock": clock, "fw": "0.1.0",
         "sensors": {
             "pm": {"type": "pms5003", "id": "fw=151", "frames": 270, "bad": 0, "warmup": 0, "missing": 0, "state": 0, "ch": ch},
@@ -44,6 +47,11 @@ def make_body(node: str, seq: int, *, boot: int = 0, t0: int | None = None, wind
         },
         "health": h,
     }
+    for name, mean in (channels or {}).items():
+        slot, ch = name.split(".")
+        st = body["sensors"][slot]["ch"][ch]
+        body["sensors"][slot]["ch"][ch] = _stats(mean, 0.0, st["n"] or 30) if mean is not None else _stats(0, 0, 0)
+    return body
 
 
 def sign_body(body: dict, key: bytes) -> bytes:
@@ -82,3 +90,27 @@ class FakeNode:
         for s in seqs:
             if self.spool.pop(s, None) is not None:
                 self.acked.add(s)
+
+
+def windows_lines(node: str, key: bytes, t0: int, channels: dict, *, boot: int = 0, seq0: int = 0) -> list[bytes]:
+    """Signed lines of consecutive 5-min windows from *t0*, one per element of the arrays in
+    *channels* (``{"pm.pm25_cf1": array, "th.rh": array}``; NaN gives n = 0)."""
+    n = len(next(iter(channels.values())))
+    lines = []
+    for i in range(n):
+        ch = {k: (None if v[i] != v[i] else float(v[i])) for k, v in channels.items()}
+        lines.append(sign_body(make_body(node, seq0 + i, boot=boot, t0=t0 + i * WINDOW, channels=ch), key))
+    return lines
+
+
+def fill(store, keys, node: str, t0: int, channels: dict, *, district: str = "", placement: str = "outdoor") -> list:
+    """Register *node* (key :data:`KEY`) if it is new and store its windows from *t0* through the
+    real ingest path (signed, verified); returns the outcomes."""
+    from tynys.ingest import Ingestor
+    from tynys.registry import add_node
+
+    if node not in {n.id for n in store.nodes()}:
+        add_node(store, keys, node, district=district, placement=placement, key=KEY)
+    lines = windows_lines(node, KEY, t0, channels)
+    end = t0 + len(lines) * WINDOW
+    return Ingestor(store, keys, now=lambda: end + 60, max_past=None).ingest(lines, "test")

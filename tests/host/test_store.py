@@ -36,26 +36,27 @@ def test_fresh_database_gets_every_migration_once(tmp_path):
 def test_a_new_migration_applies_to_an_existing_database_keeping_data(city, monkeypatch):
     city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300)], "test")
     city.store.close()
-    v2 = (2, "test: per-node notes table", ["CREATE TABLE node_notes (node TEXT NOT NULL REFERENCES nodes (id), note TEXT)",
+    nxt = store_mod.MIGRATIONS[-1][0] + 1
+    v2 = (nxt, "test: per-node notes table", ["CREATE TABLE node_notes (node TEXT NOT NULL REFERENCES nodes (id), note TEXT)",
                                             "INSERT INTO node_notes SELECT id, 'migrated' FROM nodes"])
     monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, v2])
     s = Store.open(city.db)
-    assert s.schema_version() == 2
+    assert s.schema_version() == nxt
     assert s.conn.execute("SELECT COUNT(*) FROM node_notes").fetchone() == (3,)
     assert s.conn.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
-    assert s.conn.execute("SELECT description FROM schema_migrations WHERE version=2").fetchone() == ("test: per-node notes table",)
+    assert s.conn.execute("SELECT description FROM schema_migrations WHERE version=?", (nxt,)).fetchone() == ("test: per-node notes table",)
     assert Store.open(city.db).migrate() == []
 
 
 def test_a_failed_migration_leaves_the_database_as_it_was(city, monkeypatch):
     city.store.close()
-    bad = (2, "broken", ["CREATE TABLE half (x)", "THIS IS NOT SQL"])
+    bad = (store_mod.MIGRATIONS[-1][0] + 1, "broken", ["CREATE TABLE half (x)", "THIS IS NOT SQL"])
     monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, bad])
     with pytest.raises(sqlite3.OperationalError):
         Store.open(city.db)
     monkeypatch.undo()
     s = Store.open(city.db)
-    assert s.schema_version() == 1
+    assert s.schema_version() == store_mod.MIGRATIONS[-1][0]
     assert s.conn.execute("SELECT name FROM sqlite_master WHERE name='half'").fetchone() is None
 
 
@@ -63,7 +64,7 @@ def test_a_newer_database_is_refused(tmp_path):
     s = Store.open(tmp_path / "a.db")
     s.conn.execute("INSERT INTO schema_migrations VALUES (99, 0, 'future')")
     s.close()
-    with pytest.raises(StoreError, match=r"schema version 99, newer than this tynys knows \(1\): upgrade tynys"):
+    with pytest.raises(StoreError, match=rf"schema version 99, newer than this tynys knows \({store_mod.MIGRATIONS[-1][0]}\): upgrade tynys"):
         Store.open(tmp_path / "a.db")
 
 
@@ -99,7 +100,7 @@ def test_stats(city, record_vectors):
     s = city.store.stats()
     assert {k: s[k] for k in ("nodes", "records", "rejected", "rejected_by_reason", "imports")} == \
         {"nodes": 3, "records": 2, "rejected": 1, "rejected_by_reason": {"malformed": 1}, "imports": 0}
-    assert s["first"] == "2026-11-27T21:00:00Z" and s["schema_version"] == 1
+    assert s["first"] == "2026-11-27T21:00:00Z" and s["schema_version"] == store_mod.MIGRATIONS[-1][0]
 
 
 def test_import_ledger_lands_a_file_once(tmp_path):

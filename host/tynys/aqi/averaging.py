@@ -117,22 +117,31 @@ def rolling_mean(values, hours: int, min_valid: int, *, axis: int = -1) -> np.nd
     return np.moveaxis(out, -1, axis)
 
 
-def _days(times, utc_offset_s: int):
+def _days(times, utc_offset_s):
     t = check_hourly(times)
-    local = t + int(utc_offset_s)
+    off = np.broadcast_to(np.asarray(utc_offset_s, dtype=np.int64), t.shape)
+    local = t + off
     d = local // DAY
     first = d[0] if d.size else 0
     idx = d - first
+    step = np.diff(idx)
+    if np.any((step < 0) | (step > 1)):
+        raise AqiError("utc_offset_s changes so that local days no longer follow each other: give the standard "
+                       "offset in force at each hour (tynys.importers.timeparse.Zone.standard_offsets)")
     n = int(idx[-1]) + 1 if idx.size else 0
     starts = np.flatnonzero(np.r_[True, np.diff(idx) > 0]) if idx.size else idx
-    day_starts = (first + np.arange(n, dtype=np.int64)) * DAY - int(utc_offset_s)
+    # Each day starts at the local midnight before its first hour, in the offset of that hour
+    # (one per hour on a regular axis: a day a permanent offset change lengthens stays one day).
+    day_starts = t[starts] - local[starts] % DAY
     return t, idx, n, starts, day_starts
 
 
-def daily_means(times, hourly, *, utc_offset_s: int = 0, min_valid: int = 18, axis: int = -1):
-    """Calendar-day means of hourly means, midnight to midnight in local *standard* time
-    (*utc_offset_s*, e.g. 5*3600 for Kazakhstan, no daylight saving). Returns
-    ``(day_starts_utc, means, counts)``; a day with fewer than *min_valid* valid hours is NaN."""
+def daily_means(times, hourly, *, utc_offset_s=0, min_valid: int = 18, axis: int = -1):
+    """Calendar-day means of hourly means, midnight to midnight in local *standard* time:
+    *utc_offset_s* is the offset [s east of UTC], e.g. 5*3600 for Kazakhstan (no daylight saving),
+    or one per hour where it changed (``Zone("Asia/Almaty").standard_offsets(times)``: +06:00
+    until 2024-03-01). Returns ``(day_starts_utc, means, counts)``; a day with fewer than
+    *min_valid* valid hours is NaN."""
     t, idx, n, starts, day_starts = _days(times, utc_offset_s)
     v = _last(hourly, axis, t.size)
     ok = np.isfinite(v)
@@ -142,7 +151,7 @@ def daily_means(times, hourly, *, utc_offset_s: int = 0, min_valid: int = 18, ax
     return day_starts, np.moveaxis(means, -1, axis), np.moveaxis(cnt, -1, axis)
 
 
-def daily_max(times, hourly, *, utc_offset_s: int = 0, min_valid: int = 18, axis: int = -1):
+def daily_max(times, hourly, *, utc_offset_s=0, min_valid: int = 18, axis: int = -1):
     """The highest hourly value (or running mean) of each local-standard-time day, where at least
     *min_valid* hours are valid. Returns ``(day_starts_utc, maxima, counts)``."""
     t, idx, n, starts, day_starts = _days(times, utc_offset_s)
@@ -163,7 +172,7 @@ def _per_day(v, ok, idx, n, starts, ufunc):
     return agg, cnt
 
 
-def daily_max_8h(times, hourly, *, utc_offset_s: int = 0, min_hours: int = 6,
+def daily_max_8h(times, hourly, *, utc_offset_s=0, min_hours: int = 6,
                  first_start: int = 7, last_start: int = 23, min_windows: int = 13, axis: int = -1):
     """US ozone daily value: the highest of the 8-h means starting at *first_start* ... *last_start*
     local standard time (17 windows; the last runs into the next morning), each needing *min_hours*

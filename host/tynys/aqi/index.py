@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import breakpoints, tables, units
-from .breakpoints import INCOMPLETE, MISSING, OK, USE_OTHER, Scores
+from .breakpoints import ABOVE, INCOMPLETE, MISSING, OK, USE_OTHER, Scores
 from .tables import AqiError, Standard
 
 DEFAULT_STANDARD = "us-epa"
@@ -101,9 +101,12 @@ def pollutant_index(periods: dict, pollutant: str, standard: str = DEFAULT_STAND
     """One pollutant's index from its values over several periods, by the standard's rule.
 
     *periods* maps period -> values (same shape), e.g. ``{"8h": o3_8h, "1h": o3_1h}``. The rule is
-    the standard's ``combine`` entry for the pollutant: ``max`` (report the higher, e.g. US ozone)
-    or ``us-so2`` (1-h below 305 ppb; the 24-h mean at 305 ppb or more; 200 when the 1-h value is
-    305 or more but the 24-h mean is below 305 ppb). Without a rule, exactly one period is allowed.
+    the standard's ``combine`` entry for the pollutant: ``max`` (report the higher, e.g. US ozone),
+    ``us-o3`` (the higher, and at least 300 where 8-h ozone is above its table), ``use-other``
+    (the first period's index; where its table sends a value to another period, that period's:
+    China 2012 SO2 1-h above 800 ug/m3 reports the 24-h sub-index) or ``us-so2`` (1-h
+    below 305 ppb; the 24-h mean at 305 ppb or more; 200 when the 1-h value is 305 or more but the
+    24-h mean is below 305 ppb). Without a rule, exactly one period is allowed.
     """
     if not periods:
         raise AqiError(f"no values given for {pollutant}")
@@ -116,7 +119,51 @@ def pollutant_index(periods: dict, pollutant: str, standard: str = DEFAULT_STAND
         raise AqiError(f"{std.name} scores {pollutant} on one period at a time; got {', '.join(scores)}")
     if rule == "us-so2":
         return _us_so2(scores.get("1h"), scores.get("24h"), std)
+    if rule == "use-other":
+        return _use_other(scores)
+    if rule == "us-o3":
+        return _us_o3(scores.get("8h"), scores.get("1h"), std)
     return _highest(list(scores.values()))
+
+
+def _us_o3(s8: Scores | None, s1: Scores | None, std: Standard) -> Scores:
+    """US ozone: the higher of the 8-h and 1-h indices. Where the 8-h value is beyond its table
+    (above 0.200 ppm; the TAD defines no AQI there) Tynys reports at least 300, the top of Very
+    Unhealthy: the higher of the 1-h index and 300 where there is a valid 1-h value (one below
+    0.125 ppm counts: its index would be lower); without one the 8-h result stays number-less
+    (Very Unhealthy or worse, bound 300)."""
+    if s8 is None or s1 is None:
+        return s8 or s1
+    out = _highest([s8, s1])
+    floor = float(s8.table.ihi[-1])
+    known = (s8.status == ABOVE) & np.isin(s1.status, (OK, USE_OTHER)) & ~(s1.index > floor)
+    out.index[known] = floor
+    out.category[known] = std.category_of(np.array([floor]))[0]
+    out.status[known] = OK
+    out.concentration[known] = s8.concentration[known]
+    out.bound[known] = np.nan
+    out.period[known] = "8h"
+    return out
+
+
+def _use_other(scores: dict[str, Scores]) -> Scores:
+    """The first period's result; where it says ``use-other-period``, the period its table's
+    ``above``/``below`` rule names (``"use": "so2/24h"``), where that period has a value (else the
+    status stays ``use-other-period``: the other period's value is what is missing)."""
+    period, first = next(iter(scores.items()))
+    out = _copy(first, period=period)
+    t = first.table
+    above = first.concentration > t.hi[-1]
+    for rule, where in ((t.above, above), (t.below, ~above)):
+        other = scores.get(rule.get("use", "/").split("/")[1])
+        if rule.get("rule") != "use" or other is None:
+            continue
+        take = (first.status == USE_OTHER) & where & (other.status != MISSING)
+        for name in ("index", "category", "status", "concentration"):
+            getattr(out, name)[take] = getattr(other, name)[take]
+        out.bound[take] = _bound(other)[take]
+        out.period[take] = other.table.period
+    return out
 
 
 def _us_so2(s1: Scores | None, s24: Scores | None, std: Standard) -> Scores:

@@ -70,10 +70,16 @@ def multiples(values, pollutant: str, period: str = "20min", *, unit: str = "mg/
     return x / limit(pollutant, period, version=version)
 
 
-def exceedances(multiple, *, axis: int = -1, version: str | None = None) -> dict[float, np.ndarray]:
-    """How many values exceed each level of ``exceedance_levels`` (1 ПДК, ...) along *axis*."""
+def reaches(multiple, level: dict) -> np.ndarray:
+    """Whether multiples count for an ``exceedance_levels`` entry: above it (1 ПДК: "above ПДК") or
+    at least it (``"counts": "at_least"``: ВЗ is 10 ПДК or more)."""
     m = np.asarray(multiple, dtype=float)
-    return {lv["multiple"]: np.sum(m > lv["multiple"], axis=axis) for lv in _std(version).data["exceedance_levels"]}
+    return m >= level["multiple"] if level.get("counts") == "at_least" else m > level["multiple"]
+
+
+def exceedances(multiple, *, axis: int = -1, version: str | None = None) -> dict[float, np.ndarray]:
+    """How many values reach each level of ``exceedance_levels`` (above 1 ПДК; 10 ПДК or more) along *axis*."""
+    return {lv["multiple"]: np.sum(reaches(multiple, lv), axis=axis) for lv in _std(version).data["exceedance_levels"]}
 
 
 def si(singles, pollutant: str, *, axis: int = -1, **kw) -> np.ndarray:

@@ -18,8 +18,12 @@ earlier; input arrays run **oldest first** along the time axis):
 The result is not truncated here: the index truncates it (0.1 ug/m3 for PM2.5, 1 for PM10) and
 uses the 24-h table (``tynys.aqi.index.sub_index(nc, "pm25", "24h")``). Inputs must be hourly
 means on a regular hourly axis (``averaging.window_means`` builds them from raw node windows);
-hours before the series start count as missing. Negative hourly means are treated as missing by
-default (how AirNow treats them is not verified; ``negative="keep"`` leaves them in the sums).
+hours before the series start count as missing.
+
+Negative hourly means are **missing** by default — a Tynys convention, not a published rule: a
+low-cost sensor's negative hour is an offset or a fault, and in the sums it would pull the weight
+factor and the mean down. AirMonitor (``MazamaScience/AirMonitor`` ``monitor_nowcast``) keeps
+them; how AirNow treats them is not verified. ``negative="keep"`` leaves them in the sums.
 
 Sources: EPA-454/B-24-002 (TAD 2024) section IV; AirNow-Tech forum post 172 "The NowCast for
 PM2.5 and PM10" (completeness: only 2 of the 3 latest hours); EPA PM NowCast fact sheet (2018).
@@ -48,7 +52,10 @@ class NowCast:
 
 def nowcast(hourly, *, axis: int = -1, hours: int = 12, min_weight: float = 0.5,
             recent: int = 3, min_recent: int = 2, negative: str = "missing") -> NowCast:
-    """NowCast for every hour of *hourly* (any shape; time along *axis*, oldest first)."""
+    """NowCast for every hour of *hourly* (any shape; time along *axis*, oldest first).
+
+    *negative*: ``"missing"`` (default, a Tynys convention: a negative hour drops out like a
+    missing one) or ``"keep"`` (in the sums, as AirMonitor does)."""
     if negative not in ("missing", "keep"):
         raise AqiError(f"negative={negative!r}: use 'missing' or 'keep'")
     x = np.moveaxis(np.asarray(hourly, dtype=float), axis, -1)

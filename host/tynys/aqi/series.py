@@ -2,7 +2,7 @@
 
     >>> from tynys.aqi import series
     >>> s = series.hourly(hours, pm25_hourly, "pm25", "us-epa")          # NowCast -> AQI, per hour
-    >>> days, d = series.daily(hours, pm25_hourly, "pm25", "us-epa", utc_offset_s=5 * 3600)
+    >>> days, d = series.daily(hours, pm25_hourly, "pm25", "us-epa", tz="Asia/Almaty")
 
 The input is always hourly means on a regular hourly axis (``averaging.window_means`` makes them
 from raw node windows, with completeness). The averages each table needs are built here from
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..importers.timeparse import Zone
 from . import averaging, index, tables
 from .breakpoints import INCOMPLETE, MISSING, Scores
 from .nowcast import nowcast
@@ -68,9 +69,12 @@ def _incomplete(s: Scores, seen: np.ndarray) -> Scores:
 
 
 def daily(times, values, pollutant: str, standard: str = index.DEFAULT_STANDARD, *,
-          utc_offset_s: int = 0, version: str | None = None, unit: str | None = None,
+          utc_offset_s: int = 0, tz: str | None = None, version: str | None = None, unit: str | None = None,
           min_hours: int = 18, **kw) -> tuple[np.ndarray, Scores]:
     """The standard's daily index per local-standard-time day: ``(day_starts_utc, Scores)``.
+
+    The days are those of *tz*'s standard time (``Asia/Almaty``: UTC+06:00 until 2024-03-01,
+    UTC+05:00 after; ``America/New_York``: always UTC-05:00), else of the fixed *utc_offset_s*.
 
     24-h periods are calendar-day means (the table's ``min_valid`` hours); shorter periods give the
     day's highest running mean (US ozone: the 17 windows starting 07:00-23:00), or highest hour,
@@ -79,6 +83,8 @@ def daily(times, values, pollutant: str, standard: str = index.DEFAULT_STANDARD,
     t = averaging.check_hourly(times)
     v = np.asarray(values, dtype=float)
     std = tables.load(standard, version=version, at=int(t[-1]) if t.size else None)
+    if tz is not None:
+        utc_offset_s = Zone(tz).standard_offsets(t)
     periods = {}
     days = None
     for period in _periods(std, pollutant, "daily"):

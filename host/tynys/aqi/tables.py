@@ -33,6 +33,7 @@ HERE = Path(__file__).with_name("tables")
 QUANTISE = ("truncate", "half-up", "half-even", "none")
 ROUNDING = ("half-up", "ceil", "none")
 ABOVE = ("extrapolate", "category", "use", "fixed")
+COMBINE = ("max", "us-o3", "us-so2", "use-other")  # rules for several periods of one pollutant (index.pollutant_index)
 
 
 class AqiError(TynysError):
@@ -224,6 +225,7 @@ def _catalogue() -> dict[str, list[Standard]]:
             later = [_date(d) for d in dated if start is not None and _date(d) > start]
             assert doc["kind"] in ("breakpoints", "ratio", "formula"), path.name
             assert doc["index_rounding"] in ROUNDING if doc["kind"] != "ratio" else True, path.name
+            assert set(doc.get("combine", {}).values()) <= set(COMBINE), f"{path.name}: combine {doc['combine']}"
             tables = {k: _read_table(k, t, doc["tables"], doc) for k, t in doc["tables"].items()}
             versions.append(Standard(
                 id=sid, version=doc["version"], title=doc["title"],

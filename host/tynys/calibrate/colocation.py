@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TynysError
+from ..importers.timeparse import Zone, period_starts
 
 INTERVALS = {"1h": 3600, "24h": 86400}
 COMPLETENESS = 0.75
@@ -37,18 +38,22 @@ def recording_interval(time: np.ndarray) -> int:
     return int(steps[np.argmax(counts)])
 
 
+def days_label(tz: str | None) -> str:
+    """What a 24-h interval is, for notes and provenance: ``UTC`` or ``<zone> standard time``."""
+    return "UTC" if tz is None or Zone(tz).offset == 0 else f"{tz} standard time"
+
+
 def average(time, values, interval: int, *, step: int | None = None, completeness: float = COMPLETENESS,
-            origin: int = 0):
+            tz: str | Zone | None = None):
     """Mean of *values* per *interval* [s]; NaN where fewer than *completeness* of the expected points.
 
-    *step* is the recording interval (the mode of time steps when None); intervals start at
-    ``origin + k*interval`` (``origin`` = -offset to use local days, 0 = UTC days).
-    Returns ``(start, mean, count)``.
+    *step* is the recording interval (the mode of time steps when None); intervals are counted
+    from midnight of *tz*'s standard time (None: UTC). Returns ``(start, mean, count)``.
     """
     time = np.asarray(time, np.int64)
     values = np.asarray(values, np.float64)
     step = step or recording_interval(time)
-    starts = (time - origin) // interval * interval + origin
+    starts = period_starts(time, interval, tz)
     ok = np.isfinite(values)
     v = np.where(ok, values, 0.0)
     if len(starts) and (np.diff(starts) >= 0).all():  # time-ordered (the usual case): one pass, no sort
@@ -86,24 +91,25 @@ class Pairs:
 
 
 def colocate(sensor_time, sensor, ref_time, reference, interval: str = "1h", *, extras=None,
-             completeness: float = COMPLETENESS, origin: int = 0, sensor_step: int | None = None,
+             completeness: float = COMPLETENESS, tz: str | Zone | None = None, sensor_step: int | None = None,
              ref_step: int | None = None) -> Pairs:
     """Average both series to *interval* (``1h``/``24h``) with the 75 % rule and keep the intervals both have.
 
+    *tz*: the zone whose standard-time days the 24-h intervals follow (None: UTC days).
     *extras*: ``{name: (time, values)}`` (RH, T …) averaged like the sensor and carried along
     (NaN where incomplete). Sensor and reference are never interpolated.
     """
     if interval not in INTERVALS:
         raise TynysError(f"unknown averaging interval {interval!r}; use one of {', '.join(INTERVALS)}")
     sec = INTERVALS[interval]
-    st, sv, _ = average(sensor_time, sensor, sec, step=sensor_step, completeness=completeness, origin=origin)
-    rt, rv, _ = average(ref_time, reference, sec, step=ref_step, completeness=completeness, origin=origin)
+    st, sv, _ = average(sensor_time, sensor, sec, step=sensor_step, completeness=completeness, tz=tz)
+    rt, rv, _ = average(ref_time, reference, sec, step=ref_step, completeness=completeness, tz=tz)
     common, si, ri = np.intersect1d(st, rt, assume_unique=True, return_indices=True)
     y, x = sv[si], rv[ri]
     keep = np.isfinite(y) & np.isfinite(x)
     out = {}
     for name, (et, ev) in (extras or {}).items():
-        tt, vv, _ = average(et, ev, sec, completeness=completeness, origin=origin)
+        tt, vv, _ = average(et, ev, sec, completeness=completeness, tz=tz)
         col = np.full(len(common), np.nan)
         _, ci, ei = np.intersect1d(common, tt, assume_unique=True, return_indices=True)
         col[ci] = vv[ei]

@@ -197,7 +197,7 @@ class Alarm:
 
 def detect_drift(node: str, time, sensor, reference, *, baseline_end: int, interval: str = "24h",
                  shift: float | None = None, k: float = 0.5, h: float = 5.0, ks_window: int = 14,
-                 ks_p: float = 0.001) -> list[Alarm]:
+                 ks_p: float = 0.001, tz: str | None = None) -> list[Alarm]:
     """Alarms when corrected *sensor* departs from *reference* (co-located or proxy) after *baseline_end*.
 
     Residuals are averaged to *interval* (daily by default: hourly residuals are strongly
@@ -205,11 +205,12 @@ def detect_drift(node: str, time, sensor, reference, *, baseline_end: int, inter
     SD before *baseline_end*. CUSUM (k, h in SDs) catches a creeping offset or gain loss; a
     rolling KS test over *ks_window* intervals catches a changed distribution. *shift* [units of
     the series] is the smallest change worth an alarm: CUSUM's k becomes max(k, shift/2/SD), so a
-    very steady baseline does not turn a 0.3 ppb wobble into an alarm.
+    very steady baseline does not turn a 0.3 ppb wobble into an alarm. Days are those of *tz*'s
+    standard time (None: UTC), as in :func:`tynys.calibrate.colocation.average`.
     """
     sec = INTERVALS[interval]
     t, r, _ = average(time, np.asarray(sensor, float) - np.asarray(reference, float), sec,
-                      step=int(np.median(np.diff(np.asarray(time)))))
+                      step=int(np.median(np.diff(np.asarray(time)))), tz=tz)
     base = (t < baseline_end) & np.isfinite(r)
     if base.sum() < 7:
         raise TynysError(f"drift detection needs at least 7 {interval} baseline residuals before {iso(baseline_end)}; "

@@ -6,7 +6,11 @@
 
 Each row says whether the sensor meets EPA's targets (``pass``; ``failed`` lists the metrics
 that miss) at that interval; ``targets_apply`` marks the interval the targets are defined for
-(24 h for PM, 1 h for SO2). SD/CV come from the deployment (all sensors together).
+(24 h for PM, 1 h for SO2); ``targets_verified`` is False where the targets' source was not read
+(PM10, SO2: a note says the verdict is provisional). SD/CV come from the deployment.
+
+24-h intervals are local days of *tz* (midnight to midnight standard time, as EPA/600/R-20/280
+and regulatory daily means define them), UTC days without one (:mod:`.colocation`).
 """
 
 from __future__ import annotations
@@ -16,9 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TynysError
-from .colocation import INTERVALS, colocate, recording_interval
+from .colocation import INTERVALS, colocate, days_label, recording_interval
 from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
-from .targets import check, epa_targets, eu_objective
+from .targets import check, epa_targets, eu_objective, unverified
 
 MIN_PAIRS = 3
 
@@ -29,18 +33,23 @@ class Evaluation:
     rows: list[dict]
     pairs: dict = field(default_factory=dict)  # (interval, sensor) -> Pairs
     notes: list[str] = field(default_factory=list)
+    days: str = "UTC"  # what a 24-h interval is: "UTC" days or "<zone> standard time" days
 
 
-def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", intervals=None, origin: int = 0,
+def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", intervals=None, tz: str | None = None,
              n_boot: int = 0, u_ref: float = 0.0) -> Evaluation:
-    """*sensors*: ``{label: (time, values)}``; *reference*: ``(time, values)``; arrays, UTC seconds."""
+    """*sensors*: ``{label: (time, values)}``; *reference*: ``(time, values)``; arrays, UTC seconds;
+    *tz*: the zone whose standard-time days make the 24-h intervals (None: UTC days)."""
     targets = epa_targets(pollutant)
     intervals = list(intervals or targets["reported"])
     ref_t, ref_v = (np.asarray(a) for a in reference)
     if not len(sensors):
         raise TynysError("no sensor series to evaluate")
     slowest = max([recording_interval(ref_t)] + [recording_interval(np.asarray(t)) for t, _ in sensors.values()])
-    ev = Evaluation(pollutant, [])
+    ev = Evaluation(pollutant, [], days=days_label(tz))
+    doubt = unverified(pollutant)
+    if doubt:
+        ev.notes.append(doubt)
     try:
         eu = eu_objective(pollutant)
     except TynysError:
@@ -50,9 +59,12 @@ def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", interv
         if sec < slowest:
             ev.notes.append(f"{iv}: skipped, the data are recorded every {slowest // 3600} h")
             continue
+        if sec == 86400:
+            ev.notes.append(f"{iv}: days run midnight to midnight {ev.days}" +
+                            (" (no time zone given: name the site's with --day-tz for local days)" if tz is None else ""))
         per, grid = [], {}
         for label, (t, v) in sensors.items():
-            p = colocate(t, v, ref_t, ref_v, iv, origin=origin)
+            p = colocate(t, v, ref_t, ref_v, iv, tz=tz)
             ev.pairs[(iv, label)] = p
             if len(p) < MIN_PAIRS:
                 ev.notes.append(f"{iv} {label}: only {len(p)} co-located intervals (need {MIN_PAIRS}); "
@@ -83,14 +95,14 @@ def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", interv
             verdict = check(pollutant, st)
             ev.rows.append({"interval": iv, "sensor": label, **{k: st[k] for k in ("r2", "slope", "intercept", "rmse",
                             "nrmse", "n", "uptime", "sd", "cv")}, **{k: v for k, v in st.items() if k.endswith("_ci") or k == "eu_w_percent"},
-                            "targets_apply": iv == targets["applies_to"], "pass": verdict["pass"],
-                            "failed": verdict["failed"]})
+                            "targets_apply": iv == targets["applies_to"], "targets_verified": verdict["verified"],
+                            "pass": verdict["pass"], "failed": verdict["failed"]})
         if len(per) > 1:
             dep_stats = {"rmse": dep["rmse"], "nrmse": dep["nrmse"], "sd": prec["sd"], "cv": prec["cv"]}
             ev.rows.append({"interval": iv, "sensor": "deployment", "r2": None, "slope": None, "intercept": None,
                             "rmse": dep["rmse"], "nrmse": dep["nrmse"], "n": dep["n"], "uptime": None,
                             "sd": prec["sd"], "cv": prec["cv"], "targets_apply": iv == targets["applies_to"],
-                            "pass": None, "failed": check(pollutant, dep_stats)["failed"]})
+                            "targets_verified": doubt is None, "pass": None, "failed": check(pollutant, dep_stats)["failed"]})
     if not ev.rows:
         raise TynysError("nothing to evaluate: " + "; ".join(ev.notes or ["no co-located intervals"]))
     return ev

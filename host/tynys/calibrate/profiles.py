@@ -30,7 +30,8 @@ from . import corrections, models
 SCHEMA = "tynys-calibration-profile/1"
 
 
-def _seconds(text: str | None):
+def seconds(text: str | None) -> int | None:
+    """ISO 8601 UTC text (as profiles hold it) -> seconds since 1970; None stays None."""
     if text is None:
         return None
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
@@ -47,13 +48,14 @@ class Profile:
     inputs: dict = field(default_factory=lambda: {"x": "x"})
     fitted_on: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    unit: str = ""  # of the corrected values (µg/m³, ppb); "" in profiles written before it was recorded
     version: int = 0
     created: str = ""
     schema: str = SCHEMA
 
     def covers(self, time) -> np.ndarray:
         t = np.asarray(time)
-        lo, hi = _seconds(self.valid_from), _seconds(self.valid_to)
+        lo, hi = seconds(self.valid_from), seconds(self.valid_to)
         return (t >= lo) & (t < hi if hi is not None else True)
 
     def apply(self, data: dict) -> np.ndarray:
@@ -62,7 +64,8 @@ class Profile:
             name = self.model.split(":", 1)[1]
             return corrections.apply(name, x=data.get("x"), basis=self.coefficients.get("basis"), rh=data.get("rh"),
                                      we_mv=data.get("we_mv"), ae_mv=data.get("ae_mv"), t_c=data.get("t_c"),
-                                     no2_ppb=data.get("no2_ppb"), params=self.coefficients.get("params"))
+                                     no2_ppb=data.get("no2_ppb"), params=self.coefficients.get("params"),
+                                     allow_unverified=bool(self.coefficients.get("allow_unverified")))
         return models.predict(self.model, self.coefficients, data)
 
 
@@ -91,15 +94,28 @@ class ProfileStore:
     def save(self, profile: Profile) -> Profile:
         """Write *profile* as the next version; existing versions are never touched."""
         d = self._dir(profile.node, profile.sensor)
-        d.mkdir(parents=True, exist_ok=True)
         versions = [int(p.stem[1:]) for p in d.glob("v*.json")]
         profile.version = max(versions, default=0) + 1
-        profile.created = profile.created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        path = d / f"v{profile.version}.json"
-        with open(path, "x") as f:  # "x": fail rather than overwrite a version
-            json.dump(asdict(profile), f, indent=2, ensure_ascii=False)
-            f.write("\n")
+        profile.created = profile.created or now_iso()
+        self.write(profile)
         return profile
+
+    def write(self, profile: Profile) -> Path:
+        """Write *profile* under its own version (an export); refuses to overwrite a version."""
+        d = self._dir(profile.node, profile.sensor)
+        d.mkdir(parents=True, exist_ok=True)
+        path = d / f"v{profile.version}.json"
+        try:
+            with open(path, "x") as f:  # "x": fail rather than overwrite a version
+                json.dump(asdict(profile), f, indent=2, ensure_ascii=False)
+                f.write("\n")
+        except FileExistsError:
+            raise TynysError(f"{path} exists: profile versions are never overwritten; export to an empty folder") from None
+        return path
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def apply_profiles(time, data: dict, profiles: list[Profile]) -> tuple[np.ndarray, np.ndarray]:
@@ -117,11 +133,11 @@ def apply_profiles(time, data: dict, profiles: list[Profile]) -> tuple[np.ndarra
 
 
 def profile_from_fit(node, sensor, model, coefficients, pairs_time, *, inputs=None, reference="", metrics=None,
-                     valid_from=None, valid_to=None, interval="1h") -> Profile:
+                     valid_from=None, valid_to=None, interval="1h", unit="") -> Profile:
     """A profile for a fit on pairs spanning *pairs_time*; valid from the fit's start unless told."""
     t = np.asarray(pairs_time)
     return Profile(node=node, sensor=sensor, model=model, coefficients=coefficients,
                    valid_from=valid_from or iso(t.min()), valid_to=valid_to, inputs=inputs or {"x": sensor},
                    fitted_on={"reference": reference, "from": iso(t.min()), "to": iso(t.max()), "n": int(len(t)),
                               "interval": interval},
-                   metrics=metrics or {})
+                   metrics=metrics or {}, unit=unit)

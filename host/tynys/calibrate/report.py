@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .evaluate import Evaluation
-from .targets import epa_targets
+from .targets import epa_targets, unverified
 
 _TARGET_METRICS = (("r2", "R²"), ("slope", "slope"), ("intercept", "intercept"), ("rmse", "RMSE"),
                    ("sd", "SD"), ("cv", "CV %"))
@@ -110,6 +110,13 @@ def figures(ev: Evaluation, drift: dict | None = None) -> dict[str, str]:
     return out
 
 
+def verdict(row: dict) -> str:
+    """``pass``/``FAIL``, with ``?`` when the targets it was judged by are unverified (PM10, SO2)."""
+    if row.get("pass") is None:
+        return "–"
+    return ("pass" if row["pass"] else "FAIL") + ("" if row.get("targets_verified", True) else "?")
+
+
 def _cell(v) -> str:
     if v is None:
         return "–"
@@ -128,20 +135,24 @@ def write_report(ev: Evaluation, path, *, title: str = "Sensor performance repor
     figs = figures(ev, drift)
     cols = ["interval", "sensor", "r2", "slope", "intercept", "rmse", "nrmse", "sd", "cv", "n", "uptime", "pass", "failed"]
     head = "".join(f"<th>{c}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(r.get(c))}</td>" for c in cols) + "</tr>" for r in ev.rows)
+    body = "".join("<tr>" + "".join(f"<td>{verdict(r) if c == 'pass' else _cell(r.get(c))}</td>" for c in cols) + "</tr>"
+                   for r in ev.rows)
     t = epa_targets(ev.pollutant)
+    doubt = unverified(ev.pollutant)
+    caveat = f"<p><strong>Unverified targets:</strong> {html.escape(doubt)} (marked “?”).</p>" if doubt else ""
     tgt = ", ".join(f"{m} {lo if lo is not None else ''}…{hi if hi is not None else ''}"
                     for m, (lo, hi) in ((m, t[m]) for m in ("slope", "intercept", "r2", "rmse", "nrmse", "sd", "cv")))
     imgs = "".join(f'<figure><img alt="{k}" src="data:image/png;base64,{v}"><figcaption>{k}</figcaption></figure>'
                    for k, v in figs.items())
     src = "".join(f"<li>{html.escape(k)}: {html.escape(str(v))}</li>" for k, v in (sources or {}).items())
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in ev.notes)
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in ev.notes if n != doubt)
     doc = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px}}figure{{display:inline-block;margin:6px}}</style></head>
 <body><h1>{html.escape(title)}</h1>
 <p>Pollutant {ev.pollutant}; EPA targets (applied at {t['applies_to']}): {html.escape(tgt)}.
-Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by tynys.</p>
+24-h means: days midnight to midnight {html.escape(ev.days)}.
+Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by tynys.</p>{caveat}
 <table><tr>{head}</tr>{body}</table><ul>{src}{notes}</ul>{imgs}</body></html>
 """
     path = Path(path)

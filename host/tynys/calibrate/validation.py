@@ -100,3 +100,18 @@ def compare(names, data: dict, y, folds, *, fixed: dict | None = None, validatio
         rows.append({"candidate": name, "kind": "fitted", "validation": validation,
                      **score(y, cross_validate(name, data, y, folds))})
     return sorted(rows, key=lambda r: r["rmse"])
+
+
+def fit_validated(name: str, data: dict, y, time, *, interval: str = "1h") -> tuple[dict, dict]:
+    """Fit *name* on all pairs and score it out of sample: ``(coefficients, metrics)``.
+
+    The metrics (r2 slope intercept rmse nrmse n) come from blocked leave-time-out predictions
+    (up to 10 contiguous blocks of at least 24 pairs each), which is what a calibration
+    profile records as its expected performance.
+    """
+    coef = models.fit(name, data, y, interval=interval)
+    folds = blocked_folds(time, min(10, max(2, len(np.asarray(y)) // 24)))
+    scored = score(y, cross_validate(name, data, y, folds))
+    metrics = {k: v for k, v in scored.items() if k in ("r2", "slope", "intercept", "rmse", "nrmse", "n")}
+    metrics["validation"] = "blocked leave-time-out"
+    return coef, metrics

@@ -145,7 +145,7 @@ def _kz_rows(std, pid, period, x, unit, temperature_c, reference):
             "unit": unit, "concentration": float(v) if np.isfinite(v) else None,
             "limit": kz.limit_name(period, version=std.version), "limit_mg_m3": lim,
             "multiple": mult,
-            "exceeds": [lv["multiple"] for lv in levels if mult is not None and mult > lv["multiple"]],
+            "exceeds": [lv["multiple"] for lv in levels if mult is not None and kz.reaches(mult, lv)],
             "grade": names[k] or None,
             "grade_by": "СИ" if period == "20min" and mult is not None else None,
             "official": bool(reference),
@@ -426,3 +426,96 @@ def convert(pollutant, from_unit, to_unit, temperature_c, values, fmt):
     emit(rows[0] if len(rows) == 1 else rows, fmt,
          human=lambda rs: [click.echo(f"{_g(r['value'])} {r['unit']} {r['pollutant']} = {r['converted']:.4g} {r['to']}")
                            for r in (rs if isinstance(rs, list) else [rs])])
+
+
+# --- over the store ------------------------------------------------------------------------
+
+def _store_options(fn):
+    from .common import Time, db_option
+    fn = output_options(fn)
+    fn = db_option(fn)
+    fn = click.option("--temperature", "temperature_c", type=float, default=20.0, show_default=True,
+                      help="kz: temperature [degC] for SO2 ppb -> mg/m3 (the ПДК's reference temperature is not stated).")(fn)
+    fn = click.option("--to", "t_to", type=Time, default=None, help="Last hour (exclusive, UTC); default: the newest data.")(fn)
+    fn = click.option("--from", "t_from", type=Time, default=None, help="First hour (UTC); default: 24 h before --to.")(fn)
+    fn = click.option("--standard", "-s", "standards", multiple=True, default=("us-epa",), show_default=True,
+                      help="us-epa (NowCast AQI), kz (ПДК multiples, СИ, grade; unofficial), eea, ... Repeat for several.")(fn)
+    return fn
+
+
+def _hourly(db, nodes, t_from, t_to):
+    from ..pipeline import hourly
+    from ..store import Store
+    store = Store.open(db, create=False)
+    try:
+        return hourly(store, t_from, t_to, nodes)
+    finally:
+        store.close()
+
+
+def _check_standards(standards):
+    for s in standards:
+        if s != "kz":
+            tables.load(s)  # an unknown name fails here with the list of standards
+
+
+def _notes(h, rows, standards):
+    from ..pipeline import prefix
+    for n in dict.fromkeys(h.notes):
+        click.echo(f"note: {n}", err=True)
+    for s in standards:
+        if s == "kz":
+            click.echo(f"note: {tables.load('kz').data['official_note']}", err=True)
+        elif any(r[f"{prefix(s)}_status"] == "incomplete" for r in rows):
+            why = tables.load(s).data.get("overall", {}).get("requires_note", "")
+            click.echo(f"note: {s}: no overall index where the standard's pollutant requirement is not met. {why} "
+                       f"Sub-indices per pollutant are in --json ({prefix(s)}_pm25 …)", err=True)
+
+
+def _store_table(rows, head, standards):
+    from ..pipeline import prefix
+    shown = []
+    for r in rows:
+        row = {k: r.get(k) for k in head}
+        for s in standards:
+            keys = ("kz_si", "kz_si_by", "kz_grade") if s == "kz" else (prefix(s), f"{prefix(s)}_category", f"{prefix(s)}_main")
+            row.update({k: r[k] for k in keys})
+        shown.append(row)
+    click.echo(table(shown), nl=False)
+
+
+@aqi.command()
+@click.option("--min-nodes", type=int, default=3, show_default=True, help="Fewest usable nodes for an area's value.")
+@click.option("--statistic", type=click.Choice(lib.city.STATISTICS), default="median", show_default=True)
+@click.option("--no-districts", is_flag=True, help="The whole city only.")
+@_store_options
+def city(min_nodes, statistic, no_districts, standards, t_from, t_to, temperature_c, db, keys, fmt):
+    """The city's and each district's hourly value and index from the stored nodes.
+
+    Outdoor nodes only; calibrated values preferred (see docs/aqi.md "Over the store").
+
+    Example: tynys aqi city --db city.db --standard us-epa --standard kz --from 2026-11-27 --to 2026-11-28
+    """
+    from ..pipeline import city_rows
+    _check_standards(standards)
+    h = _hourly(db, None, t_from, t_to)
+    rows = city_rows(h, standards, lib.city.Rules(min_nodes=min_nodes, statistic=statistic), not no_districts, temperature_c)
+    _notes(h, rows, standards)
+    emit(rows, fmt, human=lambda rs: _store_table(rs, ("area", "hour", "nodes", "basis", "pm25", "so2_ppb"), standards))
+
+
+@aqi.command()
+@click.option("--node", "nodes", multiple=True, help="Node id (repeat; default: every node).")
+@_store_options
+def node(nodes, standards, t_from, t_to, temperature_c, db, keys, fmt):
+    """Each node's hourly PM2.5 (raw and corrected), SO2 and index from the store.
+
+    Example: tynys aqi node --db city.db --node osk-01 --standard us-epa --standard kz
+    """
+    from ..pipeline import node_rows
+    _check_standards(standards)
+    h = _hourly(db, list(nodes) or None, t_from, t_to)
+    rows = node_rows(h, standards, temperature_c)
+    _notes(h, rows, standards)
+    emit(rows, fmt, human=lambda rs: _store_table(rs, ("node", "hour", "pm25_raw", "pm25_corrected", "pm25_profile", "so2_ppb"),
+                                                  standards))

@@ -14,7 +14,7 @@ from .output import emit, output_options
 
 @click.group()
 def db():
-    """Counts, refusals, latest values and online backups of the database.
+    """Counts, refusals, latest values, imported sites and online backups of the database.
 
     Example: tynys db stats --db city.db --json
     """
@@ -34,7 +34,8 @@ def stats(db, keys, fmt):
         click.echo(f"records   {s['records']} ({s['channel_values']} channel values), {s['first'] or '-'} .. {s['last'] or '-'}")
         by = ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items())
         click.echo(f"rejected  {s['rejected']}{f' ({by})' if by else ''}")
-        click.echo(f"imports   {s['imports']}")
+        click.echo(f"imports   {s['imports']} ({s['observations']} observations at {s['sites']} sites)")
+        click.echo(f"profiles  {s['profiles']} ({s['corrected_values']} corrected values)")
 
     emit(s, fmt, human=human)
 
@@ -76,6 +77,25 @@ def latest(nodes, db, keys, fmt):
                    f"spool {r['spool']}  via {r['transport']}")
         for ch, v in r["values"].items():
             click.echo(f"  {ch:<16} {'-' if v is None else f'{v:g}'}")
+
+
+@db.command()
+@db_option
+@output_options
+def sites(db, keys, fmt):
+    """Imported sites (reference stations, other networks' sensors) with their parameters.
+
+    Example: tynys db sites --db city.db
+    """
+    with Store.open(db, create=False) as store:
+        rows = []
+        for s in store.sites():
+            params = store.site_parameters(s.id)
+            rows.append({"site": s.ref, "name": s.name, "kind": s.kind, "lat": s.lat, "lon": s.lon, "tz": s.tz,
+                         "parameters": ", ".join(f"{p} {d['n']} {d['unit']}" for p, d in params.items()),
+                         "first": iso(min((d["first"] for d in params.values()), default=None)),
+                         "last": iso(max((d["last"] for d in params.values()), default=None))})
+    emit(rows, fmt)
 
 
 @db.command()

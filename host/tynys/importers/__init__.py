@@ -56,8 +56,9 @@ def detect(path) -> str:
     return "csv"
 
 
-def read(path, fmt: str | None = None, *, tz: str | None = None, **csv_options) -> Table:
-    """Read *path* in format *fmt* (detected when None). *tz* is used where times carry no zone.
+def read(path, fmt: str | None = None, *, tz: str | None = None, keep_flagged: bool = False, **csv_options) -> Table:
+    """Read *path* in format *fmt* (detected when None). *tz* is used where times carry no zone;
+    *keep_flagged* keeps AirNow-Tech values with a non-zero QC code (``Table.qc`` names them).
 
     *csv_options* (``time_column``, ``columns``, ``site_column``, ``order``) apply to plain CSV.
     """
@@ -68,4 +69,6 @@ def read(path, fmt: str | None = None, *, tz: str | None = None, **csv_options) 
         return read_csv(path, tz=tz, **csv_options)
     if fmt == "sensortoolkit":
         return read_sensortoolkit(path, tz=tz)
+    if fmt == "airnowtech":
+        return read_airnowtech(path, keep_flagged=keep_flagged)
     return FORMATS[fmt](path)

@@ -7,15 +7,19 @@
 Columns: ``Agency, Site, Site AQS, Param, Param AQS, POC, Method, Duration, Date (UTC),
 Time (UTC), Date (LST), Time (LST), Offset (LST), Value, Unit, QC Code``. Times are taken from
 the UTC columns (hour beginning), so no zone is needed. Rows with a QC code other than 0
-become NaN unless ``keep_flagged=True``. A second POC of the same parameter is kept as
-``<name>_poc<N>``; several sites in one file give ``Table.site`` (the AQS id).
+become NaN unless ``keep_flagged=True``; either way ``Table.qc`` holds the code of each flagged
+value. A second POC of the same parameter is kept as ``<name>_poc<N>``; several sites in one file
+give ``Table.site`` (the AQS id). ``meta["sites"]`` names each site (``Site``), ``meta["interval_s"]``
+is the averaging period (``Duration``, e.g. ``1 Hr``) when the file has one throughout.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from .table import Table, long_to_wide, numbers, read_rows, require_columns
+from .table import Table, long_to_wide, numbers, read_rows, require_columns, site_info
 from .timeparse import parse_times
 
 SOURCE = "airnowtech"
@@ -27,6 +31,7 @@ VARIABLE_MAP = {
 }
 UNITS = {"UG/M3": "µg/m³", "PPB": "ppb", "PPM": "ppm", "C": "°C", "PERCENT": "%"}
 EXPECTED = ["Site AQS", "Param", "Param AQS", "POC", "Date (UTC)", "Time (UTC)", "Value", "Unit", "QC Code"]
+_DURATION = re.compile(r"^\s*(\d+)\s*(hr|hour|min|minute)s?\s*$", re.IGNORECASE)
 
 
 def read_airnowtech(path, keep_flagged: bool = False) -> Table:
@@ -38,8 +43,10 @@ def read_airnowtech(path, keep_flagged: bool = False) -> Table:
     t = parse_times((d + " " + h for d, h in zip(get["Date (UTC)"], get["Time (UTC)"])),
                     tz="UTC", order="mdy", what=str(path))
     value = numbers(get["Value"])
+    qc = np.char.strip(get["QC Code"])
+    flagged = qc != "0"
     if not keep_flagged:
-        value[np.char.strip(get["QC Code"]) != "0"] = np.nan
+        value[flagged] = np.nan
     code = np.char.strip(get["Param AQS"])
     poc = np.char.strip(get["POC"])
     keep = np.isin(code, list(VARIABLE_MAP))
@@ -51,6 +58,14 @@ def read_airnowtech(path, keep_flagged: bool = False) -> Table:
     extra = keep & (poc != np.array([first.get(c, p) for c, p in zip(code.tolist(), poc.tolist())]))
     name[extra] = [f"{n}_poc{p}" for n, p in zip(name[extra], poc[extra])]
     unit = np.array([UNITS.get(u.strip().upper(), u) for u in get["Unit"].tolist()], dtype=object)
-    return long_to_wide(path, SOURCE, time=t[keep], site=get["Site AQS"][keep], name=name[keep].astype(str),
-                        value=value[keep], unit=unit[keep], label=get["Param"][keep],
-                        meta={"ignored_params": sorted(set(code[~keep].tolist()))})
+    site = np.char.strip(get["Site AQS"])
+    optional = {c: cols[header.index(c)] for c in ("Site", "Agency", "Duration") if c in header}
+    meta = {"ignored_params": sorted(set(code[~keep].tolist())),
+            "sites": site_info(site, name=optional.get("Site"), agency=optional.get("Agency"))}
+    durations = {d.strip() for d in optional.get("Duration", ())}
+    m = _DURATION.match(durations.pop()) if len(durations) == 1 else None
+    if m:
+        meta["interval_s"] = int(m.group(1)) * (3600 if m.group(2).lower().startswith("h") else 60)
+    return long_to_wide(path, SOURCE, time=t[keep], site=site[keep], name=name[keep].astype(str),
+                        value=value[keep], unit=unit[keep], label=get["Param"][keep], meta=meta,
+                        flags=np.where(flagged, qc, "")[keep])

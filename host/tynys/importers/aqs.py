@@ -8,14 +8,15 @@
 24 quoted columns (``"State Code","County Code","Site Num","Parameter Code","POC",…,"Date GMT",
 "Time GMT","Sample Measurement","Units of Measure",…``; aqs.epa.gov/aqsweb/airdata/FileFormats.html).
 Times come from the GMT columns (hour beginning), so no zone is needed. A second POC at a site
-is kept as ``<name>_poc<N>``.
+is kept as ``<name>_poc<N>``. ``meta["sites"]`` gives each site's ``Latitude``/``Longitude`` (the
+files name no site); the values are hourly (``meta["interval_s"]`` 3600).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .table import Table, long_to_wide, numbers, read_rows, require_columns
+from .table import Table, long_to_wide, numbers, read_rows, require_columns, site_info
 from .timeparse import parse_times
 
 SOURCE = "aqs"
@@ -53,6 +54,9 @@ def read_aqs(path) -> Table:
     extra = keep & (poc != np.array([first.get((s, c), p) for s, c, p in zip(site.tolist(), code.tolist(), poc.tolist())]))
     name[extra] = [f"{n}_poc{p}" for n, p in zip(name[extra], poc[extra])]
     unit = np.array([UNITS.get(u, u) for u in get["Units of Measure"].tolist()], dtype=object)
+    optional = {c: cols[header.index(c)] for c in ("Latitude", "Longitude") if c in header}
+    info = site_info(site, lat=optional.get("Latitude"), lon=optional.get("Longitude"))
     return long_to_wide(path, SOURCE, time=t[keep], site=site[keep], name=name[keep].astype(str),
                         value=numbers(get["Sample Measurement"])[keep], unit=unit[keep],
-                        label=get["Parameter Name"][keep], meta={"ignored_params": sorted(set(code[~keep].tolist()))})
+                        label=get["Parameter Name"][keep],
+                        meta={"ignored_params": sorted(set(code[~keep].tolist())), "sites": info, "interval_s": 3600})

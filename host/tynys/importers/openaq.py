@@ -7,14 +7,15 @@
 Archive (``s3://openaq-data-archive/records/csv.gz/…``): ``location_id,sensors_id,location,
 datetime,lat,lon,parameter,units,value`` with ISO times carrying their offset. The Explorer
 download names the columns ``location_id,…,parameter,value,unit,datetimeUtc,…``. Times always
-carry a zone here, so none is asked for. ``site`` is the location id when a file holds several.
+carry a zone here, so none is asked for. ``site`` is the location id when a file holds several;
+``meta["sites"]`` gives each location's name and coordinates where the file has them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .table import ImportFormatError, Table, long_to_wide, numbers, read_rows
+from .table import ImportFormatError, Table, long_to_wide, numbers, read_rows, site_info
 from .timeparse import parse_times
 
 SOURCE = "openaq"
@@ -44,6 +45,10 @@ def read_openaq(path) -> Table:
     param = get["parameter"]
     keep = np.isin(param, list(VARIABLE_MAP))
     name = np.array([VARIABLE_MAP.get(p, "") for p in param.tolist()])
+    optional = {k: cols[header.index(c)] for k, c in (("name", "location"), ("name", "location_name"), ("lat", "lat"),
+                                                        ("lon", "lon"), ("lat", "latitude"), ("lon", "longitude"))
+                if c in header}
+    info = site_info(get["location_id"], **optional)
     return long_to_wide(path, SOURCE, time=t[keep], site=get["location_id"][keep], name=name[keep],
                         value=numbers(get["value"])[keep], unit=get[ucol][keep], label=param[keep],
-                        meta={"layout": layout, "ignored_params": sorted(set(param[~keep].tolist()))})
+                        meta={"layout": layout, "ignored_params": sorted(set(param[~keep].tolist())), "sites": info})

@@ -8,14 +8,15 @@
 (SDS011 ``P1;durP1;ratioP1;P2;durP2;ratioP2``, PMS ``P1;P2;P0``, DHT22 ``temperature;humidity``,
 BME280 ``pressure;altitude;pressure_sealevel;temperature;humidity``). The archive writes its
 timestamps in UTC without an offset (feinstaub-api ``export_as_csv.py``), so they are read as UTC.
-``site`` is the sensor id when a file holds several sensors.
+``site`` is the sensor id when a file holds several sensors; ``meta["sites"]`` gives each sensor's
+type, location id and coordinates (rounded to 3 decimals by the archive).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .table import ImportFormatError, Table, numbers, read_rows
+from .table import ImportFormatError, Table, numbers, read_rows, site_info
 from .timeparse import parse_times
 
 SOURCE = "sensor_community"
@@ -52,5 +53,6 @@ def read_sensor_community(path) -> Table:
     return Table(SOURCE, t, columns, units, site=None if one else sid,
                  meta={"path": str(path), "site": sid[0] if one else None,
                        "sensor_type": str(cols[1][0]) if rows else None,
-                       "location": str(cols[2][0]) if rows else None},
+                       "location": str(cols[2][0]) if rows else None,
+                       "sites": site_info(sid, sensor_type=cols[1], location=cols[2], lat=cols[3], lon=cols[4]) if rows else {}},
                  source_names=names)

@@ -13,6 +13,7 @@ The zone label is a Windows display name: it shows the *standard* offset even in
 York clock time (UTC-04:00 in summer). Where the two readings differ inside the file's span the
 reader refuses and asks for ``tz``; where they agree (winter data, zones without daylight saving)
 it uses the label. Rows whose ``Inlet`` is not ``Sample`` (zero/span checks) become NaN.
+``meta["interval_s"]`` is the preamble's ``Averaging period`` (``1 minute`` -> 60).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ WINDOWS_ZONES = {
 
 _LABEL = re.compile(r"^\(UTC(?:([+-]\d{2}):(\d{2}))?\)\s*(.*)$")
 _COLUMN = re.compile(r"^(.+?)\s*\((.+)\)$")
+_PERIOD = re.compile(r"^\s*(\d+)\s*(second|sec|s|minute|min|hour|hr|h)s?\s*$", re.IGNORECASE)
 
 
 def _preamble(path) -> tuple[list[str], int]:
@@ -98,8 +100,12 @@ def read_sensortoolkit(path, tz: str | None = None) -> Table:
     if tz is None:
         tz = _zone_from_label(path, label, parse_times(times, tz="UTC", order="mdy", what=str(path)))
     t = parse_times(times, tz=tz, order="mdy", what=str(path))
-    return Table(SOURCE, t, columns, units, meta={"path": str(path), "serial": serial, "tz": str(tz),
-                                                   "tz_label": label}, source_names=names)
+    meta = {"path": str(path), "serial": serial, "tz": str(tz), "tz_label": label}
+    period = next((p.split(":", 1)[1] for p in pre if p.startswith("Averaging period:")), "")
+    m = _PERIOD.match(period)
+    if m:
+        meta["interval_s"] = int(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)[0].lower()]
+    return Table(SOURCE, t, columns, units, meta=meta, source_names=names)
 
 
 def _zone_from_label(path, label: str | None, wall: np.ndarray) -> str:

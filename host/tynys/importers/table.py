@@ -37,6 +37,7 @@ class Table:
     site: np.ndarray | None = None  # str per row, or None for a single-series file
     meta: dict = field(default_factory=dict)
     source_names: dict[str, str] = field(default_factory=dict)  # Tynys name -> column in the file
+    qc: dict[str, np.ndarray] = field(default_factory=dict)  # Tynys name -> the source's flag per row ('' = none)
 
     def __len__(self) -> int:
         return len(self.time)
@@ -66,7 +67,8 @@ class Table:
             return self
         keep = self.site == site
         return Table(self.source, self.time[keep], {k: v[keep] for k, v in self.columns.items()},
-                     dict(self.units), self.site[keep], dict(self.meta, site=site), dict(self.source_names))
+                     dict(self.units), self.site[keep], dict(self.meta, site=site), dict(self.source_names),
+                     {k: v[keep] for k, v in self.qc.items()})
 
 
 def open_text(path) -> io.TextIOBase:
@@ -118,22 +120,47 @@ def numbers(cells) -> np.ndarray:
         return out
 
 
-def long_to_wide(path, source: str, *, time, site, name, value, unit, label, meta=None) -> Table:
+def long_to_wide(path, source: str, *, time, site, name, value, unit, label, meta=None, flags=None) -> Table:
     """Rows of (site, time, Tynys name, value) -> one row per (site, time), one column per name.
 
     *unit* and *label* (the file's own parameter text) are per row; the first row of each name wins.
+    *flags* (the source's QC flag per row, '' for none) become ``Table.qc``.
     """
     time, site, name = np.asarray(time, np.int64), np.asarray(site, dtype=str), np.asarray(name, dtype=str)
     keys, inv = np.unique(np.rec.fromarrays([site, time]), return_inverse=True)
-    columns, units, names = {}, {}, {}
+    columns, units, names, qc = {}, {}, {}, {}
     for n in sorted(set(name.tolist())):
         sel = name == n
         col = np.full(len(keys), np.nan)
         col[inv[sel]] = value[sel]
         first = int(np.flatnonzero(sel)[0])
         columns[n], units[n], names[n] = col, str(unit[first]), str(label[first])
+        if flags is not None:
+            qc[n] = np.full(len(keys), "", dtype=object)
+            qc[n][inv[sel]] = np.asarray(flags)[sel]
     sites = np.asarray(keys.f0, dtype=str)
     one = len(set(sites.tolist())) <= 1
     return Table(source, np.asarray(keys.f1, np.int64), columns, units, site=None if one else sites,
                  meta={"path": str(path), "site": str(sites[0]) if one and len(sites) else None, **(meta or {})},
-                 source_names=names)
+                 source_names=names, qc=qc)
+
+
+def site_info(site, **columns) -> dict[str, dict]:
+    """Per site id, the first row's descriptive cells (name, lat, lon …) as the file gives them;
+    for ``Table.meta["sites"]``. Numbers that do not parse become None."""
+    site = np.asarray(site, dtype=str)
+    ids, first = np.unique(site, return_index=True)
+    out = {}
+    for sid, i in zip(ids.tolist(), first.tolist()):
+        info = {}
+        for key, cells in columns.items():
+            if cells is None:
+                continue
+            cell = str(cells[i]).strip()
+            if key in ("lat", "lon"):
+                v = numbers([cell])[0]
+                info[key] = float(v) if np.isfinite(v) else None
+            else:
+                info[key] = cell
+        out[sid] = info
+    return out

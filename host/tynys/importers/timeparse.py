@@ -6,6 +6,11 @@ without one need a zone from the caller (``tz``): ``UTC``, a fixed offset (``+06
 hour repeated when daylight saving ends are refused (a local clock cannot say which one it
 meant), and so are times that do not exist there (the clock jumped forward: the logger did not
 follow daylight saving, so it kept a fixed offset).
+
+A zone also says where local days start: :func:`period_starts` cuts time into hours or days of
+the zone's *standard* time, as regulatory daily means are (40 CFR 50 Appendix N: "midnight to
+midnight local standard time"; EPA/600/R-20/280 for sensor evaluations): daylight saving is left
+out, permanent changes are kept (Asia/Almaty is UTC+06:00 until 2024-03-01, UTC+05:00 after).
 """
 
 from __future__ import annotations
@@ -51,6 +56,51 @@ class Zone:
 
     def __repr__(self):
         return f"Zone({self.spec!r})"
+
+    def standard_offsets(self, t) -> np.ndarray:
+        """The standard-time offset [s east of UTC] in force at each UTC time *t* (daylight saving
+        left out; the tz database's own standard: Europe/Dublin's is +01:00, Irish Standard Time)."""
+        t = np.asarray(t, np.int64)
+        if self.offset is not None:
+            return np.full(t.shape, self.offset, np.int64)
+        flat = t.ravel()
+        # The standard offset changes rarely: one look-up per day, per half hour only on a day it changes.
+        days, inv = np.unique(flat // 86400, return_inverse=True)
+        first, last = self._standard(days * 86400), self._standard(days * 86400 + 86399)
+        off = first[inv]
+        moved = (first != last)[inv]
+        if moved.any():
+            halves, hinv = np.unique(flat[moved] // 1800, return_inverse=True)
+            off[moved] = self._standard(halves * 1800)[hinv]
+        return off.reshape(t.shape)
+
+    def _standard(self, seconds: np.ndarray) -> np.ndarray:
+        out = np.empty(len(seconds), np.int64)
+        for i, s in enumerate(seconds.tolist()):  # one per day of the span, not per row
+            local = datetime.fromtimestamp(s, tz=self.zone)
+            out[i] = int((local.utcoffset() - local.dst()).total_seconds())
+        return out
+
+
+def zone(tz: str | Zone | None) -> Zone | None:
+    """A ``--tz`` spec as a :class:`Zone` (None stays None)."""
+    return tz if tz is None or isinstance(tz, Zone) else Zone(tz)
+
+
+def period_starts(t, interval: int, tz: str | Zone | None = None) -> np.ndarray:
+    """The UTC start of the *interval*-second period (an hour, a day) each UTC time *t* falls in,
+    periods counted from midnight of *tz*'s standard time (None: UTC).
+
+    A day that a permanent offset change lengthens to 25 hours stays one day: each period takes
+    the offset in force at its own start.
+    """
+    t = np.asarray(t, np.int64)
+    z = zone(tz)
+    if z is None:
+        return t // interval * interval
+    off = z.standard_offsets(t)
+    local = (t + off) // interval * interval
+    return local - z.standard_offsets(local - off)
 
 
 def _days_from_civil(y, m, d):
@@ -110,7 +160,7 @@ def parse_times(cells, *, tz: str | Zone | None = None, order: str = "ymd", what
     if tz is None:
         raise TimeZoneError(f"{what}: timestamps carry no time zone (first: {cells[0]!r}); "
                             f"say which zone they are in with {TZ_EXAMPLES}")
-    return localize(naive, tz if isinstance(tz, Zone) else Zone(tz), what=what)
+    return localize(naive, zone(tz), what=what)
 
 
 def _offset_seconds(o: str) -> int:

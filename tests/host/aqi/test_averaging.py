@@ -6,6 +6,7 @@ import pytest
 from tynys import aqi
 from tynys.aqi import averaging
 from tynys.aqi.tables import AqiError
+from tynys.importers.timeparse import Zone
 
 pytestmark = pytest.mark.host
 
@@ -76,6 +77,17 @@ def test_daily_means_use_local_standard_time_and_18_of_24_hours():
     # UTC+5 (Kazakhstan since 2024): local days start at 19:00 UTC the day before.
     days5, _, counts5 = averaging.daily_means(HOURS, np.ones(72), utc_offset_s=5 * 3600)
     assert days5[0] == T0 - 5 * 3600 and counts5.tolist() == [19, 24, 24, 5]
+
+
+def test_daily_series_follow_the_zones_standard_offset_change():
+    # Asia/Almaty: UTC+06:00 until 2024-02-29T18:00Z, UTC+05:00 after; 29 Feb (local) has 25 hours.
+    t = 1709056800 + np.arange(96, dtype=np.int64) * 3600  # from 2024-02-27T18:00Z, local midnight
+    v = np.arange(96, dtype=float)
+    days, d = aqi.series.daily(t, v, "pm25", "us-epa", tz="Asia/Almaty", version="2024")
+    assert days.tolist() == [1709056800, 1709143200, 1709233200, 1709319600]  # 18:00Z, 18:00Z, 19:00Z, 19:00Z
+    _, means, counts = averaging.daily_means(t, v, utc_offset_s=Zone("Asia/Almaty").standard_offsets(t))
+    assert counts.tolist() == [24, 25, 24, 23] and means[1] == np.mean(v[24:49])
+    assert np.array_equal(aqi.series.daily(t, v, "pm25", "us-epa", utc_offset_s=6 * 3600, version="2024")[0][:2], days[:2])
 
 
 def test_daily_max_of_hours():

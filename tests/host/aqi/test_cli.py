@@ -66,6 +66,8 @@ def test_kz_value_prints_multiples_and_grade(capsys):
     code, out, _ = run(capsys, "value", "-s", "kz", "-p", "so2", "--period", "24h", "--unit", "ug/m3", "75", "--json", "--reference")
     d = json.loads(out)
     assert (d["multiple"], d["limit"], d["exceeds"], d["official"], d["grade"]) == (1.5, "ПДК с.с.", [1], True, None)
+    code, out, _ = run(capsys, "value", "-s", "kz", "-p", "so2", "--period", "20min", "5.0", "--json")
+    assert json.loads(out)["exceeds"] == [1, 10]  # exactly 10 ПДК is ВЗ ("10 ПДК or more")
 
 
 def test_index_overall_and_main_pollutant(capsys):

@@ -33,6 +33,12 @@ def test_np_is_the_share_above_the_limit_and_exceedances_are_counted():
     assert {k: int(v) for k, v in kz.exceedances(m).items()} == {1: 2, 10: 1}
 
 
+def test_vz_counts_10_pdk_or_more_and_1_pdk_counts_only_above():
+    # kz-2022.json: ВЗ is "10 ПДК or more" (Roshydromet: ВЗ ≥ 10 ПДК); "above ПДК" is strictly above.
+    m = np.array([1.0, 1.0001, 9.99, 10.0, 12.0])
+    assert {k: int(v) for k, v in kz.exceedances(m).items()} == {1: 4, 10: 2}
+
+
 @pytest.mark.parametrize("si, np_, iza, want", [
     (1.0, None, None, "low"), (1.5, None, None, "elevated"), (4.0, None, None, "elevated"), (4.5, None, None, "high"),
     (10.0, None, None, "high"), (10.1, None, None, "very high"),

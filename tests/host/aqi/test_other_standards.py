@@ -77,6 +77,18 @@ def test_china_2026_revised_pm_rows_and_high_so2_o3_rules():
     assert old.index.tolist() == [100 + np.ceil(50 * 150 / 325)] and old.period.tolist() == ["24h"]
 
 
+def test_china_2012_so2_reports_1h_and_falls_back_to_24h_only_above_800():
+    # HJ 633-2012: the 1-h sub-index; above 800 ug/m3 none, and the 24-h one is reported instead.
+    s = aqi.pollutant_index({"1h": [100, 900, 900], "24h": [300, 300, np.nan]}, "so2", "china", version="2012")
+    assert s.index[:2].tolist() == [34, 100 + np.ceil(50 * 150 / 325)]  # not the higher of the two
+    assert s.period.tolist() == ["1h", "24h", "1h"] and s.status_names()[2] == "use-other-period"
+    # the real-time (hourly) series: a plume of 900 ug/m3 is scored on its 24-h running mean
+    hours = 1_767_225_600 + 3600 * np.arange(30)
+    h = aqi.series.hourly(hours, np.full(30, 900.0), "so2", "china", version="2012")
+    assert np.isnan(h.index[:19]).all() and h.index[19:].tolist() == [213] * 11  # 20 of 24 h; 200 + 100·100/800
+    assert aqi.series.hourly(hours, np.full(30, 100.0), "so2", "china", version="2012").index.tolist() == [34] * 30
+
+
 def test_china_2026_rounds_concentrations_half_to_even():
     # 35.5 -> 36 and 36.5 -> 36 (GB/T 8170), 37.5 -> 38; then 50 + 50 * (c - 35)/25 rounded up
     assert aqi.sub_index([35.5, 36.5, 37.5], "pm25", "24h", "china", version="2026").index.tolist() == [52, 52, 56]

@@ -244,3 +244,13 @@ def _quantised(t, c):
     q = {"truncate": math.floor(q), "half-up": math.floor(q + Fraction(1, 2)),
          "half-even": round(q), "none": q}[t.quantise]
     return Fraction(q) / 10 ** t.decimals
+
+
+def test_every_combine_rule_is_documented_in_its_table_file():
+    # How several periods of one pollutant make its index is a rule or a convention: the data says which.
+    for sid in tables.standards():
+        for std in tables.versions(sid):
+            note = std.data.get("combine_note", "").upper()
+            for pollutant in std.data.get("combine", {}):
+                assert pollutant.upper() in note, (std.name, pollutant)
+

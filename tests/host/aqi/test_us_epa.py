@@ -34,10 +34,22 @@ def test_tad_ozone_1h_and_8h_report_the_higher():
     assert np.isnan(alone.index[0]) and alone.status_names()[0] == "use-other-period"
 
 
-def test_ozone_8h_above_0200_needs_the_1h_value():
-    s = aqi.pollutant_index({"8h": [0.25, 0.25], "1h": [np.nan, 0.45]}, "o3")
-    assert np.isnan(s.index[0]) and s.status_names()[0] == "use-other-period"
-    assert s.index[1] == 301 + round(199 * (450 - 405) / (604 - 405))  # 1-h Hazardous row
+def test_ozone_8h_above_0200_is_at_least_300():
+    # The TAD defines no AQI for 8-h ozone above 0.200 ppm; Tynys' convention: at least 300, the top
+    # of Very Unhealthy (0.200 ppm 8-h alone reaches 300, so more ozone must not score less).
+    s = aqi.pollutant_index({"8h": [0.25, 0.25, 0.25, 0.25], "1h": [np.nan, 0.45, 0.30, 0.10]}, "o3")
+    assert s.index[1] == 301 + round(199 * (450 - 405) / (604 - 405))  # 1-h Hazardous row wins
+    assert s.index[2:].tolist() == [300, 300]  # 1-h 0.30 alone is 248; 0.10 is below the 1-h table
+    assert s.period.tolist() == ["8h", "1h", "8h", "8h"] and s.status_names()[2] == "ok"
+    # no 1-h value: Very Unhealthy or worse, no number, ranked above every 300
+    assert np.isnan(s.index[0]) and s.status_names()[0] == "above-table"
+    assert s.category_names()[0] == "Very Unhealthy" and s.bound[0] == 300
+    assert aqi.pollutant_index({"8h": [0.200], "1h": [0.30]}, "o3").index.tolist() == [300]
+    for version, eight in (("2015", 0.25), ("2013", 0.40)):  # 2013: the 2008 8-h table ends at 0.374 ppm
+        old = aqi.pollutant_index({"8h": [eight], "1h": [0.30]}, "o3", version=version)
+        assert old.index.tolist() == [300], version
+    o = aqi.overall({"o3": s, "pm25": aqi.sub_index(np.full(4, 225.4), "pm25", "24h")}, "us-epa")  # PM 300
+    assert o.main[0] == "o3" and o.category_names()[0] == "Very Unhealthy" and np.isnan(o.index[0])
 
 
 @pytest.mark.parametrize("c, want", [

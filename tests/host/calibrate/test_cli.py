@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from tynys.cli import main
@@ -16,15 +17,51 @@ def run(capsys, *argv):
 
 
 def test_evaluate_json_on_sensortoolkit_files(capsys, toco):
+    # UTC days, as sensortoolkit averages (it converts to UTC first): its published numbers.
     code, out, err = run(capsys, "calibrate", "evaluate", "--sensor", str(toco / "toco_toucan_RT01_raw.csv.gz"),
                          "--reference", f"{toco / 'airnowtech_example_reference_data.csv.gz'}:pm25", "--tz", "-05:00",
-                         "--keep-flagged", "--json")
+                         "--day-tz", "UTC", "--keep-flagged", "--json")
     assert code == 0, err
     rows = json.loads(out)
     assert [(r["interval"], r["n"], round(r["r2"], 2), round(r["slope"], 2), round(r["intercept"], 2), round(r["rmse"], 2))
             for r in rows] == [("1h", 710, 0.52, 0.82, -1.68, 3.53), ("24h", 29, 0.62, 0.86, -2.06, 3.31)]
     assert {"nrmse", "pass", "failed", "targets_apply"} <= set(rows[0])
     assert rows[1]["targets_apply"] is True and rows[1]["pass"] is False
+    assert "note: 24h: days run midnight to midnight UTC\n" in err
+
+
+def test_evaluate_uses_local_days_of_tz(capsys, toco):
+    # Without --day-tz the days are those of --tz: midnight to midnight EST (05:00 UTC), one day fewer complete.
+    code, out, err = run(capsys, "calibrate", "evaluate", "--sensor", str(toco / "toco_toucan_RT01_raw.csv.gz"),
+                         "--reference", f"{toco / 'airnowtech_example_reference_data.csv.gz'}:pm25", "--tz", "-05:00",
+                         "--keep-flagged", "--json")
+    assert code == 0, err
+    day = json.loads(out)[1]
+    assert (day["interval"], day["n"], round(day["r2"], 2), round(day["intercept"], 2)) == ("24h", 28, 0.62, -2.02)
+    assert "note: 24h: days run midnight to midnight -05:00 standard time" in err
+
+
+def _daily_site(tmp_path, tz_cells):
+    """Hourly sensor values equal to a daily reference stamped at local midnight (UTC+05:00)."""
+    rng = np.random.default_rng(1)
+    level = rng.uniform(5, 80, 20)
+    t0 = np.datetime64("2026-01-01T00:00")
+    hours = [str(t0 + np.timedelta64(h, "h")) + tz_cells for h in range(20 * 24)]
+    (tmp_path / "node.csv").write_text("time,pm25\n" + "".join(f"{h},{v}\n" for h, v in zip(hours, np.repeat(level, 24))))
+    days = [str(t0 + np.timedelta64(d * 24, "h")) + tz_cells for d in range(20)]
+    (tmp_path / "ref.csv").write_text("time,pm25\n" + "".join(f"{d},{v}\n" for d, v in zip(days, level)))
+    return tmp_path / "node.csv", tmp_path / "ref.csv"
+
+
+@pytest.mark.parametrize("zone, cells", [(["--tz", "+05:00"], ""), (["--day-tz", "Asia/Almaty"], "+05:00")])
+def test_evaluate_daily_reference_at_local_midnight(capsys, tmp_path, zone, cells):
+    # A sensor equal to its reference's local-day means: perfect on local days (on UTC days R² was 0.01).
+    node, ref = _daily_site(tmp_path, cells)
+    code, out, err = run(capsys, "calibrate", "evaluate", "--sensor", f"{node}:pm25", "--reference", f"{ref}:pm25",
+                         *zone, "--json")
+    assert code == 0, err
+    day = json.loads(out)[-1]
+    assert day["interval"] == "24h" and day["n"] == 20 and day["r2"] == pytest.approx(1.0)
 
 
 def test_evaluate_refuses_ambiguous_zone(capsys, toco):
@@ -32,6 +69,27 @@ def test_evaluate_refuses_ambiguous_zone(capsys, toco):
                          "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"))
     assert code == 2 and out == ""
     assert err.startswith("tynys: error: ") and err.rstrip().endswith("pass --tz -05:00 or --tz America/New_York")
+
+
+def test_so2_verdict_is_marked_as_judged_by_unverified_targets(capsys, tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.datetime64("2026-01-01T00:00") + np.arange(24 * 30).astype("timedelta64[h]")
+    ref = rng.gamma(2, 5, len(t))
+    node = 0.9 * ref + 1 + rng.normal(0, 2, len(t))
+    for name, v in (("ref", ref), ("node", node)):
+        (tmp_path / f"{name}.csv").write_text("time,so2\n" + "".join(f"{a}Z,{b:.2f}\n" for a, b in zip(t, v)))
+    args = ["calibrate", "evaluate", "--sensor", f"{tmp_path / 'node.csv'}:so2", "--reference", f"{tmp_path / 'ref.csv'}:so2"]
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    assert out.splitlines()[2].split()[-1] == "pass?"
+    assert "note: the EPA targets for so2 are unverified" in err and "provisional" in err
+    code, out, _ = run(capsys, *args, "--json")
+    assert json.loads(out)[0]["targets_verified"] is False and json.loads(out)[0]["pass"] is True
+    html = tmp_path / "r.html"
+    code, _, err = run(capsys, "calibrate", "report", *args[2:], "--out", str(html))
+    assert code == 0, err
+    text = html.read_text()
+    assert "<strong>Unverified targets:</strong>" in text and "<td>pass?</td>" in text
 
 
 def test_evaluate_with_correction_refuses_wrong_basis(capsys, toco):
@@ -64,7 +122,7 @@ def test_report_writes_html_with_figures(capsys, toco, tmp_path):
     text = html.read_text()
     for fig in ("scatter_1h", "scatter_24h", "timeseries", "targets", "drift"):
         assert f'alt="{fig}" src="data:image/png;base64,' in text
-    assert "<td>deployment</td>" in text
+    assert "<td>deployment</td>" in text and "Unverified targets" not in text  # PM2.5 targets were read
 
 
 def test_fit_writes_profile_and_drift_runs(capsys, toco, tmp_path):
@@ -86,7 +144,7 @@ def test_fit_refuses_too_little_overlap(capsys, toco, tmp_path):
                        "--interval", "24h", "--model", "mlr_rh_t", "--rh", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:rh",
                        "--t", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:t_c", "--node", "x", "--profiles", str(tmp_path))
     assert code == 2
-    assert err == ("tynys: error: fitting mlr_rh_t: only 29 co-located 24h intervals with both sensor and reference; "
+    assert err == ("tynys: error: fitting mlr_rh_t: only 28 co-located 24h intervals with both sensor and reference; "
                    "at least 40 are needed (40 days of overlap): co-locate longer, check the two files cover the same "
                    "dates, or check the time zone\n")
 
@@ -110,4 +168,4 @@ def test_evaluate_on_shared_files(capsys, shared_dir):
     code, out, err = run(capsys, "calibrate", "evaluate", "--sensor", str(d / "toco_toucan_RT03_raw.csv"),
                          "--reference", str(d / "airnowtech_example_reference_data.csv"), "--tz", "-05:00", "--json")
     assert code == 0, err
-    assert [r["n"] for r in json.loads(out)] == [708, 29]
+    assert [r["n"] for r in json.loads(out)] == [708, 28]  # local (EST) days

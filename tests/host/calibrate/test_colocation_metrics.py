@@ -5,7 +5,7 @@ import pytest
 
 from tynys.calibrate import metrics
 from tynys.calibrate.colocation import OverlapError, average, colocate, require_pairs
-from tynys.calibrate.targets import check
+from tynys.calibrate.targets import check, unverified
 
 pytestmark = pytest.mark.host
 
@@ -31,6 +31,35 @@ def test_nan_values_do_not_count():
     v[:16] = np.nan  # 44 valid minutes
     _, mean, _ = average(t, v, 3600, step=60)
     assert np.isnan(mean[0])
+
+
+def test_days_are_local_standard_time_days_of_tz():
+    # The reviewer's case: hourly sensor = the daily level; the reference stamped at local midnight (UTC+5).
+    rng = np.random.default_rng(1)
+    level = rng.uniform(5, 80, 60)
+    t = 1767225600 - 5 * 3600 + np.arange(60 * 24, dtype=np.int64) * 3600
+    ref_t = 1767225600 - 5 * 3600 + np.arange(60, dtype=np.int64) * 86400
+    utc = colocate(t, np.repeat(level, 24), ref_t, level, "24h")
+    assert metrics.regression_stats(utc.reference, utc.sensor)["r2"] < 0.05  # UTC days mix two local days
+    for tz in ("+05:00", "Asia/Almaty", "Asia/Qyzylorda"):  # Almaty is UTC+05:00 from 2024-03-01
+        p = colocate(t, np.repeat(level, 24), ref_t, level, "24h", tz=tz)
+        assert len(p) == 60 and p.time.tolist() == ref_t.tolist()
+        assert metrics.regression_stats(p.reference, p.sensor)["r2"] == pytest.approx(1.0)
+
+
+def test_day_with_a_permanent_offset_change_stays_one_day():
+    # Asia/Almaty: UTC+06:00 until 2024-02-29T18:00Z, then UTC+05:00; 29 Feb had 25 hours.
+    t = 1709143200 + np.arange(72, dtype=np.int64) * 3600  # hourly from 2024-02-28T18:00Z (local midnight +06)
+    start, mean, n = average(t, np.ones(72), 86400, step=3600, tz="Asia/Almaty")
+    assert start.tolist() == [1709143200, 1709233200, 1709319600]  # 28 Feb 18:00Z, 29 Feb 19:00Z, 1 Mar 19:00Z
+    assert n.tolist()[:2] == [25, 24]
+
+
+def test_dst_zone_keeps_standard_time_days():
+    # America/New_York in July: days start at 05:00Z (midnight EST), not 04:00Z (midnight EDT).
+    t = 1783296000 + np.arange(48, dtype=np.int64) * 3600  # 2026-07-06T00:00Z
+    start, _, _ = average(t, np.ones(48), 86400, step=3600, tz="America/New_York")
+    assert [s % 86400 for s in start.tolist()] == [5 * 3600] * len(start)
 
 
 def test_colocate_pairs_only_common_complete_intervals():
@@ -94,3 +123,12 @@ def test_too_little_overlap_is_refused_with_how_much():
     assert str(e.value) == ("fitting mlr_rh: only 12 co-located 1h intervals with both sensor and reference; "
                             "at least 72 are needed (72 hours of overlap): co-locate longer, check the two files "
                             "cover the same dates, or check the time zone")
+
+
+def test_targets_say_which_are_unverified():
+    # sensortoolkit's _targets.py holds PM2.5 (and O3) only; PM10 and SO2 come from unread EPA 2024 supplements.
+    assert check("pm25", {})["verified"] is True and unverified("pm25") is None
+    for p in ("pm10", "so2"):
+        assert check(p, {})["verified"] is False
+        assert "unverified" in unverified(p) and "provisional" in unverified(p)
+

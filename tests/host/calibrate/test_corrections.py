@@ -5,6 +5,7 @@ import pytest
 
 from tynys.calibrate import corrections
 from tynys.calibrate.corrections import BasisError
+from tynys.calibrate.data import load
 from tynys.errors import TynysError
 
 pytestmark = pytest.mark.host
@@ -61,9 +62,31 @@ def test_unverified_needs_consent():
         corrections.apply("aan803_alg3", we_mv=[300.0], ae_mv=[290.0], t_c=[20.0], params={})
 
 
-def test_aan803_missing_table_and_params_named():
+def test_barkjohn2022_coefficients_match_the_abstracts_structure():
+    # Sensors 22, 9669: the 2021 correction "up to 300 µg/m3, transitioning to a quadratic fit above 400".
+    doc = corrections.get("barkjohn2022_cf1")
+    low, high = doc["equations"]["low"], doc["equations"]["high"]
+    assert low["const"] + low["x"] * 570 + low["rh"] * 50 == pytest.approx(300, abs=0.5)
+    assert high["const"] + high["x"] * 611 + high["x2"] * 611 ** 2 == pytest.approx(400, abs=0.5)
+    assert doc["status"] == "unverified" and "abstract" in doc["status_note"]
+
+
+def test_aan803_so2_k_t_tables_are_there():
+    # k_T / k'_T (algorithms 2, 3) of SO2-A4/B4: the AAN 803 table of the EnvCity driver (second-hand).
+    tables = load("alphasense/aan803-temperature.json")["tables"]
+    assert tables["so2-b4"]["k_t"] == [1, 1, 1, 1, 1, 1, 1.2, 1.9, 3.6]
+    assert tables["so2-b4"]["kp_t"] == [1, 1, 1, 1, 1, 1, 2.0, 3.5, 7.0]
+    assert tables["so2-a4"]["k_t"] == [3.3, 3.3, 3.3, 3.0, 2.3, 1, 1, 1, 1]
+    assert tables["so2-a4"]["kp_t"] == [1.5, 1.5, 1.5, 1.5, 1, 1, 1, 1, 1]
     sheet = {"sensor_model": "so2-b4", "we_e_mv": 270, "ae_e_mv": 275, "we_0_mv": 12, "ae_0_mv": 8, "sensitivity_mv_ppb": 0.3}
-    with pytest.raises(TynysError, match=r"table k_t for so2-b4 is not in calibration/alphasense .* params\['k_t'\]"):
+    # 40 °C: k_T 1.9 -> (130 - 1.9 · 12/8 · 25) / 0.3
+    got = corrections.apply("aan803_alg2", we_mv=[400.0], ae_mv=[300.0], t_c=[40.0], params=sheet)
+    np.testing.assert_allclose(got, [(130 - 1.9 * 1.5 * 25) / 0.3])
+
+
+def test_aan803_missing_table_and_params_named():
+    sheet = {"sensor_model": "no2-b43f", "we_e_mv": 270, "ae_e_mv": 275, "we_0_mv": 12, "ae_0_mv": 8, "sensitivity_mv_ppb": 0.3}
+    with pytest.raises(TynysError, match=r"table k_t for no2-b43f is not in calibration/alphasense .* params\['k_t'\]"):
         corrections.apply("aan803_alg2", we_mv=[300.0], ae_mv=[290.0], t_c=[20.0], params=sheet)
     with pytest.raises(TynysError, match="needs sensor parameters sensitivity_mv_ppb"):
         corrections.apply("aan803_alg4", we_mv=[300.0], t_c=[20.0], params={"sensor_model": "so2-b4", "we_e_mv": 1, "we_0_mv": 1})
