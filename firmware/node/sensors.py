@@ -30,7 +30,8 @@ class Slot:
         self.channels = cls.CHANNELS
         self.scale = getattr(cls, "SCALE", ())  # the ISB sets its own per instance
         self.warmup_ms = getattr(cls, "WARMUP_MS", 0)
-        self.ident = ident
+        self.ident = ident  # the config's "id", else what the driver learns (firmware byte, serial)
+        self._id = ident
         self.state = None
         self.stats = Stats(len(cls.CHANNELS))
         self.drv = None
@@ -66,8 +67,6 @@ class Slot:
         self.warmup_ms = d.warmup_ms
         if self.model is None:
             self.model = getattr(d, "model", None)
-        if self.ident is None:
-            self.ident = d.ident
         self._base[0] = d.bad
         self._base[1] = d.warming
         self._base[2] = d.missing
@@ -136,9 +135,12 @@ class Slot:
         return min(time.ticks_diff(self.due, now), _POLL_MS)
 
     def counts(self):
+        """(frames, bad, warmup, missing) of this window; called when its record is built."""
         d = self.drv
         if d is None:
             return (0, self.stats.out, 0, self.gaps)
+        if self._id is None:
+            self.ident = d.ident  # a PMS names its firmware only in its frames
         return (self.stats.n, d.bad - self._base[0] + self.stats.out,
                 d.warming - self._base[1], d.missing - self._base[2] + self.gaps)
 

@@ -64,8 +64,32 @@ class Collector:
             time.sleep(0.05)
 
 
-class HTTPReceiver(Collector):
+class _Server:
+    """A threaded HTTP server on a free loopback port, as a context manager."""
+
+    PATH = "/"
+
+    def _serve(self, handler):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{self.PATH}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class HTTPReceiver(Collector, _Server):
     """POST /api/v1/records with NDJSON -> {"ack": [...], "rejected": [...], "time": t}."""
+
+    PATH = "/api/v1/records"
 
     def __init__(self, keys, time_fn=None, max_lines=None, busy=0):
         """max_lines: answer 413 to a bigger batch; busy: answer 503 to the first requests."""
@@ -116,20 +140,7 @@ class HTTPReceiver(Collector):
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/records"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 class SerialReceiver(Collector):
@@ -185,9 +196,11 @@ class SerialReceiver(Collector):
         self.ser.close()
 
 
-class Capture:
+class Capture(_Server):
     """An HTTP server that keeps every request (method, path, headers, body) and answers 201,
     as api.sensor.community does."""
+
+    PATH = "/v1/push-sensor-data/"
 
     def __init__(self, status=201):
         self.requests: list[tuple[str, str, dict, bytes]] = []
@@ -207,17 +220,4 @@ class Capture:
                 self.end_headers()
                 self.wfile.write(b"{}")
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1/push-sensor-data/"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)

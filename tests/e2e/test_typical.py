@@ -47,6 +47,7 @@ def test_typical_node_runs_a_week_in_96k(make_node, keys):
     for b in full:
         pm, th, so2 = (b["sensors"][k] for k in ("pm", "th", "so2"))
         assert pm["type"] == "pms5003" and th["type"] == "sht3x" and so2["model"] == "so2-b4"
+        assert pm["id"].startswith("fw=") and th["id"].startswith("sn=") and so2["id"] == "sn=162031256"
         assert pm["frames"] >= 100 and th["frames"] == 30 and so2["frames"] == 60
         assert pm["bad"] == th["bad"] == so2["bad"] == 0
         assert b["health"]["dropped"] == 0 and b["health"]["rssi"] == -67
