@@ -36,6 +36,8 @@ def crashed(e):
 
 class Node:
     def __init__(self, cfg, slots, st, reset):
+        # Every attribute is set first: the instance's dict reaches its size while the heap is
+        # still in one piece, before the spool, the uplinks and their modules take their share.
         self.id = cfg["node"]
         self.wdt_s = cfg["wdt_s"]
         self.st = st  # node.state: boot counter; marked healthy after the first record
@@ -44,26 +46,22 @@ class Node:
         self.window_s = cfg["window_s"]
         self.key = bytes.fromhex(cfg["key"])
         self.slots = slots
+        self.spool = self.clock = self.net = self.console = self.sc = self.wdt = None
+        self.uplinks = []
+        self.up_s = self._up_ms = self.t0 = self.t1 = 0
+        self._last = self.end = time.ticks_ms()
         self.spool = Spool("spool", cfg["spool"]["max_records"])
         self.clock = Clock(cfg["ntp"] if cfg["wifi"] else None)  # None: no NTP
-        self.net = None
         if cfg["wifi"]:
             from node.net import Net
 
             self.net = Net(cfg["wifi"])
         self.console = Console(self.spool.ack, self.host_time)
         self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
-        self.sc = None
         if cfg["uplinks"].get("sensor_community") is not None:
             from node.uplink.sensorcommunity import SensorCommunity
 
             self.sc = SensorCommunity(self, cfg["uplinks"]["sensor_community"])
-        self.up_s = 0
-        self._up_ms = 0
-        self._last = time.ticks_ms()
-        self.wdt = None
-        self.t0 = self.t1 = 0
-        self.end = self._last
 
     # -- what uplinks and the console call
     def net_up(self):

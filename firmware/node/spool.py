@@ -196,6 +196,7 @@ class Spool:
         if self._tail_size >= self.seg_bytes:
             self._tail += 1
             self._tail_size = 0
+        start = self._tail_size
         for retry in (1, 0):
             try:
                 with open(self._name(self._tail), "ab") as f:
@@ -214,8 +215,11 @@ class Spool:
         self._tail_size = n
         self.last_seq = seq
         self.count += 1
-        if self.oldest < 0:
-            self._load_head()
+        if self.oldest < 0:  # the queue was empty: this record is its head (no need to read it)
+            self.head[0] = self._tail
+            self.head[1] = start
+            self.oldest = seq
+            self._head_len = n - start
 
     # -- consumers (uplinks)
     def cursor(self, end=False):
