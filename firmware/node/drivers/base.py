@@ -18,8 +18,6 @@ except ImportError:  # CPython imports drivers for host-side checks (tests/firmw
     def const(x):
         return x
 
-from . import bus as _bus
-
 _RX = const(64)  # bytes taken from the UART per readinto
 
 
@@ -76,6 +74,7 @@ class UartSensor(Sensor):
     BAUD = 9600
 
     def __init__(self, bus, model, tx, rx, warmup_ms):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         Sensor.__init__(self, model, warmup_ms)
         self.uart = _bus.uart(self.TYPE, bus, self.BAUD, tx, rx)
         self._rx = bytearray(_RX)

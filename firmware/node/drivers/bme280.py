@@ -24,7 +24,6 @@ except ImportError:  # CPython: the host-side test of the compensation imports t
     def const(x):
         return x
 
-from . import bus as _bus
 from .base import Sensor
 
 _ID = const(0xD0)
@@ -97,6 +96,7 @@ class BME280(Sensor):
 
     def __init__(self, bus, model=None, *, addr=0x76, oversample=1, scl=None, sda=None,
                  warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or "bme280", self.MODELS)
         self.addr = _bus.choose(self.TYPE, "I2C address", addr, (0x76, 0x77), "0x%02x")
         osr = self.OVERSAMPLING.index(_bus.choose(self.TYPE, "oversample", oversample,

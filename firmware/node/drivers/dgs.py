@@ -20,7 +20,6 @@
 # not stable (MySense), hence WARMUP_MS.
 from micropython import const
 
-from . import bus as _bus
 from .base import UartSensor
 
 _LINE = const(120)
@@ -40,6 +39,7 @@ class DGS(UartSensor):
     WARMUP_MS = 3600000
 
     def __init__(self, bus, model=None, *, mode="query", tx=None, rx=None, warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or "dgs-so2", self.MODELS)
         self.mode = _bus.choose(self.TYPE, "mode", mode, ("query", "continuous"))
         UartSensor.__init__(self, bus, model, tx, rx, warmup_ms)

@@ -17,7 +17,6 @@
 # counted as bad. Supply the ISB with 3.5..6.4 V (5 V from the board); the ADS1115 from 3.3 V.
 from micropython import const
 
-from . import bus as _bus
 from .ads1115 import ADS1115
 from .base import Sensor
 
@@ -34,6 +33,7 @@ class ISB(Sensor):
 
     def __init__(self, bus, model=None, *, addr=0x48, we=0, ae=1, fsr_mv=2048, rate=128,
                  serial=None, scl=None, sda=None, warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or "so2-b4", self.MODELS)
         _bus.choose(self.TYPE, "ADS1115 address", addr, (0x48, 0x49, 0x4A, 0x4B), "0x%02x")
         _bus.choose(self.TYPE, "fsr_mv (ADS1115 full scale)", fsr_mv, self.GAINS_MV)

@@ -15,7 +15,6 @@
 # Sources: PyPMS docs/sensors/Plantower.md; research/firmware-anchors.md section 4.1.
 from micropython import const
 
-from . import bus as _bus
 from .base import FrameSensor
 
 _DATA_LEN = const(0x1C)
@@ -39,6 +38,7 @@ class PMS5003(FrameSensor):
     FRAME = 32
 
     def __init__(self, bus, model=None, *, mode="active", tx=None, rx=None, warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or self.MODELS[0], self.MODELS)
         self.mode = _bus.choose(self.TYPE, "mode", mode, ("active", "passive"))
         FrameSensor.__init__(self, bus, model, tx, rx, warmup_ms)

@@ -13,7 +13,6 @@
 # Sources: airRohr utils.cpp SDS_rawcmd; PyPMS docs/sensors/NovaFitness.md; firmware-anchors 4.2.
 from micropython import const
 
-from . import bus as _bus
 from .base import FrameSensor
 
 _DATA = const(0xC0)
@@ -39,6 +38,7 @@ class SDS011(FrameSensor):
 
     def __init__(self, bus, model=None, *, mode="active", period=None, tx=None, rx=None,
                  warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or "sds011", self.MODELS)
         self.mode = _bus.choose(self.TYPE, "mode", mode, ("active", "query"))
         if period is not None and not 0 <= period <= 30:

@@ -12,7 +12,6 @@
 # A read before the measurement is done is NACKed (OSError): poll() returns False.
 from micropython import const
 
-from . import bus as _bus
 from .base import Sensor
 
 _SERIAL = const(0x3780)
@@ -38,6 +37,7 @@ class SHT3x(Sensor):
 
     def __init__(self, bus, model=None, *, addr=0x44, repeatability="high", scl=None, sda=None,
                  warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or "sht31", self.MODELS)
         self.addr = _bus.choose(self.TYPE, "I2C address", addr, (0x44, 0x45), "0x%02x")
         cmd, self._wait = _MEASURE[_bus.choose(self.TYPE, "repeatability", repeatability,

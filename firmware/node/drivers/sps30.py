@@ -20,7 +20,6 @@ from micropython import const
 
 from array import array
 
-from . import bus as _bus
 from .base import UartSensor
 
 _BODY = const(64)
@@ -67,6 +66,7 @@ class SPS30(UartSensor):
     BAUD = 115200
 
     def __init__(self, bus, model=None, *, tx=None, rx=None, warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or "sps30", self.MODELS)
         UartSensor.__init__(self, bus, model, tx, rx, warmup_ms)
         self._f = bytearray(_BODY)

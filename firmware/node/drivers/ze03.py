@@ -17,7 +17,6 @@
 # - warm-up: 3 minutes. The module has no sleep command.
 from micropython import const
 
-from . import bus as _bus
 from .base import FrameSensor
 
 _READ_REPLY = const(0x86)
@@ -36,6 +35,7 @@ class ZE03(FrameSensor):
     FRAME = 9
 
     def __init__(self, bus, model=None, *, resolution_ppb=100, tx=None, rx=None, warmup_ms=None):
+        from . import bus as _bus  # only while constructing: a node unloads it after boot
         model = _bus.choose(self.TYPE, "model", model or "ze03-so2", self.MODELS)
         self.resolution_ppb = _bus.choose(self.TYPE, "resolution_ppb", resolution_ppb, (1, 10, 100))
         FrameSensor.__init__(self, bus, model, tx, rx, warmup_ms)

@@ -15,8 +15,11 @@
 #     i2c_read_into(buf, n)        a read transaction filling buf[0:n]
 #     (a NACK is raised by the peer as OSError(19), as the ESP32 port does for ENODEV)
 #
+# Resets (machine.reset, WDT expiry, deepsleep) stop the process at once, like a chip; see _stop.
+#
 # Pins are checked against the ESP32 rules MicroPython enforces on the chip, so a config that
-# names a missing pin fails here as it would on a board.
+# names a missing pin fails here as it would on a board. This module lives in the capped heap
+# of the virtual node although a board has it in ROM, so it is kept small.
 import time
 import os
 
@@ -26,32 +29,20 @@ WDT_RESET = 3
 DEEPSLEEP_RESET = 4
 SOFT_RESET = 5
 
-# ESP32 (WROOM/WROVER) GPIOs: 6-11 belong to the SPI flash, 20/24/28-31 do not exist,
-# 34-39 are input only.
-_GPIO = tuple(i for i in range(40) if i not in (20, 24, 28, 29, 30, 31))
-_INPUT_ONLY = (34, 35, 36, 37, 38, 39)
-
 _uarts = {}
 _i2c = {}
 _NO_DEVICES = {}
 _pin_listeners = []
 _reset_cause = int(os.getenv("TYNYS_RESET_CAUSE") or PWRON_RESET)
+_scratch = bytearray(66)  # register address + up to 64 data bytes
 
 
 def attach_uart(uart_id, peer):
     _uarts[uart_id] = peer
 
 
-def detach_uart(uart_id):
-    _uarts.pop(uart_id, None)
-
-
 def attach_i2c(bus_id, addr, peer):
     _i2c.setdefault(bus_id, {})[addr] = peer
-
-
-def detach_i2c(bus_id, addr):
-    _i2c.get(bus_id, {}).pop(addr, None)
 
 
 def on_pin(fn):
@@ -59,12 +50,13 @@ def on_pin(fn):
     _pin_listeners.append(fn)
 
 
-def _check_pin(pin, output=False):
+def _pin(pin, output=False):
+    # ESP32 (WROOM/WROVER) GPIOs: 0-39 without 20, 24, 28-31; 34-39 are inputs only.
     if isinstance(pin, Pin):
         pin = pin.id
-    if pin not in _GPIO:
+    if not 0 <= pin <= 39 or pin in (20, 24, 28, 29, 30, 31):
         raise ValueError("invalid pin")
-    if output and pin in _INPUT_ONLY:
+    if output and pin >= 34:
         raise ValueError("pin can only be input")
     return pin
 
@@ -72,21 +64,12 @@ def _check_pin(pin, output=False):
 class Pin:
     IN = 1
     OUT = 3
-    OPEN_DRAIN = 7
-    PULL_UP = 2
-    PULL_DOWN = 1
-    IRQ_RISING = 1
-    IRQ_FALLING = 2
 
     def __init__(self, id, mode=-1, pull=-1, value=None):
-        self.id = _check_pin(id, mode in (Pin.OUT, Pin.OPEN_DRAIN))
-        self._mode = mode
+        self.id = _pin(id, mode in (3, 7))
         self._value = 0
         if value is not None:
             self.value(value)
-
-    def init(self, mode=-1, pull=-1, value=None):
-        self.__init__(self.id, mode, pull, value)
 
     def value(self, v=None):
         if v is None:
@@ -97,85 +80,49 @@ class Pin:
             for fn in _pin_listeners:
                 fn(self.id, v)
 
-    def __call__(self, v=None):
-        return self.value(v)
-
-    def on(self):
-        self.value(1)
-
-    def off(self):
-        self.value(0)
-
-    def __repr__(self):
-        return "Pin(%d)" % self.id
+    __call__ = value
 
 
 class UART:
-    def __init__(self, id, baudrate=9600, bits=8, parity=None, stop=1, tx=None, rx=None,
-                 timeout=0, timeout_char=0, rxbuf=256, **kw):
+    def __init__(self, id, baudrate=9600, bits=8, parity=None, stop=1, tx=None, rx=None, **kw):
         if id not in (0, 1, 2):
             raise ValueError("UART(%s) doesn't exist" % (id,))
         if tx is not None:
-            _check_pin(tx, True)
+            _pin(tx, True)
         if rx is not None:
-            _check_pin(rx)
+            _pin(rx)
         self.id = id
-        self.baudrate = baudrate
-
-    def init(self, baudrate=9600, **kw):
-        self.baudrate = baudrate
-
-    def deinit(self):
-        pass
-
-    def _peer(self):
-        return _uarts.get(self.id)
 
     def any(self):
-        p = self._peer()
+        p = _uarts.get(self.id)
         return p.any() if p is not None else 0
 
     def readinto(self, buf, nbytes=-1):
-        p = self._peer()
-        if p is None:
-            return None
-        n = p.readinto(buf, len(buf) if nbytes < 0 else nbytes)
+        p = _uarts.get(self.id)
+        n = p.readinto(buf, len(buf) if nbytes < 0 else nbytes) if p is not None else 0
         return n if n else None  # a board returns None on timeout with nothing read
 
     def read(self, nbytes=-1):
-        p = self._peer()
-        if p is None:
-            return None
-        n = p.any() if nbytes < 0 else nbytes
-        if n <= 0:
-            return None
+        n = self.any() if nbytes < 0 else nbytes
         buf = bytearray(n)
-        got = p.readinto(buf, n)
+        got = self.readinto(buf, n) if n > 0 else None
         return bytes(buf[:got]) if got else None
 
     def write(self, buf):
-        p = self._peer()
+        p = _uarts.get(self.id)
         if p is not None:
             p.write(buf)
         return len(buf)
-
-    def flush(self):
-        pass
-
-    def txdone(self):
-        return True
 
 
 class I2C:
     def __init__(self, id=0, scl=None, sda=None, freq=400000, timeout=50000):
         if id not in (0, 1):
             raise ValueError("I2C(%s) doesn't exist" % (id,))
-        if scl is not None:
-            _check_pin(scl, True)
-        if sda is not None:
-            _check_pin(sda, True)
+        for p in (scl, sda):
+            if p is not None:
+                _pin(p, True)
         self.id = id
-        self.freq = freq
 
     def _dev(self, addr):
         d = _i2c.get(self.id, _NO_DEVICES).get(addr)  # no {} per call: transfers must not allocate
@@ -195,19 +142,19 @@ class I2C:
 
     def readfrom(self, addr, nbytes, stop=True):
         buf = bytearray(nbytes)
-        self.readfrom_into(addr, buf)
+        self._dev(addr).i2c_read_into(buf, nbytes)
         return bytes(buf)
 
     def writeto_mem(self, addr, memaddr, buf, addrsize=8):
         d = self._dev(addr)
-        n = _put_reg(memaddr, addrsize)
+        n = _reg(memaddr, addrsize)
         for i in range(len(buf)):  # copy by index: the shim must not allocate per transfer
             _scratch[n + i] = buf[i]
         d.i2c_write(_scratch, n + len(buf))
 
     def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
         d = self._dev(addr)
-        d.i2c_write(_scratch, _put_reg(memaddr, addrsize))
+        d.i2c_write(_scratch, _reg(memaddr, addrsize))
         d.i2c_read_into(buf, len(buf))
 
     def readfrom_mem(self, addr, memaddr, nbytes, addrsize=8):
@@ -216,11 +163,8 @@ class I2C:
         return bytes(buf)
 
 
-SoftI2C = I2C
-_scratch = bytearray(66)  # register address + up to 64 data bytes
 
-
-def _put_reg(memaddr, addrsize):
+def _reg(memaddr, addrsize):
     if addrsize == 16:
         _scratch[0] = (memaddr >> 8) & 0xFF
         _scratch[1] = memaddr & 0xFF
@@ -230,11 +174,11 @@ def _put_reg(memaddr, addrsize):
 
 
 class WDT:
-    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets (exit code 3)."""
+    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets as a board does."""
 
     def __init__(self, id=0, timeout=5000):
         self.timeout_us = timeout * 1000
-        self._last = time.world_us()
+        self.feed()
         time.on_advance(self._check)
 
     def feed(self):
@@ -242,8 +186,28 @@ class WDT:
 
     def _check(self, now_us):
         if now_us - self._last > self.timeout_us:
-            print("virtual node: watchdog expired")
-            raise SystemExit(WDT_RESET)
+            _stop(WDT_RESET, "watchdog expired")
+
+
+class Timer:
+    """A periodic software timer on (virtual) time: enough to feed a watchdog from the REPL."""
+
+    PERIODIC = 1
+
+    def __init__(self, id=-1):
+        self._cb = None
+
+    def init(self, mode=1, period=1000, callback=None):
+        self._period_us = period * 1000
+        self._due = time.world_us() + self._period_us
+        if self._cb is None:
+            time.on_advance(self._tick)
+        self._cb = callback
+
+    def _tick(self, now_us):
+        while now_us >= self._due:
+            self._due += self._period_us
+            self._cb(self)
 
 
 class RTC:
@@ -252,38 +216,36 @@ class RTC:
             t = time.gmtime()
             # (year, month, day, weekday, hours, minutes, seconds, subseconds)
             return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
-        y, mo, d, _wd, h, mi, s = dt[:7]
-        time.set_rtc(time.mktime((y, mo, d, h, mi, s, 0, 0)))
+        time.set_rtc(time.mktime((dt[0], dt[1], dt[2], dt[4], dt[5], dt[6], 0, 0)))
 
 
 def reset_cause():
     return _reset_cause
 
 
+def _stop(cause, why):
+    # A reset stops the chip dead: no finally blocks, no buffered writes. The process kills
+    # itself; the launcher (host/tynys/vnode.py) reads the cause from the clock file and starts
+    # the node again with TYNYS_RESET_CAUSE set, as a board's reset circuit would.
+    name = ("", "", "hard", "wdt", "deepsleep", "soft")[cause]
+    print("virtual node: %s (reset: %s)" % (why, name))
+    time.note(name)
+    os.system("kill -9 $PPID")
+
+
 def reset():
-    raise SystemExit(HARD_RESET)
+    _stop(HARD_RESET, "machine.reset()")
 
 
 def soft_reset():
-    raise SystemExit(SOFT_RESET)
+    _stop(SOFT_RESET, "machine.soft_reset()")  # a board restarts MicroPython, not the chip
 
 
 def deepsleep(ms=0):
-    time.advance_us(ms * 1000)
-    raise SystemExit(DEEPSLEEP_RESET)
-
-
-def lightsleep(ms=0):
-    time.sleep_ms(ms)
-
-
-def idle():
-    pass
-
-
-def freq(hz=None):
-    return 240000000
+    time.advance_us(ms * 1000)  # the launcher restarts the node when the world gets there
+    _stop(DEEPSLEEP_RESET, "deep sleep for %d ms" % ms)
 
 
 def unique_id():
-    return (os.getenv("TYNYS_UNIQUE_ID") or "virtual0").encode()
+    # An ESP32 returns its 6-byte base MAC; TYNYS_UNIQUE_ID gives a virtual node its own (hex).
+    return bytes.fromhex(os.getenv("TYNYS_UNIQUE_ID") or "240ac4000001")

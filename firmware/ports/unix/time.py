@@ -6,24 +6,41 @@
 #            mimic an unset RTC after power-on); NTP or the host set it through set_rtc().
 # ticks_* derive from world time and wrap at 2**30 like the ESP32 port, so wrap bugs show here.
 #
-# Modes (TYNYS_VTIME env var, read at import):
-#   "virtual" (default)  sleep_* advance world time at once: a simulated day runs in seconds;
-#   "real"               sleep_* really sleep and world time follows the host clock.
-# Listeners (machine.WDT, simulators) register with on_advance(fn) and are called as fn(world_us)
-# after every advance.
+# Environment (read at import; the launcher, host/tynys/vnode.py, sets them):
+#   TYNYS_VTIME        "virtual" (default): sleep_* advance world time at once, a simulated day
+#                      runs in seconds; "real": sleeps really sleep and world time follows the
+#                      host clock; a number N: like real, but N times faster.
+#   TYNYS_VTIME_START  world time at start [Unix s] (default: the host clock)
+#   TYNYS_VTIME_END    world time [Unix s] at which a virtual clock slows to real time, so a
+#                      finished run idles (and answers its host) instead of racing on
+#   TYNYS_RTC_START    what the node's RTC reads at start [Unix s] (default: world time)
+#   TYNYS_CLOCK_FILE   where to note "world_us rtc_offset_us cause" every simulated minute and
+#                      at a reset, so the launcher can restart the node where the world was
+# Listeners (machine.WDT, machine.Timer, simulators) register with on_advance(fn) and are called
+# as fn(world_us) after every advance.
 import utime as _t
 import os as _os
+from micropython import const
 
-_TICKS_PERIOD = 1 << 30
-_TICKS_MAX = _TICKS_PERIOD - 1
-_TICKS_HALF = _TICKS_PERIOD >> 1
+_TICKS_MAX = const(0x3FFFFFFF)  # ticks wrap at 2**30, as on an ESP32
+_TICKS_HALF = const(0x20000000)
+
+
+def _env(name):
+    v = _os.getenv(name)
+    return int(v) if v else None
+
 
 _mode = _os.getenv("TYNYS_VTIME") or "virtual"
-_start = _os.getenv("TYNYS_VTIME_START")  # world start, Unix seconds (default: host clock)
-_world_us = int(_start) * 1000000 if _start else _t.time_ns() // 1000
+_speed = 0 if _mode == "virtual" else (1 if _mode == "real" else int(_mode))
+_start = _env("TYNYS_VTIME_START")
+_end = _env("TYNYS_VTIME_END")
 _real0_us = _t.time_ns() // 1000
-_world0_us = _world_us
-_offset_us = 0  # rtc - world
+_world_us = _world0_us = _start * 1000000 if _start is not None else _real0_us
+_rtc0 = _env("TYNYS_RTC_START")
+_offset_us = 0 if _rtc0 is None else _rtc0 * 1000000 - _world_us  # rtc - world
+_clock_file = _os.getenv("TYNYS_CLOCK_FILE")
+_noted_us = _world_us
 _listeners = []
 
 
@@ -33,18 +50,34 @@ def on_advance(fn):
 
 def _now_us():
     global _world_us
-    if _mode == "real":
-        w = _world0_us + (_t.time_ns() // 1000 - _real0_us)
+    if _speed:
+        w = _world0_us + (_t.time_ns() // 1000 - _real0_us) * _speed
         if w > _world_us:
             _world_us = w
     return _world_us
 
 
+def note(cause=""):
+    """Write the clock file now (the machine shim calls this with the cause of a reset)."""
+    global _noted_us
+    _noted_us = _world_us
+    if _clock_file:
+        with open(_clock_file + ".tmp", "w") as f:
+            f.write("%d %d %s\n" % (_world_us, _offset_us, cause))
+        _os.rename(_clock_file + ".tmp", _clock_file)  # a reader never sees half a file
+
+
 def advance_us(us):
     """Move world time forward by `us` (virtual mode) and tell the listeners."""
-    global _world_us
+    global _world_us, _speed, _real0_us, _world0_us
     if us > 0:
         _world_us += us
+    if _end is not None and not _speed and _world_us >= _end * 1000000:
+        _speed = 1  # the end of the planned run: from here the world keeps real time
+        _real0_us = _t.time_ns() // 1000
+        _world0_us = _world_us
+    if _world_us - _noted_us >= 60000000:  # a checkpoint every simulated minute
+        note()
     for fn in _listeners:
         fn(_world_us)
 
@@ -59,31 +92,18 @@ def set_rtc(unix_s):
     _offset_us = int(unix_s * 1000000) - _now_us()
 
 
-def rtc_offset_us():
-    return _offset_us
-
-
-def set_rtc_offset_us(us):
-    global _offset_us
-    _offset_us = us
-
-
-def sleep_us(us):
-    if us <= 0:
+def sleep_ms(ms):
+    if ms <= 0:
         return
-    if _mode == "real":
-        _t.sleep_us(us)
+    if _speed:
+        _t.sleep_us(ms * 1000 // _speed)
         advance_us(0)
     else:
-        advance_us(us)
-
-
-def sleep_ms(ms):
-    sleep_us(ms * 1000)
+        advance_us(ms * 1000)
 
 
 def sleep(s):
-    sleep_us(int(s * 1000000))
+    sleep_ms(int(s * 1000))
 
 
 def time():
@@ -94,16 +114,12 @@ def time_ns():
     return (_now_us() + _offset_us) * 1000
 
 
-def ticks_us():
-    return _now_us() & _TICKS_MAX
-
-
 def ticks_ms():
     return (_now_us() // 1000) & _TICKS_MAX
 
 
-def ticks_cpu():
-    return ticks_us()
+def ticks_us():
+    return _now_us() & _TICKS_MAX
 
 
 def ticks_add(ticks, delta):
@@ -119,7 +135,4 @@ def gmtime(secs=None):
 
 
 localtime = gmtime
-
-
-def mktime(tup):
-    return _t.mktime(tup)
+mktime = _t.mktime

@@ -1,0 +1,190 @@
+# The node at work: one loop that feeds the watchdog, serves the sensors, closes windows on the
+# UTC clock into signed records, spools them and lets the uplinks carry them.
+#
+#     n = Node(cfg, slots, state, reset="power_on")   # node.startup.boot() makes it
+#     n.serve()                                       # until Ctrl-C; a crash resets the chip
+import gc
+import sys
+import time
+import machine
+from node import VERSION, log, forget
+from node.spool import Spool
+from node.clock import Clock, EPOCH
+from node.console import Console
+
+# module and class of each uplink, imported only when configured
+UPLINKS = (
+    ("serial", "node.uplink.serial", "Serial"),
+    ("http", "node.uplink.http", "HTTP"),
+    ("mqtt", "node.uplink.mqtt", "MQTT"),
+)
+_STEP_S = 2  # a clock change this large or more splits the window
+
+
+def _load(module, cls):
+    return getattr(__import__(module, None, None, (cls,)), cls)
+
+
+def crashed(e):
+    # A bug or a fault nobody planned for: show it, then start again (a node has no one to
+    # press reset); node.startup's safe mode ends a crash loop.
+    sys.print_exception(e)
+    log("crashed (%s: %s); restarting in 5 s" % (type(e).__name__, e))
+    time.sleep(5)
+    machine.reset()
+
+
+class Node:
+    def __init__(self, cfg, slots, st, reset):
+        # Every attribute is set first: the instance's dict reaches its size while the heap is
+        # still in one piece, before the spool, the uplinks and their modules take their share.
+        self.id = cfg["node"]
+        self.wdt_s = cfg["wdt_s"]
+        self.st = st  # node.state: boot counter; marked healthy after the first record
+        self.boot = st["boot"]
+        self.reset = reset
+        self.window_s = cfg["window_s"]
+        self.key = bytes.fromhex(cfg["key"])
+        self.slots = slots
+        self.spool = self.clock = self.net = self.console = self.sc = self.wdt = None
+        self.uplinks = []
+        self.up_s = self._up_ms = self.t0 = self.t1 = 0
+        self._last = self.end = time.ticks_ms()
+        self.spool = Spool("spool", cfg["spool"]["max_records"])
+        self.clock = Clock(cfg["ntp"] if cfg["wifi"] else None)  # None: no NTP
+        if cfg["wifi"]:
+            from node.net import Net
+
+            self.net = Net(cfg["wifi"])
+        self.console = Console(self.spool.ack, self.host_time)
+        self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
+        if cfg["uplinks"].get("sensor_community") is not None:
+            from node.uplink.sensorcommunity import SensorCommunity
+
+            self.sc = SensorCommunity(self, cfg["uplinks"]["sensor_community"])
+
+    # -- what uplinks and the console call
+    def net_up(self):
+        return self.net is not None and self.net.up()
+
+    def host_time(self, t):
+        q = self.clock.quality
+        self._stepped(self.clock.set_host(t), q)
+
+    # -- time
+    def _start_window(self, t0=None):
+        now_ms = self.clock.now_ms()
+        w = self.window_s * 1000
+        t1_ms = (now_ms // w + 1) * w
+        self.t0 = now_ms // 1000 if t0 is None else t0
+        self.t1 = t1_ms // 1000
+        self.end = time.ticks_add(time.ticks_ms(), t1_ms - now_ms)
+        for s in self.slots:
+            s.window_start(self.end, self.window_s)
+
+    def _stepped(self, step, quality):
+        # The clock was set: a small step only moves the window's end; a large one closes the
+        # window as measured on the old clock and starts a new one on the new clock.
+        if step is None:
+            return
+        if -_STEP_S < step < _STEP_S:
+            self._start_window(self.t0)
+            return
+        old_now = self.clock.now() - step
+        log("clock set by %s: moved %+d s" % (self.clock.quality, step))
+        if old_now > self.t0 and any(s.stats.n or sum(s.counts()) for s in self.slots):
+            self._close(old_now, quality)
+        else:
+            for s in self.slots:
+                s.window_end()
+        self._start_window()
+
+    # -- windows
+    def _close(self, t1, quality):
+        sp = self.spool
+        sp.make_room()
+        gc.collect()
+        rssi = self.net.rssi() if self.net is not None else None
+        health = (("heap_free", gc.mem_free()), ("uptime", self.up_s), ("reset", self.reset),
+                  ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped))
+        seq = sp.last_seq + 1
+        hdr = (self.id, self.boot, seq, self.t0, t1, quality, VERSION)
+        from node import record  # once a window: loaded for it, then let go
+
+        signer = record.Signer(self.key)
+        sp.append(seq, lambda f: record.build(f, signer, hdr, self.slots, health))
+        record = signer = None
+        forget("record")
+        if self.sc is not None:
+            self.sc.push(self.slots)
+        tm = time.gmtime(t1 - EPOCH)
+        log("window to %02d:%02d seq %d %s: %s; spool %d" % (
+            tm[3], tm[4], seq, quality,
+            " ".join("%s %d" % (s.name, s.stats.n) for s in self.slots), sp.count))
+        for s in self.slots:
+            s.window_end()
+        if self.st["pending"]:  # this start worked: it no longer counts towards safe mode
+            from node import state
+
+            self.st["pending"] = False
+            self.st["crashes"] = 0
+            state.save(self.st)
+
+    def run(self):
+        wdt = self.wdt = machine.WDT(timeout=self.wdt_s * 1000)
+        if self.net is not None:  # a first try at the network and NTP, so windows start right
+            for _ in range(20):
+                if self.net.up():
+                    break
+                wdt.feed()
+                time.sleep_ms(500)
+            if self.net.up():
+                self.clock.sync_ntp(0)
+        log("clock %s; windows of %d s; uplinks: %s" % (
+            self.clock.quality, self.window_s, ", ".join(u.name for u in self.uplinks) or "none"))
+        self._start_window()
+        while True:
+            now = time.ticks_ms()
+            wdt.feed()
+            self._up_ms += time.ticks_diff(now, self._last)  # uptime, without a big int
+            self._last = now
+            if self._up_ms >= 1000:
+                q = self._up_ms // 1000
+                self.up_s += q
+                self._up_ms -= q * 1000
+            for s in self.slots:
+                s.service(now)
+            if time.ticks_diff(now, self.end) >= 0:
+                t1 = self.t1
+                self._close(t1, self.clock.quality)
+                self._start_window(t1)
+                now = time.ticks_ms()
+            for u in self.uplinks:
+                u.service(now)
+            self.console.service()
+            if self.net is not None:
+                self.net.service(self.up_s)
+                if self.clock.ntp_due(self.up_s) and self.net.up():
+                    q = self.clock.quality
+                    self._stepped(self.clock.sync_ntp(self.up_s), q)
+            d = time.ticks_diff(self.end, now)
+            for s in self.slots:
+                n = s.next_ms(now)
+                if n < d:
+                    d = n
+            if d > 1000:
+                d = 1000
+            if d > 0:
+                time.sleep_ms(d)
+
+    def serve(self):
+        """Run until Ctrl-C (then the REPL is free); any other exception resets the chip."""
+        try:
+            self.run()
+        except KeyboardInterrupt:
+            log("stopped by Ctrl-C; the REPL is free (the node is `n`). machine.reset() starts measuring again")
+            if self.wdt is not None:  # the watchdog cannot be stopped: a timer keeps feeding it
+                self._timer = machine.Timer(0)
+                self._timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=lambda t: self.wdt.feed())
+        except Exception as e:
+            crashed(e)

@@ -1,0 +1,75 @@
+# `network` for the virtual node: a WLAN station whose outages follow a plan in world time.
+#
+#     import network
+#     network.plan(outages=[{"from": 1795813200, "to": 1795899600, "what": "host"}], rssi=-67)
+#
+# what = "wifi": the access point is gone (isconnected() False, DNS and connects fail);
+# what = "host": WiFi is up but the host does not answer (connects refused, or with
+# "mode": "timeout" they hang for the socket's timeout); "host" may name one host only;
+# what = "ntp": only NTP goes unanswered. The `socket` and `ntptime` shims ask down().
+import time
+
+STA_IF = 0
+AP_IF = 1
+STAT_IDLE = 1000
+STAT_GOT_IP = 1010
+STAT_NO_AP_FOUND = 201
+
+_outages = ()
+_rssi = -67
+_ssid = None  # None: any SSID connects
+
+
+def plan(outages=(), rssi=-67, ssid=None):
+    global _outages, _rssi, _ssid
+    _outages = outages
+    _rssi = rssi
+    _ssid = ssid
+
+
+def down(what, host=None):
+    """The outage of kind `what` (and, for "host", this host) now in effect, or None."""
+    now = time.world_us() // 1000000
+    for o in _outages:
+        if (o.get("what", "host") == what and o["from"] <= now < o["to"]
+                and (what != "host" or o.get("host") in (None, host))):
+            return o
+    return None
+
+
+class WLAN:
+    # Every WLAN(STA_IF) is the one station, as on a board: its state lives in the class.
+    _on = False
+    _joined = False
+
+    def __init__(self, interface_id=STA_IF):
+        pass
+
+    def active(self, flag=None):
+        if flag is None:
+            return WLAN._on
+        WLAN._on = bool(flag)
+        WLAN._joined = WLAN._joined and WLAN._on
+
+    def connect(self, ssid=None, key=None, **kw):
+        if not WLAN._on:
+            raise OSError("Wifi Not Started")
+        WLAN._joined = _ssid is None or ssid == _ssid
+
+    def disconnect(self):
+        WLAN._joined = False
+
+    def isconnected(self):
+        return WLAN._on and WLAN._joined and down("wifi") is None
+
+    def status(self, param=None):
+        up = self.isconnected()
+        if param == "rssi":
+            if not up:
+                raise OSError("STA is not connected")
+            return _rssi
+        return STAT_GOT_IP if up else (STAT_NO_AP_FOUND if WLAN._joined else STAT_IDLE)
+
+    def ifconfig(self):
+        return ("192.168.4.2" if self.isconnected() else "0.0.0.0", "255.255.255.0",
+                "192.168.4.1", "192.168.4.1")

@@ -1,0 +1,153 @@
+# The sensor simulators of a virtual node, in a process of their own (started by
+# host/tynys/vnode.py; the node reaches them through simlink.py). Each request carries the
+# node's world time; the simulators see exactly that time, so the node's clock drives the world.
+#
+#   micropython simhost.py     with TYNYS_SIM_SOCKET (socket path) and TYNYS_SCENARIO set
+#
+# scenario.json: {"world": <sim.scenario table or constants>,
+#                 "sensors": {"<slot>": {"faults": {...sim.faults.Faults...}, "options": {...}}}}
+# A slot's simulator is the one for its config type (sim.SIMS), on the UART or I2C bus and
+# address config.json gives it (else the board's only bus and the type's usual address).
+import os
+import json
+import struct
+import time
+import usocket
+import machine
+import sim
+from sim.scenario import Scenario
+from sim.faults import Faults
+
+
+def _world(sc):
+    w = sc.get("world", {})
+    if "t" in w:
+        return Scenario(**w)
+    return Scenario(**w) if w else Scenario()
+
+
+def build(config, board, sc):
+    """Make and attach the simulators config.json needs; returns [[kind, bus, addr], ...]."""
+    world = _world(sc)
+    peers = []
+    for name in sorted(config.get("sensors", {})):
+        s = config["sensors"][name]
+        typ = s.get("type")
+        if typ not in sim.SIMS:
+            continue  # a sensor without a simulator (the fake) needs no wire
+        kind, default = sim.SIMS[typ][3], sim.SIMS[typ][4]
+        bus = s.get(kind)
+        if bus is None:
+            ids = sorted(board.get(kind, {}))
+            bus = int(ids[0]) if ids else 0
+        addr = s.get("addr", default)
+        if isinstance(addr, str):
+            addr = int(addr, 16) if addr[:2] in ("0x", "0X") else int(addr)
+        spec = sc.get("sensors", {}).get(name, {})
+        opts = dict(spec.get("options", {}))
+        if typ == "isb":  # the ISB simulator wires WE/AE and the model as the config says
+            for k in ("we", "ae", "model"):
+                if k in s:
+                    opts[k] = s[k]
+        peer = sim.create(typ, world, faults=Faults(**spec.get("faults", {})), **opts)
+        sim.attach(typ, bus, peer, addr)
+        peers.append([kind, bus, addr if kind == "i2c" else 0])
+    return peers
+
+
+def _exact(c, buf, n):
+    mv = memoryview(buf)
+    got = 0
+    while got < n:
+        k = c.readinto(mv[got:n])
+        if not k:
+            return False
+        got += k
+    return True
+
+
+def serve(c, sc, state):
+    h = bytearray(16)
+    buf = bytearray(4096)
+    r = bytearray(4)
+    while _exact(c, h, 16):
+        op, bus, addr, _, n, w = struct.unpack_from("<BBBBIq", h, 0)
+        now = time.world_us()
+        if w > now:
+            time.advance_us(w - now)
+        if op in (0x77, 0x57, 0x43):  # requests that bring bytes
+            if n > len(buf):
+                buf = bytearray(n)
+            if not _exact(c, buf, n):
+                return
+        if op == 0x72:  # UART read
+            p = machine._uarts.get(bus)
+            k = p.readinto(buf, min(n, len(buf))) if p is not None and p.any() else 0
+            struct.pack_into("<I", r, 0, k)
+            c.write(r)
+            if k:
+                c.write(buf, k)
+        elif op == 0x77:  # UART write
+            p = machine._uarts.get(bus)
+            if p is not None:
+                p.write(bytes(buf[:n]))
+        elif op in (0x57, 0x52):  # I2C write / read
+            d = machine._i2c.get(bus, {}).get(addr)
+            err = 0
+            try:
+                if d is None:
+                    raise OSError(19)
+                if op == 0x57:
+                    d.i2c_write(buf, n)
+                else:
+                    d.i2c_read_into(buf, n)
+            except OSError as e:
+                err = e.errno or 19
+            struct.pack_into("<I", r, 0, err)
+            c.write(r)
+            if op == 0x52 and not err:
+                c.write(buf, n)
+        elif op == 0x50:  # a pin changed
+            for fn in machine._pin_listeners:
+                fn(bus, addr)
+        elif op == 0x43:  # the node's config: make the sensors (once; a reset keeps them)
+            key = bytes(buf[:n])
+            if state.get("key") != key:
+                config, _, board = key.partition(b"\x00")
+                state["key"] = key
+                try:
+                    state["peers"] = build(json.loads(config), json.loads(board or b"{}"), sc)
+                except ValueError as e:  # a config the firmware will refuse: no sensors then
+                    print("simhost: no simulators for this config.json:", e)
+                    state["peers"] = []
+            out = json.dumps(state["peers"]).encode()
+            struct.pack_into("<I", r, 0, len(out))
+            c.write(r)
+            c.write(out)
+
+
+def main():
+    path = os.getenv("TYNYS_SIM_SOCKET")
+    sp = os.getenv("TYNYS_SCENARIO")
+    sc = {}
+    if sp:
+        with open(sp) as f:
+            sc = json.load(f)
+    srv = usocket.socket(usocket.AF_UNIX, usocket.SOCK_STREAM)
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+    srv.bind(b"\x01\x00" + path.encode() + b"\x00")
+    srv.listen(1)
+    state = {}
+    while True:  # one node at a time; it reconnects after each reset
+        c, _ = srv.accept()
+        try:
+            serve(c, sc, state)
+        except OSError:
+            pass
+        c.close()
+
+
+main()

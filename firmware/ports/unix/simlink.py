@@ -1,0 +1,122 @@
+# The virtual node's wires to its sensors: peers for machine.attach_uart/attach_i2c that carry
+# every bus transfer, stamped with world time, to the sensor simulators running in their own
+# process (simhost.py). The simulated world then costs the node's capped heap nothing, as real
+# sensors cost a board nothing; the bytes on the bus are the simulators' own, unchanged.
+#
+#     import simlink
+#     simlink.connect("/path/sim.sock", config_json_bytes, board_json_bytes)
+#
+# Wire format (little-endian), one request per transfer, answered in order:
+#   request  op:u8 bus:u8 addr:u8 0:u8 n:u32 world_us:i64, then n bytes for writes
+#   'C' config.json + NUL + board.json -> u32 length + JSON [[kind, bus, addr], ...] peers made
+#   'r' UART read up to n  -> u32 k + k bytes      'w' UART write n bytes (no answer)
+#   'W' I2C write n bytes  -> u32 errno (0: ACK)   'R' I2C read n -> u32 errno + n bytes
+#   'P' pin `bus` set to `addr` (no answer)
+import usocket
+import utime
+import struct
+import time
+import machine
+
+_ENODEV = OSError(19)  # made once: an I2C NACK on every not-ready poll must not allocate
+_h = bytearray(16)
+_r = bytearray(4)
+_s = None  # the socket to the simulators
+
+
+def _req(op, bus, addr, n):
+    struct.pack_into("<BBBBIq", _h, 0, op, bus, addr, 0, n, time.world_us())
+    _s.write(_h)
+
+
+def _exact(buf, n):
+    got = _s.readinto(buf, n)
+    while got < n:  # rare: the answer came in pieces
+        k = _s.readinto(memoryview(buf)[got:n])
+        if not k:
+            raise OSError(104)  # the simulators are gone
+        got += k
+
+
+def _answer():
+    _exact(_r, 4)
+    return _r[0] | _r[1] << 8 | _r[2] << 16 | _r[3] << 24
+
+
+class _Uart:
+    def __init__(self, bus):
+        self.bus = bus
+        self.q = bytearray(256)  # what the simulator sent and the driver has not read yet
+        self.pos = self.end = 0
+
+    def any(self):
+        if self.pos >= self.end:
+            _req(0x72, self.bus, 0, 256)  # 'r'
+            n = _answer()
+            if n:
+                _exact(self.q, n)
+            self.pos = 0
+            self.end = n
+        return self.end - self.pos
+
+    def readinto(self, buf, n):
+        m = min(self.any(), n)
+        q = self.q
+        p = self.pos
+        for i in range(m):
+            buf[i] = q[p + i]
+        self.pos = p + m
+        return m
+
+    def write(self, buf):
+        _req(0x77, self.bus, 0, len(buf))  # 'w'
+        _s.write(buf)
+
+
+class _I2c:
+    def __init__(self, bus, addr):
+        self.bus = bus
+        self.addr = addr
+
+    def i2c_write(self, buf, n):
+        _req(0x57, self.bus, self.addr, n)  # 'W'
+        _s.write(buf, n)
+        if _answer():
+            raise _ENODEV
+
+    def i2c_read_into(self, buf, n):
+        _req(0x52, self.bus, self.addr, n)  # 'R'
+        if _answer():
+            raise _ENODEV
+        _exact(buf, n)
+
+
+def connect(path, config, board):
+    """Link to the simulator process; it builds the sensors config.json names and we attach
+    a peer for each. Returns the peers as [kind, bus, addr] lists."""
+    global _s
+    import json
+
+    for _ in range(100):  # the launcher starts the simulators first; give them a moment
+        try:
+            _s = usocket.socket(usocket.AF_UNIX, usocket.SOCK_STREAM)
+            _s.connect(b"\x01\x00" + path.encode() + b"\x00")  # struct sockaddr_un
+            break
+        except OSError:
+            utime.sleep_ms(50)  # real time: the world clock is not moving yet
+    else:
+        raise OSError("no sensor simulators at %s" % path)
+    _req(0x43, 0, 0, len(config) + 1 + len(board))  # 'C'
+    _s.write(config)
+    _s.write(b"\x00")
+    _s.write(board)
+    buf = bytearray(_answer())
+    _exact(buf, len(buf))
+    peers = json.loads(buf)
+    for kind, bus, addr in peers:
+        if kind == "uart":
+            machine.attach_uart(bus, _Uart(bus))
+        else:
+            machine.attach_i2c(bus, addr, _I2c(bus, addr))
+    machine.on_pin(lambda pid, v: _req(0x50, pid, v, 0))  # 'P'
+    return peers

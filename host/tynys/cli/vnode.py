@@ -1,0 +1,121 @@
+"""``tynys vnode``: make and run virtual nodes (the real firmware on the MicroPython unix port)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from ..vnode import POWER_ON_RTC, VirtualNode
+
+
+def _when(s: str | None) -> int | None:
+    """Unix seconds from "1795813200" or "2026-11-27T12:00Z"."""
+    if s is None:
+        return None
+    if s.isdigit():
+        return int(s)
+    try:
+        return int(datetime.fromisoformat(s.replace("Z", "+00:00")).replace(tzinfo=timezone.utc).timestamp())
+    except ValueError:
+        raise click.BadParameter(f"{s!r}: give Unix seconds or an ISO time such as 2026-11-27T12:00Z")
+
+
+def _duration(s: str | None) -> int | None:
+    """Seconds from "90s", "15m", "24h", "7d" or a plain number of seconds."""
+    if s is None:
+        return None
+    m = re.fullmatch(r"(\d+)([smhd]?)", s.strip())
+    if not m:
+        raise click.BadParameter(f"{s!r}: give a duration such as 600, 15m, 24h or 7d")
+    return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+@click.group()
+def vnode():
+    """Virtual nodes: the node firmware (.mpy) on the MicroPython unix port.
+
+    Example: tynys vnode create nodes/osk-01 --config config.json && tynys vnode run nodes/osk-01
+    """
+
+
+@vnode.command()
+@click.argument("home", type=click.Path(file_okay=False))
+@click.option("--config", "config", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="config.json for the node (docs/node.md).")
+@click.option("--scenario", type=click.Path(exists=True, dir_okay=False),
+              help="What the node's world does: sensors, network outages (docs/node.md).")
+@click.option("--board", default="virtual", show_default=True, help="A board file in boards/.")
+@click.option("--blocks", default=512, show_default=True, help="Flash size in 4 KB blocks.")
+def create(home, config, scenario, board, blocks):
+    """Format a flash image in HOME and put config.json and board.json on it."""
+    VirtualNode.create(home, Path(config), board=board, scenario=Path(scenario) if scenario else None, blocks=blocks)
+    click.echo(f"virtual node in {Path(home).resolve()}: flash.img with config.json, board.json ({board})", err=True)
+
+
+@vnode.command()
+@click.argument("home", type=click.Path(exists=True, file_okay=False))
+@click.option("--speed", default="virtual", show_default=True,
+              help="virtual (as fast as it goes), real, or a factor such as 60.")
+@click.option("--start", "start", default=None, help="World time at power-on (Unix s or ISO); default now.")
+@click.option("--for", "for_", default=None, help="Stop after this much world time (e.g. 24h, 7d).")
+@click.option("--rtc-set/--rtc-unset", default=False,
+              help="Whether the node's clock is right at power-on (default: 2000-01-01, as an ESP32).")
+@click.option("--heap", default="96K", show_default=True, help="MicroPython heap cap.")
+def run(home, speed, start, for_, rtc_set, heap):
+    """Run the node in HOME; its console is a pty (path printed on stderr). Output: the console.
+
+    Stop with Ctrl-C. With --for, the node stops after that much simulated time.
+    """
+    t0 = _when(start) or int(time.time())
+    dur = _duration(for_)
+    vn = VirtualNode(home, heap=heap, vtime=speed, start=t0, end=None if dur is None else t0 + dur,
+                     rtc="world" if rtc_set else POWER_ON_RTC,
+                     on_line=lambda line: (sys.stdout.buffer.write(line + b"\n"), sys.stdout.flush()))
+    vn.start()
+    click.echo(f"virtual node {Path(home).name}: console on {vn.port} (Ctrl-C stops it)", err=True)
+    try:
+        if dur is not None:
+            vn.wait_world(t0 + dur, timeout=10 ** 9)
+        else:
+            while vn.running:
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        vn.stop()
+
+
+@vnode.command()
+@click.argument("home", type=click.Path(exists=True, file_okay=False))
+@click.argument("path", default="")
+def ls(home, path):
+    """List files on the node's flash (node stopped)."""
+    for name, size in VirtualNode(home).ls(path).items():
+        click.echo(f"{size:>8}  {name}")
+
+
+@vnode.command()
+@click.argument("home", type=click.Path(exists=True, file_okay=False))
+@click.argument("name")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+def get(home, name, output):
+    """Copy a file from the node's flash (node stopped), e.g. config.json or spool/head."""
+    data = VirtualNode(home).get(name)
+    if output:
+        Path(output).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@vnode.command()
+@click.argument("home", type=click.Path(exists=True, file_okay=False))
+@click.argument("name")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+def put(home, name, source):
+    """Copy a host file onto the node's flash (node stopped), e.g. a new config.json."""
+    VirtualNode(home).put(name, Path(source).read_bytes())

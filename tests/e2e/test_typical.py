@@ -1,0 +1,64 @@
+"""The typical node (PMS5003 + SHT3x + Alphasense SO2-B4 on an ISB/ADS1115, HTTP uplink) for a
+simulated week, as deployed (.mpy) in a 96 KB heap, its sensors byte-exact simulators."""
+
+import pytest
+
+from tynys import firmware
+
+from .conftest import CHECK, KEY, T0
+from .receiver import HTTPReceiver
+
+pytestmark = pytest.mark.e2e
+
+DAY = 86400
+SCENARIO = {  # a winter week in Oskemen: smoky mornings, an SO2 plume at noon
+    "world": {"seed": 7, "noise": 0.03, "start": T0, "loop": True,  # one day, repeated
+              "t": [0, 21600, 32400, 43200, 64800, 86400], "pm25": [12, 65, 30, 22, 40, 12],
+              "so2_ppb": [3, 20, 140, 30, 8, 3], "t_c": [-22, -18, -9, -12, -20, -22],
+              "rh": [82, 78, 60, 66, 80, 82]},
+}
+
+
+def typical(url, **extra):
+    cfg = {"node": "vn-01", "key": KEY, "wifi": {"ssid": "balcony", "password": "x"},
+           "sensors": {"pm": {"type": "pms5003", "uart": 1},
+                       "th": {"type": "sht3x", "i2c": 0},
+                       "so2": {"type": "isb", "model": "so2-b4", "i2c": 0, "addr": "0x48",
+                               "serial": "162031256"}},
+           "uplinks": {"http": {"url": url}}}
+    cfg.update(extra)
+    return cfg
+
+
+def test_typical_node_runs_a_week_in_96k(make_node, keys):
+    assert firmware.DEFAULT_HEAP == "96K"
+    with HTTPReceiver(keys) as rx:
+        vn = make_node(typical(rx.url), SCENARIO, vtime="virtual", end=T0 + 7 * DAY, heap="96K")
+        vn.start()
+        vn.wait_world(T0 + 7 * DAY, timeout=900)
+        n = 7 * DAY // 300
+        rx.wait(n, timeout=60)
+    bodies = [rx.records[i] for i in rx.order]
+    assert [b["seq"] for b in bodies] == list(range(len(bodies)))
+    assert {b["boot"] for b in bodies} == {1}, "the node never restarted"
+    assert vn.resets == [CHECK]  # boot 0 checked config.json and restarted to run it
+    full = bodies[1:]  # the first window is partial (power-on mid-window)
+    assert all(b["t1"] - b["t0"] == 300 and b["clock"] == "ntp" for b in full)
+    for b in full:
+        pm, th, so2 = (b["sensors"][k] for k in ("pm", "th", "so2"))
+        assert pm["type"] == "pms5003" and th["type"] == "sht3x" and so2["model"] == "so2-b4"
+        assert pm["id"].startswith("fw=") and th["id"].startswith("sn=") and so2["id"] == "sn=162031256"
+        assert pm["frames"] >= 100 and th["frames"] == 30 and so2["frames"] == 60
+        assert pm["bad"] == th["bad"] == so2["bad"] == 0
+        assert b["health"]["dropped"] == 0 and b["health"]["rssi"] == -67
+    heap = min(b["health"]["heap_free"] for b in bodies)
+    assert heap > 4096, f"only {heap} bytes of heap left at a window's end"
+    # the simulated world shows through: SO2 plume at noon, smoke in the morning, cold nights
+    def mean(bs, slot, ch):
+        return sum(b["sensors"][slot]["ch"][ch]["mean"] for b in bs) / len(bs)
+
+    at = lambda a, b: [x for x in full if (x["t0"] - T0) % DAY in range(a, b)]
+    night, morning, noon = at(0, 1800), at(21600 - 900, 21600 + 900), at(32400 - 900, 32400 + 900)
+    assert mean(noon, "so2", "we_mv") > mean(night, "so2", "we_mv") + 5  # the plume on the WE
+    assert mean(morning, "pm", "pm25_cf1") > 3 * mean(night, "pm", "pm25_cf1")  # 65 vs 12 ug/m3
+    assert all(b["sensors"]["th"]["ch"]["t_c"]["max"] < 0 for b in full)
