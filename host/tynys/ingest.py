@@ -45,9 +45,9 @@ from typing import Callable, Iterable, Sequence
 
 from . import record
 from .errors import TynysError
-from .retime import retime
 from .keys import KeyFile
 from .registry import node_id_ok
+from .retime import retime
 from .store import Store, StoreError
 from .timeutil import iso
 

@@ -467,10 +467,10 @@ class Store:
 
     def untimed(self, node: str, boot: int) -> list[tuple]:
         """The records of one boot of a node that its clock did not time: ``(id, seq, t0, t1, uptime,
-        timing, eff_t0, eff_t1, retimed_by, timing_note)`` by seq."""
-        return self.conn.execute(
+        timing, eff_t0, eff_t1, retimed_by, timing_note)`` by seq (read through the partial index)."""
+        return sorted(self.conn.execute(
             "SELECT id, seq, t0, t1, uptime, timing, eff_t0, eff_t1, retimed_by, timing_note FROM records"
-            " WHERE node = ? AND boot = ? AND timing != 'node' ORDER BY seq", (node, boot)).fetchall()
+            " WHERE node = ? AND boot = ? AND timing != 'node'", (node, boot)), key=lambda r: r[1])
 
     def set_windows(self, node: str, lo: int, hi: int, longest: int) -> np.ndarray:
         """``(boot, seq, t0, t1)`` of the node's windows timed by a set clock that may overlap
