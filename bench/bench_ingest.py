@@ -1,6 +1,7 @@
 """Ingest throughput: the one ingest path into SQLite (batched vs one commit per record), and end
 to end over MQTT (Mosquitto on loopback), HTTP and a serial pty. Records are made by the host
-tests' factory (signed version-1 records, ~1.4 kB each, 9 channels in 3 sensors)."""
+tests' factory (signed version-1 records, ~1.4 kB each, 9 channels in 3 sensors). Re-timing:
+ingest of boots that start with an unset clock against the same number of records with a set one."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "host"))
 
-from factory import KEY, FakeNode  # noqa: E402
+from factory import KEY, FakeNode, make_body, sign_body  # noqa: E402
 
 from tynys import record  # noqa: E402
 from tynys.broker import Mosquitto, mosquitto_binary  # noqa: E402
@@ -87,9 +88,50 @@ def run(report):
         record.validate(body, sig)
     report("of which JSON Schema validation", (time.perf_counter() - t) / 500 * 1e6, "µs/record")
 
+    _retime(report, lines)
     _http(report)
     _serial(report)
     _mqtt(report)
+
+
+def _boot(node: str, unsynced: int, synced: int, world0: int) -> list[bytes]:
+    """One boot: *unsynced* windows on the 2000-01-01 clock, then *synced* ones (world time at
+    uptime 0 is *world0*)."""
+    return [sign_body(make_body(node, i, boot=1, t0=(946684800 if i < unsynced else world0) + 300 * i,
+                                clock="unsynced" if i < unsynced else "ntp", uptime=300 * (i + 1)), KEY)
+            for i in range(unsynced + synced)]
+
+
+def _rate(lines: list[bytes], size: int, before: list[bytes] = ()) -> tuple[float, dict]:
+    """Records/s ingesting *lines* *size* per commit into a fresh city holding *before*."""
+    with tempfile.TemporaryDirectory() as d:
+        ing = _city(Path(d))
+        ing.ingest(before, "bench")
+        t = time.perf_counter()
+        for i in range(0, len(lines), size):
+            ing.ingest(lines[i:i + size], "bench")
+        rate = len(lines) / (time.perf_counter() - t)
+        stats = ing.store.stats()
+        ing.store.close()
+    return rate, stats
+
+
+def _retime(report, synced: list[bytes]):
+    world0 = int(time.time()) - 86400 * 10
+    boots = [_boot(f"b{i:02d}", 100, 400, world0) for i in range(NODES)]
+    mixed = [ln for group in zip(*boots) for ln in group]  # interleaved, as nodes report
+    base, _ = _rate(synced[:len(mixed)], 500)
+    rate, stats = _rate(mixed, 500)
+    assert (stats["retimed"], stats["pending"]) == (NODES * 100, 0)
+    report("ingest batched, a fifth of each boot unsynced and re-timed", rate, "records/s")
+    report("  / all synced (same count, same process)", rate / base, "x")
+    # the steady state after a late sync: each new record of a boot that has 700 re-timed windows
+    one = _boot("b00", 700, 1000, world0)
+    base, _ = _rate(synced[:1000], 1)
+    rate, stats = _rate(one[701:], 1, before=one[:701])
+    assert stats["retimed"] == 700
+    report("ingest one per commit into a boot with 700 re-timed windows", rate, "records/s")
+    report("  / one per commit, all synced", rate / base, "x")
 
 
 def _http(report, per_node=300):

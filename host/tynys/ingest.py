@@ -12,6 +12,11 @@ For each received line, in this order:
 8. ``(node, boot, seq)`` not stored yet                         → else ``replay`` / ``conflict``
 9. store the line untouched plus its decoded sensors and channels.
 
+A record made before the node's clock was set (``"clock":"unsynced"``) skips 6 and 7: its times
+are the node's guess. It is stored pending and re-timed from the node's uptime once a record of
+the same boot with a set clock is stored (:mod:`tynys.retime`, run for every boot a batch stored
+records of, in the same transaction), which checks the re-timed window instead.
+
 Every refusal is a row in ``rejects``. A batch is one transaction; outcomes are returned (and
 acknowledgements may be sent) only after its commit is on disk. Which outcomes free the node's
 spool is in :data:`REASONS` (docs/record.md, "Transports and acknowledgement").
@@ -42,6 +47,7 @@ from . import record
 from .errors import TynysError
 from .keys import KeyFile
 from .registry import node_id_ok
+from .retime import retime
 from .store import Store, StoreError
 from .timeutil import iso
 
@@ -58,7 +64,7 @@ REASONS: dict[str, tuple[bool, str]] = {
     # not acknowledged: a copy of node A's record published as node B must not free B's spool
     "node_mismatch": (False, "the transport (MQTT topic, HTTP header) named another node than the record"),
     "retired_node": (True, "the node was retired before this window ended"),
-    "clock": (True, "the window is too far ahead of or behind the host clock"),
+    "clock": (True, "the node says its clock was set, but the window is too far ahead of or behind the host clock"),
     "replay": (True, "this (node, boot, seq) is already stored with the same bytes: a resend or a replay"),
     "conflict": (True, "this (node, boot, seq) is already stored with different content"),
 }
@@ -153,6 +159,7 @@ class Ingestor:
             with self.store.transaction():
                 results = [[self._one(line, transport, source, claimed, now) for line in lines]
                            for lines, transport, source, claimed in batches]
+                self._retime(results, now)
         except (sqlite3.Error, StoreError) as e:
             log.error("store failed, nothing of this batch was written (the nodes will resend): %s", e)
             return [[Outcome("retry", reason="store", detail=str(e)) for _ in lines] for lines, *_ in batches]
@@ -160,6 +167,18 @@ class Ingestor:
             for o in res:
                 self.counts[o.reason or o.status] += 1
         return results
+
+    def _retime(self, results: list[list[Outcome]], now: int) -> None:
+        """Re-time each boot this batch stored records of (tynys.retime)."""
+        since: dict[tuple, int | None] = {}  # per boot: the lowest seq stored, None if one was unsynced
+        for o in (o for res in results for o in res if o.status == "stored"):
+            k = (o.node, o.boot)
+            if o.clock == "unsynced" or (k in since and since[k] is None):
+                since[k] = None
+            else:
+                since[k] = min(since.get(k, o.seq), o.seq)
+        for (node, boot), seq in since.items():
+            retime(self.store, node, boot, now, self.max_future, since=seq)
 
     def _one(self, line: bytes | str, transport: str, source: str, claimed: str | None, now: int) -> Outcome:
         if isinstance(line, str):
@@ -226,6 +245,8 @@ class Ingestor:
             raise _Refused("schema", bad)
         if claimed is not None and claimed != node:
             raise _Refused("node_mismatch", f"record of node {node!r} arrived as node {claimed!r}")
+        if body["clock"] == "unsynced":
+            return  # stored pending; retime() checks the window it gets
         t1 = body["t1"]
         retired = self._nodes[node]
         if retired is not None and t1 > retired:

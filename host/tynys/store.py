@@ -4,6 +4,10 @@ Tables (docs/host.md has the full schema):
 
 - ``nodes``, ``node_sensors``: the registry (keys live outside the database, see ``keys.py``);
 - ``records``: one row per stored record, with the exact line received (``raw``) — never rewritten;
+  ``t0``/``t1`` as the node sent them, ``eff_t0``/``eff_t1`` the window the host uses (re-timed when
+  the node's clock was not set, NULL while pending: ``tynys.retime``);
+- ``timed_records``: a view of ``records`` with the effective window as ``t0``/``t1`` and pending
+  records left out. Every query by window time below reads it;
 - ``record_sensors``: per record and sensor slot, the frame/error/warm-up counters;
 - ``channel_values``: per record and channel (``pm.pm25_cf1``): ``n, mean, sd, min, max``;
 - ``rejects``: every refused line with its reason, detail, transport and (bounded) raw bytes;
@@ -130,6 +134,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             value REAL,
             profile INTEGER NOT NULL REFERENCES calibration_profiles (id),
             PRIMARY KEY (record, channel)) WITHOUT ROWID""",
+    ]),
+    (3, "effective window times: unsynced records stored pending, re-timed from the node's uptime", [
+        # t0/t1 stay the node's own; eff_t0/eff_t1 are the window every reader uses (the view
+        # timed_records): t0/t1 when the node's clock was set, re-timed for an unsynced one, NULL
+        # while pending. Rows stored before v3 were accepted with their own times: they stay so.
+        """ALTER TABLE records ADD COLUMN timing TEXT NOT NULL DEFAULT 'node'
+            CHECK (timing IN ('node', 'retimed', 'pending'))""",
+        """ALTER TABLE records ADD COLUMN eff_t0 INTEGER""",
+        """ALTER TABLE records ADD COLUMN eff_t1 INTEGER""",
+        """ALTER TABLE records ADD COLUMN retimed_by INTEGER REFERENCES records (id)""",
+        """ALTER TABLE records ADD COLUMN timing_note TEXT NOT NULL DEFAULT ''""",
+        """UPDATE records SET eff_t0 = t0, eff_t1 = t1""",
+        """DROP INDEX records_node_t0""",
+        """CREATE INDEX records_node_eff_t0 ON records (node, eff_t0)""",
+        """CREATE INDEX records_untimed ON records (node, boot) WHERE timing != 'node'""",
+        """CREATE VIEW timed_records AS
+            SELECT id, node, boot, seq, eff_t0 AS t0, eff_t1 AS t1, t0 AS node_t0, t1 AS node_t1, clock, timing,
+                   retimed_by, fw, heap_free, uptime, reset, rssi, spool, dropped, received, transport, source, raw
+            FROM records WHERE eff_t0 IS NOT NULL""",
     ]),
 ]
 
@@ -400,14 +423,20 @@ class Store:
     # -- writing records (the ingest path calls these inside one transaction) ----------------
 
     def insert_record(self, body: dict, raw: str, received: int, transport: str, source: str) -> int | None:
-        """Insert a verified, validated record; return its row id, or None if (node, boot, seq) exists."""
+        """Insert a verified, validated record; return its row id, or None if (node, boot, seq) exists.
+        A record whose clock was not set is stored pending (no effective window) until re-timed."""
         h = body["health"]
+        if body["clock"] == "unsynced":
+            timing, eff, note = "pending", (None, None), f"no record of boot {body['boot']} with a set clock yet"
+        else:
+            timing, eff, note = "node", (body["t0"], body["t1"]), ""
         row = self.conn.execute(
             "INSERT INTO records (node, boot, seq, t0, t1, clock, fw, heap_free, uptime, reset, rssi, spool, dropped,"
-            " received, transport, source, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " received, transport, source, raw, timing, eff_t0, eff_t1, timing_note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (node, boot, seq) DO NOTHING RETURNING id",
             (body["node"], body["boot"], body["seq"], body["t0"], body["t1"], body["clock"], body["fw"],
-             *(h.get(k) for k in _HEALTH), received, transport, source, raw)).fetchone()
+             *(h.get(k) for k in _HEALTH), received, transport, source, raw, timing, *eff, note)).fetchone()
         if row is None:
             return None
         rid = row[0]
@@ -421,6 +450,40 @@ class Store:
             [(rid, f"{slot}.{name}", st["n"], st["mean"], st["sd"], st["min"], st["max"])
              for slot, s in sensors.items() for name, st in s["ch"].items()])
         return rid
+
+    # -- re-timing unsynced records (tynys.retime holds the rule) ------------------------------
+
+    def clock_anchors(self, node: str, boot: int, n: int) -> list[tuple]:
+        """The first *n* records of one boot of a node with a set clock: ``(id, seq, t0, t1, uptime)`` by seq."""
+        return self.conn.execute(
+            "SELECT id, seq, t0, t1, uptime FROM records WHERE node = ? AND boot = ? AND timing = 'node'"
+            " AND clock != 'unsynced' ORDER BY seq LIMIT ?", (node, boot, n)).fetchall()
+
+    def clocked_before(self, node: str, boot: int, seq: int, n: int) -> int:
+        """How many (up to *n*) records of one boot of a node before *seq* had a set clock."""
+        return self.conn.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM records WHERE node = ? AND boot = ? AND seq < ? AND timing = 'node'"
+            " AND clock != 'unsynced' ORDER BY seq DESC LIMIT ?)", (node, boot, seq, n)).fetchone()[0]
+
+    def untimed(self, node: str, boot: int) -> list[tuple]:
+        """The records of one boot of a node that its clock did not time: ``(id, seq, t0, t1, uptime,
+        timing, eff_t0, eff_t1, retimed_by, timing_note)`` by seq (read through the partial index)."""
+        return sorted(self.conn.execute(
+            "SELECT id, seq, t0, t1, uptime, timing, eff_t0, eff_t1, retimed_by, timing_note FROM records"
+            " WHERE node = ? AND boot = ? AND timing != 'node'", (node, boot)), key=lambda r: r[1])
+
+    def set_windows(self, node: str, lo: int, hi: int, longest: int) -> np.ndarray:
+        """``(boot, seq, t0, t1)`` of the node's windows timed by a set clock that may overlap
+        ``[lo, hi)`` (those starting in ``[lo - longest, hi)``), by start."""
+        return np.array(self.conn.execute(
+            "SELECT boot, seq, eff_t0, eff_t1 FROM records WHERE node = ? AND eff_t0 >= ? AND eff_t0 < ?"
+            " AND timing = 'node' AND clock != 'unsynced' ORDER BY eff_t0", (node, lo - longest, hi)).fetchall(),
+            dtype=np.int64).reshape(-1, 4)
+
+    def set_timing(self, rows: Iterable[tuple]) -> None:
+        """Write ``(timing, eff_t0, eff_t1, retimed_by, timing_note, id)`` rows (inside the caller's transaction)."""
+        self.conn.executemany("UPDATE records SET timing = ?, eff_t0 = ?, eff_t1 = ?, retimed_by = ?, timing_note = ?"
+                              " WHERE id = ?", rows)
 
     def stored_record(self, node: str, boot: int, seq: int) -> tuple[str, int, str] | None:
         """``(raw, received, transport)`` of the stored record with this identity, if any."""
@@ -585,7 +648,7 @@ class Store:
     def corrected(self, node: str, channel: str, t0: int | None = None, t1: int | None = None) -> Corrected:
         """Corrected values of *channel* of *node* for windows starting in ``[t0, t1)``, by time."""
         rows = self.conn.execute(
-            "SELECT r.id, r.t0, r.t1, c.profile, p.version, c.value, p.unit FROM records r"
+            "SELECT r.id, r.t0, r.t1, c.profile, p.version, c.value, p.unit FROM timed_records r"
             " JOIN corrected_values c ON c.record = r.id AND c.channel = ?"
             " JOIN calibration_profiles p ON p.id = c.profile"
             " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq",
@@ -600,7 +663,7 @@ class Store:
     def series(self, node: str, channel: str, t0: int | None = None, t1: int | None = None) -> Series:
         """Channel *channel* (``slot.name``) of *node* for windows starting in ``[t0, t1)``, by time."""
         rows = self.conn.execute(
-            "SELECT r.t0, r.t1, v.n, v.mean, v.sd, v.min, v.max FROM records r"
+            "SELECT r.t0, r.t1, v.n, v.mean, v.sd, v.min, v.max FROM timed_records r"
             " JOIN channel_values v ON v.record = r.id AND v.channel = ?"
             " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq",
             (channel, node, -(2**62) if t0 is None else t0, 2**62 if t1 is None else t1)).fetchall()
@@ -612,14 +675,14 @@ class Store:
         """Channels *channels* of *node* aligned on its records (windows starting in ``[t0, t1)``)."""
         span = _span(t0, t1)
         head = np.array(self.conn.execute(
-            "SELECT id, t0, t1 FROM records WHERE node = ? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq",
+            "SELECT id, t0, t1 FROM timed_records WHERE node = ? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq",
             (node, *span)).fetchall(), dtype=np.int64).reshape(-1, 3)
         ids = head[:, 0]
         order = np.argsort(ids)
         mean, count = {}, {}
         for ch in channels:
             rows = self.conn.execute(
-                "SELECT v.record, v.n, v.mean FROM channel_values v JOIN records r ON r.id = v.record"
+                "SELECT v.record, v.n, v.mean FROM channel_values v JOIN timed_records r ON r.id = v.record"
                 " WHERE r.node = ? AND v.channel = ? AND r.t0 >= ? AND r.t0 < ?", (node, ch, *span)).fetchall()
             rec = np.array([r[0] for r in rows], dtype=np.int64)
             at = order[np.searchsorted(ids, rec, sorter=order)] if len(rec) else rec
@@ -645,7 +708,7 @@ class Store:
         for nid in ids:
             cur = self.conn.execute(
                 f"SELECT id, node, boot, seq, t0, t1, clock, fw, {', '.join(_HEALTH)}, received, transport, source"
-                " FROM records WHERE node = ? ORDER BY t0 DESC, boot DESC, seq DESC LIMIT 1", (nid,))
+                " FROM timed_records WHERE node = ? ORDER BY t0 DESC, boot DESC, seq DESC LIMIT 1", (nid,))
             row = cur.fetchone()
             if row is None:
                 continue
@@ -656,9 +719,10 @@ class Store:
         return out
 
     def raw_lines(self, node: str, t0: int | None = None, t1: int | None = None) -> list[str]:
-        """The lines as received (signature intact) for re-verification or export."""
+        """The lines as received (signature intact) for re-verification or export, by effective
+        window (pending records have none yet and are left out)."""
         return [r[0] for r in self.conn.execute(
-            "SELECT raw FROM records WHERE node=? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq",
+            "SELECT raw FROM timed_records WHERE node=? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq",
             (node, -(2**62) if t0 is None else t0, 2**62 if t1 is None else t1))]
 
     def rejects(self, *, since: int | None = None, reason: str | None = None, node: str | None = None,
@@ -681,12 +745,15 @@ class Store:
         """Counts for ``tynys db stats``: nodes, records, rejected (exact; counting is O(rows))."""
         c = self.conn
         one = lambda q: c.execute(q).fetchone()[0]  # noqa: E731
-        first, last = c.execute("SELECT MIN(t0), MAX(t1) FROM records").fetchone()
+        first, last = c.execute("SELECT MIN(t0), MAX(t1) FROM timed_records").fetchone()
+        timing = dict(c.execute("SELECT timing, COUNT(*) FROM records WHERE timing != 'node' GROUP BY timing").fetchall())
         return {
             "nodes": one("SELECT COUNT(*) FROM nodes"),
             "active_nodes": one("SELECT COUNT(*) FROM nodes WHERE retired IS NULL"),
             "records": one("SELECT COUNT(*) FROM records"),
             "channel_values": one("SELECT COUNT(*) FROM channel_values"),
+            "retimed": timing.get("retimed", 0),
+            "pending": timing.get("pending", 0),
             "rejected": one("SELECT COUNT(*) FROM rejects"),
             "rejected_by_reason": dict(c.execute("SELECT reason, COUNT(*) FROM rejects GROUP BY reason ORDER BY reason").fetchall()),
             "imports": one("SELECT COUNT(*) FROM imports"),

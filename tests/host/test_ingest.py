@@ -38,7 +38,13 @@ def test_shared_valid_vectors_are_stored_byte_exact(city, record_vectors):
                 "WHERE r.node = 'osk-01' AND channel = 'pm.pm25_cf1'") == [("pm.pm25_cf1", 270, 12.41, 1.93, 9.0, 17.0)]
     assert rows(city.store, "SELECT slot, type, model, sensor_id, frames, bad, warmup, missing, state FROM record_sensors "
                 "JOIN records r ON r.id = record WHERE r.node = 'osk-02'") == [("pm", "sds011", None, None, 0, 5, 0, 60, None)]
-    empty = city.store.series("osk-02", "pm.pm25")
+    assert rows(city.store, "SELECT n, mean, sd, min, max FROM channel_values v JOIN records r ON r.id = v.record "
+                "WHERE r.node = 'osk-02' AND channel = 'pm.pm25'") == [(0, None, None, None, None)]
+    # osk-02's clock was not set: stored and acknowledged, pending until a synced record of boot 0 comes
+    assert rows(city.store, "SELECT timing, eff_t0, t0 FROM records WHERE node='osk-02'") == [("pending", None, 1795813200)]
+    assert len(city.store.series("osk-02", "pm.pm25")) == 0
+    city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300, channels={"pm.pm25_cf1": None})], "test")
+    empty = city.store.series("osk-03", "pm.pm25_cf1")
     assert empty.n.tolist() == [0] and empty.mean.dtype.kind == "f" and empty.mean[0] != empty.mean[0]  # NaN
     assert rows(city.store, "SELECT heap_free, uptime, reset, rssi, spool, dropped FROM records WHERE node='osk-02'") == \
         [(50000, 300, "wdt", None, 1, 12)]
@@ -92,8 +98,8 @@ REFUSALS = [
     ("wrong-topic", _line(), "osk-02", "node_mismatch", "record of node 'osk-03' arrived as node 'osk-02'"),
     ("far-future", make_line("osk-03", KEY, 7, t0=NOW + 3600), None, "clock",
      "window ends at 2026-11-27T22:10:30Z, 3900 s ahead of the host clock (limit 600 s; node clock ntp): the node's clock is wrong"),
-    ("far-past", make_line("osk-03", KEY, 7, t0=946684800, clock="unsynced"), None, "clock",
-     "window ends at 2000-01-01T00:05:00Z, 9827.9 days before the host clock (limit 366 days; node clock unsynced): the node's clock is wrong"),
+    ("far-past", make_line("osk-03", KEY, 7, t0=946684800, clock="host"), None, "clock",
+     "window ends at 2000-01-01T00:05:00Z, 9827.9 days before the host clock (limit 366 days; node clock host): the node's clock is wrong"),
 ]
 
 

@@ -24,7 +24,7 @@ def db():
 @db_option
 @output_options
 def stats(db, keys, fmt):
-    """Nodes, records, refusals (by reason), imports, time span, size."""
+    """Nodes, records (re-timed and pending ones of unsynced clocks), refusals (by reason), imports, time span, size."""
     with Store.open(db, create=False) as store:
         s = store.stats()
 
@@ -32,6 +32,7 @@ def stats(db, keys, fmt):
         click.echo(f"{s['path']}: schema v{s['schema_version']}, {s['bytes'] / 1e6:.1f} MB")
         click.echo(f"nodes     {s['nodes']} ({s['active_nodes']} active)")
         click.echo(f"records   {s['records']} ({s['channel_values']} channel values), {s['first'] or '-'} .. {s['last'] or '-'}")
+        click.echo(f"unsynced  {s['retimed']} re-timed, {s['pending']} pending")
         by = ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items())
         click.echo(f"rejected  {s['rejected']}{f' ({by})' if by else ''}")
         click.echo(f"imports   {s['imports']} ({s['observations']} observations at {s['sites']} sites)")
