@@ -20,10 +20,12 @@ import time
 
 import pytest
 
-from tynys.broker import Mosquitto, free_port, mosquitto_binary
+from tynys.broker import free_port
 from tynys.keys import KeyFile, new_key
 from tynys.sim import Endpoints, create_node, node_config, plan, register
 from tynys.store import Store
+
+from .test_mqtt import broker  # noqa: F401  (a private Mosquitto, or a skip with the reason)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
@@ -31,14 +33,6 @@ HOURS = 3
 CLI = "import sys; from tynys.cli import main; sys.exit(main(sys.argv[1:]))"
 WINDOW_LINE = re.compile(rb"^tynys: window to \d\d:\d\d seq (\d+) ")
 BOOT_LINE = re.compile(rb"^tynys: [0-9.]+, boot (\d+), reset: ")
-
-
-@pytest.fixture
-def broker():
-    if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
-    with Mosquitto() as b:
-        yield b
 
 
 class Host:

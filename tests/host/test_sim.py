@@ -26,8 +26,12 @@ def distance_m(city, lat, lon, lat2, lon2):
     return float(math.hypot(x2 - x1, y2 - y1))
 
 
-def local_hours(w, city):
-    return ((w["start"] + np.array(w["t"]) + city.utc_offset_s) % 86400) / 3600
+def day(scenario, city_name="oskemen", n=10):
+    """A day of *scenario* at *n* nodes: the city, their places, their world tables, the rows' local hours."""
+    city = load(city_name)
+    places = place(city, n)
+    ws = worlds(scenario, city, places, START, 24)
+    return city, places, ws, ((START + np.array(ws[0]["t"]) + city.utc_offset_s) % 86400) / 3600
 
 
 @pytest.mark.parametrize("name", ["oskemen", "almaty", "karaganda"])
@@ -71,11 +75,8 @@ def test_the_same_seed_gives_the_same_air_and_another_seed_other_air():
 
 
 def test_inversion_smoke_builds_up_at_night_and_in_the_stove_districts():
-    city = load("oskemen")
-    places = place(city, 10)
-    ws = worlds("inversion", city, places, START, 24)
+    _, places, ws, h = day("inversion")
     pm = np.array([w["pm25"] for w in ws])
-    h = local_hours(ws[0], city)
     evening, midday = (h >= 19) & (h < 24), (h >= 12) & (h < 15)
     assert (pm[:, evening].mean(1) > 2 * pm[:, midday].mean(1)).all()
     stoves = [i for i, p in enumerate(places) if p.district in ("Zashchita", "Ablaketka", "Sogra")]
@@ -86,18 +87,14 @@ def test_inversion_smoke_builds_up_at_night_and_in_the_stove_districts():
 
 
 def test_a_clean_day_is_clean():
-    city = load("karaganda")
-    ws = worlds("clean", city, place(city, 5), START, 24)
+    _, _, ws, _ = day("clean", "karaganda", 5)
     pm, so2 = np.array([w["pm25"] for w in ws]), np.array([w["so2_ppb"] for w in ws])
     assert pm.max() < 25 and so2.max() < 5 and min(min(w["t_c"]) for w in ws) > 5
 
 
 def test_the_plume_sweeps_the_city_reaching_nodes_at_different_hours():
-    city = load("oskemen")
-    places = place(city, 10)
-    ws = worlds("plume", city, places, START, 24)
+    _, places, ws, h = day("plume")
     so2 = np.array([w["so2_ppb"] for w in ws])
-    h = local_hours(ws[0], city)
     peak_hours = {round(float(h[np.argmax(row)])) for row in so2}
     assert len(peak_hours) >= 4, peak_hours
     assert so2.max() > 100 and (so2.max(1) > 5 * 3).sum() >= 5  # many nodes see a plume 5x the 3 ppb background
