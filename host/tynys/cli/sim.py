@@ -86,8 +86,7 @@ def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, tim
         reached = min(last.values()) // step * step
         if reached > shown[0]:
             shown[0] = reached
-            done = sum(1 for t in last.values() if t)
-            click.echo(f"tynys: {_hm(reached)} UTC ({_hm(reached, off)} local) reached by all {done} nodes; "
+            click.echo(f"tynys: {_hm(reached)} UTC ({_hm(reached, off)} local) reached by all {nodes} nodes; "
                        f"{stored[0]} records stored", err=True)
 
     def on_record(row):
