@@ -10,8 +10,9 @@ sensor simulators, virtual time and a console on a pty that pyserial and mpremot
     vn.get("spool/head")                # read a file from the flash image (node stopped)
 
 A node lives in a directory: ``flash.img`` (its LittleFS, 4 KB blocks), ``config.json`` and
-``scenario.json`` (what was provisioned and simulated), ``console.log`` (all console output) and
-``clock`` (world time, written by the node's time shim). ``tynys sim`` starts many of these, each
+``scenario.json`` (what was provisioned and simulated; the node's process reads only its network
+plan, copied to ``network.json``; the simulators' process the rest), ``console.log`` (all console
+output) and ``clock`` (world time, written by the node's time shim). ``tynys sim`` starts many of these, each
 with its own directory, scenario and uplink.
 
 The relay plays the board around the chip: it restarts the process after a watchdog, reset,
@@ -160,7 +161,7 @@ class VirtualNode:
     def _env(self, cause: str, no_app: bool) -> dict:
         e = {
             "TYNYS_FLASH": str(self.home / "flash.img"),
-            "TYNYS_SCENARIO": str(self.home / "scenario.json"),
+            "TYNYS_SCENARIO": self._network_plan(),
             "TYNYS_CLOCK_FILE": str(self.home / "clock"),
             "TYNYS_VTIME": self.vtime,
             "TYNYS_VTIME_START": str(self.world),
@@ -179,6 +180,18 @@ class VirtualNode:
             e["TYNYS_NO_APP"] = "1"
         e.update(self.extra_env)
         return firmware.env(e)
+
+    def _network_plan(self) -> str:
+        """The node's process gets only the network plan of scenario.json: the world table is the
+        simulators' (their own process), and parsing it would cost the node's heap (a day's table
+        at 10-minute rows: ~20 KB, enough to fail a window's close in a tight heap)."""
+        full = self.home / "scenario.json"
+        try:
+            plan = {"network": json.loads(full.read_text()).get("network", {})}
+        except (OSError, ValueError, AttributeError):
+            return str(full)  # the node reports what is wrong with it, as before
+        (self.home / "network.json").write_text(json.dumps(plan) + "\n")
+        return str(self.home / "network.json")
 
     @property
     def _sock(self) -> str:
