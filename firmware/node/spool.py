@@ -12,8 +12,9 @@
 #     sp.oldest                    # seq of the oldest record waiting for its ACK (-1: none)
 #
 # On flash: spool/<8 hex digits> segment files of newline-ended records, in seq order, and
-# spool/head = "<segment> <offset> <dropped>": where the oldest unacknowledged record starts and
-# how many records the bound dropped (cumulative). Power loss at any write is safe because
+# spool/head = "<segment> <offset> <dropped> <last seq>": where the oldest unacknowledged record
+# starts, how many records the bound dropped (cumulative) and the highest seq ever appended (so
+# seq keeps increasing across reboots even when every record was acknowledged). Power loss at any write is safe because
 # LittleFS commits a file's new contents only at close, and head is replaced by rename: a record
 # is whole or absent, and an acknowledgement lost with the power only means a resend.
 # Records are never held whole in RAM: they are written and read in chunks of _CHUNK bytes.
@@ -66,10 +67,12 @@ class Spool:
     def _mount(self):
         try:
             with open(self.dir + "/head") as f:
-                seg, off, dropped = f.read().split()
-            self.head[0] = int(seg)
-            self.head[1] = int(off)
-            self.dropped = int(dropped)
+                h = f.read().split()
+            self.head[0] = int(h[0])
+            self.head[1] = int(h[1])
+            self.dropped = int(h[2])
+            if len(h) > 3:
+                self.last_seq = int(h[3])
         except (OSError, ValueError):
             pass
         segs = self._segments()
@@ -90,7 +93,8 @@ class Spool:
                 if n <= 0:
                     break
                 self.count += 1
-                self.last_seq = self.seq
+                if self.seq > self.last_seq:
+                    self.last_seq = self.seq
                 c[1] += n
         # Appends go to a fresh segment after a boot, so nothing is ever written after a line
         # the mount could not read.
@@ -163,7 +167,7 @@ class Spool:
     def _save_head(self):
         tmp = self.dir + "/head.tmp"
         with open(tmp, "w") as f:
-            f.write("%d %d %d\n" % (self.head[0], self.head[1], self.dropped))
+            f.write("%d %d %d %d\n" % (self.head[0], self.head[1], self.dropped, self.last_seq))
         os.rename(tmp, self.dir + "/head")
         for s in self._segments():  # after the head is safe, delete what it left behind
             if s < self.head[0]:

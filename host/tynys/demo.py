@@ -1,131 +1,154 @@
-"""``make demo`` (first form): a virtual node measures a simulated winter day in Oskemen and sends
-its signed records over HTTP to the host, which verifies and stores them; a table shows them as
-they arrive.
+"""``make demo``: a virtual Oskemen through one winter day, from sensor bytes to the city's air-quality
+indices, on a laptop, in a few minutes.
 
-The node is the real firmware (``.mpy``) on the MicroPython unix port in a 96 KB heap: PMS5003,
-SHT3x and an Alphasense SO2-B4 on an ISB/ADS1115, answered byte for byte by the sensor
-simulators, on a virtual clock (a day takes seconds). The host is ``tynys.ingest`` behind
-``tynys.transport.httpserver`` with a SQLite store. From 13:00 to 15:00 the host is unreachable:
-those windows wait on the node's flash and arrive late, each exactly once.
+1. **Collect**: six virtual nodes (the real firmware as ``.mpy`` on the MicroPython unix port, 96 KB
+   heap each; PMS5003, SHT3x and an Alphasense SO2-B4 on an ISB/ADS1115, answered byte for byte by
+   the sensor simulators) stand on school roofs and parks of Oskemen and measure a winter smog day
+   (``tynys sim``'s ``smog`` scenario: stove smoke under an inversion, the smelter's SO2 plume).
+   They post signed records over HTTP to the host, which verifies and stores them in SQLite. From 13:00 to 15:00 UTC the host is unreachable: those
+   windows wait on the nodes' flash and arrive late, each exactly once.
+2. **Calibrate**: the EPA's PurpleAir correction (Barkjohn et al. 2021) on each node's PM2.5 CF=1
+   with its own humidity, and Alphasense AAN 803 algorithm 4 with each SO2 cell's calibration
+   sheet: corrected series beside the raw ones, as versioned profiles.
+3. **Indices**: per node and for the city (median of at least 3 nodes per hour, per district too):
+   the US AQI with PM2.5 NowCast and the SO2 rules, and Kazakhstan's СИ, НП and grade (unofficial:
+   sensor data).
 
-    python -m tynys.demo [--out demo-out] [--hours 24] [--every 6]
+    python -m tynys.demo [--out demo-out] [--nodes 6] [--hours 24]
+
+What it leaves in ``--out``: ``city.db`` (explore it with ``tynys db stats``, ``tynys aqi city``,
+``tynys calibrate profiles``), ``city.keys`` (the nodes' signing keys), ``nodes.csv`` and
+``city-hours.csv`` (the two tables), and each node's directory (flash image, console log).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
-import sqlite3
+import statistics
 import sys
 import time
 from pathlib import Path
 
-from .ingest import Collector, Ingestor
-from .keys import KeyFile
-from .registry import add_node, parse_sensor
+from . import pipeline, sim
+from .calibrate import stored
+from .cli.output import emit, table
 from .store import Store
-from .transport.httpserver import RECORDS_PATH, RecordServer
-from .vnode import VirtualNode
+from .timeutil import iso
 
 HOUR = 3600
-# A smoky winter day: PM2.5 [ug/m3] peaks with the morning stoves and the evening, an SO2 plume
-# [ppb] from the smelters around noon, frost all day [degC], humid nights [%].
-WORLD = {"seed": 11, "noise": 0.03, "loop": True,
-         "t": [0, 6 * HOUR, 9 * HOUR, 12 * HOUR, 15 * HOUR, 19 * HOUR, 24 * HOUR],
-         "pm25": [18, 35, 70, 30, 24, 55, 18], "so2_ppb": [4, 6, 40, 160, 60, 10, 4],
-         "t_c": [-24, -25, -20, -12, -11, -18, -24], "rh": [84, 86, 78, 62, 60, 76, 84]}
-OUTAGE = (13 * HOUR, 15 * HOUR)  # the host is unreachable (seconds after midnight)
-ROW = "{:>11}  {:>4}  {:>6}  {:>6}  {:>6}  {:>5}  {:>8}  {:>6}  {:>5}  {}"
+SCENARIO = "smog"  # winter: stove smoke under an inversion, and the smelter's SO2 plume (docs/sim.md)
+OUTAGE = (13 * HOUR, 15 * HOUR)  # the host is unreachable (seconds after the day's start, UTC)
+# The SO2 cells' calibration sheet: what the ISB simulator was built with (firmware/ports/unix/sim/isb.py:
+# WEe 275, WEo 87, AEe 280, AEo 61 mV, 0.300 mV/ppb). A real node brings its own sheet.
+SHEET = {"sensor_model": "so2-b4", "we_e_mv": 275, "we_0_mv": 87, "ae_e_mv": 280, "ae_0_mv": 61,
+         "sensitivity_mv_ppb": 0.300}
+NODE_COLUMNS = {"node": "node", "district": "district", "hours": "hours", "pm25_raw": "PM2.5 raw",
+                "pm25_corrected": "PM2.5 corr", "so2_ppb": "SO2 ppb", "aqi_max": "AQI max",
+                "aqi": "AQI last", "aqi_category": "category", "kz_si": "KZ СИ", "kz_si_by": "by", "kz_np": "НП %", "kz_grade": "KZ grade"}
+CITY_COLUMNS = {"hour": "hour UTC", "nodes": "nodes", "pm25": "PM2.5", "nowcast_pm25": "NowCast", "so2_ppb": "SO2 ppb",
+                "aqi": "AQI", "aqi_main": "main", "aqi_category": "category", "kz_si": "KZ СИ", "kz_grade": "KZ grade"}
 
 
-def _hhmm(t: int) -> str:
-    return time.strftime("%H:%M", time.gmtime(t))
+class _Progress:
+    """One line per simulated hour, printed once every node's windows of that hour are stored:
+    records stored so far, the hour's PM2.5 CF=1 (median of the nodes' hourly means), the highest
+    SO2 cell signal and how many windows a node held on its flash at most (``health.spool``)."""
+
+    def __init__(self, start: int, nodes: int, stream):
+        self.start, self.nodes, self.stream = start, nodes, stream
+        self.done = start  # every node's windows before this are stored
+        self.last: dict[str, int] = {}  # node -> end of its latest stored window
+        self.hours: dict[int, dict] = {}
+        self.stored = 0
+
+    def __call__(self, row: dict) -> None:
+        self.stored += 1
+        self.last[row["node"]] = max(self.last.get(row["node"], 0), row["t1"])
+        r = row["record"]
+        h = self.hours.setdefault((row["t0"] - self.start) // HOUR, {"pm": {}, "so2": None, "spool": 0})
+        pm, so2 = r["sensors"]["pm"]["ch"]["pm25_cf1"]["mean"], r["sensors"]["so2"]["ch"]
+        if pm is not None:
+            h["pm"].setdefault(row["node"], []).append(pm)
+        if so2["we_mv"]["mean"] is not None:
+            mv = so2["we_mv"]["mean"] - so2["ae_mv"]["mean"]
+            h["so2"] = mv if h["so2"] is None else max(h["so2"], mv)
+        h["spool"] = max(h["spool"], r["health"]["spool"])
+        if len(self.last) == self.nodes:
+            while min(self.last.values()) >= self.done + HOUR:
+                self._line((self.done - self.start) // HOUR)
+                self.done += HOUR
+
+    def _line(self, i: int) -> None:
+        h = self.hours.pop(i, {"pm": {}, "so2": None, "spool": 0})
+        pm = statistics.median(statistics.fmean(v) for v in h["pm"].values()) if h["pm"] else None
+        num = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
+        held = "  held on flash while the host was unreachable" if h["spool"] > 2 else ""
+        print(f"{time.strftime('%H:%M', time.gmtime(self.done))}  {self.stored:6d}  {num(pm):>6}  {num(h['so2']):>6}  "
+              f"{h['spool']:5d}{held}",
+              file=self.stream, flush=True)
 
 
-def _row(raw: str, received: int) -> str:
-    r = json.loads(raw)
-    pm, th, so2 = (r["sensors"][k]["ch"] for k in ("pm", "th", "so2"))
-    lag = received - r["t1"]
-    late = f"late {lag // HOUR}h{lag % HOUR // 60:02d}m" if lag > 600 else ""
-    num = lambda x, d=1: "-" if x is None else f"{x:.{d}f}"  # noqa: E731
-    so2_mv = None if so2["we_mv"]["mean"] is None else so2["we_mv"]["mean"] - so2["ae_mv"]["mean"]
-    return ROW.format(f"{_hhmm(r['t0'])}-{_hhmm(r['t1'])}", r["seq"], num(pm["pm25_cf1"]["mean"]),
-                      num(pm["pm10_cf1"]["mean"]), num(th["t_c"]["mean"]), num(th["rh"]["mean"], 0), num(so2_mv),
-                      r["health"]["heap_free"], r["health"]["spool"], late)
-
-
-def run(out: Path, hours: int = 24, every: int = 6, heap: str = "96K", stream=sys.stdout) -> dict:
+def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
     """Run the demo in *out* (made afresh); returns a summary dict."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    day = int(time.time()) // 86400 * 86400 - 86400  # yesterday, 00:00 UTC
-    t0, end = day + 37, day + hours * HOUR
-    store = Store.open(out / "city.db", synchronous="NORMAL")  # a demo: no fsync per commit
-    keys = KeyFile(out / "city.keys")
-    _, key = add_node(store, keys, "osk-01", name="School 12 roof", lat=49.948, lon=82.628, district="Ulba",
-                      sensors=[parse_sensor("pm=pms5003"), parse_sensor("th=sht3x"), parse_sensor("so2=isb:so2-b4")])
-    world_now = [t0]
-    ingestor = Ingestor(store, keys, now=lambda: world_now[0])  # the host lives in the node's world
-    wall = time.monotonic()
-    with Collector(ingestor) as col:
-        server = RecordServer(("127.0.0.1", 0), col).start()
-        config = {"node": "osk-01", "key": key.hex(), "wifi": {"ssid": "school-12", "password": "demo"},
-                  "sensors": {"pm": {"type": "pms5003", "uart": 1},
-                              "th": {"type": "sht3x", "i2c": 0},
-                              "so2": {"type": "isb", "model": "so2-b4", "i2c": 0, "addr": "0x48", "serial": "162031256"}},
-                  "uplinks": {"http": {"url": server.url + RECORDS_PATH, "retry_s": 60, "retry_max_s": 600}}}
-        scenario = {"world": dict(WORLD, start=day),
-                    "network": {"outages": [{"from": day + OUTAGE[0], "to": day + OUTAGE[1], "what": "host"}]}}
-        vn = VirtualNode.create(out / "osk-01", config, scenario=scenario, start=t0, end=end, heap=heap)
-        print(f"A virtual node (firmware as .mpy, {heap} heap) measures {hours} h of a winter day in Oskemen;\n"
-              f"the host is unreachable {OUTAGE[0] // HOUR}:00-{OUTAGE[1] // HOUR}:00 UTC. "
-              f"Records as the host stores them (every {every}th; all are stored):\n", file=stream)
-        print(ROW.format("window UTC", "seq", "PM2.5", "PM10", "T C", "RH %", "SO2 mV", "heap", "spool", ""), file=stream)
-        print(ROW.format("", "", "ug/m3", "ug/m3", "", "", "WE-AE", "free", "", ""), file=stream)
-        db = sqlite3.connect(out / "city.db")
-        shown = last_t1 = 0
-        vn.start()
-        try:
-            while last_t1 < end:  # until the day's last window is stored
-                world_now[0] = vn.world_time()
-                for rid, seq, t1, raw, received in db.execute(
-                        "SELECT id, seq, t1, raw, received FROM records WHERE id > ? ORDER BY id", (shown,)).fetchall():
-                    shown, last_t1 = rid, max(last_t1, t1)
-                    late = received - t1 > 600
-                    if seq % every == 0 or (late and seq % 2 == 0):
-                        print(_row(raw, received), file=stream, flush=True)
-                if not vn.running or time.monotonic() - wall > 600 or vn.at_repl():
-                    print("the node stopped; see", out / "osk-01" / "console.log", file=stream)
-                    break
-                time.sleep(0.1)
-        finally:
-            vn.stop()
-            server.stop()
-    stats = store.stats()
-    rows = db.execute("SELECT COUNT(*), MIN(heap_free), SUM(received - t1 > 600), MAX(seq) FROM records").fetchone()
-    db.close()
-    store.close()
-    summary = {"records": rows[0], "late": rows[2] or 0, "resent_duplicates": stats["rejected_by_reason"].get("replay", 0),
-               "refused": stats["rejected"] - stats["rejected_by_reason"].get("replay", 0), "min_heap_free": rows[1],
-               "seconds": round(time.monotonic() - wall, 1), "database": str(out / "city.db")}
-    print(f"\n{summary['records']} records verified (HMAC-SHA256) and stored once each in {summary['database']};\n"
-          f"{summary['late']} waited on the node's flash through the outage; {summary['resent_duplicates']} resent copies "
-          f"were recognised; {summary['refused']} refused; least free heap on the node {summary['min_heap_free']} bytes; "
-          f"{summary['seconds']} s of wall time.", file=stream)
-    return summary
+    say = lambda *a: print(*a, file=stream, flush=True)  # noqa: E731
+    start = sim.default_start()
+    say(f"Tynys demo: {nodes} virtual nodes in Oskemen through {hours} h of a winter smog day "
+        f"({iso(start)[:10]}, simulated).\nEach runs the real firmware (.mpy) on the MicroPython unix port in a 96 KB heap and "
+        f"posts signed records over HTTP;\nthe host is unreachable {OUTAGE[0] // HOUR}:00-{OUTAGE[1] // HOUR}:00 UTC.\n")
+    say("1. Collecting: a line when every node's windows of an hour are stored (simulated time, UTC)")
+    say("hour    stored   PM2.5  SO2 mV  spool")
+    say("                 ug/m3  WE-AE   max")
+    outage = {"from": start + OUTAGE[0], "to": start + OUTAGE[1], "what": "host"}
+    s = sim.run(city="oskemen", nodes=nodes, hours=hours, scenario=SCENARIO, transport="http", db=out / "city.db",
+                start=start, workdir=out / "nodes", on_record=_Progress(start, nodes, stream), network={"outages": [outage]})
+    resent = s["rejected_by_reason"].get("replay", 0)
+    refused = sum(s["rejected_by_reason"].values()) - resent
+    say(f"\n{s['records']} of {s['expected_records']} windows verified (HMAC-SHA256) and stored once each; "
+        f"{resent} resent copies recognised; {refused} refused; {s['wall_seconds']} s of wall time.\n")
+
+    store = Store.open(out / "city.db")
+    try:
+        say("2. Calibrating: PM2.5 CF=1 -> Barkjohn et al. 2021 (EPA, with the node's RH); "
+            "SO2 WE/AE mV -> Alphasense AAN 803 alg. 4 (the cell's sheet)")
+        names = [n["node"] for n in s["per_node"]]
+        for node in names:
+            stored.use_correction(store, node, "pm.pm25_cf1", "barkjohn2021")
+            stored.use_correction(store, node, "so2.we_mv", "aan803_alg4", params=SHEET)
+        done = stored.apply(store)
+        say(f"   {sum(r['corrected'] for r in done)} corrected values written beside the raw ones "
+            f"({len(done)} node channels, profile v1 each)\n")
+
+        h = pipeline.hourly(store, start, start + hours * HOUR)
+        per_node = pipeline.node_summary(h)
+        say("3. Per node over the day (µg/m³, ppb; AQI: US EPA 2024 with NowCast; KZ: Kazakhstan, unofficial)")
+        say(table([{v: r[k] for k, v in NODE_COLUMNS.items()} for r in per_node]))
+        areas = pipeline.city_rows(h)
+        city_hours = [r for r in areas if r["area"] == "city"]
+        say("4. The city by hour (median of the nodes' calibrated values; needs 3 nodes)")
+        say(table([{v: r.get(k) for k, v in CITY_COLUMNS.items()} for r in city_hours]))
+    finally:
+        store.close()
+    with open(out / "nodes.csv", "w", newline="") as f:
+        emit(per_node, "csv", stream=f)
+    with open(out / "city-hours.csv", "w", newline="") as f:
+        emit(areas, "csv", stream=f)
+    say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, nodes/<id>/console.log.\n"
+        f"Next: tynys aqi city --db {out}/city.db    tynys db stats --db {out}/city.db    tynys calibrate profiles --db {out}/city.db")
+    return {**s, "refused": refused, "resent": resent, "nodes_table": per_node, "city_hours": city_hours}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tynys.demo", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="demo-out", help="working directory, made afresh (default demo-out)")
+    ap.add_argument("--nodes", type=int, default=6, help="virtual nodes (default 6)")
     ap.add_argument("--hours", type=int, default=24, help="simulated hours (default 24)")
-    ap.add_argument("--every", type=int, default=6, help="show every Nth record (default 6: half-hourly)")
-    ap.add_argument("--heap", default="96K", help="MicroPython heap of the node (default 96K)")
     a = ap.parse_args(argv)
-    s = run(Path(a.out), a.hours, a.every, a.heap)
-    return 0 if s["records"] >= (a.hours * HOUR - 37) // 300 and not s["refused"] else 1
+    s = run(Path(a.out), a.nodes, a.hours)
+    return 0 if s["records"] == s["expected_records"] and not s["refused"] else 1
 
 
 if __name__ == "__main__":

@@ -116,3 +116,20 @@ print(json.dumps([ok, sp.dropped, len(q), q[0], q[-1], sp.count]))
     ok, dropped, n, first, last, count = got[0]
     assert ok == 400 and last == 399 and dropped > 0  # every append succeeded, on a 96 KB flash
     assert first == dropped and n == count == 400 - dropped  # exactly the oldest went, counted
+
+
+def test_seq_keeps_increasing_after_a_reboot_with_everything_acknowledged(mpy):
+    # docs/record.md: seq is strictly increasing across reboots, also when the spool was empty.
+    got = spool(mpy, """
+sp = Spool("spool", max_records=100, seg_bytes=700)
+for i in range(5):
+    sp.append(i, lambda f: f.write(rec(i)))
+sp.ack([0, 1, 2, 3, 4])
+sp = remount(sp)
+print(json.dumps([queued(sp), sp.last_seq]))
+sp.append(sp.last_seq + 1, lambda f: f.write(rec(5)))
+sp = remount(sp)
+print(json.dumps([queued(sp), sp.last_seq]))
+""")
+    assert got[0] == [[], 4]
+    assert got[1] == [[5], 5]

@@ -126,9 +126,20 @@ def test_plan_puts_nodes_on_transports_in_turn_and_checks_every_argument():
     assert plan("almaty", 2, 1, "clean", "http", start=START)[0].node == "ala-01"
 
 
+def test_smog_is_the_inversions_smoke_with_the_plumes_on_top():
+    _, places, inv, h = day("inversion")
+    _, _, smog, _ = day("smog")
+    for a, b in zip(inv, smog):
+        assert a["pm25"] == b["pm25"] and a["t_c"] == b["t_c"]
+    excess = np.array([b["so2_ppb"] for b in smog]) - np.array([a["so2_ppb"] for a in inv])
+    assert excess.min() >= -0.05  # rounding to 0.1 ppb
+    ulba = next(i for i, p in enumerate(places) if p.district == "Ulba")  # beside the smelter
+    assert excess[ulba].max() > 100
+
+
 @pytest.mark.parametrize("kw, message", [
     ({"city": "oskmen"}, "unknown city 'oskmen': use one of almaty, karaganda, oskemen"),
-    ({"scenario": "smog"}, "unknown scenario 'smog': use one of clean, plume, inversion"),
+    ({"scenario": "storm"}, "unknown scenario 'storm': use one of clean, plume, inversion, smog"),
     ({"transport": "lora"}, "unknown transport 'lora': use one of serial, http, mqtt, mixed"),
     ({"nodes": 0}, "0 nodes: simulate 1 to 64"),
     ({"hours": 0}, "0 hours: simulate 1 to 744 hours"),
@@ -141,7 +152,7 @@ def test_a_bad_argument_is_named_with_the_choices(kw, message):
     with pytest.raises((SimError, CityError, ScenarioError)) as e:
         plan(**args)
     assert str(e.value).startswith(message)
-    assert set(SCENARIOS) == {"clean", "plume", "inversion"}
+    assert set(SCENARIOS) == {"clean", "plume", "inversion", "smog"}
 
 
 def test_nodes_are_registered_with_place_and_keys_once(tmp_path):
@@ -178,7 +189,7 @@ def test_sim_list_shows_cities_scenarios_and_transports(capsys):
     assert main(["sim", "--list", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [c["city"] for c in doc["cities"]] == ["almaty", "karaganda", "oskemen"]
-    assert [s["scenario"] for s in doc["scenarios"]] == ["clean", "plume", "inversion"]
+    assert [s["scenario"] for s in doc["scenarios"]] == ["clean", "plume", "inversion", "smog"]
 
 
 def test_sim_refuses_a_bad_city_in_one_line(tmp_path, capsys):

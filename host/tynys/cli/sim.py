@@ -43,7 +43,7 @@ def _listing(fmt) -> None:
 @click.option("--city", default="oskemen", show_default=True, help="oskemen, almaty, karaganda (see --list), or a layout .json.")
 @click.option("--nodes", type=int, default=5, show_default=True, help="Virtual nodes, placed on the city's sites in turn.")
 @click.option("--hours", type=int, default=24, show_default=True, help="Simulated hours: 12 five-minute windows per node each.")
-@click.option("--scenario", default="inversion", show_default=True, help="clean, plume or inversion (see --list).")
+@click.option("--scenario", default="inversion", show_default=True, help="clean, plume, inversion or smog (see --list).")
 @click.option("--transport", default="http", show_default=True,
               help="serial, http, mqtt (a private Mosquitto), or mixed (round-robin).")
 @click.option("--start", type=Time, default=None, help="World time at the start, on a 5-minute boundary (ISO or Unix s). Default: yesterday 00:00 UTC.")

@@ -7,7 +7,7 @@ minutes of wall time.
     from tynys import sim
     summary = sim.run(city="oskemen", nodes=5, hours=24, scenario="inversion", transport="http",
                       db="city.db", start=None, seed=1, heap=None, workdir=None,
-                      on_record=None, timeout=None)
+                      on_record=None, timeout=None, network=None)
 
 Arguments: *city* ``oskemen | almaty | karaganda`` (or a layout file, :mod:`tynys.sim.city`);
 *scenario* ``clean | plume | inversion`` (:mod:`tynys.sim.scenarios`); *transport* ``serial |
@@ -19,7 +19,8 @@ boundary (default yesterday 00:00 UTC); *heap* each node's MicroPython heap (def
 console.log) there, else a temporary one is removed after a successful run; *on_record(row)*
 is called in the caller's thread for each stored record, ``row`` = ``{"node", "boot", "seq",
 "t0", "t1", "clock", "transport", "received", "record"}`` (``record``: the parsed line);
-*timeout* wall seconds (default 120 + 60 per node-day); *keys* the key file.
+*timeout* wall seconds (default 120 + 60 per node-day); *keys* the key file; *network* the
+virtual network's plan for every node (outages of WiFi or of the host, docs/node.md).
 
 Nodes are switched on 37 s into the first window (POWER_ON_S) and set their clock by NTP, whose
 answers are world time; the first window is therefore partial (from about start + 40 s) and
@@ -41,7 +42,8 @@ that already has these node ids, mosquitto missing for mqtt, a node stuck at its
 late at the timeout (named, with where their consoles are).
 """
 
-from .runner import CHOICES, POWER_ON_S, TRANSPORTS, WINDOW_S, Endpoints, NodePlan, SimError, create_node, node_config, plan, register, run
+from .runner import (CHOICES, POWER_ON_S, TRANSPORTS, WINDOW_S, Endpoints, NodePlan, SimError, create_node, default_start,
+                     node_config, plan, register, run)
 
-__all__ = ["CHOICES", "POWER_ON_S", "TRANSPORTS", "WINDOW_S", "Endpoints", "NodePlan", "SimError", "create_node",
+__all__ = ["CHOICES", "POWER_ON_S", "TRANSPORTS", "WINDOW_S", "Endpoints", "NodePlan", "SimError", "create_node", "default_start",
            "node_config", "plan", "register", "run"]

@@ -138,11 +138,12 @@ def node_config(p: NodePlan, key: bytes, endpoints: Endpoints) -> dict:
 
 
 def create_node(p: NodePlan, config: dict, home: Path, start: int, hours: int, heap: str | None = None,
-                **kw) -> VirtualNode:
+                network: dict | None = None, **kw) -> VirtualNode:
     """A virtual node in *home*, switched on POWER_ON_S after *start*; its virtual clock races to
     start + hours, then runs in real time (a finished node idles and still answers its host).
-    *heap*: MicroPython heap (default per transport, HEAPS)."""
-    scenario = {"world": p.world}
+    *heap*: MicroPython heap (default per transport, HEAPS); *network*: the virtual network's plan
+    (``{"outages": [{"from": t, "to": t, "what": "wifi" | "host"}]}``, docs/node.md)."""
+    scenario = {"world": p.world, "network": network or {}}
     return VirtualNode.create(home, config, scenario=scenario, start=start + POWER_ON_S, end=start + hours * 3600,
                               heap=heap or HEAPS[p.transport], **kw)
 
@@ -168,7 +169,7 @@ class _Progress:
 def run(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str = "inversion", transport: str = "http",
         db: str | os.PathLike = "sim.db", *, keys: str | os.PathLike | None = None, start: int | None = None,
         seed: int = 1, heap: str | None = None, workdir: str | os.PathLike | None = None,
-        on_record: Callable[[dict], None] | None = None, timeout: float | None = None) -> dict:
+        on_record: Callable[[dict], None] | None = None, timeout: float | None = None, network: dict | None = None) -> dict:
     """Simulate *nodes* nodes of *city* for *hours* and ingest their records into *db*.
     Returns the summary (see the package docstring). Raises SimError naming late or stuck nodes."""
     plans = plan(city, nodes, hours, scenario, transport, start, seed)
@@ -198,7 +199,8 @@ def run(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str = 
             col = stack.enter_context(Collector(ingestor))
             endpoints = Endpoints(_http(stack, col) if "http" in used else None, _mqtt(stack, col) if "mqtt" in used else None)
             for p in plans:
-                vns.append(create_node(p, node_config(p, keymap[p.node], endpoints), home / p.node, start, hours, heap))
+                vns.append(create_node(p, node_config(p, keymap[p.node], endpoints), home / p.node, start, hours, heap,
+                                       network))
             for vn in vns:
                 stack.callback(vn.stop)
                 vn.start()

@@ -20,6 +20,9 @@ Scenarios:
 - ``inversion``: a winter day under a temperature inversion: coal stoves in the private-house
   districts fired in the morning and evening, traffic, and a shallow night-time mixed layer in
   which PM2.5 builds up; SO2 rises with the stove smoke.
+- ``smog``: ``inversion`` and ``plume`` together, as on Oskemen's worst winter days: the stove
+  smoke under the shallow layer and the point sources' plumes in a light wind (the plumes'
+  stability classes stay those of ``plume``: a simplification).
 
 Particulates (every scenario): a regional background, plus a box model per node for the local
 emissions (stoves x the district's ``stoves`` factor, traffic x its ``traffic`` factor, each
@@ -99,6 +102,9 @@ SCENARIOS = {s.name: s for s in (
     Scenario("inversion", "a winter inversion: stove smoke morning and evening builds up under a shallow night layer",
              t_c=(-24, -14), rh=(88, 72), mixing_m=(80, 450), tau_h=3, pm_regional=10, stoves=45, traffic=10,
              so2_ppb=4, so2_per_stove_pm=0.12, wind_ms=(0.8, 2.0)),
+    Scenario("smog", "a winter smog day (Oskemen's worst kind): the inversion's stove smoke and the point sources' plumes",
+             t_c=(-24, -14), rh=(88, 72), mixing_m=(80, 450), tau_h=3, pm_regional=10, stoves=45, traffic=10,
+             so2_ppb=4, so2_per_stove_pm=0.12, plumes=True, wind_ms=(0.8, 2.0)),
 )}
 
 
