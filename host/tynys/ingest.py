@@ -2,11 +2,11 @@
 
 For each received line, in this order:
 
-1. bounded length, UTF-8, ``{…,"sig":"<64 hex>"}`` form, JSON  → else ``malformed``
+1. bounded length, UTF-8, ``{…,"sig":"<64 hex>"}`` form, JSON, a node id  → else ``malformed``
 2. a node id that is registered and has a key                   → else ``unknown_node``
 3. HMAC-SHA256 under that node's key                            → else ``bad_signature``
-4. the version-1 schema                                         → else ``schema``
-5. the transport named the same node (MQTT topic, HTTP header)  → else ``node_mismatch``
+4. the transport named the same node (MQTT topic, HTTP header)  → else ``node_mismatch``
+5. the version-1 schema                                         → else ``schema``
 6. the node is active (window ended before its retirement)      → else ``retired_node``
 7. the window is neither far in the future nor far in the past  → else ``clock``
 8. ``(node, boot, seq)`` not stored yet                         → else ``replay`` / ``conflict``
@@ -57,7 +57,7 @@ log = logging.getLogger("tynys.ingest")
 # spool. Only a record whose signature was verified is ever acknowledged: an acknowledgement
 # must not be forgeable, and a wrongly provisioned key must not empty a node's spool.
 REASONS: dict[str, tuple[bool, str]] = {
-    "malformed": (False, "not a signed JSON record line (truncated, noise, too long, not UTF-8)"),
+    "malformed": (False, "not a signed JSON record line (truncated, noise, too long, not UTF-8, no node id)"),
     "unknown_node": (False, "the node is not registered on this host, or its key is missing"),
     "bad_signature": (False, "the HMAC does not match the key registered for the node"),
     "schema": (True, "signed by the node but not a valid version-1 record"),
@@ -231,11 +231,14 @@ class Ingestor:
 
     def _check(self, body: dict, signed: bytes, sig: str, claimed: str | None, now: int) -> None:
         node = body.get("node")
-        if not isinstance(node, str) or not node_id_ok(node):
-            raise _Refused("schema", f"node: {node!r} is not a node id")
+        if not isinstance(node, str) or not node_id_ok(node):  # nothing verified: never acknowledged
+            raise _Refused("malformed", f"node: {node!r} is not a node id")
         key = self._lookup(node)
         if not hmac.compare_digest(record.signature(signed, key), sig):
             raise _Refused("bad_signature", f"HMAC-SHA256 does not match the key registered for node {node!r}")
+        # before any acknowledged refusal: a copy of node A's record sent as node B must not free B's spool
+        if claimed is not None and claimed != node:
+            raise _Refused("node_mismatch", f"record of node {node!r} arrived as node {claimed!r}")
         try:
             record.validate(body, sig)
         except record.RecordError as e:
@@ -243,8 +246,6 @@ class Ingestor:
         bad = _unstorable_number(body)
         if bad:
             raise _Refused("schema", bad)
-        if claimed is not None and claimed != node:
-            raise _Refused("node_mismatch", f"record of node {node!r} arrived as node {claimed!r}")
         if body["clock"] == "unsynced":
             return  # stored pending; retime() checks the window it gets
         t1 = body["t1"]

@@ -90,7 +90,7 @@ REFUSALS = [
      "node 'osk-99' is not registered on this host: register it with tynys nodes add osk-99 (and provision its key)"),
     ("forged", make_line("osk-03", bytes(32), 7, t0=VECTOR_T1 - 300), None, "bad_signature",
      "HMAC-SHA256 does not match the key registered for node 'osk-03'"),
-    ("node-not-id", sign_body(dict(make_body("osk-03", 1), node=5), KEY), None, "schema", "node: 5 is not a node id"),
+    ("node-not-id", sign_body(dict(make_body("osk-03", 1), node=5), KEY), None, "malformed", "node: 5 is not a node id"),
     ("window-backwards", sign_body(dict(make_body("osk-03", 1, t0=VECTOR_T1 - 300), t1=VECTOR_T1 - 600), KEY), None,
      "schema", f"window end t1={VECTOR_T1 - 600} is not after start t0={VECTOR_T1 - 300}"),
     ("nan", _with_nan(), None, "schema", "sensors/pm/ch/pm25_cf1/sd: nan is not a JSON number"),
@@ -112,6 +112,18 @@ def test_every_refusal_has_its_reason_message_and_row(city, line, claimed, reaso
     (r,) = rows(city.store, "SELECT reason, detail, transport, source, raw, raw_len FROM rejects")
     assert r == (reason, o.detail, "mqtt", "tynys/x/records", line[:4096], len(line))
     assert rows(city.store, "SELECT COUNT(*) FROM records") == [(0,)]
+
+
+def test_no_acknowledgement_without_a_verified_signature_for_the_claimed_node(city):
+    # Anyone who may publish to tynys/osk-03/records must not be able to free osk-03's spool:
+    # an unverifiable line (no valid node id) and a copy of another node's signed but refused
+    # record (a newer record version) carry a seq, and neither may be acknowledged.
+    noid = b'{"v":1,"node":"!","seq":5,"sig":"' + b"0" * 64 + b'"}'
+    other = sign_body(dict(make_body("osk-02", 6, t0=VECTOR_T1 - 300), v=2), city.keys.get("osk-02"))
+    a, b = city.ingestor().ingest([noid, other], "mqtt", "tynys/osk-03/records", "osk-03")
+    assert (a.reason, a.seq, a.ack) == ("malformed", 5, False)
+    assert (b.reason, b.seq, b.ack) == ("node_mismatch", 6, False)
+    assert b.detail == "record of node 'osk-02' arrived as node 'osk-03'"
 
 
 def test_replay_and_conflict(city):
