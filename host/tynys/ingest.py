@@ -127,15 +127,21 @@ class Ingestor:
             mtime = None
         if not force and rev == self._rev and mtime == self._keys_mtime:
             return
-        self._nodes = {n.id: n.retired for n in self.store.nodes()}
-        self._key = self.keys.load()
-        self._rev, self._keys_mtime = rev, mtime
+        nodes = {n.id: n.retired for n in self.store.nodes()}
+        self._key = self.keys.load()  # raises on a damaged file: the caller keeps the last nodes and keys
+        self._nodes, self._rev, self._keys_mtime = nodes, rev, mtime
+
+    def _reload(self, force: bool = False) -> None:
+        try:
+            self._refresh(force)
+        except TynysError as e:  # a damaged key file must not stop the collection: keep the last keys
+            log.error("registry not reloaded: %s", e)
 
     def _lookup(self, node: str) -> bytes:
         if node not in self._nodes or node not in self._key:
             if time.monotonic() - self._last_forced > 1.0:
                 self._last_forced = time.monotonic()
-                self._refresh(force=True)
+                self._reload(force=True)
         if node not in self._nodes:
             raise _Refused("unknown_node", f"node {node!r} is not registered on this host: "
                                            f"register it with tynys nodes add {node} (and provision its key)")
@@ -150,10 +156,7 @@ class Ingestor:
 
     def ingest_many(self, batches: Sequence[tuple[Sequence[bytes | str], str, str, str | None]]) -> list[list[Outcome]]:
         """Several submissions ``(lines, transport, source, node)`` in one transaction (group commit)."""
-        try:
-            self._refresh()
-        except TynysError as e:  # a damaged key file must not stop the collection: keep the last keys
-            log.error("registry not reloaded: %s", e)
+        self._reload()
         now = int(self.now())
         try:
             with self.store.transaction():

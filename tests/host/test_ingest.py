@@ -169,6 +169,16 @@ def test_registry_changes_reach_a_running_ingestor(city):
     assert ing.ingest([make_line("osk-04", KEY, 2, t0=VECTOR_T1 - 300)], "test")[0].reason == "retired_node"
 
 
+def test_a_damaged_key_file_keeps_the_last_keys(city, caplog):
+    ing = city.ingestor()
+    assert ing.ingest([_line()], "test")[0].status == "stored"
+    city.keys.path.chmod(0o644)  # e.g. copied back from a backup with the wrong mode: load() refuses it
+    stranger = make_line("osk-99", KEY, 1, t0=VECTOR_T1 - 300)  # forces a reload of nodes and keys
+    a, b = ing.ingest([stranger, make_line("osk-03", KEY, 8, t0=VECTOR_T1 - 300)], "test")
+    assert (a.status, a.reason, b.status) == ("rejected", "unknown_node", "stored")
+    assert "registry not reloaded: key file" in caplog.text
+
+
 def test_registered_node_without_key_is_unknown_with_the_fix(city):
     city.keys.remove("osk-03")
     (o,) = city.ingestor().ingest([_line()], "test")
