@@ -229,8 +229,6 @@ class Ingestor:
             return record.parse(line)
         except record.RecordError as e:
             raise _Refused(e.reason, e.detail) from None
-        except RecursionError:
-            raise _Refused("malformed", "invalid JSON: nested too deeply") from None
 
     def _check(self, body: dict, signed: bytes, sig: str, claimed: str | None, now: int) -> None:
         node = body.get("node")
