@@ -333,7 +333,8 @@ class Collector:
             if self._queued + len(lines) > self.max_queue:
                 raise CollectorBusy(f"{self._queued} lines are waiting to be stored; retry later")
             self._queued += len(lines)
-        self._q.put(_Job(list(lines), transport, source, node, fut, on_done))
+            # under the lock: a close() in between would queue its stop mark first and leave this job unserved
+            self._q.put(_Job(list(lines), transport, source, node, fut, on_done))
         return fut
 
     def ingest(self, lines, transport: str, source: str = "", node: str | None = None, timeout: float | None = 60) -> list[Outcome]:

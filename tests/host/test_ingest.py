@@ -256,3 +256,20 @@ def test_collector_group_commits_and_acks_after_commit(city):
     assert rows(city.store, "SELECT COUNT(*) FROM records") == [(400,)]
     assert seen_at_ack == [1] * 400
     assert col.batches < 400  # submissions shared transactions
+
+
+def test_a_submission_racing_close_is_still_stored(city):
+    col = Collector(city.ingestor())
+    put = col._q.put
+    closer = threading.Thread(target=col.close)
+
+    def slow_put(job):  # close() (a SIGTERM) arrives between the submission's check and its queueing
+        if job is not None and not closer.is_alive():
+            closer.start()
+            closer.join(0.3)
+        put(job)
+
+    col._q.put = slow_put
+    fut = col.submit([_line()], "test")
+    assert fut.result(timeout=5)[0].status == "stored"
+    closer.join()
