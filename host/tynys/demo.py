@@ -156,7 +156,8 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tynys.demo", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="demo-out", help="working directory, made afresh; one holding files the demo did not make is refused (default demo-out)")
+    ap.add_argument("--out", default="demo-out",
+                    help="working directory, made afresh; one holding files the demo did not make is refused (default demo-out)")
     ap.add_argument("--nodes", type=int, default=6, help="virtual nodes (default 6)")
     ap.add_argument("--hours", type=int, default=24, help="simulated hours (default 24)")
     a = ap.parse_args(argv)
