@@ -33,6 +33,7 @@ from pathlib import Path
 from . import pipeline, sim
 from .calibrate import stored
 from .cli.output import emit, table
+from .errors import TynysError
 from .store import Store
 from .timeutil import iso
 
@@ -89,9 +90,21 @@ class _Progress:
               file=self.stream, flush=True)
 
 
+# What a run leaves in --out: only a directory holding nothing else is removed for a new run.
+OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes"}
+
+
+class DemoError(TynysError):
+    """The demo cannot run as asked."""
+
+
 def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
     """Run the demo in *out* (made afresh); returns a summary dict."""
     if out.exists():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS) if out.is_dir() else [out.name]
+        if foreign:
+            raise DemoError(f"{out} holds files the demo did not make ({', '.join(foreign[:5])}); "
+                            "choose a new or empty --out: the demo clears its directory")
         shutil.rmtree(out)
     out.mkdir(parents=True)
     say = lambda *a: print(*a, file=stream, flush=True)  # noqa: E731
@@ -143,11 +156,16 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tynys.demo", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", default="demo-out", help="working directory, made afresh (default demo-out)")
+    ap.add_argument("--out", default="demo-out",
+                    help="working directory, made afresh; one holding files the demo did not make is refused (default demo-out)")
     ap.add_argument("--nodes", type=int, default=6, help="virtual nodes (default 6)")
     ap.add_argument("--hours", type=int, default=24, help="simulated hours (default 24)")
     a = ap.parse_args(argv)
-    s = run(Path(a.out), a.nodes, a.hours)
+    try:
+        s = run(Path(a.out), a.nodes, a.hours)
+    except TynysError as e:
+        print(f"tynys demo: error: {e}", file=sys.stderr)
+        return 2
     return 0 if s["records"] == s["expected_records"] and not s["refused"] else 1
 
 

@@ -16,7 +16,9 @@ new and keeps what is stored (it says how many values differ).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -99,7 +101,7 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
     if not path.is_file():
         raise ImportRefused(f"{path}: no such file")
     if fmt == "auto":
-        fmt = _BY_READER[importers.detect(path)]
+        fmt = _BY_READER[_unreadable_as_refused(path, importers.detect, path)]
     if fmt not in FORMATS:
         raise ImportRefused(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)} or auto")
     spec = FORMATS[fmt]
@@ -112,7 +114,8 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
         return ImportResult(str(path), fmt, digest, "already imported", earlier=_ledger(earlier))
     if fmt != "csv" and (csv_options.get("columns") or units):
         raise ImportRefused(f"--map and --unit are for plain CSV; a {fmt} file names its own columns and units")
-    table = importers.read(path, spec.reader, tz=tz, keep_flagged=True, **(csv_options if fmt == "csv" else {}))
+    table = _unreadable_as_refused(path, importers.read, path, spec.reader, tz=tz, keep_flagged=True,
+                                   **(csv_options if fmt == "csv" else {}))
     parts = _sites(table, site, path, fmt)
     res = ImportResult(str(path), fmt, digest, "imported")
     with store.transaction():
@@ -148,6 +151,20 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
             res.sites.append(row)
         store.finish_import(import_id, res.new, _detail(res))
     return res
+
+
+def _unreadable_as_refused(path, fn, *args, **kw):
+    """Call a reader; a file that is not UTF-8 text or not gzip though named .gz is refused with the fix."""
+    try:
+        return fn(*args, **kw)
+    except UnicodeDecodeError as e:
+        raise ImportRefused(f"{path}: not UTF-8 text ({e.reason} at byte {e.object[e.start:e.start + 1]!r}): save it as UTF-8, "
+                            f"e.g. iconv -f CP1251 -t UTF-8 {path} > utf8.csv for a Windows Cyrillic export") from None
+    except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+        gz = ": a .gz file must be gzip-compressed text" if Path(path).suffix == ".gz" else ""
+        raise ImportRefused(f"{path}: cannot read it ({e}){gz}") from None
+    except csv.Error as e:
+        raise ImportRefused(f"{path}: not a readable CSV ({e})") from None
 
 
 def _sites(table, site: str | None, path, fmt) -> list[tuple[str, object]]:

@@ -2,11 +2,11 @@
 
 For each received line, in this order:
 
-1. bounded length, UTF-8, ``{…,"sig":"<64 hex>"}`` form, JSON  → else ``malformed``
+1. bounded length, UTF-8, ``{…,"sig":"<64 hex>"}`` form, JSON, a node id  → else ``malformed``
 2. a node id that is registered and has a key                   → else ``unknown_node``
 3. HMAC-SHA256 under that node's key                            → else ``bad_signature``
-4. the version-1 schema                                         → else ``schema``
-5. the transport named the same node (MQTT topic, HTTP header)  → else ``node_mismatch``
+4. the transport named the same node (MQTT topic, HTTP header)  → else ``node_mismatch``
+5. the version-1 schema                                         → else ``schema``
 6. the node is active (window ended before its retirement)      → else ``retired_node``
 7. the window is neither far in the future nor far in the past  → else ``clock``
 8. ``(node, boot, seq)`` not stored yet                         → else ``replay`` / ``conflict``
@@ -57,7 +57,7 @@ log = logging.getLogger("tynys.ingest")
 # spool. Only a record whose signature was verified is ever acknowledged: an acknowledgement
 # must not be forgeable, and a wrongly provisioned key must not empty a node's spool.
 REASONS: dict[str, tuple[bool, str]] = {
-    "malformed": (False, "not a signed JSON record line (truncated, noise, too long, not UTF-8)"),
+    "malformed": (False, "not a signed JSON record line (truncated, noise, too long, not UTF-8, no node id)"),
     "unknown_node": (False, "the node is not registered on this host, or its key is missing"),
     "bad_signature": (False, "the HMAC does not match the key registered for the node"),
     "schema": (True, "signed by the node but not a valid version-1 record"),
@@ -127,15 +127,21 @@ class Ingestor:
             mtime = None
         if not force and rev == self._rev and mtime == self._keys_mtime:
             return
-        self._nodes = {n.id: n.retired for n in self.store.nodes()}
-        self._key = self.keys.load()
-        self._rev, self._keys_mtime = rev, mtime
+        nodes = {n.id: n.retired for n in self.store.nodes()}
+        self._key = self.keys.load()  # raises on a damaged file: the caller keeps the last nodes and keys
+        self._nodes, self._rev, self._keys_mtime = nodes, rev, mtime
+
+    def _reload(self, force: bool = False) -> None:
+        try:
+            self._refresh(force)
+        except TynysError as e:  # a damaged key file must not stop the collection: keep the last keys
+            log.error("registry not reloaded: %s", e)
 
     def _lookup(self, node: str) -> bytes:
         if node not in self._nodes or node not in self._key:
             if time.monotonic() - self._last_forced > 1.0:
                 self._last_forced = time.monotonic()
-                self._refresh(force=True)
+                self._reload(force=True)
         if node not in self._nodes:
             raise _Refused("unknown_node", f"node {node!r} is not registered on this host: "
                                            f"register it with tynys nodes add {node} (and provision its key)")
@@ -150,10 +156,7 @@ class Ingestor:
 
     def ingest_many(self, batches: Sequence[tuple[Sequence[bytes | str], str, str, str | None]]) -> list[list[Outcome]]:
         """Several submissions ``(lines, transport, source, node)`` in one transaction (group commit)."""
-        try:
-            self._refresh()
-        except TynysError as e:  # a damaged key file must not stop the collection: keep the last keys
-            log.error("registry not reloaded: %s", e)
+        self._reload()
         now = int(self.now())
         try:
             with self.store.transaction():
@@ -226,16 +229,17 @@ class Ingestor:
             return record.parse(line)
         except record.RecordError as e:
             raise _Refused(e.reason, e.detail) from None
-        except RecursionError:
-            raise _Refused("malformed", "invalid JSON: nested too deeply") from None
 
     def _check(self, body: dict, signed: bytes, sig: str, claimed: str | None, now: int) -> None:
         node = body.get("node")
-        if not isinstance(node, str) or not node_id_ok(node):
-            raise _Refused("schema", f"node: {node!r} is not a node id")
+        if not isinstance(node, str) or not node_id_ok(node):  # nothing verified: never acknowledged
+            raise _Refused("malformed", f"node: {node!r} is not a node id")
         key = self._lookup(node)
         if not hmac.compare_digest(record.signature(signed, key), sig):
             raise _Refused("bad_signature", f"HMAC-SHA256 does not match the key registered for node {node!r}")
+        # before any acknowledged refusal: a copy of node A's record sent as node B must not free B's spool
+        if claimed is not None and claimed != node:
+            raise _Refused("node_mismatch", f"record of node {node!r} arrived as node {claimed!r}")
         try:
             record.validate(body, sig)
         except record.RecordError as e:
@@ -243,8 +247,6 @@ class Ingestor:
         bad = _unstorable_number(body)
         if bad:
             raise _Refused("schema", bad)
-        if claimed is not None and claimed != node:
-            raise _Refused("node_mismatch", f"record of node {node!r} arrived as node {claimed!r}")
         if body["clock"] == "unsynced":
             return  # stored pending; retime() checks the window it gets
         t1 = body["t1"]
@@ -331,7 +333,8 @@ class Collector:
             if self._queued + len(lines) > self.max_queue:
                 raise CollectorBusy(f"{self._queued} lines are waiting to be stored; retry later")
             self._queued += len(lines)
-        self._q.put(_Job(list(lines), transport, source, node, fut, on_done))
+            # under the lock: a close() in between would queue its stop mark first and leave this job unserved
+            self._q.put(_Job(list(lines), transport, source, node, fut, on_done))
         return fut
 
     def ingest(self, lines, transport: str, source: str = "", node: str | None = None, timeout: float | None = 60) -> list[Outcome]:

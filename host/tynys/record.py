@@ -58,6 +58,8 @@ def parse(line: bytes) -> tuple[dict, bytes, str]:
         body = json.loads(signed)
     except (ValueError, UnicodeDecodeError) as e:
         raise RecordError("malformed", f"invalid JSON: {e}") from None
+    except RecursionError:  # '[[[[…' from line noise or on purpose
+        raise RecordError("malformed", "invalid JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise RecordError("malformed", "a record is a JSON object")
     return body, signed, sig

@@ -164,3 +164,23 @@ def test_too_many_connections_get_503_at_once(city):
             assert _raw(srv, b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200 ")
         finally:
             srv.stop()
+
+
+def test_a_store_slower_than_the_wait_answers_503_and_the_resend_is_acknowledged(city):
+    ing = city.ingestor(now=time.time)
+    slow = ing.ingest_many
+    ing.ingest_many = lambda batches: (time.sleep(1.0), slow(batches))[1]
+    col = Collector(ing)
+    srv = RecordServer(("127.0.0.1", 0), col, wait=0.2).start()
+    try:
+        line = make_line("osk-03", KEY, 1)
+        status, headers, doc = post(srv, line + b"\n", {"X-Tynys-Node": "osk-03"})
+        assert (status, headers["Retry-After"]) == (503, "10")
+        assert doc["detail"] == "not stored within 0.2 s; resend later (a resend is deduplicated)"
+        time.sleep(1.0)  # the first copy is stored meanwhile; the resend is a replay, acknowledged
+        srv.wait = 5
+        assert post(srv, line + b"\n", {"X-Tynys-Node": "osk-03"})[2]["ack"] == [1]
+    finally:
+        srv.stop()
+        col.close()
+    assert city.store.conn.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)

@@ -235,3 +235,16 @@ def test_unknown_format_and_missing_file(store, tmp_path):
         import_file(store, tmp_path / "nope.csv", "csv")
     with pytest.raises(ImportFormatError, match="not a Sensor.Community archive file"):
         import_file(store, DATA / "kazhydromet-oskemen-1.csv", "sensor-community")
+
+
+def test_a_file_that_is_not_utf8_text_is_refused_with_the_fix(store, tmp_path):
+    cp1251 = tmp_path / "kazhydromet.csv"  # a Windows Cyrillic export, as many Kazakh stations give them
+    cp1251.write_bytes("Дата,so2\n2024-01-15 00:00,12\n".encode("cp1251"))
+    for fmt in ("auto", "csv", "airnowtech"):
+        with pytest.raises(ImportRefused, match=r"not UTF-8 text .*: save it as UTF-8, e.g. iconv -f CP1251 -t UTF-8"):
+            import_file(store, cp1251, fmt, site="x")
+    fake = tmp_path / "export.csv.gz"
+    fake.write_text("time,so2\n")
+    with pytest.raises(ImportRefused, match=r"export.csv.gz: cannot read it .*: a .gz file must be gzip-compressed text"):
+        import_file(store, fake, "csv", site="x")
+    assert count(store, "imports") == 0

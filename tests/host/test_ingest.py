@@ -90,7 +90,7 @@ REFUSALS = [
      "node 'osk-99' is not registered on this host: register it with tynys nodes add osk-99 (and provision its key)"),
     ("forged", make_line("osk-03", bytes(32), 7, t0=VECTOR_T1 - 300), None, "bad_signature",
      "HMAC-SHA256 does not match the key registered for node 'osk-03'"),
-    ("node-not-id", sign_body(dict(make_body("osk-03", 1), node=5), KEY), None, "schema", "node: 5 is not a node id"),
+    ("node-not-id", sign_body(dict(make_body("osk-03", 1), node=5), KEY), None, "malformed", "node: 5 is not a node id"),
     ("window-backwards", sign_body(dict(make_body("osk-03", 1, t0=VECTOR_T1 - 300), t1=VECTOR_T1 - 600), KEY), None,
      "schema", f"window end t1={VECTOR_T1 - 600} is not after start t0={VECTOR_T1 - 300}"),
     ("nan", _with_nan(), None, "schema", "sensors/pm/ch/pm25_cf1/sd: nan is not a JSON number"),
@@ -112,6 +112,18 @@ def test_every_refusal_has_its_reason_message_and_row(city, line, claimed, reaso
     (r,) = rows(city.store, "SELECT reason, detail, transport, source, raw, raw_len FROM rejects")
     assert r == (reason, o.detail, "mqtt", "tynys/x/records", line[:4096], len(line))
     assert rows(city.store, "SELECT COUNT(*) FROM records") == [(0,)]
+
+
+def test_no_acknowledgement_without_a_verified_signature_for_the_claimed_node(city):
+    # Anyone who may publish to tynys/osk-03/records must not be able to free osk-03's spool:
+    # an unverifiable line (no valid node id) and a copy of another node's signed but refused
+    # record (a newer record version) carry a seq, and neither may be acknowledged.
+    noid = b'{"v":1,"node":"!","seq":5,"sig":"' + b"0" * 64 + b'"}'
+    other = sign_body(dict(make_body("osk-02", 6, t0=VECTOR_T1 - 300), v=2), city.keys.get("osk-02"))
+    a, b = city.ingestor().ingest([noid, other], "mqtt", "tynys/osk-03/records", "osk-03")
+    assert (a.reason, a.seq, a.ack) == ("malformed", 5, False)
+    assert (b.reason, b.seq, b.ack) == ("node_mismatch", 6, False)
+    assert b.detail == "record of node 'osk-02' arrived as node 'osk-03'"
 
 
 def test_replay_and_conflict(city):
@@ -155,6 +167,16 @@ def test_registry_changes_reach_a_running_ingestor(city):
     assert ing.ingest([line], "test")[0].status == "stored"
     retire_node(Store.open(city.db), "osk-04", when=VECTOR_T1 - 600)
     assert ing.ingest([make_line("osk-04", KEY, 2, t0=VECTOR_T1 - 300)], "test")[0].reason == "retired_node"
+
+
+def test_a_damaged_key_file_keeps_the_last_keys(city, caplog):
+    ing = city.ingestor()
+    assert ing.ingest([_line()], "test")[0].status == "stored"
+    city.keys.path.chmod(0o644)  # e.g. copied back from a backup with the wrong mode: load() refuses it
+    stranger = make_line("osk-99", KEY, 1, t0=VECTOR_T1 - 300)  # forces a reload of nodes and keys
+    a, b = ing.ingest([stranger, make_line("osk-03", KEY, 8, t0=VECTOR_T1 - 300)], "test")
+    assert (a.status, a.reason, b.status) == ("rejected", "unknown_node", "stored")
+    assert "registry not reloaded: key file" in caplog.text
 
 
 def test_registered_node_without_key_is_unknown_with_the_fix(city):
@@ -234,3 +256,20 @@ def test_collector_group_commits_and_acks_after_commit(city):
     assert rows(city.store, "SELECT COUNT(*) FROM records") == [(400,)]
     assert seen_at_ack == [1] * 400
     assert col.batches < 400  # submissions shared transactions
+
+
+def test_a_submission_racing_close_is_still_stored(city):
+    col = Collector(city.ingestor())
+    put = col._q.put
+    closer = threading.Thread(target=col.close)
+
+    def slow_put(job):  # close() (a SIGTERM) arrives between the submission's check and its queueing
+        if job is not None and not closer.is_alive():
+            closer.start()
+            closer.join(0.3)
+        put(job)
+
+    col._q.put = slow_put
+    fut = col.submit([_line()], "test")
+    assert fut.result(timeout=5)[0].status == "stored"
+    closer.join()

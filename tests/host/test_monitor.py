@@ -61,7 +61,9 @@ def test_clock_off_and_broken_lines():
     assert mon.feed(b">>> print(1)") is None
     assert mon.feed(b'{"v":1,"node":"osk-0') == {"kind": "malformed", "detail": 'not a record line: expected a JSON object ending in ,"sig":"<64 hex>"}',
                                                  "warnings": ['malformed record line: not a record line: expected a JSON object ending in ,"sig":"<64 hex>"}']}
-    assert mon.counts == {"records": 1, "malformed": 1, "bad_signature": 0}
+    deep = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b',"sig":"' + b"0" * 64 + b'"}'  # line noise must not stop the watch
+    assert mon.feed(deep)["detail"] == "invalid JSON: nested too deeply"
+    assert mon.counts == {"records": 1, "malformed": 2, "bad_signature": 0}
 
 
 def test_human_view():

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 import numpy as np
 import pytest
+from factory import make_line
 
 from tynys.cli import main
+from tynys.ingest import Ingestor
 from tynys.keys import KeyFile
 from tynys.sim import Endpoints, SimError, node_config, plan, register
 from tynys.sim.city import REUSE_SPACING_M, CityError, load, names, place
+from tynys.sim.runner import _summary
 from tynys.sim.scenarios import SCENARIOS, ScenarioError, briggs_urban, gaussian_plume, ugm3_to_ppb, worlds
 from tynys.store import Store
+from tynys.timeutil import iso
 
 pytestmark = pytest.mark.host
 START = 1795737600  # 2026-11-27 00:00 UTC = 05:00 in Kazakhstan (UTC+5)
@@ -166,6 +171,20 @@ def test_nodes_are_registered_with_place_and_keys_once(tmp_path):
     assert sorted(f"{s.slot}={s.type}:{s.model}" for s in n.sensors) == ["pm=pms5003:", "so2=isb:so2-b4", "th=sht3x:"]
     with pytest.raises(SimError, match=r"already has node\(s\) osk-01, osk-02, osk-03: .* simulate into a new --db"):
         register(store, keys, plans)
+    store.close()
+
+
+def test_the_summary_spans_the_windows_the_host_uses(tmp_path):
+    store = Store.open(tmp_path / "city.db")
+    keys = KeyFile(tmp_path / "city.keys")
+    plans = plan("oskemen", 1, 1, "clean", "http", start=START)
+    key = register(store, keys, plans, installed=START)["osk-01"]
+    # a record from before NTP answered (the node's clock at 2000-01-01, no set-clock record of its boot: pending)
+    # and one with a set clock
+    lines = [make_line("osk-01", key, 0, boot=1, t0=946684800, clock="unsynced"), make_line("osk-01", key, 1, t0=START)]
+    assert [o.status for o in Ingestor(store, keys, now=lambda: START + 3600).ingest(lines, "test")] == ["stored"] * 2
+    (row,) = _summary(store, plans, Counter())["per_node"]
+    assert (row["records"], row["first"], row["last"]) == (2, iso(START), iso(START + 300))
     store.close()
 
 

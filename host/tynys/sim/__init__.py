@@ -10,7 +10,7 @@ minutes of wall time.
                       on_record=None, timeout=None, network=None)
 
 Arguments: *city* ``oskemen | almaty | karaganda`` (or a layout file, :mod:`tynys.sim.city`);
-*scenario* ``clean | plume | inversion`` (:mod:`tynys.sim.scenarios`); *transport* ``serial |
+*scenario* ``clean | plume | inversion | smog`` (:mod:`tynys.sim.scenarios`); *transport* ``serial |
 http | mqtt | mixed`` (mixed: round-robin; mqtt starts a private Mosquitto); *db* the SQLite
 file (created; its key file beside it unless *keys*); *start* Unix seconds on a 5-minute
 boundary (default yesterday 00:00 UTC); *heap* each node's MicroPython heap (default 96K,

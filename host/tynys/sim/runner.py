@@ -287,8 +287,9 @@ def _wait(db, plans, vns, first_id, end, timeout, on_record, home) -> None:
 def _summary(store: Store, plans: list[NodePlan], counts) -> dict:
     per_node = []
     for p in plans:
-        n, t0, t1, heap = store.conn.execute(
-            "SELECT COUNT(*), MIN(t0), MAX(t1), MIN(heap_free) FROM records WHERE node = ?", (p.node,)).fetchone()
+        n, heap = store.conn.execute("SELECT COUNT(*), MIN(heap_free) FROM records WHERE node = ?", (p.node,)).fetchone()
+        # by the windows the host uses: an unsynced record's own t0 is the node's guess (2000-01-01 on)
+        t0, t1 = store.conn.execute("SELECT MIN(t0), MAX(t1) FROM timed_records WHERE node = ?", (p.node,)).fetchone()
         w = store.windows(p.node, ["pm.pm25_cf1", "so2.we_mv", "so2.ae_mv"])
         pm = w.mean["pm.pm25_cf1"]
         so2 = w.mean["so2.we_mv"] - w.mean["so2.ae_mv"]

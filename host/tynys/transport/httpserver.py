@@ -17,6 +17,7 @@ import logging
 import socket
 import threading
 import time
+from concurrent import futures
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -233,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
         except CollectorBusy as e:
             self._error(503, str(e), {"Retry-After": "5"})
             return
-        except TimeoutError:
+        except futures.TimeoutError:  # not the builtin TimeoutError before Python 3.11
             self._error(503, f"not stored within {self.server.wait:g} s; resend later (a resend is deduplicated)", {"Retry-After": "10"})
             return
         if self.server.on_outcomes:
