@@ -10,7 +10,6 @@ when used, so ``tynys aqi`` never pays for serial or MQTT imports.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 
 import click
@@ -34,17 +33,13 @@ COMMANDS = {
 }
 
 
-def _available(spec: str) -> bool:
-    return importlib.util.find_spec(spec.split(":")[0]) is not None
-
-
 class _LazyGroup(click.Group):
     def list_commands(self, ctx):
-        return sorted(n for n, spec in COMMANDS.items() if _available(spec))
+        return sorted(COMMANDS)
 
     def get_command(self, ctx, name):
         spec = COMMANDS.get(name)
-        if spec is None or not _available(spec):
+        if spec is None:
             return None
         module, attr = spec.split(":")
         return getattr(importlib.import_module(module), attr)
