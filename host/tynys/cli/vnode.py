@@ -73,14 +73,25 @@ def run(home, speed, start, for_, rtc_set, heap):
     """
     t0 = _when(start) or int(time.time())
     dur = _duration(for_)
+    said = [time.monotonic()]  # when the console last printed a line
+
+    def echo(line: bytes) -> None:
+        sys.stdout.buffer.write(line + b"\n")
+        sys.stdout.flush()
+        said[0] = time.monotonic()
+
     vn = VirtualNode(home, heap=heap, vtime=speed, start=t0, end=None if dur is None else t0 + dur,
-                     rtc="world" if rtc_set else POWER_ON_RTC,
-                     on_line=lambda line: (sys.stdout.buffer.write(line + b"\n"), sys.stdout.flush()))
+                     rtc="world" if rtc_set else POWER_ON_RTC, on_line=echo)
     vn.start()
     click.echo(f"virtual node {Path(home).name}: console on {vn.port} (Ctrl-C stops it)", err=True)
     try:
         if dur is not None:
             vn.wait_world(t0 + dur, timeout=10 ** 9)
+            # A window closing at the end is still being built and printed: stop once the console
+            # has been quiet for a second (the clock runs in real time from the end on).
+            until = time.monotonic() + 10
+            while time.monotonic() - said[0] < 1.0 and time.monotonic() < until:
+                time.sleep(0.1)
         else:
             while vn.running:
                 time.sleep(0.5)
