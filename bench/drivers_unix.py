@@ -181,7 +181,6 @@ def i2c_case(sensor):
         {"sht3x": naive_sht3x, "bme280": naive_bme280, "isb": naive_isb}[sensor](i2c, n)
 
     report(sensor, drv, naive)
-    machine.detach_i2c(0, addr)
 
 
 for s, h in spec.items():
