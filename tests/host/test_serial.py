@@ -97,6 +97,9 @@ def test_two_ports_at_once_and_an_overlong_line(serial_city, tmp_path):
         assert a.wait_for(lambda: len(a.acked()) == 20) and b.wait_for(lambda: len(b.acked()) == 20)
         assert count(city) == 40
         assert ing.counts()[str(a.link)]["overlong"] == 1
+        refused = city.store.rejects()  # the operator sees it in `tynys db rejects`, not only in a counter
+        assert [(r["reason"], r["transport"]) for r in refused] == [("malformed", "serial")]
+        assert "longer than the" in refused[0]["detail"]
     finally:
         ing.stop()
         a.close()

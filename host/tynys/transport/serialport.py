@@ -119,6 +119,8 @@ class SerialLink:
                                 on_noise(line)
                     if len(buf) > self.max_line:
                         self.counts["overlong"] += 1
+                        if is_record_line(bytes(buf[:64])):  # ingest refuses it (malformed: too long) into rejects
+                            records.append(bytes(buf[: self.max_line + 1]))
                         buf.clear()
                         skipping = True
                     if records:
