@@ -47,10 +47,14 @@ class RecordServer(ThreadingHTTPServer):
         self.counts = {"posts": 0, "refused_posts": 0}
         self._slots = threading.BoundedSemaphore(max_clients)
         self._active = 0
-        self._active_lock = threading.Condition()
+        self._active_lock = threading.Condition()  # also guards counts: handlers run in threads of their own
         self._thread: threading.Thread | None = None
         handler = type("Handler", (_Handler,), {"timeout": timeout})
         super().__init__(address, handler)
+
+    def count(self, name: str) -> None:
+        with self._active_lock:
+            self.counts[name] += 1
 
     @property
     def url(self) -> str:
@@ -134,7 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _error(self, code: int, detail: str, headers: dict | None = None) -> None:
-        self.server.counts["refused_posts"] += self.command == "POST"
+        if self.command == "POST":
+            self.server.count("refused_posts")
         self._json(code, {"error": HTTPStatus(code).phrase, "detail": detail}, headers)
 
     def _length(self) -> int | None:
@@ -221,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
         if len(lines) > self.server.max_records:
             self._error(413, f"{len(lines)} records in one POST; at most {self.server.max_records}")
             return
-        self.server.counts["posts"] += 1
+        self.server.count("posts")
         self.server.busy(+1)
         try:
             self._ingest(lines, node)
