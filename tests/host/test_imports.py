@@ -175,11 +175,11 @@ def test_cli_bad_columns_is_one_line_and_the_other_files_still_land(capsys, tmp_
     db = str(tmp_path / "c.db")
     code, out, err = run(capsys, "import", "airnowtech", str(bad), "--db", db)
     assert code == 2 and out == ""
-    assert err == (f"tynys: error: {bad}: not a AirNow-Tech export file: missing column(s) 'Site AQS', 'Param AQS', 'POC', "
+    assert err == (f"tynys: error: {bad}: not the AirNow-Tech export format: missing column(s) 'Site AQS', 'Param AQS', 'POC', "
                    "'Date (UTC)', 'Time (UTC)', 'Unit', 'QC Code'; columns found: 'Site', 'Param', 'Value', 'Time'; "
                    "expected: 'Site AQS', 'Param', 'Param AQS', 'POC', 'Date (UTC)', 'Time (UTC)', 'Value', 'Unit', 'QC Code'\n")
     code, out, err = run(capsys, "import", "aqs", str(bad), str(good), "--db", db)
-    assert code == 2 and err.count("\n") == 1 and "not a AQS hourly file: missing column(s) 'State Code'" in err
+    assert code == 2 and err.count("\n") == 1 and "not the AQS hourly format: missing column(s) 'State Code'" in err
     assert out.startswith(f"imported {good} (aqs): 12 values, 12 new\n")
     with Store.open(db) as s:
         assert count(s) == 12 and count(s, "imports") == 1
@@ -233,7 +233,7 @@ def test_unknown_format_and_missing_file(store, tmp_path):
         import_file(store, DATA / "kazhydromet-oskemen-1.csv", "netcdf")
     with pytest.raises(ImportRefused, match="no such file"):
         import_file(store, tmp_path / "nope.csv", "csv")
-    with pytest.raises(ImportFormatError, match="not a Sensor.Community archive file"):
+    with pytest.raises(ImportFormatError, match="not the Sensor.Community archive format"):
         import_file(store, DATA / "kazhydromet-oskemen-1.csv", "sensor-community")
 
 

@@ -35,7 +35,7 @@ def read_sensor_community(path) -> Table:
     """Read one archive file (UTC times)."""
     header, rows = read_rows(path, delimiter=";")
     if header[:6] != FIXED:
-        raise ImportFormatError(f"{path}: not a Sensor.Community archive file; columns found: {', '.join(header)}; "
+        raise ImportFormatError(f"{path}: not the Sensor.Community archive format; columns found: {', '.join(header)}; "
                                 f"expected first: {';'.join(FIXED)}")
     extra = [h for h in header[6:] if h and h not in VARIABLE_MAP and h not in IGNORED]
     if extra:

@@ -98,7 +98,7 @@ def require_columns(path, header: list[str], expected: list[str], fmt: str) -> d
     missing = [c for c in expected if c not in header]
     if missing:
         raise ImportFormatError(
-            f"{path}: not a {fmt} file: missing column(s) {', '.join(repr(m) for m in missing)}; "
+            f"{path}: not the {fmt} format: missing column(s) {', '.join(repr(m) for m in missing)}; "
             f"columns found: {', '.join(repr(h) for h in header)}; expected: {', '.join(repr(e) for e in expected)}"
         )
     return {c: header.index(c) for c in expected}

@@ -113,7 +113,7 @@ def test_reference_with_unknown_columns(tmp_path):
     from tynys.importers.airnowtech import read_airnowtech
     with pytest.raises(ImportFormatError) as e:
         read_airnowtech(p)
-    assert str(e.value) == (f"{p}: not a AirNow-Tech export file: missing column(s) 'Site AQS', 'Param AQS', 'POC', "
+    assert str(e.value) == (f"{p}: not the AirNow-Tech export format: missing column(s) 'Site AQS', 'Param AQS', 'POC', "
                             "'Date (UTC)', 'Time (UTC)', 'Unit', 'QC Code'; columns found: 'Site', 'Param', 'Value', "
                             "'Time'; expected: 'Site AQS', 'Param', 'Param AQS', 'POC', 'Date (UTC)', 'Time (UTC)', "
                             "'Value', 'Unit', 'QC Code'")
