@@ -263,7 +263,14 @@ def compare(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, valid
     col = _split(sensor_specs[0])[1]
     d = _paired(sensor_specs, reference, rh_spec, t_spec, interval, _pollutant(col, pollutant), ctx)
     if validation == "site":
-        folds_arr, _ = val.group_folds(d["site"])
+        sites, merged = val.shared_reference_sites(d["site"], d["time"], d["y"])
+        for m in merged:
+            click.echo(f"note: {', '.join(m)} share one reference monitor: held out together as one site", err=True)
+        if len(set(sites.tolist())) < 2:
+            raise TynysError(f"leave-site-out needs sensors at 2 or more reference sites; these {len(set(d['site'].tolist()))} "
+                             "sensor(s) were all paired with the same reference values (one site): "
+                             "use --validation time")
+        folds_arr, _ = val.group_folds(sites)
     else:
         folds_arr = val.blocked_folds(d["time"], folds)
     b = _basis(col, basis)

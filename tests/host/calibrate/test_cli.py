@@ -149,6 +149,17 @@ def test_fit_refuses_too_little_overlap(capsys, toco, tmp_path):
                    "dates, or check the time zone\n")
 
 
+def test_compare_leave_site_out_refuses_sensors_at_one_reference(capsys, toco):
+    sensors = [a for i in (1, 2, 3) for a in ("--sensor", f"{toco / f'toco_toucan_RT0{i}_raw.csv.gz'}:pm25")]
+    code, _, err = run(capsys, "calibrate", "compare", *sensors, "--reference",
+                       f"{toco / 'airnowtech_example_reference_data.csv.gz'}:pm25", "--tz", "-05:00", "--basis", "atm",
+                       "--validation", "site", "--model", "ols")
+    assert code == 2
+    assert "note: toco_toucan_RT01_raw, toco_toucan_RT02_raw, toco_toucan_RT03_raw share one reference monitor" in err
+    assert err.endswith("tynys: error: leave-site-out needs sensors at 2 or more reference sites; these 3 sensor(s) "
+                        "were all paired with the same reference values (one site): use --validation time\n")
+
+
 @pytest.mark.shared
 def test_compare_leave_site_out_on_purpleair(capsys, shared_dir):
     f = shared_dir / "data" / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv"
@@ -158,7 +169,8 @@ def test_compare_leave_site_out_on_purpleair(capsys, shared_dir):
                          "--validation", "site", "--json")
     assert code == 0, err
     rows = json.loads(out)
-    assert rows[0]["candidate"] == "mlr_rh_t" and rows[-1]["candidate"] == "raw"
+    assert rows[0]["kind"] == "fitted" and rows[-1]["candidate"] == "raw"
+    assert "note: 16317, 25949 share one reference monitor: held out together as one site" in err
     assert "note: epa2023_atm skipped: it needs atm, the sensor column is cf1" in err
 
 

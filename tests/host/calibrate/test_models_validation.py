@@ -68,6 +68,19 @@ def test_group_folds_need_two_sites():
         validation.group_folds(["a", "a"])
 
 
+def test_sensors_sharing_a_reference_are_one_site():
+    t = np.arange(100)
+    ref_a, ref_b = np.arange(100.0), np.arange(100.0) + 0.5
+    labels = ["s1"] * 100 + ["s2"] * 100 + ["s3"] * 100
+    # s1 and s2 stand at monitor A (the same reference values; one value differs), s3 at monitor B
+    ref = np.concatenate([ref_a, np.where(t == 7, -1.0, ref_a), ref_b])
+    sites, merged = validation.shared_reference_sites(labels, np.tile(t, 3), ref)
+    assert merged == [["s1", "s2"]]
+    assert sites.tolist() == ["s1+s2"] * 200 + ["s3"] * 100
+    folds, names = validation.group_folds(sites)
+    assert names == ["s1+s2", "s3"] and (folds[:200] == folds[0]).all()
+
+
 def test_fit_refuses_short_overlap():
     with pytest.raises(OverlapError, match="fitting mlr_rh: only 20 co-located 1h intervals .* at least 30 are needed"):
         models.fit("mlr_rh", {"x": np.arange(20.0), "rh": np.arange(20.0)}, np.arange(20.0))
