@@ -19,14 +19,16 @@ from .metrics import regression_stats
 
 
 def blocked_folds(time, k: int = 10) -> np.ndarray:
-    """Fold id (0…k−1) per row: k contiguous blocks of (nearly) equal size in time order."""
+    """Fold id (0…k−1) per row: k contiguous blocks of (nearly) equal length in time order.
+
+    Rows at the same time (co-located sensors pooled) always share a fold: the same hour of air
+    must not be in training while it is being tested.
+    """
     time = np.asarray(time)
-    if len(time) < k:
-        raise TynysError(f"{k}-fold blocked validation needs at least {k} rows; have {len(time)}")
-    order = np.argsort(time, kind="stable")
-    folds = np.empty(len(time), np.int64)
-    folds[order] = np.arange(len(time)) * k // len(time)
-    return folds
+    uniq, inv = np.unique(time, return_inverse=True)
+    if len(uniq) < k:
+        raise TynysError(f"{k}-fold blocked validation needs at least {k} distinct times; have {len(uniq)}")
+    return (np.arange(len(uniq)) * k // len(uniq))[inv.ravel()].astype(np.int64)
 
 
 def group_folds(groups) -> tuple[np.ndarray, list]:

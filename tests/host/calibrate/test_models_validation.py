@@ -63,6 +63,16 @@ def test_blocked_folds_are_contiguous_in_time():
         assert sorted(t[f == k].tolist()) == list(range(10 * k, 10 * k + 10))
 
 
+def test_blocked_folds_keep_each_time_in_one_fold():
+    # three co-located sensors pooled: 3 rows per hour; a block edge must not split an hour
+    t = np.repeat(np.arange(35), 3)
+    f = validation.blocked_folds(np.random.default_rng(1).permutation(t), 10)
+    tp = np.random.default_rng(1).permutation(t)
+    for hour in range(35):
+        assert len(set(f[tp == hour].tolist())) == 1, hour
+    assert sorted(set(f.tolist())) == list(range(10))
+
+
 def test_group_folds_need_two_sites():
     with pytest.raises(Exception, match="leave-site-out needs at least 2 sites; have 1"):
         validation.group_folds(["a", "a"])
