@@ -127,6 +127,7 @@ def long_to_wide(path, source: str, *, time, site, name, value, unit, label, met
     *flags* (the source's QC flag per row, '' for none) become ``Table.qc``.
     """
     time, site, name = np.asarray(time, np.int64), np.asarray(site, dtype=str), np.asarray(name, dtype=str)
+    value, unit = _celsius(name, np.asarray(value, float), np.asarray(unit, dtype=object))
     keys, inv = np.unique(np.rec.fromarrays([site, time]), return_inverse=True)
     columns, units, names, qc = {}, {}, {}, {}
     for n in sorted(set(name.tolist())):
@@ -143,6 +144,21 @@ def long_to_wide(path, source: str, *, time, site, name, value, unit, label, met
     return Table(source, np.asarray(keys.f1, np.int64), columns, units, site=None if one else sites,
                  meta={"path": str(path), "site": str(sites[0]) if one and len(sites) else None, **(meta or {})},
                  source_names=names, qc=qc)
+
+
+FAHRENHEIT = {"°f", "f", "deg f", "degrees fahrenheit"}
+
+
+def _celsius(name, value, unit):
+    """A ``t_c`` column is in °C whatever the source used (AQS reports outdoor temperature in °F)."""
+    f = np.char.startswith(name.astype(str), "t_c") & np.isin(np.char.lower(np.char.strip(unit.astype(str))),
+                                                               list(FAHRENHEIT))
+    if not f.any():
+        return value, unit
+    value, unit = value.copy(), unit.copy()
+    value[f] = (value[f] - 32.0) * 5.0 / 9.0
+    unit[f] = "°C"
+    return value, unit
 
 
 def site_info(site, **columns) -> dict[str, dict]:

@@ -49,6 +49,14 @@ def test_aqs_two_sites_and_second_poc(tmp_path):
     assert t.units["pm25"] == "µg/m³" and t.units["so2"] == "ppb"
 
 
+def test_aqs_temperature_in_fahrenheit_becomes_celsius(tmp_path):
+    rows = [AQS_HEADER, _aqs_row("62101", 1, "2019-08-01", "05:00", 77.0, unit="Degrees Fahrenheit"),
+            _aqs_row("88101", 1, "2019-08-01", "05:00", 7.5)]
+    t = read_aqs(write(tmp_path, "hourly_TEMP_2019.csv", "\n".join(rows) + "\n"))
+    assert t.columns["t_c"].tolist() == [25.0] and t.units["t_c"] == "°C"
+    assert t.columns["pm25"].tolist() == [7.5]
+
+
 def test_openaq_archive_and_explorer_layouts(tmp_path):
     a = write(tmp_path, "location-1-20240101.csv.gz",
               "location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\n"
