@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TynysError
-from .colocation import INTERVALS, colocate, days_label, recording_interval
+from .colocation import INTERVALS, average, colocate, days_label, recording_interval
 from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
 from .targets import check, epa_targets, eu_objective, unverified
 
@@ -71,7 +71,9 @@ def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", interv
                                 "check that the files overlap in time and the time zone")
                 continue
             st = regression_stats(p.reference, p.sensor)
-            st["uptime"] = uptime(p.time, p.sensor, sec)
+            # EPA's uptime is the sensor's own valid intervals over the test period: a reference gap is not downtime.
+            own_t, own_v, _ = average(t, v, sec, tz=tz)
+            st["uptime"] = uptime(own_t, own_v, sec, start=int(p.time[0]), end=int(p.time[-1]))
             if n_boot:
                 ci = bootstrap(p.reference, p.sensor, n_boot=n_boot, block=24 if iv == "1h" else 1)
                 st.update({f"{k}_ci": list(v) for k, v in ci.items()})

@@ -132,3 +132,18 @@ def test_targets_say_which_are_unverified():
         assert check(p, {})["verified"] is False
         assert "unverified" in unverified(p) and "provisional" in unverified(p)
 
+
+
+def test_uptime_counts_the_sensor_not_the_reference_gaps():
+    # 10 days of 1-min sensor data, all present; the reference misses days 3-5 (inside the period).
+    from tynys.calibrate.evaluate import evaluate
+    t = np.arange(0, 10 * 86400, 60, dtype=np.int64)
+    rng = np.random.default_rng(3)
+    ref_t = np.arange(0, 10 * 86400, 3600, dtype=np.int64)
+    ref = 10 + 5 * rng.random(len(ref_t))
+    ref[(ref_t >= 3 * 86400) & (ref_t < 6 * 86400)] = np.nan
+    sensor = np.repeat(ref, 60) + rng.normal(0, 0.1, len(t))
+    sensor = np.where(np.isfinite(sensor), sensor, 12.0)  # the sensor kept running
+    ev = evaluate({"s": (t, sensor)}, (ref_t, ref), pollutant="pm25", tz="UTC")
+    up = {r["interval"]: r["uptime"] for r in ev.rows}
+    assert up == {"1h": 100.0, "24h": 100.0}
