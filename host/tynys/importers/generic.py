@@ -8,7 +8,8 @@
 - ``time_column``: the column holding times; when not given, the first of ``time``,
   ``timestamp``, ``datetime``, ``date``, ``datetime_utc``, ``time_utc`` (any case) is used.
   Cells are ISO 8601 (``2024-01-31T13:00:00+06:00``, ``2024-01-31 13:00``, ``2024-01-31``),
-  slashed dates with ``order="mdy"``/``"dmy"``, or whole Unix seconds (always UTC).
+  slashed dates with ``order="mdy"``/``"dmy"``, or whole Unix seconds (always UTC; 9-10
+  digits: ``20240131`` or milliseconds are refused, not misread).
 - ``tz``: the zone of times that carry none (``UTC``, ``+06:00``, ``Asia/Almaty``). Times without
   a zone and no ``tz`` are refused: a calibration shifted by hours is worse than none.
 - ``columns``: Tynys name -> column in the file. Without it every other numeric column is kept
@@ -50,6 +51,7 @@ def read_csv(path, *, time_column: str | None = None, columns: dict[str, str] | 
     cols = dict(zip(header, zip(*rows))) if rows else {h: () for h in header}
     cells = np.char.strip(np.asarray(cols[time_column], dtype=str))
     if len(cells) and np.char.isdigit(cells).all():
+        _unix_seconds(path, time_column, cells)
         t = cells.astype(np.int64)  # Unix seconds: UTC by definition
     else:
         t = parse_times(cells, tz=tz, order=order, what=f"{path} column {time_column!r}")
@@ -71,3 +73,15 @@ def read_csv(path, *, time_column: str | None = None, columns: dict[str, str] | 
         site = np.char.strip(np.asarray(cols[site_column], dtype=str))
     return Table(SOURCE, t, out, units, site=site,
                  meta={"path": str(path), "time_column": time_column, "tz": tz}, source_names=dict(wanted))
+
+
+def _unix_seconds(path, column, cells) -> None:
+    """Whole numbers are Unix seconds only with 9-10 digits (1973-2286); refuse the look-alikes."""
+    width = np.char.str_len(cells)
+    bad = np.flatnonzero((width < 9) | (width > 10))
+    if len(bad):
+        c = str(cells[bad[0]])
+        what = ("a date written YYYYMMDD: write it as YYYY-MM-DD" if len(c) == 8 else
+                "Unix milliseconds: divide by 1000" if len(c) == 13 else "not Unix seconds")
+        raise ImportFormatError(f"{path} column {column!r}: {c!r} (row {int(bad[0]) + 1}) looks like {what}; "
+                                "whole numbers in a time column are read as Unix seconds (UTC)")

@@ -164,3 +164,15 @@ def test_shared_files_are_detected(shared_dir):
     assert detect(d / "sensortoolkit-toco" / "toco_toucan_RT01_raw.csv") == "sensortoolkit"
     assert detect(d / "sensortoolkit-toco" / "airnowtech_example_reference_data.csv") == "airnowtech"
     assert detect(d / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv") == "csv"
+
+
+@pytest.mark.parametrize("cell, why", [("20240101", "a date written YYYYMMDD: write it as YYYY-MM-DD"),
+                                       ("1704067200000", "Unix milliseconds: divide by 1000")])
+def test_whole_number_times_that_are_not_unix_seconds_are_refused(tmp_path, cell, why):
+    p = write(tmp_path, "t.csv", f"time,pm25\n1704067200,4\n{cell},5\n")
+    with pytest.raises(ImportFormatError) as e:
+        read_csv(p)
+    assert str(e.value) == (f"{p} column 'time': '{cell}' (row 2) looks like {why}; "
+                            "whole numbers in a time column are read as Unix seconds (UTC)")
+    assert read_csv(write(tmp_path, "ok.csv", "time,pm25\n1704067200,4\n")).time.tolist() == [1704067200]
+
