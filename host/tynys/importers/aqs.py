@@ -8,8 +8,9 @@
 24 quoted columns (``"State Code","County Code","Site Num","Parameter Code","POC",…,"Date GMT",
 "Time GMT","Sample Measurement","Units of Measure",…``; aqs.epa.gov/aqsweb/airdata/FileFormats.html).
 Times come from the GMT columns (hour beginning), so no zone is needed. A second POC at a site
-is kept as ``<name>_poc<N>``. Outdoor temperature (62101, reported in °F) becomes ``t_c`` in °C. ``meta["sites"]`` gives each site's ``Latitude``/``Longitude`` (the
-files name no site); the values are hourly (``meta["interval_s"]`` 3600).
+is kept as ``<name>_poc<N>``. Outdoor temperature (62101, reported in °F) becomes ``t_c`` in °C.
+``meta["sites"]`` gives each site's ``Latitude``/``Longitude`` (the files name no site); the
+values are hourly (``meta["interval_s"]`` 3600).
 """
 
 from __future__ import annotations
