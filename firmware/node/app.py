@@ -75,20 +75,24 @@ class Node:
     def _start_window(self, t0=None):
         now_ms = self.clock.now_ms()
         w = self.window_s * 1000
-        t1_ms = (now_ms // w + 1) * w
         self.t0 = now_ms // 1000 if t0 is None else t0
-        self.t1 = t1_ms // 1000
-        self.end = time.ticks_add(time.ticks_ms(), t1_ms - now_ms)
+        self.t1 = (now_ms // w + 1) * w // 1000
+        self._aim(now_ms)
+
+    def _aim(self, now_ms):
+        # The tick at which the window's end t1 comes, read on the clock as it is now.
+        self.end = time.ticks_add(time.ticks_ms(), self.t1 * 1000 - now_ms)
         for s in self.slots:
             s.window_start(self.end, self.window_s)
 
     def _stepped(self, step, quality):
-        # The clock was set: a small step only moves the window's end; a large one closes the
-        # window as measured on the old clock and starts a new one on the new clock.
+        # The clock was set: after a small step the window keeps its t0 and t1 and only the tick
+        # of its end moves (at once, when the step went past t1); a large one closes the window
+        # as measured on the old clock and starts a new one on the new clock.
         if step is None:
             return
         if -_STEP_S < step < _STEP_S:
-            self._start_window(self.t0)
+            self._aim(self.clock.now_ms())
             return
         old_now = self.clock.now() - step
         log("clock set by %s: moved %+d s" % (self.clock.quality, step))

@@ -31,3 +31,49 @@ print(" ".join(str(x) for x in out))
 """)
     assert got == ["True"] * 7
 
+
+NODE = """
+import time
+from node.app import Node
+from node.clock import Clock
+
+class N(Node):
+    def __init__(self):  # only what the window logic uses
+        self.window_s = 300
+        self.slots = []
+        self.clock = Clock(None)
+        self.clock.quality = "host"
+        self.t0 = self.t1 = 0
+        self.end = time.ticks_ms()
+
+time.set_rtc(%d)
+""" % T0
+
+
+def test_small_clock_step_back_just_after_a_window_start_keeps_the_window(mpy):
+    # The host's TIME (whole seconds) puts the clock back 1 s, 0.3 s into a window: the window
+    # keeps its start and its end; it never becomes t0..t0.
+    got = lines(mpy, NODE + """
+time.sleep_ms(200)
+n = N()
+n._start_window()
+time.sleep_ms(100)
+n.host_time(%d - 1)
+print(n.t0 - %d, n.t1 - %d, time.ticks_diff(n.end, time.ticks_ms()))
+""" % (T0, T0, T0))
+    t0, t1, left = map(int, got)
+    assert (t0, t1) == (0, 300)
+    assert 300000 < left <= 301000  # the window's end moved with the clock
+
+
+def test_small_clock_step_across_the_window_end_closes_the_window_at_its_end(mpy):
+    # 0.5 s before the end the clock moves 1 s forward: the window still ends at t1 (at once),
+    # it does not run on to the next boundary as a 600 s window.
+    got = lines(mpy, NODE + """
+n = N()
+n._start_window()
+time.sleep_ms(299500)
+n.host_time(%d + 300)
+print(n.t0 - %d, n.t1 - %d, time.ticks_diff(time.ticks_ms(), n.end) >= 0)
+""" % (T0, T0, T0))
+    assert got == ["0", "300", "True"]
