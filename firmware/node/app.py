@@ -67,6 +67,13 @@ class Node:
     def net_up(self):
         return self.net is not None and self.net.up()
 
+    def feed(self):
+        """Feed the watchdog. The loop does once a pass, and again before each call that may
+        block for a socket's timeout (an uplink, a Sensor.Community POST, NTP): several of those
+        can come in one pass, and together they may outlast wdt_s."""
+        if self.wdt is not None:
+            self.wdt.feed()
+
     def host_time(self, t):
         q = self.clock.quality
         self._stepped(self.clock.set_host(t), q)
@@ -164,11 +171,13 @@ class Node:
                 self._start_window(t1)
                 now = time.ticks_ms()
             for u in self.uplinks:
+                wdt.feed()
                 u.service(now)
             self.console.service()
             if self.net is not None:
                 self.net.service(self.up_s)
                 if self.clock.ntp_due(self.up_s) and self.net.up():
+                    wdt.feed()
                     q = self.clock.quality
                     self._stepped(self.clock.sync_ntp(self.up_s), q)
             d = time.ticks_diff(self.end, now)
