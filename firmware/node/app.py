@@ -67,6 +67,13 @@ class Node:
     def net_up(self):
         return self.net is not None and self.net.up()
 
+    def feed(self):
+        """Feed the watchdog. The loop does once a pass, and again before each call that may
+        block for a socket's timeout (an uplink, a Sensor.Community POST, NTP): several of those
+        can come in one pass, and together they may outlast wdt_s."""
+        if self.wdt is not None:
+            self.wdt.feed()
+
     def host_time(self, t):
         q = self.clock.quality
         self._stepped(self.clock.set_host(t), q)
@@ -75,20 +82,24 @@ class Node:
     def _start_window(self, t0=None):
         now_ms = self.clock.now_ms()
         w = self.window_s * 1000
-        t1_ms = (now_ms // w + 1) * w
         self.t0 = now_ms // 1000 if t0 is None else t0
-        self.t1 = t1_ms // 1000
-        self.end = time.ticks_add(time.ticks_ms(), t1_ms - now_ms)
+        self.t1 = (now_ms // w + 1) * w // 1000
+        self._aim(now_ms)
+
+    def _aim(self, now_ms):
+        # The tick at which the window's end t1 comes, read on the clock as it is now.
+        self.end = time.ticks_add(time.ticks_ms(), self.t1 * 1000 - now_ms)
         for s in self.slots:
             s.window_start(self.end, self.window_s)
 
     def _stepped(self, step, quality):
-        # The clock was set: a small step only moves the window's end; a large one closes the
-        # window as measured on the old clock and starts a new one on the new clock.
+        # The clock was set: after a small step the window keeps its t0 and t1 and only the tick
+        # of its end moves (at once, when the step went past t1); a large one closes the window
+        # as measured on the old clock and starts a new one on the new clock.
         if step is None:
             return
         if -_STEP_S < step < _STEP_S:
-            self._start_window(self.t0)
+            self._aim(self.clock.now_ms())
             return
         old_now = self.clock.now() - step
         log("clock set by %s: moved %+d s" % (self.clock.quality, step))
@@ -160,11 +171,13 @@ class Node:
                 self._start_window(t1)
                 now = time.ticks_ms()
             for u in self.uplinks:
+                wdt.feed()
                 u.service(now)
             self.console.service()
             if self.net is not None:
                 self.net.service(self.up_s)
                 if self.clock.ntp_due(self.up_s) and self.net.up():
+                    wdt.feed()
                     q = self.clock.quality
                     self._stepped(self.clock.sync_ntp(self.up_s), q)
             d = time.ticks_diff(self.end, now)

@@ -140,6 +140,13 @@ def test_sht3x_bad_crc_is_counted():
     assert c["bad"] >= 5 and c["frames"] + c["bad"] == 20 and len(readings) == c["frames"]
 
 
+def test_sht3x_without_a_serial_number_command_still_measures():
+    # A chip that NACKs 0x3780 has no serial to report, but its readings must still come.
+    readings, final = simrun({"sensor": "sht3x", "cycles": 5, "scenario": WORLD,
+                              "sim": {"serial": None}})
+    assert len(readings) == 5 and final["counts"]["frames"] == 5 and final["ident"] is None
+
+
 # -- commands -------------------------------------------------------------------------------------
 def test_pms_sleep_sends_nothing_until_wake():
     readings, final = simrun({"sensor": "pms5003", "cycles": 14, "scenario": WORLD,

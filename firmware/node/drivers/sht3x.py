@@ -50,9 +50,12 @@ class SHT3x(Sensor):
 
     def start(self):
         self._request()
-        try:
-            if self.ident is None:
+        if self.ident is None:
+            try:
                 self._read_serial()
+            except OSError:
+                pass  # no serial number (some clones NACK 0x3780): measure all the same
+        try:
             self.i2c.writeto(self.addr, self._cmd)
             self._armed = True
         except OSError:

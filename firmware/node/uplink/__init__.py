@@ -15,7 +15,12 @@ class Backoff:
         self.at = time.ticks_ms()
 
     def due(self, now):
-        return time.ticks_diff(now, self.at) >= self.wait
+        if time.ticks_diff(now, self.at) < self.wait:
+            return False
+        # Keep the stamp within reach: ticks_diff is only valid up to 2**29 ms (6.2 days on an
+        # ESP32), and the uplinks ask every pass while the network is down.
+        self.at = time.ticks_add(now, -self.wait)
+        return True
 
     def ok(self, now, wait=0):
         self.wait = wait

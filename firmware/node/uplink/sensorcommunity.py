@@ -56,6 +56,7 @@ class SensorCommunity:
                 VERSION, ",".join(vals))).encode()
             hdrs = ((b"Content-Type", b"application/json"), (b"X-Sensor", self.sensor),
                     (b"X-PIN", b"%d" % p[0]))
+            self.node.feed()  # each POST may take its whole timeout
             try:
                 status, _ = post(self.url, hdrs, len(body), lambda sock: sock.write(body), self.timeout)
             except OSError as e:

@@ -6,7 +6,8 @@
 # SHT3xSim(scenario, faults=None, serial=0x1A2B3C4D)
 # Single-shot commands 2400/240B/2416 (no clock stretching) start a measurement that takes
 # 15/6/4 ms of world time; a read before it is done, or with no measurement pending, is NACKed
-# (OSError 19), as on the chip. 3780 reads the serial number. Data: T_MSB T_LSB CRC RH_MSB
+# (OSError 19), as on the chip. 3780 reads the serial number (serial=None: a chip, such as some
+# SHT30 clones, that NACKs it). Data: T_MSB T_LSB CRC RH_MSB
 # RH_LSB CRC, CRC-8 poly 0x31 init 0xFF; raw = (T + 45) / 175 * 65535, RH / 100 * 65535.
 # Physics: the scenario's T and RH with small absolute noise (0.02 degC, 0.1 %RH).
 # Faults: unplugged (NACK), stuck (frozen values), bad (one data bit flipped: the CRC fails).
@@ -56,7 +57,7 @@ class SHT3xSim(I2CSim):
                 out[self.rand.below(2) * 3 + self.rand.below(2)] ^= 1 << self.rand.below(8)
             self._out = out
             self._ready = self.scenario.clock() + _DURATION_US[cmd]
-        elif cmd == 0x3780:
+        elif cmd == 0x3780 and self.serial is not None:
             self._out = words(self.serial >> 16, self.serial & 0xFFFF)
             self._ready = self.scenario.clock()
         else:
