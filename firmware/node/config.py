@@ -137,6 +137,12 @@ def load(path="config.json"):
             continue
         if name in ("http", "sensor_community") and not u["url"].startswith("http://"):
             _fail("%s.uplinks.%s.url" % (path, name), "%s: only http:// URLs are supported" % json.dumps(u["url"]))
+        # One blocking call (connect, send, an answer) may take timeout_s; the watchdog is fed
+        # between calls, so it must outlast two of them.
+        t = u.get("timeout_s")
+        if t and cfg["wdt_s"] < 2 * t:
+            _fail(path + ".wdt_s", "%d s is less than twice uplinks.%s.timeout_s (%d s): a slow host would reset the "
+                  "node; raise wdt_s to %d or lower timeout_s" % (cfg["wdt_s"], name, t, 2 * t))
     if cfg["wifi"] is None and any(cfg["uplinks"].get(k) for k in ("http", "mqtt", "sensor_community")):
         _fail(path + ".wifi", "the network uplinks need WiFi; add \"wifi\": {\"ssid\": \"...\", \"password\": \"...\"}")
     return cfg

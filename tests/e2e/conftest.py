@@ -9,7 +9,7 @@ import pytest
 from tynys.vnode import VirtualNode
 
 KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-T0 = 1795813200 + 37  # 2026-11-27 12:20:37 UTC: power-on in the middle of a 5-minute window
+T0 = 1795813200 + 37  # 2026-11-27 21:00:37 UTC: power-on 37 s into a 5-minute window
 CHECK = "soft"  # a node checks a new config.json once, then restarts to run it (node.startup)
 FAKE = {"node": "vn-01", "key": KEY, "sensors": {"pm": {"type": "fake"}}, "uplinks": {"serial": {}}}
 

@@ -90,6 +90,9 @@ BAD = [
     pytest.param({"uplinks": {"http": {"url": "http://h/x"}}}, "config.json.wifi: the network uplinks need WiFi",
                  id="http without wifi"),
     pytest.param({"node": None}, 'config.json: "node" is missing; add it', id="no node id"),
+    pytest.param({"wdt_s": 20, "wifi": {"ssid": "x"}, "uplinks": {"http": {"url": "http://h/x", "timeout_s": 30}}},
+                 "config.json.wdt_s: 20 s is less than twice uplinks.http.timeout_s (30 s): a slow host would reset "
+                 "the node; raise wdt_s to 60 or lower timeout_s", id="watchdog shorter than two timeouts"),
 ]
 
 
