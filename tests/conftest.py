@@ -62,3 +62,14 @@ def mpy(built_firmware):
         return firmware.run(code=code, heap=heap, check=check, do_build=False, **kw)
 
     return run
+
+
+@pytest.fixture
+def mosquitto():
+    """A private Mosquitto on a free loopback port, or a skip saying how to install it."""
+    from tynys.broker import Mosquitto, mosquitto_binary
+
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
+    with Mosquitto() as broker:
+        yield broker

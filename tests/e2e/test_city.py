@@ -25,7 +25,6 @@ from tynys.keys import KeyFile, new_key
 from tynys.sim import Endpoints, create_node, node_config, plan, register
 from tynys.store import Store
 
-from .test_mqtt import broker  # noqa: F401  (a private Mosquitto, or a skip with the reason)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
@@ -99,7 +98,8 @@ def measured(vn) -> set[tuple[int, int]]:
     return out
 
 
-def test_ten_nodes_three_transports_a_killed_host_a_power_cut_a_forged_key_and_a_replay(tmp_path, broker):
+def test_ten_nodes_three_transports_a_killed_host_a_power_cut_a_forged_key_and_a_replay(tmp_path, mosquitto):
+    broker = mosquitto
     start = int(time.time()) // 300 * 300 - (HOURS + 1) * 3600  # the world an hour behind the host's clock
     end = start + HOURS * 3600
     plans = plan("oskemen", 10, HOURS, "plume", "mixed", start=start)  # serial, http, mqtt in turn

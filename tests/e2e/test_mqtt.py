@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from tynys.broker import Mosquitto, mosquitto_binary
 from tynys.ingest import Collector, Ingestor
 from tynys.keys import KeyFile
 from tynys.registry import add_node
@@ -18,15 +17,8 @@ from .conftest import KEY, T0, config
 pytestmark = [pytest.mark.e2e, pytest.mark.service]
 
 
-@pytest.fixture
-def broker():
-    if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
-    with Mosquitto() as b:
-        yield b
-
-
-def test_records_travel_over_mqtt_into_the_store_once_each(make_node, broker, tmp_path):
+def test_records_travel_over_mqtt_into_the_store_once_each(make_node, mosquitto, tmp_path):
+    broker = mosquitto
     store = Store.open(tmp_path / "city.db")
     keys = KeyFile(tmp_path / "city.keys")
     add_node(store, keys, "vn-01", key=bytes.fromhex(KEY))

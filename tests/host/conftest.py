@@ -1,4 +1,4 @@
-"""Host fixtures: a registered city in a temporary database, a private Mosquitto broker."""
+"""Host fixtures: a registered city in a temporary database."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ sys.path.insert(0, str(Path(__file__).parent))  # factory.py
 
 from factory import KEY  # noqa: E402
 
-from tynys.broker import Mosquitto, mosquitto_binary  # noqa: E402
 from tynys.ingest import Ingestor  # noqa: E402
 from tynys.keys import KeyFile  # noqa: E402
 from tynys.registry import add_node, parse_sensor  # noqa: E402
@@ -42,11 +41,3 @@ def city(tmp_path, record_vectors) -> City:
     c = City(tmp_path, bytes.fromhex(record_vectors["key"]))
     yield c
     c.store.close()
-
-
-@pytest.fixture
-def mosquitto():
-    if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
-    with Mosquitto() as broker:
-        yield broker
