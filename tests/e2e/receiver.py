@@ -64,6 +64,15 @@ class Collector:
             time.sleep(0.05)
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """Keep-alive like a real host, and quiet: tests read what they need from the receiver."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+
 class _Server:
     """A threaded HTTP server on a free loopback port, as a context manager."""
 
@@ -100,12 +109,7 @@ class HTTPReceiver(Collector, _Server):
         self.statuses: list[int] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
+        class Handler(_Handler):
             def do_POST(self):
                 outer.requests += 1
                 n = int(self.headers.get("Content-Length", 0))
@@ -206,12 +210,7 @@ class Capture(_Server):
         self.requests: list[tuple[str, str, dict, bytes]] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
+        class Handler(_Handler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 outer.requests.append(("POST", self.path, dict(self.headers), body))
