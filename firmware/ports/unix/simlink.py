@@ -6,12 +6,23 @@
 #     import simlink
 #     simlink.connect("/path/sim.sock", config_json_bytes, board_json_bytes)
 #
-# Wire format (little-endian), one request per transfer, answered in order:
-#   request  op:u8 bus:u8 addr:u8 0:u8 n:u32 world_us:i64, then n bytes for writes
-#   'C' config.json + NUL + board.json -> u32 length + JSON [[kind, bus, addr], ...] peers made
-#   'r' UART read up to n  -> u32 k + k bytes      'w' UART write n bytes (no answer)
+# Wire format (little-endian). The node sends batches: u32 length, then requests, each
+#   op:u8 bus:u8 addr:u8 0:u8 n:u32 world_us:i64, then n bytes for writes;
+# requests that need no answer wait in the batch until one that does (or until it is full),
+# and the simulators answer those in order:
+#   'C' config.json + NUL + board.json -> u32 length + JSON [[kind, bus, addr, acks], ...]
+#   'r' UART read up to n  -> u32 k + i64 quiet_us + k bytes    'w' UART write n bytes (no answer)
 #   'W' I2C write n bytes  -> u32 errno (0: ACK)   'R' I2C read n -> u32 errno + n bytes
+#   'V' I2C write n bytes to a device whose simulator ACKs every write (acks above; no answer)
 #   'P' pin `bus` set to `addr` (no answer)
+# The simulators act on each request at its own world time, so a write that waits in the batch
+# takes effect when it would have. quiet_us: the world time before which that UART's simulator
+# sends nothing unless it hears a command (sim/uart.py quiet_until); until then the link
+# answers the driver's polls itself, "no bytes", as the simulator would have. The firmware sees
+# the same bytes at the same world times with a round trip per frame instead of one per poll
+# (tests/firmware/test_simlink.py proves it). TYNYS_SIMLINK=chatty ignores the hints and the
+# ACK promises, and asks at every poll and write (the old path, for comparison).
+import os
 import usocket
 import utime
 import struct
@@ -19,14 +30,45 @@ import time
 import machine
 
 _ENODEV = OSError(19)  # made once: an I2C NACK on every not-ready poll must not allocate
-_h = bytearray(16)
-_r = bytearray(4)
+_out = bytearray(512)  # the batch being built: u32 length, then requests
+_k = 4  # bytes of _out in use
+_r = bytearray(12)
 _s = None  # the socket to the simulators
+_uarts = []
+_hints = os.getenv("TYNYS_SIMLINK") != "chatty"
+_tf = None  # the trace file (TYNYS_SIMLINK_TRACE)
 
 
-def _req(op, bus, addr, n):
-    struct.pack_into("<BBBBIq", _h, 0, op, bus, addr, 0, n, time.world_us())
-    _s.write(_h)
+def _put(op, bus, addr, n, buf=None):
+    """Add a request to the batch: n bytes of buf for a write, else the n bytes to read."""
+    global _k
+    m = 0 if buf is None else n
+    if _k + 16 + m > len(_out):
+        _flush()
+    struct.pack_into("<BBBBIq", _out, _k, op, bus, addr, 0, n, time.world_us())
+    k = _k + 16
+    for i in range(m):  # a command or register write: a few bytes
+        _out[k + i] = buf[i]
+    _k = k + m
+    if not _hints:
+        _flush()  # the old path: every request on its own, at once
+
+
+def _flush():
+    global _k
+    if _k > 4:
+        n = _k - 4
+        _out[0] = n & 0xFF
+        _out[1] = n >> 8 & 0xFF
+        _out[2] = _out[3] = 0
+        _s.write(_out, _k)
+        _k = 4
+
+
+def _ask(op, bus, addr, n, buf=None):
+    """Send the batch, ending with a request that is answered."""
+    _put(op, bus, addr, n, buf)
+    _flush()
 
 
 def _exact(buf, n):
@@ -43,16 +85,31 @@ def _answer():
     return _r[0] | _r[1] << 8 | _r[2] << 16 | _r[3] << 24
 
 
+def _quiet_all():
+    for u in _uarts:
+        u.quiet = 0
+
+
 class _Uart:
     def __init__(self, bus):
         self.bus = bus
         self.q = bytearray(256)  # what the simulator sent and the driver has not read yet
         self.pos = self.end = 0
+        self.quiet = 0  # world time [us] before which the simulator sends nothing (its word)
+        _uarts.append(self)
 
     def any(self):
         if self.pos >= self.end:
-            _req(0x72, self.bus, 0, 256)  # 'r'
-            n = _answer()
+            if time.world_us() < self.quiet:
+                return 0
+            _ask(0x72, self.bus, 0, 256)  # 'r'
+            _exact(_r, 12)
+            n = _r[0] | _r[1] << 8 | _r[2] << 16 | _r[3] << 24
+            if _hints:
+                q = 0
+                for i in range(11, 3, -1):  # i64, little-endian; small ints: no allocation
+                    q = q << 8 | _r[i]
+                self.quiet = q
             if n:
                 _exact(self.q, n)
             self.pos = 0
@@ -69,31 +126,79 @@ class _Uart:
         return m
 
     def write(self, buf):
-        _req(0x77, self.bus, 0, len(buf))  # 'w'
-        _s.write(buf)
+        _put(0x77, self.bus, 0, len(buf), buf)  # 'w'
+        self.quiet = 0  # a command may make it send
 
 
 class _I2c:
-    def __init__(self, bus, addr):
+    def __init__(self, bus, addr, acks):
         self.bus = bus
         self.addr = addr
+        self.op = 0x56 if acks and _hints else 0x57  # 'V': its simulator ACKs every write
 
     def i2c_write(self, buf, n):
-        _req(0x57, self.bus, self.addr, n)  # 'W'
-        _s.write(buf, n)
-        if _answer():
-            raise _ENODEV
+        if self.op == 0x56:
+            _put(0x56, self.bus, self.addr, n, buf)  # 'V'
+        else:
+            _ask(0x57, self.bus, self.addr, n, buf)  # 'W'
+            if _answer():
+                raise _ENODEV
 
     def i2c_read_into(self, buf, n):
-        _req(0x52, self.bus, self.addr, n)  # 'R'
+        _ask(0x52, self.bus, self.addr, n)  # 'R'
         if _answer():
             raise _ENODEV
         _exact(buf, n)
 
 
+class _TracedUart(_Uart):
+    # TYNYS_SIMLINK_TRACE=<file>: every bus call the firmware makes, its world time and what it
+    # got, one line each (tests compare the fast and the chatty path with it).
+    def any(self):
+        n = _Uart.any(self)
+        _trace("any", self.bus, n)
+        return n
+
+    def readinto(self, buf, n):
+        m = _Uart.readinto(self, buf, n)
+        _trace("read", self.bus, bytes(buf[:m]).hex())
+        return m
+
+    def write(self, buf):
+        _trace("write", self.bus, bytes(buf).hex())
+        _Uart.write(self, buf)
+
+
+class _TracedI2c(_I2c):
+    def i2c_write(self, buf, n):
+        try:
+            _I2c.i2c_write(self, buf, n)
+            _trace("i2c-write", self.addr, bytes(buf[:n]).hex())
+        except OSError:
+            _trace("i2c-write", self.addr, bytes(buf[:n]).hex() + " NACK")
+            raise
+
+    def i2c_read_into(self, buf, n):
+        try:
+            _I2c.i2c_read_into(self, buf, n)
+            _trace("i2c-read", self.addr, bytes(buf[:n]).hex())
+        except OSError:
+            _trace("i2c-read", self.addr, "NACK")
+            raise
+
+
+def _trace(what, where, got):
+    _tf.write("%d %s %d %s\n" % (time.world_us(), what, where, got))
+
+
+def _pin(pid, v):
+    _put(0x50, pid, v, 0)  # 'P'
+    _quiet_all()  # a power gate or SET line may wake a sensor
+
+
 def connect(path, config, board):
     """Link to the simulator process; it builds the sensors config.json names and we attach
-    a peer for each. Returns the peers as [kind, bus, addr] lists."""
+    a peer for each. Returns the peers as [kind, bus, addr, acks] lists."""
     global _s
     import json
 
@@ -106,17 +211,25 @@ def connect(path, config, board):
             utime.sleep_ms(50)  # real time: the world clock is not moving yet
     else:
         raise OSError("no sensor simulators at %s" % path)
-    _req(0x43, 0, 0, len(config) + 1 + len(board))  # 'C'
+    n = len(config) + 1 + len(board)  # 'C', a batch of its own
+    struct.pack_into("<IBBBBIq", _out, 0, 16 + n, 0x43, 0, 0, 0, n, time.world_us())
+    _s.write(_out, 20)
     _s.write(config)
     _s.write(b"\x00")
     _s.write(board)
     buf = bytearray(_answer())
     _exact(buf, len(buf))
     peers = json.loads(buf)
-    for kind, bus, addr in peers:
+    uart, i2c = _Uart, _I2c
+    trace = os.getenv("TYNYS_SIMLINK_TRACE")
+    if trace:
+        global _tf
+        _tf = open(trace, "a")
+        uart, i2c = _TracedUart, _TracedI2c
+    for kind, bus, addr, acks in peers:
         if kind == "uart":
-            machine.attach_uart(bus, _Uart(bus))
+            machine.attach_uart(bus, uart(bus))
         else:
-            machine.attach_i2c(bus, addr, _I2c(bus, addr))
-    machine.on_pin(lambda pid, v: _req(0x50, pid, v, 0))  # 'P'
+            machine.attach_i2c(bus, addr, i2c(bus, addr, acks))
+    machine.on_pin(_pin)
     return peers

@@ -28,15 +28,14 @@ class DGSSim(UartSim):
         self.active = False
         self._boot = self.scenario.clock()
 
-    def _reading(self):
+    def _reading(self, t):
         sc = self.scenario
         r = self.noise_rand
-        ppb = round(sc.value("so2_ppb") * (1 + sc.noise * r.gauss()) + sc.wobble(r, 2))
-        return [ppb, round(sc.value("t_c")), round(sc.value("rh"))]
+        ppb = round(sc.value("so2_ppb", t) * (1 + sc.noise * r.gauss()) + sc.wobble(r, 2))
+        return [ppb, round(sc.value("t_c", t)), round(sc.value("rh", t)), (t - self._boot) // 1000000]
 
     def _frame(self, v):
-        ppb, t, rh = v
-        s = (self.scenario.clock() - self._boot) // 1000000
+        ppb, t, rh, s = v  # s: seconds since power-up when it measured
         raw = 13035 + round(3.4 * ppb)
         td = round((t + 45) * 65536 / 175)
         hd = round(rh * 65536 / 100)

@@ -18,6 +18,11 @@ class I2CSim:
         if self.faults.unplugged:
             raise OSError(ENODEV)
 
+    def acks_writes(self):
+        """True when every write is ACKed (no command it could refuse), as long as it is
+        plugged in: the virtual node's link then need not wait for the answer."""
+        return False
+
     def measure(self):
         """This reading's values: fresh from the scenario, or frozen with the `stuck` fault."""
         if not (self.faults.stuck and self._last is not None):

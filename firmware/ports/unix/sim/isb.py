@@ -81,6 +81,9 @@ class ISBSim(I2CSim):
         code = round(mv * 32768 / FSR_MV[(self.config >> 9) & 7])
         self.conversion = max(-32768, min(32767, code))
 
+    def acks_writes(self):
+        return not self.faults.unplugged  # any register write, as the chip does
+
     def i2c_write(self, buf, n):
         self._ack()
         self._finish()

@@ -74,14 +74,14 @@ class PMSSim(UartSim):
         self.wake_us = wake_ms * 1000
         self.passive = False
 
-    def _reading(self):
+    def _reading(self, t):
         sc = self.scenario
         r = self.noise_rand
-        rh = sc.value("rh")
-        pm25 = sc.value("pm25")
+        rh = sc.value("rh", t)
+        pm25 = sc.value("pm25", t)
         cf25 = max(0.0, (pm25 - 5.75 + 0.0862 * rh) / 0.524)
         k = cf25 / pm25 if pm25 > 0 else 1 / 0.524
-        cf1, cf10 = sc.value("pm1") * k, sc.value("pm10") * k
+        cf1, cf10 = sc.value("pm1", t) * k, sc.value("pm10", t) * k
         cf = [sc.jitter(r, x) for x in (cf1, cf25, cf10)]
         atm = [x if x <= 30 else 30 + (x - 30) * 2 / 3 for x in cf]
         coarse = max(0.0, cf[2] - cf[1])
@@ -90,9 +90,9 @@ class PMSSim(UartSim):
                   0.15 * coarse]
         v = [round(x) for x in cf + atm + counts]
         if self.model == "pms5003t":
-            t = sc.value("t_c")
-            e = magnus_es(t) * rh / 100
-            t_in = t + 2.0
+            tc = sc.value("t_c", t)
+            e = magnus_es(tc) * rh / 100
+            t_in = tc + 2.0
             rh_in = min(100.0, 100 * e / magnus_es(t_in))
             v[10] = round((t_in + sc.wobble(r, 0.05)) * 10)
             v[11] = round(min(100.0, max(0.0, rh_in + sc.wobble(r, 0.3))) * 10)

@@ -56,6 +56,8 @@ class Scenario:
                 v = float(v)
             self._v[k] = v
         self.start_us = int(start * 1000000) if start is not None else clock()
+        self._at = None  # world time of the last row lookup, and its answer
+        self._if = (0, 0.0)
 
     @classmethod
     def load(cls, path):
@@ -78,16 +80,33 @@ class Scenario:
             return DEFAULTS[name]
         if isinstance(v, float):
             return v
-        s = ((self.clock() if t_us is None else t_us) - self.start_us) / 1000000
+        i, f = self._row(self.clock() if t_us is None else t_us)
+        return v[i] if f == 0.0 else v[i] + (v[i + 1] - v[i]) * f
+
+    def _row(self, t_us):
+        """(row i, fraction f of the way to row i + 1) at world time t_us; the last answer is
+        kept, as every simulator asks about the same moment, and the next row is looked for
+        first, as time moves forward."""
+        if t_us == self._at:
+            return self._if
+        s = (t_us - self.start_us) / 1000000
         t = self.t
         if self.loop and s > t[-1]:
             s = t[0] + (s - t[0]) % (t[-1] - t[0]) if t[-1] > t[0] else t[0]
         if s <= t[0]:
-            return v[0]
-        for i in range(1, len(t)):
-            if s <= t[i]:
-                return v[i - 1] + (v[i] - v[i - 1]) * (s - t[i - 1]) / (t[i] - t[i - 1])
-        return v[-1]
+            r = (0, 0.0)
+        elif s >= t[-1]:
+            r = (len(t) - 1, 0.0)
+        else:
+            i = self._if[0]
+            if not t[i] <= s:
+                i = 0
+            while t[i + 1] < s:  # forward from the last row (from the start after a loop)
+                i += 1
+            r = (i, (s - t[i]) / (t[i + 1] - t[i]))
+        self._at = t_us
+        self._if = r
+        return r
 
     def rand(self, tag):
         """A noise source for one simulated sensor, fixed by the seed and the tag."""

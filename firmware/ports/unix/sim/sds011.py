@@ -35,13 +35,14 @@ class SDS011Sim(UartSim):
         self.query = False
         self.period_min = 0
         self._cycle0 = self.scenario.clock()
+        self._cycle = -1
 
-    def _reading(self):
+    def _reading(self, t):
         sc = self.scenario
-        rh = min(95.0, sc.value("rh"))
+        rh = min(95.0, sc.value("rh", t))
         g = 1 + 0.25 * rh / (100 - rh)
         r = self.noise_rand
-        return [min(9999, round(sc.jitter(r, sc.value(q) * g) * 10)) for q in ("pm25", "pm10")]
+        return [min(9999, round(sc.jitter(r, sc.value(q, t) * g) * 10)) for q in ("pm25", "pm10")]
 
     def _frame(self, v):
         return data_frame(v[0], v[1], self.device_id)
@@ -51,9 +52,26 @@ class SDS011Sim(UartSim):
 
     def _tick(self):
         if self.period_min and not self.query:  # working period: on for the first 30 s
-            t = self.scenario.clock() - self._cycle0
-            self.asleep = t % (self.period_min * 60000000) >= 30000000
+            self._period()
         UartSim._tick(self)
+
+    def _period(self):
+        """Working period: awake for the first 30 s of each period, its first frame a frame
+        period after the period starts (a function of time, not of when anyone looks)."""
+        p = self.period_min * 60000000
+        t = self.scenario.clock() - self._cycle0
+        k = t // p
+        self.asleep = t - k * p >= 30000000
+        if not self.asleep and k != self._cycle:
+            self._cycle = k
+            self._next = self._cycle0 + k * p + self.period_us
+        return self._cycle0 + (k + 1) * p + self.period_us  # the next period's first frame
+
+    def quiet_until(self):
+        if self.period_min and not self.query and not self._q:
+            nxt = self._period()
+            return nxt if self.asleep else min(self._next, nxt)
+        return UartSim.quiet_until(self)
 
     def _command(self, data):
         n, c = take(data, b"\xaa\xb4", 19)
@@ -82,6 +100,7 @@ class SDS011Sim(UartSim):
             if d1:
                 self.period_min = d2
                 self._cycle0 = self.scenario.clock()
+                self._cycle = -1
                 self.asleep = False
             self.send(reply_frame(8, d1, self.period_min, 0, self.device_id))
         return 19

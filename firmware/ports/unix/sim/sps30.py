@@ -70,10 +70,10 @@ class SPS30Sim(UartSim):
         if self.measuring and self.scenario.clock() - self._since >= 1000000:
             self.fresh = True
 
-    def _reading(self):
+    def _reading(self, t):
         sc = self.scenario
         r = self.noise_rand
-        pm1, pm25, pm10 = (sc.jitter(r, sc.value(q)) for q in ("pm1", "pm25", "pm10"))
+        pm1, pm25, pm10 = (sc.jitter(r, sc.value(q, t)) for q in ("pm1", "pm25", "pm10"))
         pm25 = max(pm25, pm1)
         pm10 = max(pm10, pm25)
         pm4 = pm25 + 0.83 * (pm10 - pm25)

@@ -3,7 +3,8 @@
 # world clock, and the faults of faults.Faults applied to each frame.
 #
 # A subclass implements:
-#   _reading()            -> the values of one reading from the scenario (None: nothing to send)
+#   _reading(t_us)        -> the values of one reading from the scenario at world time t_us
+#                            (None: nothing to send)
 #   _frame(values)        -> the bytes of a data frame carrying them
 #   _reply()              -> bytes of a command reply, for the `replies` fault
 #   _command(data)        -> bytes it takes from the start of `data` (written command bytes);
@@ -11,6 +12,11 @@
 #   PAYLOAD = (lo, end)   bytes lo..end-1 the `bad` fault may change (end < 0: from the frame's
 #                         end; None: no checksum to fail)
 # and sets self.active (sends on its own every period_ms) and self.asleep.
+#
+# What a simulator sends depends on world time and on the commands it hears, never on when its
+# reader looks (a real sensor does not know when the host polls): quiet_until() tells the reader
+# the world time before which nothing will arrive unless it writes, so the virtual node's link
+# (simlink.py) need not ask before then.
 from .faults import Faults
 from .rand import Rand
 
@@ -27,6 +33,9 @@ def take(data, header, size):
     if len(data) < size:
         return 0, None
     return size, bytes(data[:size])
+
+
+NEVER = 0x3FFFFFFFFFFFFFFF  # world time [us] that never comes: quiet until a command
 
 
 class UartSim:
@@ -67,12 +76,28 @@ class UartSim:
     def write(self, buf):
         if self.faults.unplugged:
             return
+        self._tick()  # frames due by now went out before the sensor heard this
+        was = self.sending()
         self._cmd.extend(buf)
         while self._cmd:
             n = self._command(self._cmd)
             if not n:
                 break
             self._cmd = self._cmd[n:]
+        now = self.scenario.clock()
+        if not was and self.sending() and self._next <= now:
+            self._next = now + self.period_us  # switched on by a command: a period from now
+
+    def quiet_until(self):
+        """World time [us] before which this sensor sends nothing unless it hears a command
+        (0: bytes are waiting now)."""
+        if self._q:
+            return 0
+        return self._next if self.sending() else NEVER
+
+    def sending(self):
+        """True while the sensor sends frames on its own."""
+        return self.active and not self.asleep
 
     # -- for subclasses ------------------------------------------------------------------------
     def send(self, frame, reading=False):
@@ -100,28 +125,27 @@ class UartSim:
         self._q.extend(out)
 
     def _tick(self):
-        now = self.scenario.clock()
-        if not self.active or self.asleep:
-            self._next = now + self.period_us
+        if not self.sending():
             return
+        now = self.scenario.clock()
         if now < self._next:
             return
         n = (now - self._next) // self.period_us + 1
-        n = min(n, self.RXBUF // 8 + 1)  # more could not fit the receive buffer anyway
-        for _ in range(n):
-            self.emit()
-        self._next += ((now - self._next) // self.period_us + 1) * self.period_us
+        for j in range(min(n, self.RXBUF // 8 + 1)):  # more could not fit the buffer anyway
+            self.emit(self._next + j * self.period_us)
+        self._next += n * self.period_us
 
-    def emit(self):
-        """Send one data frame now (frozen values with the `stuck` fault)."""
+    def emit(self, t_us=None):
+        """Send one data frame measured at world time t_us (default now; frozen values with
+        the `stuck` fault)."""
         if self.faults.stuck and self._last is not None:
             frame = self._frame(self._last)
         else:
-            self._last = self._reading()
+            self._last = self._reading(self.scenario.clock() if t_us is None else t_us)
             frame = self._frame(self._last) if self._last is not None else None
         self.send(frame, reading=True)
 
-    def _reading(self):
+    def _reading(self, t_us):
         raise NotImplementedError
 
     def _frame(self, values):

@@ -27,9 +27,9 @@ class ZE03Sim(UartSim):
         self.resolution_ppb = resolution_ppb
         self.qa = False
 
-    def _reading(self):
+    def _reading(self, t):
         sc = self.scenario
-        ppb = sc.jitter(self.noise_rand, sc.value("so2_ppb"))
+        ppb = sc.jitter(self.noise_rand, sc.value("so2_ppb", t))
         return [min(_FULL_PPM * 1000 // self.resolution_ppb, round(ppb / self.resolution_ppb))]
 
     def _frame(self, v):
