@@ -73,7 +73,9 @@ def serve(c, sc, state):
     """Answer the node's batches (simlink.py) until it hangs up."""
     b = bytearray(4096)  # one batch of requests
     out = bytearray(12 + 4096)  # one answer
+    n_in = state.setdefault("counts", [0, 0, 0, 0])  # batches, requests, answers, hour noted
     while _exact(c, b, 4):
+        n_in[0] += 1
         size = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
         if size > len(b):
             b = bytearray(size)
@@ -90,8 +92,14 @@ def serve(c, sc, state):
             if op in (0x77, 0x57, 0x56, 0x43):  # requests that bring bytes
                 i += n
             k = _request(op, bus, addr, n, data, out, state, sc)
+            n_in[1] += 1
             if k:
                 c.write(out, k)
+                n_in[2] += 1
+        hour = time.world_us() // 3600000000
+        if hour != n_in[3]:  # the link's traffic so far, once a simulated hour (benchmarks read it)
+            n_in[3] = hour
+            print("simhost: hour %d: %d batches, %d requests, %d answered" % (hour, n_in[0], n_in[1], n_in[2]))
 
 
 def _request(op, bus, addr, n, data, out, state, sc):

@@ -30,13 +30,12 @@ import time
 import machine
 
 _ENODEV = OSError(19)  # made once: an I2C NACK on every not-ready poll must not allocate
-_out = bytearray(512)  # the batch being built: u32 length, then requests
+_out = bytearray(128)  # the batch being built: u32 length, then requests
 _k = 4  # bytes of _out in use
 _r = bytearray(12)
 _s = None  # the socket to the simulators
 _uarts = []
 _hints = os.getenv("TYNYS_SIMLINK") != "chatty"
-_tf = None  # the trace file (TYNYS_SIMLINK_TRACE)
 
 
 def _put(op, bus, addr, n, buf=None):
@@ -151,46 +150,6 @@ class _I2c:
         _exact(buf, n)
 
 
-class _TracedUart(_Uart):
-    # TYNYS_SIMLINK_TRACE=<file>: every bus call the firmware makes, its world time and what it
-    # got, one line each (tests compare the fast and the chatty path with it).
-    def any(self):
-        n = _Uart.any(self)
-        _trace("any", self.bus, n)
-        return n
-
-    def readinto(self, buf, n):
-        m = _Uart.readinto(self, buf, n)
-        _trace("read", self.bus, bytes(buf[:m]).hex())
-        return m
-
-    def write(self, buf):
-        _trace("write", self.bus, bytes(buf).hex())
-        _Uart.write(self, buf)
-
-
-class _TracedI2c(_I2c):
-    def i2c_write(self, buf, n):
-        try:
-            _I2c.i2c_write(self, buf, n)
-            _trace("i2c-write", self.addr, bytes(buf[:n]).hex())
-        except OSError:
-            _trace("i2c-write", self.addr, bytes(buf[:n]).hex() + " NACK")
-            raise
-
-    def i2c_read_into(self, buf, n):
-        try:
-            _I2c.i2c_read_into(self, buf, n)
-            _trace("i2c-read", self.addr, bytes(buf[:n]).hex())
-        except OSError:
-            _trace("i2c-read", self.addr, "NACK")
-            raise
-
-
-def _trace(what, where, got):
-    _tf.write("%d %s %d %s\n" % (time.world_us(), what, where, got))
-
-
 def _pin(pid, v):
     _put(0x50, pid, v, 0)  # 'P'
     _quiet_all()  # a power gate or SET line may wake a sensor
@@ -221,11 +180,10 @@ def connect(path, config, board):
     _exact(buf, len(buf))
     peers = json.loads(buf)
     uart, i2c = _Uart, _I2c
-    trace = os.getenv("TYNYS_SIMLINK_TRACE")
-    if trace:
-        global _tf
-        _tf = open(trace, "a")
-        uart, i2c = _TracedUart, _TracedI2c
+    if os.getenv("TYNYS_SIMLINK_TRACE"):  # tests only: loaded when asked (the node's heap is tight)
+        import simtrace
+
+        uart, i2c = simtrace.Uart, simtrace.I2c
     for kind, bus, addr, acks in peers:
         if kind == "uart":
             machine.attach_uart(bus, uart(bus))
