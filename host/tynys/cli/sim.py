@@ -52,19 +52,28 @@ def _listing(fmt) -> None:
               help="Keep the nodes' directories here (flash image, console.log); default a temporary one, removed after a good run.")
 @click.option("--heap", default=None, help="MicroPython heap of each node (default 96K; 128K for MQTT nodes).")
 @click.option("--timeout", type=Duration, default=None, help="Wall time allowed (default 2 min + 1 min per node-day).")
+@click.option("--truth", type=click.Path(dir_okay=False), default=None,
+              help="Write the true air per node and 5-minute window here (CSV), and each node's sensor units beside it (.sensors.json).")
+@click.option("--reference", "reference_csv", type=click.Path(dir_okay=False), default=None,
+              help="A virtual reference station: node 1 stands at the city's reference post; its hourly values go here (CSV) and into --db.")
+@click.option("--age-days", type=float, default=0.0, show_default=True,
+              help="How long every sensor has run: its slow drift (and the SO2 cell's sheet ageing) with it.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--list", "list_", is_flag=True, help="List the cities, scenarios and transports, then exit.")
 @click.option("--json", "fmt", flag_value="json", help="The summary as one JSON document.")
 @click.option("--nl", "fmt", flag_value="nl", help="One JSON object per node.")
 @click.option("--csv", "fmt", flag_value="csv", help="The per-node table as CSV.")
 @db_option
-def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, timeout, quiet, list_, fmt, db, keys):
+def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, timeout, truth, reference_csv, age_days, quiet,
+        list_, fmt, db, keys):
     """Simulate a city's nodes (real firmware, virtual time) and ingest their records into --db.
 
     Ends with a per-node summary: records, first and last window, mean raw PM2.5 (CF=1) and the
     largest SO2 signal (ISB WE - AE, mV).
 
     Example: tynys sim --city oskemen --nodes 5 --hours 24 --scenario inversion --transport http --db city.db
+
+    Example: tynys sim --scenario smog --truth truth.csv --reference ref.csv --db city.db
     """
     if list_:
         _listing(fmt)
@@ -73,7 +82,8 @@ def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, tim
     from ..sim.city import load
 
     c = load(city)
-    plans = runner.plan(city, nodes, hours, scenario, transport, start, seed)  # checks every argument first
+    plans = runner.plan(city, nodes, hours, scenario, transport, start, seed, age_days,
+                        colocate=reference_csv is not None)  # checks every argument first
     t_start = plans[0].world["start"]
     off = c.utc_offset_s
     last = {p.node: 0 for p in plans}
@@ -99,7 +109,8 @@ def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, tim
         click.echo(f"tynys: {nodes} virtual node(s) in {c.title}, scenario {scenario}, over {via}: {hours} h from "
                    f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(t_start))} UTC ({_hm(t_start, off)} local) into {db}", err=True)
     s = runner.run(city, nodes, hours, scenario, transport, db, keys=keys, start=t_start, seed=seed, heap=heap,
-                   workdir=workdir, on_record=on_record, timeout=timeout)
+                   workdir=workdir, on_record=on_record, timeout=timeout, truth=truth, reference_csv=reference_csv,
+                   age_days=age_days)
     if fmt == "json":
         emit(s, fmt)
         return
@@ -114,4 +125,7 @@ def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, tim
     node_hours = nodes * hours
     click.echo(f"\n{s['records']} records from {s['nodes']} nodes stored in {db} (expected {s['expected_records']}); "
                f"rejects: {rejects}; {s['wall_seconds']} s of wall time, {s['wall_seconds'] / node_hours:.2f} s per node-hour."
-               + ("" if not s["workdir"] else f"\nnode directories: {s['workdir']}"))
+               + ("" if not s["workdir"] else f"\nnode directories: {s['workdir']}")
+               + ("" if not truth else f"\ntruth: {s['truth'][0]} (sensor units: {s['truth'][1]})")
+               + ("" if not reference_csv else f"\nreference: {s['reference']['file']}, stored as site {s['reference']['site']} "
+                  f"beside {s['reference']['node']}"))

@@ -31,6 +31,8 @@ from ..registry import add_node, parse_sensor
 from ..store import Store
 from ..timeutil import iso
 from ..vnode import VirtualNode
+from . import models, reference
+from . import truth as _truth
 from .city import Place, load, place
 from .scenarios import scenario as _scenario
 from .scenarios import worlds
@@ -62,6 +64,7 @@ class NodePlan:
     place: Place
     transport: str
     world: dict  # the sensor simulators' world table (tynys.sim.scenarios)
+    units: dict = field(default_factory=dict)  # slot -> {"model", "params"}: this node's sensors (tynys.sim.models)
 
     @property
     def node(self) -> str:
@@ -81,9 +84,28 @@ def default_start(now: float | None = None) -> int:
     return int(time.time() if now is None else now) // 86400 * 86400 - 86400
 
 
+def units(n: int, seed: int = 1, age_days: float = 0.0) -> list[dict]:
+    """The sensors of *n* nodes as units drawn from their models (the same for the same seed):
+    [{slot: {"model": name, "params": {...}}}, ...]. *age_days*: how long every unit has run
+    (drift and dust; 0: new units, their sheets fresh)."""
+    rng = np.random.default_rng([seed, 11])
+    out = []
+    for _ in range(n):
+        node = {}
+        for slot, cfg in SENSORS.items():
+            name = models.FOR_TYPE[cfg["type"] + (":" + cfg["model"] if "model" in cfg else "")]
+            params = models.typical(name)
+            fixed = {"age_days": age_days} if "age_days" in params else {}
+            node[slot] = {"model": name, "params": models.draw(name, rng, **fixed)}
+        out.append(node)
+    return out
+
+
 def plan(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str = "inversion",
-         transport: str = "http", start: int | None = None, seed: int = 1) -> list[NodePlan]:
-    """Who stands where, on which transport, breathing which air (no side effects)."""
+         transport: str = "http", start: int | None = None, seed: int = 1, age_days: float = 0.0,
+         colocate: bool = False) -> list[NodePlan]:
+    """Who stands where, on which transport, breathing which air, with which sensor units (no side
+    effects). *colocate*: the first node stands at the city's reference station (tynys.sim.reference)."""
     c = load(city)
     _scenario(scenario)
     if transport not in CHOICES:
@@ -92,14 +114,18 @@ def plan(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str =
         raise SimError(f"{nodes} nodes: simulate 1 to {MAX_NODES} (each virtual node is two MicroPython processes)")
     if not 1 <= hours <= MAX_HOURS:
         raise SimError(f"{hours} hours: simulate 1 to {MAX_HOURS} hours")
+    if not 0 <= age_days <= 3650:
+        raise SimError(f"--age-days {age_days}: give the sensors' age as 0 to 3650 days")
     start = default_start() if start is None else int(start)
     if start % WINDOW_S:
         raise SimError(f"start {iso(start)} is not on a {WINDOW_S // 60}-minute boundary (windows are aligned to the UTC clock): "
                        f"use e.g. {iso(start - start % WINDOW_S)}")
     places = place(c, nodes)
+    if colocate:
+        places[0] = reference.colocated(c, places[0])
     tables = worlds(scenario, c, places, start, hours, seed)
-    return [NodePlan(p, TRANSPORTS[i % 3] if transport == "mixed" else transport, w)
-            for i, (p, w) in enumerate(zip(places, tables))]
+    return [NodePlan(p, TRANSPORTS[i % 3] if transport == "mixed" else transport, w, u)
+            for i, (p, w, u) in enumerate(zip(places, tables, units(nodes, seed, age_days)))]
 
 
 def register(store: Store, keys: KeyFile, plans: list[NodePlan], installed: int | None = None, notes: str = "") -> dict[str, bytes]:
@@ -143,7 +169,8 @@ def create_node(p: NodePlan, config: dict, home: Path, start: int, hours: int, h
     start + hours, then runs in real time (a finished node idles and still answers its host).
     *heap*: MicroPython heap (default per transport, HEAPS); *network*: the virtual network's plan
     (``{"outages": [{"from": t, "to": t, "what": "wifi" | "host"}]}``, docs/node.md)."""
-    scenario = {"world": p.world, "network": network or {}}
+    scenario = {"world": p.world, "network": network or {},
+                "sensors": {slot: {"options": {"unit": u["params"]}} for slot, u in p.units.items()}}
     return VirtualNode.create(home, config, scenario=scenario, start=start + POWER_ON_S, end=start + hours * 3600,
                               heap=heap or HEAPS[p.transport], **kw)
 
@@ -169,10 +196,12 @@ class _Progress:
 def run(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str = "inversion", transport: str = "http",
         db: str | os.PathLike = "sim.db", *, keys: str | os.PathLike | None = None, start: int | None = None,
         seed: int = 1, heap: str | None = None, workdir: str | os.PathLike | None = None,
-        on_record: Callable[[dict], None] | None = None, timeout: float | None = None, network: dict | None = None) -> dict:
+        on_record: Callable[[dict], None] | None = None, timeout: float | None = None, network: dict | None = None,
+        truth: str | os.PathLike | None = None, reference_csv: str | os.PathLike | None = None,
+        age_days: float = 0.0) -> dict:
     """Simulate *nodes* nodes of *city* for *hours* and ingest their records into *db*.
     Returns the summary (see the package docstring). Raises SimError naming late or stuck nodes."""
-    plans = plan(city, nodes, hours, scenario, transport, start, seed)
+    plans = plan(city, nodes, hours, scenario, transport, start, seed, age_days, colocate=reference_csv is not None)
     start = plans[0].world["start"]
     end = start + hours * 3600
     used = {p.transport for p in plans}
@@ -214,6 +243,10 @@ def run(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str = 
         if temp:
             shutil.rmtree(home, ignore_errors=True)  # kept when something failed: the consoles tell why
         summary = _summary(store, plans, ingestor.counts)
+        if truth is not None:
+            summary["truth"] = [str(p) for p in _truth.write(plans, start, hours, truth)]
+        if reference_csv is not None:
+            summary["reference"] = reference.record(store, load(city), plans[0], start, hours, reference_csv, seed)
     finally:
         store.close()
     summary.update(city=city, scenario=scenario, transport=transport, hours=hours, start=iso(start), end=iso(end),
@@ -299,6 +332,8 @@ def _summary(store: Store, plans: list[NodePlan], counts) -> dict:
             "pm25_cf1_mean": _round(np.nanmean(pm) if np.isfinite(pm).any() else math.nan),
             "so2_mv_max": _round(np.nanmax(so2) if np.isfinite(so2).any() else math.nan),
             "heap_free_min": heap,
+            "sensors": {slot: dict(u, **({"sheet": models.sheet(u["params"])} if u["model"].startswith("isb") else {}))
+                        for slot, u in p.units.items()},
         })
     rejected = {k: v for k, v in sorted(counts.items()) if k != "stored"}
     return {"nodes": len(plans), "records": sum(r["records"] for r in per_node),

@@ -3,11 +3,12 @@
 
     tables = worlds("plume", load("oskemen"), place(city, 5), start=1795737600, hours=24, seed=1)
     tables[0]  # {"seed": 1001, "noise": 0.03, "start": 1795737600, "t": [0, 600, ...],
-               #  "pm25": [...], "so2_ppb": [...], "t_c": [...], "rh": [...]}
+               #  "pm25": [...], "pm10": [...], "so2_ppb": [...], "no2_ppb": [...], "t_c": [...], "rh": [...]}
 
-Units: ``t`` [s after ``start``], a row every STEP_S; ``pm25`` [ug/m3], the true PM2.5 a
-reference monitor would see (the PMS simulator derives its raw CF=1 reading from it);
-``so2_ppb`` [ppb]; ``t_c`` [degC]; ``rh`` [%]. Diurnal shapes follow local time (the city's
+Units: ``t`` [s after ``start``], a row every STEP_S; ``pm25`` and ``pm10`` [ug/m3], the true
+dry PM2.5 and PM10 a reference monitor would see (the particle simulators' sensor models make
+their readings from them, tynys.sim.models); ``so2_ppb`` and ``no2_ppb`` [ppb] (NO2 reaches the
+SO2 cell's working electrode); ``t_c`` [degC]; ``rh`` [%]. Diurnal shapes follow local time (the city's
 UTC offset); the scenario sets the weather, not the calendar (a winter inversion in July is
 still a winter inversion).
 
@@ -28,7 +29,11 @@ Particulates (every scenario): a regional background, plus a box model per node 
 emissions (stoves x the district's ``stoves`` factor, traffic x its ``traffic`` factor, each
 with a diurnal profile below) mixed into a layer of height h(t), relaxing towards
 C_eq = E * 100 m / h(t) with time constant ``tau_h``; a seeded per-node factor (log-normal,
-10 %) and a slow AR(1) wobble (8 %) make nodes of one district differ.
+10 %) and a slow AR(1) wobble (8 %) make nodes of one district differ. PM10 adds a regional
+coarse fraction and road dust raised by traffic (more in winter, when roads are gritted); NO2 is
+a background plus exhaust (in step with the traffic's PM2.5) and a little from coal stoves. These
+ratios are assumptions chosen for plausible levels (winter NO2 of 10-60 ppb in the centre), not
+an inventory.
 
 SO2 plumes (``plume``): a steady-state Gaussian plume per source with ground reflection,
 C = Q / (pi u sy sz) exp(-y^2 / 2 sy^2) exp(-H^2 / 2 sz^2) at the node's downwind distance x and
@@ -90,6 +95,11 @@ class Scenario:
     so2_per_stove_pm: float = 0.0  # SO2 from coal stoves [ppb per ug/m3 of stove PM2.5]
     plumes: bool = False  # add the city's point sources' SO2 plumes
     wind_ms: tuple[float, float] = (1.5, 4.5)  # wind speed at night, in the afternoon [m/s]
+    coarse_regional: float = 4.0  # coarse PM (PM10 - PM2.5) arriving well mixed [ug/m3]
+    coarse_per_traffic_pm: float = 1.5  # road dust raised by traffic [ug/m3 per ug/m3 of traffic PM2.5]
+    no2_ppb: float = 3.0  # NO2 background [ppb]
+    no2_per_traffic_pm: float = 2.0  # NO2 from exhausts [ppb per ug/m3 of traffic PM2.5]
+    no2_per_stove_pm: float = 0.1  # NO2 from coal stoves [ppb per ug/m3 of stove PM2.5]
 
 
 SCENARIOS = {s.name: s for s in (
@@ -101,10 +111,10 @@ SCENARIOS = {s.name: s for s in (
              so2_ppb=3, plumes=True),
     Scenario("inversion", "a winter inversion: stove smoke morning and evening builds up under a shallow night layer",
              t_c=(-24, -14), rh=(88, 72), mixing_m=(80, 450), tau_h=3, pm_regional=10, stoves=45, traffic=10,
-             so2_ppb=4, so2_per_stove_pm=0.12, wind_ms=(0.8, 2.0)),
+             so2_ppb=4, so2_per_stove_pm=0.12, wind_ms=(0.8, 2.0), coarse_per_traffic_pm=2.5),
     Scenario("smog", "a winter smog day (Oskemen's worst kind): the inversion's stove smoke and the point sources' plumes",
              t_c=(-24, -14), rh=(88, 72), mixing_m=(80, 450), tau_h=3, pm_regional=10, stoves=45, traffic=10,
-             so2_ppb=4, so2_per_stove_pm=0.12, plumes=True, wind_ms=(0.8, 2.0)),
+             so2_ppb=4, so2_per_stove_pm=0.12, plumes=True, wind_ms=(0.8, 2.0), coarse_per_traffic_pm=2.5),
 )}
 
 
@@ -213,7 +223,10 @@ def worlds(name: str, city: City, places: list[Place], start: int, hours: float,
     eq_traffic = sc.traffic * diurnal(TRAFFIC, hour)[:, None] * traffic * np.exp(0.5 * wob) * layer
     tau = sc.tau_h * 3600
     pm_stove = _relax(eq_stove, STEP_S, tau, eq_stove[0])
-    pm25 = sc.pm_regional * np.exp(0.5 * wob) + pm_stove + _relax(eq_traffic, STEP_S, tau, eq_traffic[0])
+    pm_traffic = _relax(eq_traffic, STEP_S, tau, eq_traffic[0])
+    pm25 = sc.pm_regional * np.exp(0.5 * wob) + pm_stove + pm_traffic
+    pm10 = pm25 + sc.coarse_regional * np.exp(0.5 * wob) + sc.coarse_per_traffic_pm * pm_traffic
+    no2 = sc.no2_ppb + sc.no2_per_traffic_pm * pm_traffic + sc.no2_per_stove_pm * pm_stove
     shape = _day_shape(hour)[:, None]
     t_c = sc.t_c[0] + (sc.t_c[1] - sc.t_c[0]) * shape + rng.normal(0.0, 0.4, n)  # a node's microclimate
     rh = np.clip(sc.rh[0] + (sc.rh[1] - sc.rh[0]) * shape + rng.normal(0.0, 2.0, n), 5, 100)
@@ -222,4 +235,5 @@ def worlds(name: str, city: City, places: list[Place], start: int, hours: float,
         so2 = so2 + plume_ppb(city, places, hour, t_c)
     r = lambda a, j: np.round(a[:, j], 1).tolist()  # noqa: E731
     return [{"seed": seed * 1000 + j + 1, "noise": NOISE, "start": int(start), "t": t.tolist(),
-             "pm25": r(pm25, j), "so2_ppb": r(so2, j), "t_c": r(t_c, j), "rh": r(rh, j)} for j in range(n)]
+             "pm25": r(pm25, j), "pm10": r(pm10, j), "so2_ppb": r(so2, j), "no2_ppb": r(no2, j), "t_c": r(t_c, j),
+             "rh": r(rh, j)} for j in range(n)]

@@ -4,69 +4,94 @@
 #     from sim.isb import ISBSim
 #     machine.attach_i2c(0, 0x48, ISBSim(scenario, model="so2-b4"))
 #
-# ISBSim(scenario, faults=None, model="so2-b4", we=0, ae=1, we_e=275.0, we_o=87.0, ae_e=280.0,
-#        ae_o=61.0, sensitivity=0.300)
+# ISBSim(scenario, faults=None, model="so2-b4", we=0, ae=1, unit=None)
 #   we, ae      ADS1115 inputs wired to OP1 (WE) and OP2 (AE)
-#   we_e, ae_e  ISB electronic zero offsets [mV]; we_o, ae_o sensor zero offsets [mV]
-#               (an example certificate: WE zero total 362 mV, AE 341 mV, 0.300 mV/ppb --
-#               samiulbasher/Alphasense_SO2-GasSensor; AAN 803 names them WEe, WEo, AEe, AEo)
-#   sensitivity WE sensitivity [mV/ppb]
+#   unit        this cell's and board's parameters (host/tynys/sim/models/isb-so2-b4.json, with
+#               their sources): sensitivity_na_ppm, isb_gain_mv_na, we_zero_na, ae_zero_na, we_e,
+#               ae_e (board offsets, mV), zero_t_scale, sens_m20, sens_50, no2_cross,
+#               noise_ppb_2sigma, zero_drift_ppb_per_year, sens_drift_per_year, age_days; the
+#               median cell's (DEFAULTS) where not given. Its calibration sheet (what AAN 803
+#               needs) follows from them: tynys.sim.models.sheet.
 # ADS1115 (TI SBAS444): config register 1 (OS starts a single-shot conversion; MUX 100..111 =
 # AIN0..3 against GND; PGA full scale 6.144..0.256 V; DR 8..860 SPS), conversion register 0
 # (int16, big-endian), thresholds 2 and 3. A conversion takes 1/DR of world time; OS reads 0
 # until it is done. Inputs beyond full scale saturate at 32767 / -32768.
-# Physics (AAN 803 algorithm 4, the one Alphasense prefers for SO2-B4): the WE zero moves with
-# temperature by k''T, so WE = WEe + WEo + k''(T) + sensitivity * ppb and AE = AEe + AEo;
-# k''T from AAN 803-04 table 3 at -30..50 degC: SO2-B4 [-4, -4, -4, -4, -4, 0, 20, 140, 450],
-# SO2-A4 [0, 0, 0, 0, 0, 0, 5, 25, 45] mV (via fablabbcn/smartcitizen-data; interpolated,
-# held outside). Noise: 0.4 mV rms on each output, about 1.3 ppb at 0.3 mV/ppb (Alphasense gives
-# SO2-B4 zero noise of +-5 ppb, 2 sigma).
+# Physics: S20 = sensitivity x board gain [mV/ppb]; the sensitivity follows temperature through
+# the datasheet's points (-20 degC: sens_m20, 20: 1, 50: sens_50); the WE zero moves with
+# temperature as AAN 803's k''T of the model (SO2-B4 [-4, -4, -4, -4, -4, 0, 20, 140, 450] mV,
+# SO2-A4 [0, 0, 0, 0, 0, 0, 5, 25, 45] at -30..50 degC, via fablabbcn/smartcitizen-data;
+# interpolated, held outside) times this cell's zero_t_scale; NO2 reaches the WE at no2_cross
+# times the SO2 response (the datasheet: < -160 %). So
+#   WE = we_e + we_zero_na * gain + zero_t_scale * k''T + S(T) * (SO2 + no2_cross * NO2) + drift
+#   AE = ae_e + ae_zero_na * gain,
+# each with noise of noise_ppb_2sigma / 2 ppb (datasheet, ISB low-noise circuit) x S20, scaled by
+# the scenario's noise / 0.03.
 # Faults: unplugged (NACK), stuck (frozen voltages); no checksum, so `bad` does not apply.
+from .aerosol import unit as _unit
 from .i2c import I2CSim
+from .scenario import DEFAULT_NOISE
 
 _T = (-30, -20, -10, 0, 10, 20, 30, 40, 50)
 K_T = {"so2-b4": (-4, -4, -4, -4, -4, 0, 20, 140, 450), "so2-a4": (0, 0, 0, 0, 0, 0, 5, 25, 45)}
 FSR_MV = (6144, 4096, 2048, 1024, 512, 256, 256, 256)
 RATES = (8, 16, 32, 64, 128, 250, 475, 860)
+# The median cell of host/tynys/sim/models/isb-so2-b4.json (a test keeps the two equal).
+DEFAULTS = {"sensitivity_na_ppm": 362.5, "isb_gain_mv_na": 0.8, "we_zero_na": 35.0, "ae_zero_na": 35.0,
+            "we_e": 275.0, "ae_e": 280.0, "zero_t_scale": 1.0, "sens_m20": 0.76, "sens_50": 1.025,
+            "no2_cross": -1.4, "noise_ppb_2sigma": 5.0, "zero_drift_ppb_per_year": 0.0,
+            "sens_drift_per_year": 0.0, "age_days": 0.0}
+
+
+def _interp(t_c, ts, vs):
+    if t_c <= ts[0]:
+        return vs[0]
+    for i in range(1, len(ts)):
+        if t_c <= ts[i]:
+            return vs[i - 1] + (vs[i] - vs[i - 1]) * (t_c - ts[i - 1]) / (ts[i] - ts[i - 1])
+    return vs[-1]
 
 
 def k_t(model, t_c):
-    k = K_T[model]
-    if t_c <= _T[0]:
-        return k[0]
-    for i in range(1, len(_T)):
-        if t_c <= _T[i]:
-            return k[i - 1] + (k[i] - k[i - 1]) * (t_c - _T[i - 1]) / (_T[i] - _T[i - 1])
-    return k[-1]
+    return _interp(t_c, _T, K_T[model])
 
 
 class ISBSim(I2CSim):
-    def __init__(self, scenario, faults=None, model="so2-b4", we=0, ae=1, we_e=275.0, we_o=87.0,
-                 ae_e=280.0, ae_o=61.0, sensitivity=0.300):
+    def __init__(self, scenario, faults=None, model="so2-b4", we=0, ae=1, unit=None):
         if model not in K_T:
             raise ValueError("ISBSim: unknown model %r; use one of %s" % (model, ", ".join(K_T)))
         I2CSim.__init__(self, scenario, faults)
         self.model = model
         self.inputs = {we: "we", ae: "ae"}
-        self.we_e, self.we_o, self.ae_e, self.ae_o = we_e, we_o, ae_e, ae_o
-        self.sensitivity = sensitivity
+        self.unit = u = _unit(DEFAULTS, unit)
+        age = u["age_days"] / 365.25
+        g = u["isb_gain_mv_na"]
+        self.s20 = u["sensitivity_na_ppm"] * g / 1000.0 * (1.0 + u["sens_drift_per_year"] * age)
+        self.we0 = u["we_e"] + u["we_zero_na"] * g + self.s20 * u["zero_drift_ppb_per_year"] * age
+        self.ae0 = u["ae_e"] + u["ae_zero_na"] * g
         self.config = 0x8583  # power-on default
         self.conversion = 0
         self._ptr = 0
         self._done = None
         self._mv = None
 
+    def acks_writes(self):
+        return not self.faults.unplugged  # any register write, as the chip does
+
     def voltages(self):
-        """(WE, AE) in mV now."""
+        """(WE, AE) in mV now, noise-free."""
         sc = self.scenario
-        we = self.we_e + self.we_o + k_t(self.model, sc.value("t_c")) + \
-            self.sensitivity * sc.value("so2_ppb")
-        return we, self.ae_e + self.ae_o
+        u = self.unit
+        t = sc.value("t_c")
+        s = self.s20 * _interp(t, (-20.0, 20.0, 50.0), (u["sens_m20"], 1.0, u["sens_50"]))
+        we = self.we0 + u["zero_t_scale"] * k_t(self.model, t) + \
+            s * (sc.value("so2_ppb") + u["no2_cross"] * sc.value("no2_ppb"))
+        return we, self.ae0
 
     def _reading(self):
         r = self.noise_rand
         we, ae = self.voltages()
-        return we + self.scenario.wobble(r, 0.4), ae + self.scenario.wobble(r, 0.4)
+        sd = self.unit["noise_ppb_2sigma"] / 2 * self.s20 * self.scenario.noise / DEFAULT_NOISE
+        return we + sd * r.gauss(), ae + sd * r.gauss()
 
     def _finish(self):
         if self._done is None or self.scenario.clock() < self._done:
@@ -80,9 +105,6 @@ class ISBSim(I2CSim):
         mv = 0.0 if name is None else self._mv[0 if name == "we" else 1]
         code = round(mv * 32768 / FSR_MV[(self.config >> 9) & 7])
         self.conversion = max(-32768, min(32767, code))
-
-    def acks_writes(self):
-        return not self.faults.unplugged  # any register write, as the chip does
 
     def i2c_write(self, buf, n):
         self._ack()

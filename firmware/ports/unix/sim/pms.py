@@ -3,29 +3,37 @@
 #     from sim.pms import PMSSim
 #     machine.attach_uart(1, PMSSim(scenario, model="pms5003t", faults=Faults(noise=0.1)))
 #
-# PMSSim(scenario, model="pms5003", faults=None, period_ms=1000, fw=None, wake_ms=1000)
+# PMSSim(scenario, model="pms5003", faults=None, period_ms=1000, fw=None, wake_ms=1000, unit=None)
 #   model      pms5003 | pms7003 | pmsa003 (identical frames) | pms5003t (T/RH instead of the
 #              5 and 10 um counts); fw is byte 28 (default 0x97, 0x9A for the 5003T, as in the
 #              PyPMS captures)
 #   period_ms  active-mode frame interval; wake_ms: silence after a wake command
+#   unit       this unit's sensor-model parameters (below), the median unit's where not given
 # Commands (7 bytes, checked like the sensor does, bad ones ignored): active / passive mode
 # (reply 42 4D 00 04 E1 ...), passive read (a frame, no reply), sleep (reply, then silence),
 # wake (no reply; frames again after wake_ms).
-# Physics (simple, documented, plausible):
-# - CF=1 reads high against a reference monitor; the inverse of the US-wide correction for
-#   PMS5003 (Barkjohn et al. 2021: PM2.5 = 0.524 CF1 - 0.0862 RH + 5.75) gives
-#   CF1 = (PM2.5 - 5.75 + 0.0862 RH) / 0.524, and the same ratio for PM1 and PM10.
-# - ATM = CF1 up to 30 ug/m3, then 30 + 2/3 (CF1 - 30) (Plantower's ATM curve flattens above
-#   ~30; the PyPMS PMS5003T capture has CF1 39 -> ATM 35).
-# - counts per 0.1 L from the PyPMS PMS5003T capture ratios: >0.3 um = 105 * PM2.5(CF1),
-#   >0.5 = 0.29 of that, >1.0 = 0.068, >2.5 = 0.003 plus 2 per ug/m3 of coarse mass
-#   (PM10 - PM2.5), >5 = 0.5 and >10 = 0.15 per ug/m3 of coarse mass.
-# - PMS5003T temperature: the air inside is 2 degC warmer than outside; RH follows from the same
-#   water vapour at that temperature (Magnus formula).
-# - noise: the scenario's relative noise on every value, then rounded to integers as sent.
+# Physics: host/tynys/sim/models/pms5003.json (sources for each parameter): the true dry PM2.5 x
+# this unit's gain x Plantower's CF=1 scale (~1.65 for urban aerosol) x the particles' growth
+# with water above the deliquescence RH, plus its offset (and, with an age, drift); PM1 and PM10
+# from PM2.5 as the sensor reports them (it barely sees coarse particles); ATM = CF1 below ~28,
+# 2/3 of it above ~78 ug/m3 (Wallace); particle counts from the PMS5003T capture's ratios.
+# `unit` holds one unit's parameters (tynys sim draws them per node); missing ones are the
+# median unit's (DEFAULTS). Noise per frame: noise_rel and noise_abs, scaled by the scenario's
+# noise / 0.03 (0: a noiseless sensor), then rounded to integers as sent.
+# PMS5003T temperature: the air inside is 2 degC warmer than outside; RH follows from the same
+# water vapour at that temperature (Magnus formula).
 import math
 
+from .aerosol import growth, unit as _unit
+from .scenario import DEFAULT_NOISE
 from .uart import UartSim, take
+
+# The median unit of host/tynys/sim/models/pms5003.json (a test keeps the two equal).
+DEFAULTS = {"scale": 1.65, "gain": 1.0, "offset": 0.0, "kappa": 0.3, "rh_deliquescence": 72.5,
+            "pm1_fraction": 0.59, "pm10_extrapolation": 1.12, "coarse_detection": 0.1,
+            "atm_knee_cf1": 28.0, "atm_full_cf1": 78.0, "atm_ratio_high": 0.6667, "noise_rel": 0.04,
+            "noise_abs": 0.5, "drift_per_year": -0.23, "dust_per_year": 0.0, "age_days": 0.0,
+            "n03_per_cf1": 104.0}
 
 ACTIVE = b"\x42\x4d\xe1\x00\x01\x01\x71"
 PASSIVE = b"\x42\x4d\xe1\x00\x00\x01\x70"
@@ -63,7 +71,7 @@ class PMSSim(UartSim):
     PAYLOAD = (4, 28)
 
     def __init__(self, scenario, model="pms5003", faults=None, period_ms=1000, fw=None,
-                 wake_ms=1000):
+                 wake_ms=1000, unit=None):
         if model not in self.MODELS:
             raise ValueError("PMSSim: unknown model %r; use one of %s"
                              % (model, ", ".join(sorted(self.MODELS))))
@@ -73,22 +81,45 @@ class PMSSim(UartSim):
         self.error = 0
         self.wake_us = wake_ms * 1000
         self.passive = False
+        self.unit = u = _unit(DEFAULTS, unit)
+        self._zero = u["offset"] + (u["drift_per_year"] + u["dust_per_year"]) * u["age_days"] / 365.25
+        self._k_atm = (1.0 - u["atm_ratio_high"]) / (u["atm_full_cf1"] - u["atm_knee_cf1"])
+
+    def _atm(self, x):
+        k = x - self.unit["atm_knee_cf1"]
+        if k <= 0:
+            return x
+        return x * (1.0 - min(k * self._k_atm, 1.0 - self.unit["atm_ratio_high"]))
 
     def _reading(self, t):
         sc = self.scenario
+        u = self.unit
         r = self.noise_rand
         rh = sc.value("rh", t)
         pm25 = sc.value("pm25", t)
-        cf25 = max(0.0, (pm25 - 5.75 + 0.0862 * rh) / 0.524)
-        k = cf25 / pm25 if pm25 > 0 else 1 / 0.524
-        cf1, cf10 = sc.value("pm1", t) * k, sc.value("pm10", t) * k
-        cf = [sc.jitter(r, x) for x in (cf1, cf25, cf10)]
-        atm = [x if x <= 30 else 30 + (x - 30) * 2 / 3 for x in cf]
-        coarse = max(0.0, cf[2] - cf[1])
-        n03 = sc.jitter(r, 105 * cf[1])
-        counts = [n03, 0.29 * n03, 0.068 * n03, 0.003 * n03 + 2 * coarse, 0.5 * coarse,
-                  0.15 * coarse]
-        v = [round(x) for x in cf + atm + counts]
+        g = u["gain"] * u["scale"] * growth(rh, u["kappa"], u["rh_deliquescence"])
+        fine = g * pm25 + self._zero
+        coarse = sc.value("pm10", t) - pm25
+        seen = g * u["coarse_detection"] * coarse if coarse > 0 else 0.0
+        if fine < 0:
+            fine = 0.0
+        f = sc.noise / DEFAULT_NOISE  # the scenario's noise knob
+        nr, na = u["noise_rel"] * f, u["noise_abs"] * f
+        cf = [fine * u["pm1_fraction"], fine, fine * u["pm10_extrapolation"] + seen]
+        v = [0] * 12
+        for i in range(3):
+            x = cf[i] * (1.0 + nr * r.gauss()) + na * r.gauss()
+            x = x if x > 0 else 0.0
+            v[i] = round(x)
+            v[3 + i] = round(self._atm(x))
+        n03 = u["n03_per_cf1"] * cf[1] * (1.0 + nr * r.gauss())
+        n03 = n03 if n03 > 0 else 0.0
+        v[6] = round(n03)
+        v[7] = round(0.29 * n03)
+        v[8] = round(0.068 * n03)
+        v[9] = round(0.003 * n03 + 2 * seen)
+        v[10] = round(0.5 * seen)
+        v[11] = round(0.15 * seen)
         if self.model == "pms5003t":
             tc = sc.value("t_c", t)
             e = magnus_es(tc) * rh / 100

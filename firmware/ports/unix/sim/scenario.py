@@ -6,7 +6,7 @@
 #     sc.value("pm25")        # true value now (world clock), interpolated linearly
 #     r = sc.rand("pms5003")  # a seeded noise source for one sensor
 #
-# Quantities: pm1 pm25 pm10 [ug/m3], t_c [degC], rh [%], p_hpa [hPa], so2_ppb [ppb]. A quantity
+# Quantities: pm1 pm25 pm10 [ug/m3], t_c [degC], rh [%], p_hpa [hPa], so2_ppb no2_ppb [ppb]. A quantity
 # not given takes its default (pm1 = 0.7 * pm25 and pm10 = 1.5 * pm25 when only pm25 is given).
 # JSON table: {"seed": 3, "noise": 0.03, "loop": false, "start": 1795813200,
 #              "t": [0, 3600, 7200], "pm25": [8, 60, 12], "so2_ppb": [2, 150, 5], "t_c": -15}
@@ -21,9 +21,9 @@ import time
 
 from .rand import Rand
 
-QUANTITIES = ("pm1", "pm25", "pm10", "t_c", "rh", "p_hpa", "so2_ppb")
+QUANTITIES = ("pm1", "pm25", "pm10", "t_c", "rh", "p_hpa", "so2_ppb", "no2_ppb")
 DEFAULT_NOISE = 0.03
-DEFAULTS = {"pm25": 10.0, "t_c": 20.0, "rh": 50.0, "p_hpa": 1013.25, "so2_ppb": 0.0}
+DEFAULTS = {"pm25": 10.0, "t_c": 20.0, "rh": 50.0, "p_hpa": 1013.25, "so2_ppb": 0.0, "no2_ppb": 0.0}
 
 
 def now_us():

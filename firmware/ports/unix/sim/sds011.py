@@ -3,15 +3,23 @@
 #     from sim.sds011 import SDS011Sim
 #     machine.attach_uart(2, SDS011Sim(scenario, device_id=0x58D9))
 #
-# SDS011Sim(scenario, faults=None, device_id=0x58D9, period_ms=1000, fw=(18, 11, 16))
+# SDS011Sim(scenario, faults=None, device_id=0x58D9, period_ms=1000, fw=(18, 11, 16), unit=None)
 # Commands (19 bytes AA B4 ... AB with the byte-sum checksum; others ignored, as the sensor does):
 # report mode 02 (active / query), query 04, sleep/work 06, firmware 07, working period 08 (the
 # sensor then measures for 30 s at the start of every period and sleeps in between). Each setting
 # is answered with AA C5 CMD ...; a query is answered with a data frame.
-# Physics: the laser counter reads particle mass with hygroscopic growth, so it reads high in
-# humid air: PM = true * (1 + 0.25 * RH / (100 - RH)) (a kappa-Koehler-shaped growth factor,
-# RH capped at 95 %), plus the scenario noise; 0.1 ug/m3 steps, at most 999.9.
+# Physics: host/tynys/sim/models/sds011.json (sources there): true dry PM x this unit's gain x
+# the particles' growth with water above the deliquescence RH (it has no dryer), plus its offset;
+# its PM10 channel sees part of the coarse mass. `unit`: this unit's parameters (the median
+# unit's, DEFAULTS, where not given). Noise scaled by the scenario's noise / 0.03; 0.1 ug/m3
+# steps, at most 999.9.
+from .aerosol import growth, unit as _unit
+from .scenario import DEFAULT_NOISE
 from .uart import UartSim, take
+
+# The median unit of host/tynys/sim/models/sds011.json (a test keeps the two equal).
+DEFAULTS = {"scale": 1.0, "gain": 1.0, "offset": 0.0, "kappa": 0.3, "rh_deliquescence": 72.5,
+            "coarse_detection": 0.6, "noise_rel": 0.05, "noise_abs": 0.3}
 
 
 def data_frame(pm25, pm10, device_id):
@@ -28,8 +36,10 @@ def reply_frame(cmd, d1, d2, d3, device_id):
 class SDS011Sim(UartSim):
     PAYLOAD = (2, 8)
 
-    def __init__(self, scenario, faults=None, device_id=0x58D9, period_ms=1000, fw=(18, 11, 16)):
+    def __init__(self, scenario, faults=None, device_id=0x58D9, period_ms=1000, fw=(18, 11, 16),
+                 unit=None):
         UartSim.__init__(self, scenario, faults, period_ms)
+        self.unit = _unit(DEFAULTS, unit)
         self.device_id = device_id
         self.fw = fw
         self.query = False
@@ -39,10 +49,17 @@ class SDS011Sim(UartSim):
 
     def _reading(self, t):
         sc = self.scenario
-        rh = min(95.0, sc.value("rh", t))
-        g = 1 + 0.25 * rh / (100 - rh)
+        u = self.unit
         r = self.noise_rand
-        return [min(9999, round(sc.jitter(r, sc.value(q, t) * g) * 10)) for q in ("pm25", "pm10")]
+        pm25 = sc.value("pm25", t)
+        coarse = sc.value("pm10", t) - pm25
+        g = u["gain"] * u["scale"] * growth(sc.value("rh", t), u["kappa"], u["rh_deliquescence"])
+        f = sc.noise / DEFAULT_NOISE
+        out = []
+        for x in (g * pm25 + u["offset"], g * (pm25 + u["coarse_detection"] * (coarse if coarse > 0 else 0.0)) + u["offset"]):
+            x = x * (1.0 + u["noise_rel"] * f * r.gauss()) + u["noise_abs"] * f * r.gauss()
+            out.append(min(9999, round(x * 10)) if x > 0 else 0)
+        return out
 
     def _frame(self, v):
         return data_frame(v[0], v[1], self.device_id)

@@ -3,15 +3,20 @@
 #     from sim.sht3x import SHT3xSim
 #     machine.attach_i2c(0, 0x44, SHT3xSim(scenario, serial=0x1A2B3C4D))
 #
-# SHT3xSim(scenario, faults=None, serial=0x1A2B3C4D)
+# SHT3xSim(scenario, faults=None, serial=0x1A2B3C4D, unit=None)
 # Single-shot commands 2400/240B/2416 (no clock stretching) start a measurement that takes
 # 15/6/4 ms of world time; a read before it is done, or with no measurement pending, is NACKed
 # (OSError 19), as on the chip. 3780 reads the serial number (serial=None: a chip, such as some
 # SHT30 clones, that NACKs it). Data: T_MSB T_LSB CRC RH_MSB
 # RH_LSB CRC, CRC-8 poly 0x31 init 0xFF; raw = (T + 45) / 175 * 65535, RH / 100 * 65535.
-# Physics: the scenario's T and RH with small absolute noise (0.02 degC, 0.1 %RH).
+# Physics: the scenario's T and RH plus this unit's offsets (unit: t_offset degC, rh_offset %RH;
+# host/tynys/sim/models/sht3x.json, from the datasheet's accuracy; 0 where not given), with small
+# absolute noise (0.02 degC, 0.1 %RH).
 # Faults: unplugged (NACK), stuck (frozen values), bad (one data bit flipped: the CRC fails).
+from .aerosol import unit as _unit
 from .i2c import I2CSim
+
+DEFAULTS = {"t_offset": 0.0, "rh_offset": 0.0}  # the median unit of host/tynys/sim/models/sht3x.json
 
 _DURATION_US = {0x2400: 15000, 0x240B: 6000, 0x2416: 4000}
 
@@ -35,8 +40,9 @@ def words(*ws):
 
 
 class SHT3xSim(I2CSim):
-    def __init__(self, scenario, faults=None, serial=0x1A2B3C4D):
+    def __init__(self, scenario, faults=None, serial=0x1A2B3C4D, unit=None):
         I2CSim.__init__(self, scenario, faults)
+        self.unit = _unit(DEFAULTS, unit)
         self.serial = serial
         self._out = None
         self._ready = 0
@@ -44,8 +50,8 @@ class SHT3xSim(I2CSim):
     def _reading(self):
         sc = self.scenario
         r = self.noise_rand
-        t = sc.value("t_c") + sc.wobble(r, 0.02)
-        rh = min(100.0, max(0.0, sc.value("rh") + sc.wobble(r, 0.1)))
+        t = sc.value("t_c") + self.unit["t_offset"] + sc.wobble(r, 0.02)
+        rh = min(100.0, max(0.0, sc.value("rh") + self.unit["rh_offset"] + sc.wobble(r, 0.1)))
         return (min(65535, max(0, round((t + 45) * 65535 / 175))), round(rh * 655.35))
 
     def i2c_write(self, buf, n):
