@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from sim import pms, sds011, sps30
 from sim.scenario import Scenario
 from tynys import firmware
+from tynys.sim import models
 from tynys.decode import _xxd
 
 pytestmark = pytest.mark.firmware
@@ -21,12 +24,17 @@ HERE = Path(__file__).resolve().parent
 UART = ["pms5003", "pms5003t", "sds011", "sps30", "ze03", "dgs"]
 I2C = ["sht3x", "bme280", "isb"]
 WORLD = {"pm25": 35.0, "pm1": 24.0, "pm10": 50.0, "t_c": -12.0, "rh": 80.0, "p_hpa": 950.0,
-         "so2_ppb": 250.0}
+         "so2_ppb": 250.0, "no2_ppb": 20.0}
 
 
 def simrun(spec):
-    proc = firmware.run(script=HERE / "mpy" / "simrun.py", args=(json.dumps(spec),), heap="512K",
-                        do_build=False, extra_env={"TYNYS_VTIME_START": "1795813200"})
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:  # argv: the unix port takes < 256 bytes
+        json.dump(spec, f)
+    try:
+        proc = firmware.run(script=HERE / "mpy" / "simrun.py", args=(f.name,), heap="512K",
+                            do_build=False, extra_env={"TYNYS_VTIME_START": "1795813200"})
+    finally:
+        os.unlink(f.name)
     assert proc.returncode == 0, proc.stderr.decode() + proc.stdout.decode()[-1500:]
     lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]
     return [(r["c"], r["v"]) for r in lines[:-1]], lines[-1]
@@ -51,32 +59,33 @@ def test_simulator_frames_are_byte_exact_against_captures(frames_dir):
 
 
 # -- round trips ----------------------------------------------------------------------------------
-def expected(sensor):
-    """What each simulated sensor should report for WORLD with no noise (its documented physics)."""
+def expected(sensor, unit=None):
+    """What each simulated sensor should report for WORLD with no noise: its sensor model's numpy
+    twin (tynys.sim.models) for the median unit, or *unit*; fixed physics for the others."""
     w = WORLD
-    cf25 = (w["pm25"] - 5.75 + 0.0862 * w["rh"]) / 0.524
-    k = cf25 / w["pm25"]
-
-    def atm(x):
-        return x if x <= 30 else 30 + (x - 30) * 2 / 3
+    u = unit or models.typical(models.FOR_TYPE[{"pms5003t": "pms5003", "isb": "isb:so2-b4"}.get(sensor, sensor)]) \
+        if sensor in ("pms5003", "pms5003t", "sds011", "sps30", "isb", "sht3x") else None
 
     def es(t):
         return 6.1094 * math.exp(17.625 * t / (t + 243.04))
 
-    growth = 1 + 0.25 * w["rh"] / (100 - w["rh"])
-    pm = [w["pm1"] * k, cf25, w["pm10"] * k]
+    if sensor == "pms5003":
+        pm = models.pms(u, w["pm25"], w["pm10"], w["rh"])
+        return {k: round(float(v)) for k, v in pm.items()}
+    if sensor == "sds011":
+        return {k: round(float(v) * 10) / 10 for k, v in models.sds011(u, w["pm25"], w["pm10"], w["rh"]).items()}
+    if sensor == "sps30":
+        return {k: float(v) for k, v in models.sps30(u, w["pm25"], w["pm10"], w["rh"]).items()}
+    if sensor == "isb":
+        return {k: float(v) for k, v in models.isb(u, w["so2_ppb"], w["no2_ppb"], w["t_c"]).items()}
+    if sensor == "sht3x":
+        return {k: float(v) for k, v in models.sht3x(u, w["t_c"], w["rh"]).items()}
     return {
-        "pms5003": dict(zip(("pm1_cf1", "pm25_cf1", "pm10_cf1", "pm1_atm", "pm25_atm", "pm10_atm"),
-                            [round(x) for x in pm + [atm(x) for x in pm]])),
         "pms5003t": {"t_c": round((w["t_c"] + 2) * 10) / 10,
                      "rh": round(100 * es(w["t_c"]) * w["rh"] / 100 / es(w["t_c"] + 2) * 10) / 10},
-        "sds011": {"pm25": round(w["pm25"] * growth * 10) / 10, "pm10": round(w["pm10"] * growth * 10) / 10},
-        "sps30": {"pm1": w["pm1"], "pm25": w["pm25"], "pm10": w["pm10"], "nc0_5": 5.03 * w["pm1"]},
         "ze03": {"so2_ppb": round(w["so2_ppb"] / 100) * 100},
         "dgs": {"so2_ppb": w["so2_ppb"], "t_c": w["t_c"], "rh": w["rh"]},
-        "sht3x": {"t_c": w["t_c"], "rh": w["rh"]},
         "bme280": {"t_c": w["t_c"], "rh": w["rh"], "p_hpa": w["p_hpa"]},
-        "isb": {"we_mv": 275 + 87 - 4 + 0.3 * w["so2_ppb"], "ae_mv": 280 + 61},
     }[sensor]
 
 
@@ -95,6 +104,33 @@ def test_driver_reads_its_simulator(sensor):
         for k, want in expected(sensor).items():
             tol = TOLERANCE.get(sensor, 0) * max(1, abs(want))
             assert got[k] == pytest.approx(want, abs=tol + 1e-9), (k, got[k], want)
+
+
+@pytest.mark.parametrize("sensor", ["pms5003", "sds011", "sps30", "isb", "sht3x"])
+def test_a_drawn_unit_reads_what_its_model_says(sensor):
+    """The simulator on the node and the host's numpy twin agree for a unit drawn from the model's
+    spread (gain, offset, kappa, deliquescence, the SO2 cell's sheet and temperature curve...)."""
+    import numpy as np
+
+    name = models.FOR_TYPE["isb:so2-b4" if sensor == "isb" else sensor]
+    unit = models.draw(name, np.random.default_rng(7))
+    readings, final = simrun({"sensor": sensor, "cycles": 4, "scenario": dict(WORLD, noise=0.0), "sim": {"unit": unit}})
+    assert len(readings) >= 3
+    for _, v in readings:
+        got = dict(zip(final["channels"], v))
+        for k, want in expected(sensor, unit).items():
+            tol = TOLERANCE.get(sensor, 0) * max(1, abs(want))
+            assert got[k] == pytest.approx(want, abs=tol + 1e-9), (k, got[k], want)
+
+
+def test_simulator_defaults_are_the_models_median_units():
+    from sim import isb, pms, sds011 as sds, sht3x, sps30 as sps
+
+    for mod, name in ((pms, "pms5003"), (sds, "sds011"), (sps, "sps30"), (isb, "isb-so2-b4"), (sht3x, "sht3x")):
+        assert mod.DEFAULTS == pytest.approx(models.typical(name)), name
+    table = models.load("isb-so2-b4")  # and the cell's zero curve is AAN 803's
+    assert table["parameters"]["zero_t_scale"]["lognormal"][0] == 1.0
+    assert list(isb.K_T["so2-b4"]) == pytest.approx(list(models.kpp([-30, -20, -10, 0, 10, 20, 30, 40, 50])))
 
 
 FAULTS = {  # fault: (value, what the driver's counters must show after 11 one-second cycles)
@@ -228,7 +264,7 @@ def test_scenario_table_interpolates_and_loops(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"pm2_5": 3}, "scenario: unknown quantity 'pm2_5'; use one of pm1, pm25, pm10, t_c, rh, p_hpa, so2_ppb"),
+    ({"pm2_5": 3}, "scenario: unknown quantity 'pm2_5'; use one of pm1, pm25, pm10, t_c, rh, p_hpa, so2_ppb, no2_ppb"),
     ({"t": [0, 60], "pm25": [1, 2, 3]}, 'scenario: pm25 has 3 values but "t" has 2; give one per row or a single constant'),
     ({"t": [0, 60, 30], "pm25": [1, 2, 3]}, 'scenario: "t" must increase from row to row'),
 ])

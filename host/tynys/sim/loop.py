@@ -147,7 +147,8 @@ def compare(store: Store, plans, start: int, hours: int, *, n_units: int = N_UNI
             prof = _latest_profile(store, p.node, q.corrected_channel[k])
             raw = q.channel[k]  # the raw channel the pipeline reports where nothing is corrected
             own[name] = prof.apply({key: own_ch[c] for key, c in prof.inputs.items()}) if prof else own_ch.get(raw, np.nan * t.t0)
-            pop[name] = prof.apply({key: pop_ch[c] for key, c in prof.inputs.items()}) if prof else pop_ch.get(raw)
+            pop[name] = pop[_same_as(prof, raw)] if _same_as(prof, raw) in pop else \
+                prof.apply({key: pop_ch[c] for key, c in prof.inputs.items()}) if prof else pop_ch.get(raw)
             out.series[name]["published"][i] = np.asarray(cols[col], float)[k, rep]
         for name in own_names + ["published pm25", "published so2"]:
             s = out.series[name]
@@ -182,6 +183,16 @@ def compare(store: Store, plans, start: int, hours: int, *, n_units: int = N_UNI
     out.nodes = _summaries(out, names, out.node_ids)
     out.city = _city(h, true_h)
     return out
+
+
+def _same_as(prof, raw: str | None) -> str | None:
+    """The series a node's published values are, for the spread of units: a published correction
+    by its name (the SO2 sheet: each unit its own), the raw channel where nothing is corrected;
+    None for a fitted model (its coefficients are then applied to the spread's units too)."""
+    if prof is None:
+        return {"pm.pm25_cf1": "raw cf1", "pm.pm25_atm": "raw atm"}.get(raw)
+    name = prof.model.split(":", 1)[1] if prof.model.startswith("correction:") else None
+    return "so2 aan803_alg4" if name == "aan803_alg4" else name
 
 
 def _latest_profile(store, node: str, channel: str | None):

@@ -1,5 +1,5 @@
 # Run one driver against its simulator on the unix port (for tests/firmware/test_simulators.py):
-#     micropython simrun.py '{"sensor": "pms5003", "cycles": 10, "faults": {...}, ...}'
+#     micropython simrun.py '{"sensor": "pms5003", "cycles": 10, "faults": {...}, ...}'   (or a .json file)
 # Spec: sensor; bus (default 1 for UART, 0 for I2C); cycles (1 s each); scenario {} and faults {}
 # (keyword arguments); sim {} (simulator options); options {} (driver options); steps
 # [[cycle, action, arg]] with actions sleep, wake, configure, fault (arg: {name: value}).
@@ -14,7 +14,8 @@ from sim import SIMS, attach, create
 from sim.faults import Faults
 from sim.scenario import Scenario
 
-spec = json.loads(sys.argv[1])
+# the spec inline, or a file holding it (the unix port cannot take an argument of 256 bytes or more)
+spec = json.loads(sys.argv[1] if sys.argv[1][:1] == "{" else open(sys.argv[1]).read())
 name = spec["sensor"]
 uart = SIMS[name][3] == "uart"
 bus = spec.get("bus", 1 if uart else 0)
