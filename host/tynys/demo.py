@@ -13,12 +13,17 @@ indices, on a laptop, in a few minutes.
 3. **Indices**: per node and for the city (median of at least 3 nodes per hour, per district too):
    the US AQI with PM2.5 NowCast and the SO2 rules, and Kazakhstan's СИ, НП and grade (unofficial:
    sensor data).
+4. **Against the truth**: the simulation kept the air it put at each node (``truth.csv``); the
+   published hourly values are compared with it, beside the error each node's sensor models imply
+   (their units' gain, offset, hygroscopic growth, the SO2 cell's temperature and NO2 response).
 
     python -m tynys.demo [--out demo-out] [--nodes 6] [--hours 24]
 
 What it leaves in ``--out``: ``city.db`` (explore it with ``tynys db stats``, ``tynys aqi city``,
 ``tynys calibrate profiles``), ``city.keys`` (the nodes' signing keys), ``nodes.csv`` and
-``city-hours.csv`` (the two tables), and each node's directory (flash image, console log).
+``city-hours.csv`` (the two tables), ``truth.csv`` with ``truth.sensors.json`` (the true air and
+each node's sensor units), ``truth-check.csv`` (every series against the truth), and each node's
+directory (flash image, console log).
 """
 
 from __future__ import annotations
@@ -40,10 +45,8 @@ from .timeutil import iso
 HOUR = 3600
 SCENARIO = "smog"  # winter: stove smoke under an inversion, and the smelter's SO2 plume (docs/sim.md)
 OUTAGE = (13 * HOUR, 15 * HOUR)  # the host is unreachable (seconds after the day's start, UTC)
-# The SO2 cells' calibration sheet: what the ISB simulator was built with (firmware/ports/unix/sim/isb.py:
-# WEe 275, WEo 87, AEe 280, AEo 61 mV, 0.300 mV/ppb). A real node brings its own sheet.
-SHEET = {"sensor_model": "so2-b4", "we_e_mv": 275, "we_0_mv": 87, "ae_e_mv": 280, "ae_0_mv": 61,
-         "sensitivity_mv_ppb": 0.300}
+# Each node's SO2 cell comes with its own calibration sheet (tynys sim draws the cells from the
+# SO2-B4 datasheet's spread: tynys.sim.models); the demo applies each node's sheet, as an owner would.
 NODE_COLUMNS = {"node": "node", "district": "district", "hours": "hours", "pm25_raw": "PM2.5 raw",
                 "pm25_corrected": "PM2.5 corr", "so2_ppb": "SO2 ppb", "aqi_max": "AQI max",
                 "aqi": "AQI last", "aqi_category": "category", "kz_si": "KZ СИ", "kz_si_by": "by", "kz_np": "НП %", "kz_grade": "KZ grade"}
@@ -91,7 +94,12 @@ class _Progress:
 
 
 # What a run leaves in --out: only a directory holding nothing else is removed for a new run.
-OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes"}
+OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes",
+           "truth.csv", "truth.sensors.json", "truth-check.csv"}
+# The ground-truth section: per node, how far what the host published is from the air the scenario
+# put there, and how far the node's sensor models say it should be (tynys.sim.loop).
+TRUTH_COLUMNS = {"node": "node", "true": "PM2.5 true", "raw": "ATM raw", "barkjohn": "EPA corr", "expected": "model says",
+                 "kappa": "κ corr", "in_band": "in band", "aqi_right": "AQI cat ok", "so2_true": "SO2 true", "so2": "SO2 ppb"}
 
 
 class DemoError(TynysError):
@@ -117,7 +125,8 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
     say("                 ug/m3  WE-AE   max")
     outage = {"from": start + OUTAGE[0], "to": start + OUTAGE[1], "what": "host"}
     s = sim.run(city="oskemen", nodes=nodes, hours=hours, scenario=SCENARIO, transport="http", db=out / "city.db",
-                start=start, workdir=out / "nodes", on_record=_Progress(start, nodes, stream), network={"outages": [outage]})
+                start=start, workdir=out / "nodes", on_record=_Progress(start, nodes, stream), network={"outages": [outage]},
+                truth=out / "truth.csv")
     resent = s["rejected_by_reason"].get("replay", 0)
     refused = sum(s["rejected_by_reason"].values()) - resent
     say(f"\n{s['records']} of {s['expected_records']} windows verified (HMAC-SHA256) and stored once each; "
@@ -126,11 +135,10 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
     store = Store.open(out / "city.db")
     try:
         say("2. Calibrating: PM2.5 CF=1 -> Barkjohn et al. 2021 (EPA, with the node's RH); "
-            "SO2 WE/AE mV -> Alphasense AAN 803 alg. 4 (the cell's sheet)")
-        names = [n["node"] for n in s["per_node"]]
-        for node in names:
-            stored.use_correction(store, node, "pm.pm25_cf1", "barkjohn2021")
-            stored.use_correction(store, node, "so2.we_mv", "aan803_alg4", params=SHEET)
+            "SO2 WE/AE mV -> Alphasense AAN 803 alg. 4 (each cell's sheet)")
+        for n in s["per_node"]:
+            stored.use_correction(store, n["node"], "pm.pm25_cf1", "barkjohn2021")
+            stored.use_correction(store, n["node"], "so2.we_mv", "aan803_alg4", params=n["sensors"]["so2"]["sheet"])
         done = stored.apply(store)
         say(f"   {sum(r['corrected'] for r in done)} corrected values written beside the raw ones "
             f"({len(done)} node channels, profile v1 each)\n")
@@ -143,15 +151,49 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
         city_hours = [r for r in areas if r["area"] == "city"]
         say("4. The city by hour (median of the nodes' calibrated values; needs 3 nodes)")
         say(table([{v: r.get(k) for k, v in CITY_COLUMNS.items()} for r in city_hours]))
+        truth_rows = truth_section(store, sim.plan("oskemen", nodes, hours, SCENARIO, "http", start=start), start, hours,
+                                   out / "truth-check.csv", say)
     finally:
         store.close()
     with open(out / "nodes.csv", "w", newline="") as f:
         emit(per_node, "csv", stream=f)
     with open(out / "city-hours.csv", "w", newline="") as f:
         emit(areas, "csv", stream=f)
-    say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, nodes/<id>/console.log.\n"
+    say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, truth.csv, truth-check.csv, nodes/<id>/console.log.\n"
         f"Next: tynys aqi city --db {out}/city.db    tynys db stats --db {out}/city.db    tynys calibrate profiles --db {out}/city.db")
-    return {**s, "refused": refused, "resent": resent, "nodes_table": per_node, "city_hours": city_hours}
+    return {**s, "refused": refused, "resent": resent, "nodes_table": per_node, "city_hours": city_hours, "truth_table": truth_rows}
+
+
+def truth_section(store: Store, plans, start: int, hours: int, csv_path: Path, say) -> list[dict]:
+    """5. The published values against the truth the simulation kept: per node and for the city,
+    the bias of what the host published (raw ATM, the EPA correction it applied, Nilson's kappa
+    correction), what the node's own sensor models say that bias should be, the share of hours
+    within the models' stated spread, and how often the AQI category was right. Writes every
+    series' summary to *csv_path*."""
+    from .sim import loop
+
+    r = loop.compare(store, plans, start, hours)
+    get = lambda node, series: next(x for x in r.nodes + r.city if x["node"] == node and x["series"] == series)  # noqa: E731
+    num = lambda x, nd=1: None if x is None else round(x, nd)  # noqa: E731
+    rows = []
+    for node in r.node_ids + ["city"]:
+        pub = get(node, "published pm25" if node != "city" else "published")
+        aqi = get(node, "aqi")
+        row = {"node": node, "true": num(pub.get("truth_mean")), "barkjohn": num(pub.get("bias")), "expected": num(pub.get("expected_bias")),
+               "in_band": None if pub.get("in_band") is None else f"{pub['in_band']:.0%}",
+               "aqi_right": None if aqi.get("category_agreement") is None else f"{aqi['category_agreement']:.0%}"}
+        if node != "city":
+            so2 = get(node, "published so2")
+            row.update(raw=num(get(node, "raw atm")["bias"]), kappa=num(get(node, "nilson2022_kappa")["bias"]),
+                       so2_true=num(so2.get("truth_mean")), so2=num(so2.get("bias")))
+        rows.append(row)
+    say("5. Against the truth (the air the scenario put at each node, tynys sim --truth): bias of the hourly values, µg/m³\n"
+        "   (EPA corr: what the host published; model says: the bias this node's sensor units imply, from their models'\n"
+        "   parameters; in band: hours within the spread the models state for any unit; SO2: bias in ppb, no NO2 sensor)")
+    say(table([{v: x.get(k) for k, v in TRUTH_COLUMNS.items()} for x in rows]))
+    with open(csv_path, "w", newline="") as f:
+        emit(r.nodes + r.city, "csv", stream=f)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
