@@ -136,7 +136,16 @@ def _request(op, bus, addr, n, data, out, state, sc):
         except OSError as e:
             err = e.errno or 19
         struct.pack_into("<I", out, 0, err)
-        return 4 + n if op == 0x52 and not err else 4
+        if op == 0x57:
+            return 4
+        hint = d.read_hint() if not err else None  # what a later read will say (simlink.py)
+        wn, rn = (len(hint[0]), len(hint[1])) if hint else (0, 0)
+        out[4 + n] = wn
+        out[5 + n] = rn
+        if hint:
+            out[6 + n:6 + n + wn] = hint[0]
+            out[10 + n:10 + n + rn] = hint[1]
+        return 14 + n
     if op == 0x50:  # a pin changed
         for fn in machine._pin_listeners:
             fn(bus, addr)

@@ -23,6 +23,12 @@ class I2CSim:
         plugged in: the virtual node's link then need not wait for the answer."""
         return False
 
+    def read_hint(self):
+        """(write, answer): a read right after writing `write` (<= 4 bytes) will answer `answer`
+        (<= 4 bytes) for as long as nothing else is written to the device, or None. The virtual
+        node's link then answers that read itself (simlink.py)."""
+        return None
+
     def measure(self):
         """This reading's values: fresh from the scenario, or frozen with the `stuck` fault."""
         if not (self.faults.stuck and self._last is not None):

@@ -87,6 +87,13 @@ class ISBSim(I2CSim):
             s * (sc.value("so2_ppb") + u["no2_cross"] * sc.value("no2_ppb"))
         return we, self.ae0
 
+    def read_hint(self):
+        # with no conversion running, the conversion register holds still until the next config write
+        if self._done is not None:
+            return None
+        v = self.conversion & 0xFFFF
+        return b"\x00", bytes((v >> 8, v & 0xFF))
+
     def _reading(self):
         r = self.noise_rand
         we, ae = self.voltages()

@@ -18,8 +18,9 @@
 # from PM2.5 as the sensor reports them (it barely sees coarse particles); ATM = CF1 below ~28,
 # 2/3 of it above ~78 ug/m3 (Wallace); particle counts from the PMS5003T capture's ratios.
 # `unit` holds one unit's parameters (tynys sim draws them per node); missing ones are the
-# median unit's (DEFAULTS). Noise per frame: noise_rel and noise_abs, scaled by the scenario's
-# noise / 0.03 (0: a noiseless sensor), then rounded to integers as sent.
+# median unit's (DEFAULTS). Noise per frame (one for all channels: they come from the same
+# scattered light): noise_rel and noise_abs, scaled by the scenario's noise / 0.03 (0: a
+# noiseless sensor), then rounded to integers as sent.
 # PMS5003T temperature: the air inside is 2 degC warmer than outside; RH follows from the same
 # water vapour at that temperature (Magnus formula).
 import math
@@ -104,16 +105,16 @@ class PMSSim(UartSim):
         if fine < 0:
             fine = 0.0
         f = sc.noise / DEFAULT_NOISE  # the scenario's noise knob
-        nr, na = u["noise_rel"] * f, u["noise_abs"] * f
-        cf = [fine * u["pm1_fraction"], fine, fine * u["pm10_extrapolation"] + seen]
+        # one scattering signal: the mass channels and counts share a frame's noise
+        fine = fine * (1.0 + u["noise_rel"] * f * r.gauss()) + u["noise_abs"] * f * r.gauss()
+        if fine < 0:
+            fine = 0.0
+        cf = (fine * u["pm1_fraction"], fine, fine * u["pm10_extrapolation"] + seen)
         v = [0] * 12
         for i in range(3):
-            x = cf[i] * (1.0 + nr * r.gauss()) + na * r.gauss()
-            x = x if x > 0 else 0.0
-            v[i] = round(x)
-            v[3 + i] = round(self._atm(x))
-        n03 = u["n03_per_cf1"] * cf[1] * (1.0 + nr * r.gauss())
-        n03 = n03 if n03 > 0 else 0.0
+            v[i] = round(cf[i])
+            v[3 + i] = round(self._atm(cf[i]))
+        n03 = u["n03_per_cf1"] * fine
         v[6] = round(n03)
         v[7] = round(0.29 * n03)
         v[8] = round(0.068 * n03)

@@ -55,9 +55,11 @@ class SDS011Sim(UartSim):
         coarse = sc.value("pm10", t) - pm25
         g = u["gain"] * u["scale"] * growth(sc.value("rh", t), u["kappa"], u["rh_deliquescence"])
         f = sc.noise / DEFAULT_NOISE
+        k = 1.0 + u["noise_rel"] * f * r.gauss()  # one frame's noise for both channels
+        a = u["noise_abs"] * f * r.gauss()
         out = []
         for x in (g * pm25 + u["offset"], g * (pm25 + u["coarse_detection"] * (coarse if coarse > 0 else 0.0)) + u["offset"]):
-            x = x * (1.0 + u["noise_rel"] * f * r.gauss()) + u["noise_abs"] * f * r.gauss()
+            x = x * k + a
             out.append(min(9999, round(x * 10)) if x > 0 else 0)
         return out
 
