@@ -34,7 +34,7 @@ def test_the_demo_collects_calibrates_and_scores_a_small_city(tmp_path):
     # spread its sensor models state, the city's AQI category agreement reported
     truth = {r["node"]: r for r in s["truth_table"]}
     assert set(truth) == {"osk-01", "osk-02", "osk-03", "city"}
-    assert all(truth[n]["in_band"] == "100%" for n in ("osk-01", "osk-02", "osk-03"))
+    assert all(truth[n]["as_stated"] == "100%" for n in ("osk-01", "osk-02", "osk-03"))
     assert all(abs(truth[n]["barkjohn"] - truth[n]["expected"]) < 2 for n in ("osk-01", "osk-02", "osk-03"))
     assert truth["city"]["aqi_right"] is not None and "5. Against the truth" in text
     assert (out / "truth.csv").read_text().startswith("node,t0,t1,pm25_ugm3")

@@ -7,7 +7,8 @@ minutes of wall time.
     from tynys import sim
     summary = sim.run(city="oskemen", nodes=5, hours=24, scenario="inversion", transport="http",
                       db="city.db", start=None, seed=1, heap=None, workdir=None,
-                      on_record=None, timeout=None, network=None)
+                      on_record=None, timeout=None, network=None, truth=None, reference_csv=None,
+                      age_days=0.0)
 
 Arguments: *city* ``oskemen | almaty | karaganda`` (or a layout file, :mod:`tynys.sim.city`);
 *scenario* ``clean | plume | inversion | smog`` (:mod:`tynys.sim.scenarios`); *transport* ``serial |
@@ -20,7 +21,14 @@ console.log) there, else a temporary one is removed after a successful run; *on_
 is called in the caller's thread for each stored record, ``row`` = ``{"node", "boot", "seq",
 "t0", "t1", "clock", "transport", "received", "record"}`` (``record``: the parsed line);
 *timeout* wall seconds (default 120 + 60 per node-day); *keys* the key file; *network* the
-virtual network's plan for every node (outages of WiFi or of the host, docs/node.md).
+virtual network's plan for every node (outages of WiFi or of the host, docs/node.md); *truth* a
+CSV path for the true air per node and window (:mod:`tynys.sim.truth`); *reference_csv* a CSV
+path for a virtual reference station beside node 1 (:mod:`tynys.sim.reference`, also imported
+into *db*); *age_days* how long every sensor has run (its drift, :mod:`tynys.sim.models`).
+
+The sensors err as their models say (:mod:`tynys.sim.models`: parameters with sources, drawn per
+unit and node from ``seed``); :mod:`tynys.sim.loop` compares what the host published with the
+truth.
 
 Nodes are switched on 37 s into the first window (POWER_ON_S) and set their clock by NTP, whose
 answers are world time; the first window is therefore partial (from about start + 40 s) and
@@ -32,8 +40,10 @@ nodes, the transports and the collector.
 The summary: ``nodes``, ``records``, ``expected_records``, ``rejected``, ``rejected_by_reason``
 (``{reason: n}``, this run's refusals, e.g. ``replay`` for resends), ``per_node`` (a list of
 ``{"node", "name", "district", "transport", "records", "first", "last", "pm25_cf1_mean",
-"so2_mv_max", "heap_free_min"}``: PM2.5 CF=1 mean [ug/m3] raw, the largest window mean of the
-ISB's WE - AE [mV], the least free heap a node reported [bytes]), ``city``, ``scenario``,
+"so2_mv_max", "heap_free_min", "sensors"}``: PM2.5 CF=1 mean [ug/m3] raw, the largest window mean of
+the ISB's WE - AE [mV], the least free heap a node reported [bytes], the node's sensor units
+``{slot: {"model", "params"[, "sheet"]}}``), with *truth* ``truth`` (the files written), with
+*reference_csv* ``reference`` (``{"file", "site", "node", "values", "status"}``), ``city``, ``scenario``,
 ``transport``, ``hours``, ``start``, ``end`` (ISO UTC), ``seed``, ``db``, ``workdir``,
 ``wall_seconds``.
 
@@ -43,7 +53,7 @@ late at the timeout (named, with where their consoles are).
 """
 
 from .runner import (CHOICES, POWER_ON_S, TRANSPORTS, WINDOW_S, Endpoints, NodePlan, SimError, create_node, default_start,
-                     node_config, plan, register, run)
+                     node_config, plan, register, run, units)
 
 __all__ = ["CHOICES", "POWER_ON_S", "TRANSPORTS", "WINDOW_S", "Endpoints", "NodePlan", "SimError", "create_node", "default_start",
-           "node_config", "plan", "register", "run"]
+           "node_config", "plan", "register", "run", "units"]
