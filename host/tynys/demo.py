@@ -35,9 +35,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import pipeline, sim
+from . import pipeline, rows, sim
 from .calibrate import stored
-from .cli.output import emit, table
 from .errors import TynysError
 from .store import Store
 from .timeutil import iso
@@ -147,19 +146,19 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
         h = pipeline.hourly(store, start, start + hours * HOUR)
         per_node = pipeline.node_summary(h)
         say("3. Per node over the day (µg/m³, ppb; AQI: US EPA 2024 with NowCast; KZ: Kazakhstan, unofficial)")
-        say(table([{v: r[k] for k, v in NODE_COLUMNS.items()} for r in per_node]))
+        say(rows.table([{v: r[k] for k, v in NODE_COLUMNS.items()} for r in per_node]))
         areas = pipeline.city_rows(h)
         city_hours = [r for r in areas if r["area"] == "city"]
         say("4. The city by hour (median of the nodes' calibrated values; needs 3 nodes)")
-        say(table([{v: r.get(k) for k, v in CITY_COLUMNS.items()} for r in city_hours]))
+        say(rows.table([{v: r.get(k) for k, v in CITY_COLUMNS.items()} for r in city_hours]))
         truth_rows = truth_section(store, sim.plan("oskemen", nodes, hours, SCENARIO, "http", start=start), start, hours,
                                    out / "truth-check.csv", say)
     finally:
         store.close()
     with open(out / "nodes.csv", "w", newline="") as f:
-        emit(per_node, "csv", stream=f)
+        rows.write_csv(per_node, f)
     with open(out / "city-hours.csv", "w", newline="") as f:
-        emit(areas, "csv", stream=f)
+        rows.write_csv(areas, f)
     say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, truth.csv, truth-check.csv, nodes/<id>/console.log.\n"
         f"Next: tynys aqi city --db {out}/city.db    tynys db stats --db {out}/city.db    tynys calibrate profiles --db {out}/city.db")
     return {**s, "refused": refused, "resent": resent, "nodes_table": per_node, "city_hours": city_hours, "truth_table": truth_rows}
@@ -176,11 +175,12 @@ def truth_section(store: Store, plans, start: int, hours: int, csv_path: Path, s
     r = loop.compare(store, plans, start, hours)
     get = lambda node, series: next(x for x in r.nodes + r.city if x["node"] == node and x["series"] == series)  # noqa: E731
     num = lambda x, nd=1: None if x is None else round(x, nd)  # noqa: E731
-    rows = []
+    out = []
     for node in r.node_ids + ["city"]:
         pub = get(node, "published pm25" if node != "city" else "published")
         aqi = get(node, "aqi")
-        row = {"node": node, "true": num(pub.get("truth_mean")), "barkjohn": num(pub.get("bias")), "expected": num(pub.get("expected_bias")),
+        row = {"node": node, "true": num(pub.get("truth_mean")), "barkjohn": num(pub.get("bias")),
+               "expected": num(pub.get("expected_bias")),
                "in_band": None if pub.get("in_band") is None else f"{pub['in_band']:.0%}",
                "as_stated": None if pub.get("within_noise") is None else f"{pub['within_noise']:.0%}",
                "aqi_right": None if aqi.get("category_agreement") is None else f"{aqi['category_agreement']:.0%}"}
@@ -188,15 +188,15 @@ def truth_section(store: Store, plans, start: int, hours: int, csv_path: Path, s
             so2 = get(node, "published so2")
             row.update(raw=num(get(node, "raw atm")["bias"]), kappa=num(get(node, "nilson2022_kappa")["bias"]),
                        so2_true=num(so2.get("truth_mean")), so2=num(so2.get("bias")))
-        rows.append(row)
+        out.append(row)
     say("5. Against the truth (the air the scenario put at each node, tynys sim --truth): bias of the hourly values, µg/m³\n"
         "   (EPA corr: what the host published; model says: the bias this node's sensor units imply, from their models'\n"
         "   parameters; as stated: hours within frame noise of that; in band: hours within the 95 % spread the models\n"
         "   state for any unit; AQI cat ok: hours in the true AQI category; SO2: bias in ppb, the node has no NO2 sensor)")
-    say(table([{v: x.get(k) for k, v in TRUTH_COLUMNS.items()} for x in rows]))
+    say(rows.table([{v: x.get(k) for k, v in TRUTH_COLUMNS.items()} for x in out]))
     with open(csv_path, "w", newline="") as f:
-        emit(r.nodes + r.city, "csv", stream=f)
-    return rows
+        rows.write_csv(r.nodes + r.city, f)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

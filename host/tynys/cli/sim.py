@@ -7,7 +7,7 @@ import time
 import click
 
 from .common import Duration, Time, db_option
-from .output import emit, table
+from .output import emit, output_options, table
 
 
 def _hm(t: int, offset: int = 0) -> str:
@@ -60,9 +60,7 @@ def _listing(fmt) -> None:
               help="How long every sensor has run: its slow drift (and the SO2 cell's sheet ageing) with it.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--list", "list_", is_flag=True, help="List the cities, scenarios and transports, then exit.")
-@click.option("--json", "fmt", flag_value="json", help="The summary as one JSON document.")
-@click.option("--nl", "fmt", flag_value="nl", help="One JSON object per node.")
-@click.option("--csv", "fmt", flag_value="csv", help="The per-node table as CSV.")
+@output_options(json="The summary as one JSON document.", nl="One JSON object per node.", csv="The per-node table as CSV.")
 @db_option
 def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, timeout, truth, reference_csv, age_days, quiet,
         list_, fmt, db, keys):
