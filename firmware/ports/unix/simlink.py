@@ -27,17 +27,12 @@
 # TYNYS_SIMLINK=chatty ignores the hints and the ACK promises, and asks at every poll and write
 # (the old path, for comparison).
 import os
-import usocket
-import utime
 import struct
 import time
-import machine
 
 _ENODEV = OSError(19)  # made once: an I2C NACK on every not-ready poll must not allocate
-_out = bytearray(128)  # the batch being built: u32 length, then requests
-_k = 4  # bytes of _out in use
-_r = bytearray(12)
-_rr = bytearray(14 + 64)  # an I2C read's answer
+_b = bytearray(80)  # the batch being built (u32 length, then requests); then the answer read back
+_k = 4  # bytes of the batch so far
 _s = None  # the socket to the simulators
 _uarts = []
 _hints = os.getenv("TYNYS_SIMLINK") != "chatty"
@@ -47,12 +42,12 @@ def _put(op, bus, addr, n, buf=None):
     """Add a request to the batch: n bytes of buf for a write, else the n bytes to read."""
     global _k
     m = 0 if buf is None else n
-    if _k + 16 + m > len(_out):
+    if _k + 16 + m > 80:
         _flush()
-    struct.pack_into("<BBBBIq", _out, _k, op, bus, addr, 0, n, time.world_us())
+    struct.pack_into("<BBBBIq", _b, _k, op, bus, addr, 0, n, time.world_us())
     k = _k + 16
     for i in range(m):  # a command or register write: a few bytes
-        _out[k + i] = buf[i]
+        _b[k + i] = buf[i]
     _k = k + m
     if not _hints:
         _flush()  # the old path: every request on its own, at once
@@ -61,43 +56,31 @@ def _put(op, bus, addr, n, buf=None):
 def _flush():
     global _k
     if _k > 4:
-        n = _k - 4
-        _out[0] = n & 0xFF
-        _out[1] = n >> 8 & 0xFF
-        _out[2] = _out[3] = 0
-        _s.write(_out, _k)
+        struct.pack_into("<I", _b, 0, _k - 4)
+        _s.write(_b, _k)
         _k = 4
 
 
-def _ask(op, bus, addr, n, buf=None):
-    """Send the batch, ending with a request that is answered."""
+def _ask(op, bus, addr, n, k, buf=None):
+    """Send the batch ending with a request that is answered; read k bytes of its answer into _b."""
     _put(op, bus, addr, n, buf)
     _flush()
-
-
-def _exact(buf, n):
-    got = _s.readinto(buf, n)
-    while got < n:  # rare: the answer came in pieces
-        k = _s.readinto(memoryview(buf)[got:n])
-        if not k:
+    got = _s.readinto(_b, k)
+    while got < k:  # rare: the answer came in pieces
+        m = _s.readinto(memoryview(_b)[got:k])
+        if not m:
             raise OSError(104)  # the simulators are gone
-        got += k
+        got += m
 
 
-def _answer():
-    _exact(_r, 4)
-    return _r[0] | _r[1] << 8 | _r[2] << 16 | _r[3] << 24
-
-
-def _quiet_all():
-    for u in _uarts:
-        u.quiet = 0
+def _u32(i):
+    return _b[i] | _b[i + 1] << 8 | _b[i + 2] << 16 | _b[i + 3] << 24
 
 
 class _Uart:
     def __init__(self, bus):
         self.bus = bus
-        self.q = bytearray(256)  # what the simulator sent and the driver has not read yet
+        self.q = bytearray(128)  # what the simulator sent and the driver has not read yet
         self.pos = self.end = 0
         self.quiet = 0  # world time [us] before which the simulator sends nothing (its word)
         _uarts.append(self)
@@ -106,16 +89,17 @@ class _Uart:
         if self.pos >= self.end:
             if time.world_us() < self.quiet:
                 return 0
-            _ask(0x72, self.bus, 0, 256)  # 'r'
-            _exact(_r, 12)
-            n = _r[0] | _r[1] << 8 | _r[2] << 16 | _r[3] << 24
+            _ask(0x72, self.bus, 0, 128, 12)  # 'r'
+            n = _u32(0)
             if _hints:
                 q = 0
                 for i in range(11, 3, -1):  # i64, little-endian; small ints: no allocation
-                    q = q << 8 | _r[i]
+                    q = q << 8 | _b[i]
                 self.quiet = q
             if n:
-                _exact(self.q, n)
+                got = 0
+                while got < n:
+                    got += _s.readinto(memoryview(self.q)[got:n]) if got else _s.readinto(self.q, n)
             self.pos = 0
             self.end = n
         return self.end - self.pos
@@ -144,79 +128,55 @@ class _I2c:
 
     def i2c_write(self, buf, n):
         h = self.hint
-        self.armed = False
-        if _hints and n == h[8] and n:
-            self.armed = True
-            for i in range(n):
-                if buf[i] != h[i]:
-                    self.armed = False
+        self.armed = _hints and n == h[8] and n > 0
+        for i in range(n if self.armed else 0):
+            if buf[i] != h[i]:
+                self.armed = False
         if not self.armed:
             h[8] = 0  # any other write may change what a read says
         if self.op == 0x56:
             _put(0x56, self.bus, self.addr, n, buf)  # 'V'
         else:
-            _ask(0x57, self.bus, self.addr, n, buf)  # 'W'
-            if _answer():
+            _ask(0x57, self.bus, self.addr, n, 4, buf)  # 'W'
+            if _u32(0):
                 raise _ENODEV
 
     def i2c_read_into(self, buf, n):
         h = self.hint
-        if self.armed and n == h[9]:
-            self.armed = False
+        served = self.armed and n == h[9]
+        self.armed = False
+        if served:
             for i in range(n):
                 buf[i] = h[4 + i]
             return
-        self.armed = False
-        _ask(0x52, self.bus, self.addr, n)  # 'R' -> errno, n bytes, hint (wn, rn, 4 + 4 bytes)
-        _exact(_rr, 14 + n)
-        if _rr[0] | _rr[1] | _rr[2] | _rr[3]:
+        _ask(0x52, self.bus, self.addr, n, 14 + n)  # 'R' -> errno, n bytes, hint (wn, rn, 4 + 4 bytes)
+        if _u32(0):
             raise _ENODEV
         for i in range(n):
-            buf[i] = _rr[4 + i]
+            buf[i] = _b[4 + i]
         for i in range(8):
-            h[i] = _rr[6 + n + i]
-        h[8] = _rr[4 + n]
-        h[9] = _rr[5 + n]
+            h[i] = _b[6 + n + i]
+        h[8] = _b[4 + n]
+        h[9] = _b[5 + n]
 
 
 def _pin(pid, v):
     _put(0x50, pid, v, 0)  # 'P'
-    _quiet_all()  # a power gate or SET line may wake a sensor
+    for u in _uarts:  # a power gate or SET line may wake a sensor
+        u.quiet = 0
 
 
 def connect(path, config, board):
-    """Link to the simulator process; it builds the sensors config.json names and we attach
-    a peer for each. Returns the peers as [kind, bus, addr, acks] lists."""
-    global _s
-    import json
+    """Link to the simulator process; it builds the sensors config.json names and we attach a
+    peer for each (simboot.py, loaded for this and dropped: the node's heap keeps only the link).
+    Returns the peers as [kind, bus, addr, acks] lists."""
+    import sys
+    import simboot
 
-    for _ in range(100):  # the launcher starts the simulators first; give them a moment
-        try:
-            _s = usocket.socket(usocket.AF_UNIX, usocket.SOCK_STREAM)
-            _s.connect(b"\x01\x00" + path.encode() + b"\x00")  # struct sockaddr_un
-            break
-        except OSError:
-            utime.sleep_ms(50)  # real time: the world clock is not moving yet
-    else:
-        raise OSError("no sensor simulators at %s" % path)
-    n = len(config) + 1 + len(board)  # 'C', a batch of its own
-    struct.pack_into("<IBBBBIq", _out, 0, 16 + n, 0x43, 0, 0, 0, n, time.world_us())
-    _s.write(_out, 20)
-    _s.write(config)
-    _s.write(b"\x00")
-    _s.write(board)
-    buf = bytearray(_answer())
-    _exact(buf, len(buf))
-    peers = json.loads(buf)
-    uart, i2c = _Uart, _I2c
-    if os.getenv("TYNYS_SIMLINK_TRACE"):  # tests only: loaded when asked (the node's heap is tight)
-        import simtrace
+    try:
+        return simboot.connect(path, config, board)
+    finally:
+        sys.modules.pop("simboot", None)
+        import gc
 
-        uart, i2c = simtrace.Uart, simtrace.I2c
-    for kind, bus, addr, acks in peers:
-        if kind == "uart":
-            machine.attach_uart(bus, uart(bus))
-        else:
-            machine.attach_i2c(bus, addr, i2c(bus, addr, acks))
-    machine.on_pin(_pin)
-    return peers
+        gc.collect()  # its code and the parsed config go now, before the firmware fills the heap
