@@ -115,8 +115,10 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
         raise ImportRefused(f"--map and --unit are for plain CSV; a {fmt} file names its own columns and units")
     table = _unreadable_as_refused(path, importers.read, path, spec.reader, tz=tz, keep_flagged=True,
                                    **(csv_options if fmt == "csv" else {}))
+    given = {p: (units or {}).get(p) or table.units.get(p) or DEFAULT_UNITS.get(p, "") for p in table.columns}
+    table.check_ranges(given)
     parts = _sites(table, site, path, fmt)
-    res = ImportResult(str(path), fmt, digest, "imported")
+    res = ImportResult(str(path), fmt, digest, "imported", notes=table.messages(given))
     with store.transaction():
         import_id = store.record_import(digest, path.name, fmt, size, 0)
         if import_id is None:  # another process imported the same content a moment ago

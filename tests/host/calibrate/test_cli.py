@@ -161,9 +161,8 @@ def test_compare_leave_site_out_refuses_sensors_at_one_reference(capsys, toco):
                    "reference values (one site): use --validation time\n")
 
 
-@pytest.mark.shared
-def test_compare_leave_site_out_on_purpleair(capsys, shared_dir):
-    f = shared_dir / "data" / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv"
+def test_compare_leave_site_out_on_purpleair(capsys, examples):
+    f = examples / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv.gz"
     code, out, err = run(capsys, "calibrate", "compare", "--sensor", f"{f}:A_B_Avg", "--reference", f"{f}:conc",
                          "--rh", f"{f}:humidity_a", "--t", f"{f}:temp_Celsius", "--time-column", "DAILY",
                          "--site-column", "sensor_index", "--tz", "America/New_York", "--basis", "cf1", "--pollutant", "pm25",
