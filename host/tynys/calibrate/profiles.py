@@ -69,6 +69,22 @@ class Profile:
         return models.predict(self.model, self.coefficients, data)
 
 
+def read_profile(path) -> Profile:
+    """One profile JSON file (as ``ProfileStore`` and ``tynys calibrate profiles --export`` write them)."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise TynysError(f"cannot read the profile {path}: {e}") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise TynysError(f"{path}: not a calibration profile (schema {doc.get('schema') if isinstance(doc, dict) else None!r}, "
+                         f"expected {SCHEMA})")
+    try:
+        return Profile(**doc)
+    except TypeError as e:
+        raise TynysError(f"{path}: not a calibration profile ({e})") from None
+
+
 class ProfileStore:
     """A folder of profile JSON files."""
 

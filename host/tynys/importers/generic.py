@@ -25,7 +25,7 @@ import numpy as np
 
 from ..timeutil import parse_times
 from .scan import read_header, scan
-from .table import ImportFormatError, Table
+from .table import ImportFormatError, Sites, Table
 
 SOURCE = "csv"
 TIME_CANDIDATES = ("time", "timestamp", "datetime", "date", "datetime_utc", "time_utc")
@@ -69,7 +69,7 @@ def read_csv(path, *, time_column: str | None = None, columns: dict[str, str] | 
         out[name] = s.number(h)[keep]
         m = _UNIT.match(h)
         units[name] = m.group(1) if m else ""
-    site = s.text(site_column)[keep] if site_column else None
+    site = Sites(*s.codes(site_column))[keep] if site_column else None
     return Table(SOURCE, t, out, units, site=site, meta={"path": str(path), "time_column": time_column, "tz": tz},
                  source_names=dict(wanted), dropped={h: d for h, d in s.dropped.items() if h in (time_column, *wanted.values())},
                  notes=s.notes())

@@ -23,7 +23,7 @@ import numpy as np
 from .table import ImportFormatError, open_text
 
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
-BLOCK = 1 << 22  # bytes per batch: a few tens of thousands of rows, bounded memory whatever the file
+BLOCK = 1 << 18  # bytes per batch: a few thousand rows; memory stays bounded whatever the file
 
 
 @dataclass
@@ -62,56 +62,39 @@ class Scan:
     skipped: int = 0  # rows with the wrong number of cells, skipped
     skipped_first: str = ""
     dropped: dict[str, Dropped] = field(default_factory=dict)
-    _numbers: dict = field(default_factory=dict)
+    firsts: dict = field(default_factory=dict)  # key column -> {value: {column: the first row's cell}}
+    _numbers: dict = field(default_factory=dict)  # column -> _Grow
     _times: dict = field(default_factory=dict)
-    _texts: dict = field(default_factory=dict)
+    _texts: dict = field(default_factory=dict)  # column -> (_Grow of codes, {label: code})
 
     def number(self, col: str) -> np.ndarray:
-        return _concat(self._numbers[col], np.float64)
+        return self._numbers[col].array()
 
     def time(self, key) -> np.ndarray:
-        return _concat(self._times[key], np.int64)
+        return self._times[key].array()
 
     def codes(self, col: str) -> tuple[np.ndarray, list[str]]:
         """A text column as (code per row, labels): few distinct values, however many rows."""
-        import pyarrow as pa
-        chunks = self._texts[col]
-        if not chunks:
-            return np.zeros(0, np.int32), []
-        unified = pa.chunked_array(chunks).unify_dictionaries()
-        labels = unified.chunk(0).dictionary.to_pylist()
-        codes = np.concatenate([np.asarray(c.indices, dtype=np.int32) for c in unified.chunks])
-        return codes, [("" if v is None else v.strip()) for v in labels]
+        grow, index = self._texts[col]
+        return grow.array(), list(index)
 
     def text(self, col: str) -> np.ndarray:
         """A text column as one str per row (stripped)."""
         codes, labels = self.codes(col)
         return np.asarray(labels, dtype=str)[codes] if len(labels) else np.zeros(len(codes), dtype=str)
 
-    def timed(self, key, label: str) -> tuple[np.ndarray, np.ndarray]:
-        """The times of *key* and which rows to keep: a row whose time is outside the plausible years
-        (``NO_TIME``) is dropped and counted under *label*."""
+    def timed(self, key, label: str) -> tuple[np.ndarray, slice | np.ndarray]:
+        """The times of *key* and which rows to keep (``slice(None)`` when all): a row whose time is
+        outside the plausible years (``NO_TIME``) is dropped and counted under *label*."""
         from ..timeutil import NO_TIME
         t = self.time(key)
         keep = t != NO_TIME
-        if not keep.all():
-            k = int(np.flatnonzero(~keep)[0])
-            self.dropped.setdefault(label, Dropped()).add("out_of_range", int((~keep).sum()),
-                                                          f"a year outside 1900-2199 (row {k + 1})")
+        if keep.all():
+            return t, slice(None)
+        k = int(np.flatnonzero(~keep)[0])
+        self.dropped.setdefault(label, Dropped()).add("out_of_range", int((~keep).sum()),
+                                                      f"a year outside 1900-2199 (row {k + 1})")
         return t[keep], keep
-
-    def first_per(self, key: str, cols, keep: np.ndarray | None = None) -> dict[str, dict]:
-        """Per distinct value of text column *key*: the first row's cells of *cols* (names, coordinates)."""
-        codes, labels = self.codes(key)
-        rows = np.arange(len(codes)) if keep is None else np.flatnonzero(keep)
-        uniq, first = np.unique(codes[rows], return_index=True)
-        at = rows[first]
-        out = {labels[u]: {} for u in uniq.tolist()}
-        for c in cols:
-            cc, lab = self.codes(c)
-            for u, v in zip(uniq.tolist(), np.asarray(lab, dtype=object)[cc[at]].tolist()):
-                out[labels[u]][c] = v
-        return out
 
     def notes(self) -> list[str]:
         out = []
@@ -121,8 +104,31 @@ class Scan:
         return out
 
 
-def _concat(parts, dtype) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype)
+class _Grow:
+    """A column filled batch by batch into one array, grown by half when full: no list of batches
+    and no final copy. Capacity not yet written is never touched, so it costs no memory."""
+
+    def __init__(self, dtype, capacity: int):
+        self.buf, self.n = np.empty(max(capacity, 1024), dtype), 0
+
+    def put(self, values) -> None:
+        end = self.n + len(values)
+        if end > len(self.buf):
+            bigger = np.empty(max(end, len(self.buf) * 3 // 2), self.buf.dtype)
+            bigger[:self.n] = self.buf[:self.n]
+            self.buf = bigger
+        self.buf[self.n:end] = values
+        self.n = end
+
+    def array(self) -> np.ndarray:
+        return self.buf[:self.n]
+
+
+def _put_codes(grow: _Grow, index: dict, cells, pc) -> None:
+    """Dictionary-encode one batch of text cells and store the codes of a file-wide label index."""
+    enc = pc.dictionary_encode(pc.fill_null(cells, ""))
+    local = [index.setdefault(v.strip(), len(index)) for v in enc.dictionary.to_pylist()]
+    grow.put(np.asarray(local, np.int32)[np.asarray(enc.indices)] if local else np.zeros(len(cells), np.int32))
 
 
 def read_header(path, *, skip: int = 0, delimiter: str = ",") -> list[str]:
@@ -137,12 +143,13 @@ def read_header(path, *, skip: int = 0, delimiter: str = ",") -> list[str]:
 
 
 def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None = None, numbers=(), texts=(),
-         times: dict | None = None) -> Scan:
+         times: dict | None = None, firsts: dict | None = None) -> Scan:
     """Read the named columns of *path* in batches.
 
     *numbers*: columns cast to float64; *texts*: columns kept dictionary-encoded; *times*:
-    ``{column or (columns joined by a space): parse(cells, first_row) -> int64}``. A file with a
-    header and no data rows is refused.
+    ``{column or (columns joined by a space): parse(cells, first_row) -> int64}``; *firsts*:
+    ``{key column: [columns]}``, the cells of the first row of each key (a sensor's name and place:
+    kept per sensor, not per row). A file with a header and no data rows is refused.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -152,8 +159,9 @@ def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None 
     pos = {}
     for i, h in enumerate(header):
         pos.setdefault(h, i)
-    times = times or {}
-    wanted = list(dict.fromkeys([*numbers, *texts, *(c for k in times for c in (k if isinstance(k, tuple) else (k,)))]))
+    times, firsts = times or {}, firsts or {}
+    wanted = list(dict.fromkeys([*numbers, *texts, *(c for k in times for c in (k if isinstance(k, tuple) else (k,))),
+                                 *(c for k, cs in firsts.items() for c in (k, *cs))]))
     missing = [c for c in wanted if c not in pos]
     if missing:
         raise ImportFormatError(f"{path}: missing column(s) {', '.join(map(repr, missing))}; "
@@ -161,8 +169,11 @@ def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None 
     names = [f"c{i}" for i in range(len(header))]
     col = {c: names[pos[c]] for c in wanted}
     s = Scan(str(path), header, dropped={c: Dropped() for c in numbers})
-    s._numbers, s._texts = {c: [] for c in numbers}, {c: [] for c in texts}
-    s._times = {k: [] for k in times}
+    guess = _rows_guess(path)
+    s._numbers = {c: _Grow(np.float64, guess) for c in numbers}
+    s._texts = {c: (_Grow(np.int32, guess), {}) for c in texts}
+    s._times = {k: _Grow(np.int64, guess) for k in times}
+    s.firsts = {k: {} for k in firsts}
 
     def bad_row(row) -> str:
         s.skipped += 1
@@ -181,13 +192,15 @@ def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None 
         for batch in reader:
             first = s.rows + 1
             for c in numbers:
-                s._numbers[c].append(_floats(batch.column(col[c]), s.dropped[c], first, pc))
+                s._numbers[c].put(_floats(batch.column(col[c]), s.dropped[c], first, pc))
             for c in texts:
-                s._texts[c].append(pc.dictionary_encode(pc.fill_null(batch.column(col[c]), "")))
+                _put_codes(*s._texts[c], batch.column(col[c]), pc)
+            for key, cols in firsts.items():
+                _first_rows(batch, col, key, cols, s.firsts[key], pc)
             for key, parse in times.items():
                 cells = (batch.column(col[key]) if not isinstance(key, tuple) else
                          pc.binary_join_element_wise(*[batch.column(col[c]) for c in key], " "))
-                s._times[key].append(parse(cells, first))
+                s._times[key].put(parse(cells, first))
             s.rows += batch.num_rows
     except pa.ArrowInvalid as e:
         if "UTF8" in str(e):
@@ -200,6 +213,26 @@ def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None 
         why = f" ({s.skipped} row(s) had the wrong number of cells: {s.skipped_first!r})" if s.skipped else ""
         raise ImportFormatError(f"{path}: a header and no data rows{why}: nothing to read; check the file is complete")
     return s
+
+
+def _rows_guess(path) -> int:
+    """Rows to make room for: the file's size over a short row's (a guess; columns grow past it)."""
+    size = Path(path).stat().st_size * (5 if Path(path).suffix == ".gz" else 1)
+    return size // 40
+
+
+def _first_rows(batch, col: dict, key: str, cols, seen: dict, pc) -> None:
+    """Record the cells of *cols* in the first row of each value of *key* not seen before."""
+    enc = pc.dictionary_encode(pc.fill_null(batch.column(col[key]), ""))
+    labels = [v.strip() for v in enc.dictionary.to_pylist()]
+    if all(v in seen for v in labels):
+        return
+    idx = np.asarray(enc.indices)
+    _, at = np.unique(idx, return_index=True)
+    for code, row in zip(np.unique(idx).tolist(), at.tolist()):
+        if labels[code] not in seen:
+            seen[labels[code]] = {c: ("" if batch.column(col[c])[row].as_py() is None else
+                                      batch.column(col[c])[row].as_py().strip()) for c in cols}
 
 
 def _floats(cells, dropped: Dropped, first: int, pc) -> np.ndarray:

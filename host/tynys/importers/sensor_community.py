@@ -18,7 +18,7 @@ import numpy as np
 
 from ..timeutil import parse_times
 from .scan import read_header, scan
-from .table import ImportFormatError, Table, numbers
+from .table import ImportFormatError, Sites, Table, numbers
 
 SOURCE = "sensor_community"
 
@@ -43,7 +43,8 @@ def read_sensor_community(path) -> Table:
         raise ImportFormatError(f"{path}: unexpected column(s) {', '.join(extra)}; columns found: {', '.join(header)}; "
                                 f"expected value columns: {', '.join(VARIABLE_MAP)}")
     values = [h for h in header if h in VARIABLE_MAP]
-    s = scan(path, delimiter=";", header=header, numbers=values, texts=FIXED[:5],
+    s = scan(path, delimiter=";", header=header, numbers=values, texts=["sensor_id"],
+             firsts={"sensor_id": ["sensor_type", "location", "lat", "lon"]},
              times={"timestamp": lambda cells, first: parse_times(cells, tz="UTC", what=str(path), first_row=first,
                                                                   implausible="mark")})
     t, keep = s.timed("timestamp", "timestamp")
@@ -52,13 +53,14 @@ def read_sensor_community(path) -> Table:
         name, unit = VARIABLE_MAP[h]
         columns[name], units[name], names[name] = s.number(h)[keep], unit, h
     codes, labels = s.codes("sensor_id")
-    used = np.unique(codes[keep])
+    codes = codes[keep]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
     one = len(used) == 1
-    info = {sid: {"sensor_type": d["sensor_type"], "location": d["location"],
-                  **{k: _coordinate(d[k]) for k in ("lat", "lon")}}
-            for sid, d in s.first_per("sensor_id", ["sensor_type", "location", "lat", "lon"], keep).items()}
+    info = {labels[i]: {"sensor_type": d["sensor_type"], "location": d["location"],
+                        **{k: _coordinate(d[k]) for k in ("lat", "lon")}}
+            for i in used.tolist() for d in [s.firsts["sensor_id"][labels[i]]]}
     first = info[labels[int(used[0])]] if len(used) else {}
-    return Table(SOURCE, t, columns, units, site=None if one else np.asarray(labels, dtype=str)[codes[keep]],
+    return Table(SOURCE, t, columns, units, site=None if one else Sites(codes, labels),
                  meta={"path": str(path), "site": labels[int(used[0])] if one else None,
                        "sensor_type": first.get("sensor_type"), "location": first.get("location"), "sites": info},
                  source_names=names, dropped=s.dropped, notes=s.notes())

@@ -23,6 +23,37 @@ class ImportFormatError(TynysError):
 
 
 @dataclass
+class Sites:
+    """Which site or sensor each row of a table is from: a code per row into *labels* (a million
+    rows of a few sensors are a few MB, not a string per row)."""
+
+    codes: np.ndarray  # int, per row
+    labels: list[str]
+
+    @classmethod
+    def of(cls, names) -> "Sites":
+        labels, codes = np.unique(np.asarray(names, dtype=str), return_inverse=True)
+        return cls(codes.ravel().astype(np.int32), labels.tolist())
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows) -> "Sites":
+        return Sites(self.codes[rows], self.labels)
+
+    def names(self) -> list[str]:
+        """The sites that have rows, sorted."""
+        return sorted(self.labels[i] for i in np.flatnonzero(np.bincount(self.codes, minlength=len(self.labels))))
+
+    def rows(self, site: str) -> np.ndarray:
+        """Which rows are *site*'s (a bool mask)."""
+        return self.codes == self.labels.index(site) if site in self.labels else np.zeros(len(self.codes), bool)
+
+    def strings(self) -> np.ndarray:
+        return np.asarray(self.labels, dtype=str)[self.codes]
+
+
+@dataclass
 class Table:
     """One file's data: ``time`` [s since 1970 UTC, int64] and value ``columns`` [float64]."""
 
@@ -30,12 +61,16 @@ class Table:
     time: np.ndarray
     columns: dict[str, np.ndarray]
     units: dict[str, str]
-    site: np.ndarray | None = None  # str per row, or None for a single-series file
+    site: Sites | None = None  # the site of each row, or None for a single-series file (a str array is made Sites)
     meta: dict = field(default_factory=dict)
     source_names: dict[str, str] = field(default_factory=dict)  # Tynys name -> column in the file
     qc: dict[str, np.ndarray] = field(default_factory=dict)  # Tynys name -> the source's flag per row ('' = none)
     dropped: dict = field(default_factory=dict)  # column -> scan.Dropped: cells not kept (not numbers, out of range)
     notes: list[str] = field(default_factory=list)  # what the reader skipped (rows with the wrong number of cells)
+
+    def __post_init__(self):
+        if self.site is not None and not isinstance(self.site, Sites):
+            self.site = Sites.of(self.site)
 
     def __len__(self) -> int:
         return len(self.time)
@@ -57,13 +92,13 @@ class Table:
                 for n in self.columns]
 
     def sites(self) -> list[str]:
-        return [] if self.site is None else sorted(set(self.site.tolist()))
+        return [] if self.site is None else self.site.names()
 
     def select(self, site: str) -> "Table":
         """Rows of one site (``site`` as in :meth:`sites`)."""
         if self.site is None:
             return self
-        keep = self.site == site
+        keep = self.site.rows(site)
         return Table(self.source, self.time[keep], {k: v[keep] for k, v in self.columns.items()},
                      dict(self.units), self.site[keep], dict(self.meta, site=site), dict(self.source_names),
                      {k: v[keep] for k, v in self.qc.items()}, self.dropped, self.notes)
