@@ -103,6 +103,7 @@ def _child(job: str, side: str, path: str, db: str | None) -> dict:
         with Store.open(db) as store:
             n = import_file(store, path, "sensor-community").values
     else:
+        from tynys.imports import store_values
         t, pm10, pm25, sid = _pandas_read(path)
         n = 0
         with Store.open(db) as store, store.transaction():
@@ -112,7 +113,7 @@ def _child(job: str, side: str, path: str, db: str | None) -> dict:
                 sel = sid == s
                 for param, v in (("pm10", pm10), ("pm25", pm25)):
                     ok = sel & np.isfinite(v)
-                    store.insert_observations(iid, site.id, param, t[ok], t[ok] + 145, v[ok], "µg/m³")
+                    store_values(store, iid, site.id, param, t[ok], 145, v[ok], "µg/m³")  # as tynys stores them
                     n += int(ok.sum())
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "rows": n, "peak_mib": _status_mib("VmHWM") - base}

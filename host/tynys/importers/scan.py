@@ -209,6 +209,7 @@ def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None 
         raise ImportFormatError(f"{path}: not a readable CSV ({e})") from None
     except (OSError, EOFError) as e:
         raise ImportFormatError(f"{path}: the file ends early or is damaged ({e}): copy or download it again") from None
+    pa.default_memory_pool().release_unused()  # the reader's buffers go back to the system, not kept for later
     if s.rows == 0:
         why = f" ({s.skipped} row(s) had the wrong number of cells: {s.skipped_first!r})" if s.skipped else ""
         raise ImportFormatError(f"{path}: a header and no data rows{why}: nothing to read; check the file is complete")
