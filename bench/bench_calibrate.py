@@ -89,7 +89,7 @@ def numpy_node(t, pm, rh, rt, ref):
     G = np.einsum("ni,nj->nij", X, X)
     Gf = np.stack([G[fold == k].sum(0) for k in range(FOLDS)])
     bf = np.stack([(X[fold == k] * y[fold == k, None]).sum(0) for k in range(FOLDS)])
-    beta = np.linalg.solve(Gf.sum(0) - Gf, bf.sum(0) - bf)
+    beta = np.linalg.solve(Gf.sum(0) - Gf, (bf.sum(0) - bf)[..., None])[..., 0]
     pred = np.einsum("ni,ni->n", X, beta[fold])
     return float(np.sqrt(np.mean((pred - y) ** 2)))
 

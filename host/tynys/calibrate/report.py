@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-from datetime import datetime, timezone
+import time
 from pathlib import Path
 
 import numpy as np
 
+from ..timeutil import iso
 from .drift import rolling_refit
 from .evaluate import Evaluation
 from .inputs import LABELS
@@ -211,7 +212,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px}}figure{{display:inl
 figcaption{{font-size:13px;color:#444}}</style></head>
 <body><h1>{html.escape(title)}</h1>
 <p>{html.escape(targets_sentence(ev.pollutant))} 24-hour means run midnight to midnight {html.escape(ev.days)}.
-Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by tynys.</p>{caveat}
+Generated {iso(time.time())[:16].replace('T', ' ')} UTC by tynys.</p>{caveat}
 {tables}<ul>{src}{notes}</ul>{imgs}</body></html>
 """
     path = Path(path)
