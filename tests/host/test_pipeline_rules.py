@@ -120,17 +120,17 @@ def test_a_second_correction_does_not_switch_the_raw_channel(smoky, tmp_path, ca
     with Store.open(db) as store:
         stored.use_correction(store, "osk-01", "pm.pm25_cf1", "barkjohn2021")
         stored.apply(store)
-        stored.use_correction(store, "osk-01", "pm.pm25_atm", "epa2023_atm")
+        stored.use_correction(store, "osk-01", "pm.pm25_atm", "epa2021_fsm_atm")
         stored.apply(store)
     argv = ("aqi", "node", "--db", db, "--node", "osk-01", "--from", "2026-01-01T05:00Z", "--to", "2026-01-01T06:00Z")
     code, out, err = run(capsys, *argv, "--json")
     (r,) = json.loads(out)
     assert (r["pm25_channel"], r["pm25_raw"], r["pm25_profile"]) == ("pm.pm25_cf1", 220.0, "barkjohn2021 v1")
     assert err.splitlines()[0] == ("note: osk-01: pm25 has profiles on pm.pm25_cf1 (barkjohn2021 v1) and pm.pm25_atm "
-                                   "(epa2023_atm v1): using pm.pm25_cf1, profiled first; use another with --channel pm25_atm")
+                                   "(epa2021_fsm_atm v1): using pm.pm25_cf1, profiled first; use another with --channel pm25_atm")
     code, out, err = run(capsys, *argv, "--channel", "pm25_atm", "--json")
     (r,) = json.loads(out)
-    assert (r["pm25_channel"], r["pm25_raw"], r["pm25_profile"]) == ("pm.pm25_atm", 150.0, "epa2023_atm v1")
+    assert (r["pm25_channel"], r["pm25_raw"], r["pm25_profile"]) == ("pm.pm25_atm", 150.0, "epa2021_fsm_atm v1")
     assert "has profiles on" not in err
     code, out, err = run(capsys, *argv)
     head, _, row = out.splitlines()

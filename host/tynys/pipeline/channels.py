@@ -4,7 +4,7 @@ The rule (documented in docs/aqi.md, "Over the store"):
 
 1. **Chosen** (``--channel``): a channel the user names, where the node has it.
 2. **Profiled**: a channel with a calibration profile (``tynys calibrate``); when several of a
-   pollutant's channels have one (``barkjohn2021`` on ``pm.pm25_cf1``, later ``epa2023_atm`` on
+   pollutant's channels have one (``barkjohn2021`` on ``pm.pm25_cf1``, later ``epa2021_fsm_atm`` on
    ``pm.pm25_atm``), the one **profiled first** stays — a later profile on another channel never
    switches what "raw" means — and a note names the others and how to choose.
 3. **Reported**: PM2.5 the first of ``pm25_atm``, ``pm25``, ``pm25_cf1`` the node reports; SO2
