@@ -32,12 +32,13 @@ from __future__ import annotations
 from ..aqi import city
 from ..store import Store
 from .channels import Choice, choose
-from .columns import category_cell, city_columns, city_rows, node_columns, node_rows, node_summary, report, table_rows
+from .columns import (category_cell, city_columns, city_rows, formatted, node_columns, node_rows, node_summary, report,
+                      table_rows)
 from .hourly import HOUR, LOOKBACK, SINGLE, Hourly, Quantity, hourly
 from .indices import index_columns, prefix
 
 __all__ = ["HOUR", "LOOKBACK", "SINGLE", "Choice", "Hourly", "Quantity", "category_cell", "choose", "city_columns",
-           "city_rows", "city_summary", "hourly", "index_columns", "node_columns", "node_rows", "node_summary",
+           "city_rows", "city_summary", "formatted", "hourly", "index_columns", "node_columns", "node_rows", "node_summary",
            "prefix", "report", "table_rows"]
 
 

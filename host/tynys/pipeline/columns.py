@@ -196,11 +196,11 @@ def table_rows(rows: list[dict], head, standards) -> list[dict]:
         row = {k: r.get(k) for k in head}
         for s in standards:
             row.update(_SHOWN[kind(s)](r, prefix(s), s))
-        out.append({k: _digits(k, v) for k, v in row.items()})
+        out.append({k: formatted(k, v) for k, v in row.items()})
     return out
 
 
-def _digits(key: str, v):
+def formatted(key: str, v):
     """A reported float with the decimals its precision keeps (35.0 stays "35.0", not "35")."""
     d = decimals().get(key)
     return f"{v:.{d}f}" if d is not None and isinstance(v, float) else v
