@@ -20,6 +20,7 @@ from ..errors import TynysError
 # name -> "module:attribute" of a click command or group.
 COMMANDS = {
     "decode": "tynys.cli.decode:decode",
+    "config": "tynys.cli.config:config",
     "vnode": "tynys.cli.vnode:vnode",
     "nodes": "tynys.cli.nodes:nodes",
     "ingest": "tynys.cli.ingest:ingest",
