@@ -21,6 +21,7 @@ from ..errors import TynysError
 COMMANDS = {
     "decode": "tynys.cli.decode:decode",
     "config": "tynys.cli.config:config",
+    "flash": "tynys.cli.flash:flash",
     "vnode": "tynys.cli.vnode:vnode",
     "nodes": "tynys.cli.nodes:nodes",
     "ingest": "tynys.cli.ingest:ingest",
