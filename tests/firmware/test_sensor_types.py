@@ -70,6 +70,6 @@ def test_an_unknown_type_is_refused_with_the_same_list_everywhere(capsys):
 def test_decode_takes_every_uart_type_the_node_config_takes(capsys):
     assert set(decode.SENSORS) == set(sensortypes.names(bus="uart"))
     frame = "42 4D 00 1C 00 00 00 08 00 08 00 00 00 08 00 08 00 D2 00 46 00 2D 00 1E 00 00 00 00 97 00 02 C5"
-    assert main(["decode", "--sensor", "pms7003", "--hex", frame]) == 0  # was refused
+    assert main(["decode", "--sensor", "pms7003", "--hex", frame, "--nl"]) == 0  # was refused
     out = capsys.readouterr().out.splitlines()
     assert json.loads(out[0])["pm25_atm"] == 8 and json.loads(out[-1]) == {"frames": 1, "rejected": 0}
