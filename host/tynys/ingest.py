@@ -35,7 +35,6 @@ import hmac
 import logging
 import math
 import queue
-import sqlite3
 import threading
 import time
 from collections import Counter
@@ -127,7 +126,7 @@ class Ingestor:
             mtime = None
         if not force and rev == self._rev and mtime == self._keys_mtime:
             return
-        nodes = {n.id: n.retired for n in self.store.nodes()}
+        nodes = self.store.retirements()
         self._key = self.keys.load()  # raises on a damaged file: the caller keeps the last nodes and keys
         self._nodes, self._rev, self._keys_mtime = nodes, rev, mtime
 
@@ -163,7 +162,7 @@ class Ingestor:
                 results = [[self._one(line, transport, source, claimed, now) for line in lines]
                            for lines, transport, source, claimed in batches]
                 self._retime(results, now)
-        except (sqlite3.Error, StoreError) as e:
+        except (self.store.db.Error, StoreError) as e:
             log.error("store failed, nothing of this batch was written (the nodes will resend): %s", e)
             return [[Outcome("retry", reason="store", detail=str(e)) for _ in lines] for lines, *_ in batches]
         for res in results:
@@ -195,16 +194,12 @@ class Ingestor:
             return self._reject(line, transport, source, now, r.reason, r.detail, body)
         text = line.decode()  # _check proved it is UTF-8
         o = Outcome("stored", body["node"], body["boot"], body["seq"], clock=body["clock"])
-        c = self.store.conn
-        c.execute("SAVEPOINT line")
         try:
-            rid = self.store.insert_record(body, text, now, transport, source)
-        except sqlite3.IntegrityError as e:  # a bug or a gap in the checks above: refuse this line only
-            c.execute("ROLLBACK TO line")
-            c.execute("RELEASE line")
+            with self.store.db.savepoint("line"):
+                rid = self.store.insert_record(body, text, now, transport, source)
+        except self.store.db.IntegrityError as e:  # a bug or a gap in the checks above: refuse this line only
             log.error("record not storable: %s", e)
             return self._reject(line, transport, source, now, "schema", f"not storable: {e}", body)
-        c.execute("RELEASE line")
         if rid is not None:
             return o
         raw, received, via = self.store.stored_record(body["node"], body["boot"], body["seq"])

@@ -13,7 +13,7 @@ from conftest import VECTOR_T1
 from factory import KEY, make_body, make_line, sign_body
 
 from tynys import pipeline
-from tynys import store as store_mod
+from tynys.store import schema as store_mod
 from tynys.cli import main
 from tynys.ingest import Ingestor
 from tynys.keys import KeyFile
