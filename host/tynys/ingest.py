@@ -38,7 +38,7 @@ import queue
 import threading
 import time
 from collections import Counter
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -362,7 +362,10 @@ class Collector:
             with self._lock:
                 self._queued -= n
             for j, res in zip(jobs, results):
-                j.future.set_result(res)
+                try:
+                    j.future.set_result(res)
+                except InvalidStateError:  # cancelled by a caller that gave up waiting
+                    pass
                 if j.on_done is not None:
                     try:
                         j.on_done(res)

@@ -110,3 +110,17 @@ def test_every_host_command_is_documented():
     for cmd in ("nodes add", "nodes list", "nodes show", "nodes retire", "db stats", "db rejects", "db latest", "db backup",
                 "ingest serial", "ingest mqtt", "serve", "monitor"):
         assert f"tynys {cmd}" in doc, cmd
+
+
+@pytest.mark.parametrize("option,value,says", [
+    ("--port", "99999", "99999 is not in the range 0<=x<=65535"),
+    ("--max-clients", "-1", "-1 is not in the range x>=1"),
+    ("--max-records", "0", "0 is not in the range x>=1"),
+    ("--max-body", "-5", "cannot read size '-5': use a positive number of bytes"),
+    ("--max-body", "inf", "cannot read size 'inf'"),
+])
+def test_serve_refuses_impossible_limits_in_one_line(city, capsys, option, value, says):
+    rc, out, err = run(capsys, "serve", "--db", str(city.db), option, value)
+    assert rc == 2 and "Traceback" not in err
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("Error:")]  # after click's usage and help hint
+    assert says in line

@@ -50,9 +50,12 @@ def _parse_size(text: str) -> int:
     t = text.strip().lower().removesuffix("b").removesuffix("i")
     num, unit = (t[:-1], t[-1]) if t[-1:] in "kmg" else (t, "")
     try:
-        return int(float(num) * units[unit])
-    except ValueError:
-        raise TynysError(f"cannot read size {text!r}: use bytes or K/M/G, e.g. 1M") from None
+        n = int(float(num) * units[unit])
+    except (ValueError, OverflowError):
+        n = 0
+    if n <= 0:
+        raise TynysError(f"cannot read size {text!r}: use a positive number of bytes or K/M/G, e.g. 1M")
+    return n
 
 
 Duration = Parsed("duration", parse_duration)
