@@ -65,12 +65,15 @@ class Report:
         repeats = self.repeats or repeats
         labels = list(sides)
         times: dict[str, list[float]] = {k: [] for k in labels}
+        cpu: dict[str, list[float]] = {k: [] for k in labels}
         if warmup:
             for k in labels:
                 _timed(sides[k])
         for r in range(repeats):
             for k in labels[r % len(labels):] + labels[: r % len(labels)]:
-                times[k].append(_timed(sides[k]))
+                wall, used = _timed(sides[k])
+                times[k].append(wall)
+                cpu[k].append(used)
         amount = {k: (work.get(k, 1) if isinstance(work, dict) else work or 1) for k in labels}
         for k in labels:
             ts, w = times[k], amount[k]
@@ -82,11 +85,14 @@ class Report:
         for other, what in ((baseline, f"{ours} / {baseline}"), (ceiling, "fraction of the ceiling")):
             if other is None:
                 continue
-            # the speed of ours relative to the other side, round by round
+            # the speed of ours relative to the other side, round by round; CPU time too, which a
+            # busy machine disturbs less than wall time (but it leaves out waiting for the disk)
             ratios = [(amount[ours] / a) / (amount[other] / b) for a, b in zip(times[ours], times[other])]
+            by_cpu = [(amount[ours] / a) / (amount[other] / b) for a, b in zip(cpu[ours], cpu[other]) if a > 0 and b > 0]
             label = f"{name}: {what}" + (f" ({ours} / {other})" if other == ceiling else "")
             self(label, statistics.median(ratios), f"{'x ' if other == baseline else ''}(median of {len(ratios)} rounds; "
-                 f"range {_fmt(min(ratios))}..{_fmt(max(ratios))})".lstrip())
+                 f"range {_fmt(min(ratios))}..{_fmt(max(ratios))}"
+                 f"{f'; by CPU time {_fmt(statistics.median(by_cpu))}' if by_cpu else ''})".lstrip())
         return times
 
     def peak_memory(self, name: str, sides: dict[str, Side], *, baseline: str | None = None) -> dict[str, int]:
@@ -107,13 +113,14 @@ def _prepare(side: Side):
     return got if isinstance(got, tuple) else (got, None)
 
 
-def _timed(side: Side) -> float:
+def _timed(side: Side) -> tuple[float, float]:
+    """Wall and CPU seconds (of this process) of one run of *side*."""
     go, cleanup = _prepare(side)
     gc.collect()
     try:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         go()
-        return time.perf_counter() - t
+        return time.perf_counter() - t, time.process_time() - c
     finally:
         if cleanup is not None:
             cleanup()

@@ -25,6 +25,7 @@ def run_mod():
 def test_compare_alternates_sides_and_prints_median_best_and_fraction_of_the_ceiling(run_mod, monkeypatch):
     clock = [0.0]
     monkeypatch.setattr(run_mod.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(run_mod.time, "process_time", lambda: clock[0] / 2)  # half of it on the CPU
     order = []
 
     def side(name, cost):
@@ -43,8 +44,8 @@ def test_compare_alternates_sides_and_prints_median_best_and_fraction_of_the_cei
     lines = out.getvalue().splitlines()
     assert lines[0] == "ingest [tynys]: 50 records/s (median; best 50, 3 runs)"
     assert lines[1] == "ingest [baseline]: 12.5 records/s (median; best 12.5, 3 runs)"
-    assert lines[3] == "ingest: tynys / baseline: 4 x (median of 3 rounds; range 2..4)"
-    assert lines[4] == "ingest: fraction of the ceiling (tynys / ceiling): 0.5 (median of 3 rounds; range 0.25..0.5)"
+    assert lines[3] == "ingest: tynys / baseline: 4 x (median of 3 rounds; range 2..4; by CPU time 4)"
+    assert lines[4] == "ingest: fraction of the ceiling (tynys / ceiling): 0.5 (median of 3 rounds; range 0.25..0.5; by CPU time 0.5)"
 
 
 def test_peak_memory_is_measured_in_a_child_per_side(run_mod):

@@ -175,3 +175,37 @@ def test_only_the_dialect_module_speaks_sqlite():
             continue
         text = mod.read_text()
         assert not [m for m in marks if m in text], f"{mod.name} speaks SQLite's dialect"
+
+
+def _damaged(city) -> str:
+    """The city's database with every page but the first (header and schema) overwritten: the
+    tables are garbage, the file still opens."""
+    city.ingestor().ingest([make_line("osk-03", KEY, s, t0=VECTOR_T1 - 300 * (s + 1)) for s in range(20)], "test")
+    city.store.close()
+    data = bytearray((city.db).read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:] = bytes((i * 7 + 3) % 251 for i in range(len(data) - page))
+    city.db.write_bytes(bytes(data))
+    return str(city.db)
+
+
+def test_a_damaged_database_is_named_with_what_to_do(city, tmp_path):
+    db = _damaged(city)
+    with pytest.raises(StoreError, match=r"city.db is damaged .*restore it from a backup .*sqlite3 FILE .recover"):
+        Store.open(db, check=True)
+    with pytest.raises(StoreError, match="is damaged"):
+        Store.open(db, readonly=True).stats()
+    with pytest.raises(StoreError, match="is damaged"):
+        Store.open(db, readonly=True).backup(tmp_path / "copy.db")
+    assert list(tmp_path.glob("*copy.db*")) == []  # no damaged or partial copy left behind
+
+
+def test_a_backup_whose_copy_fails_its_check_leaves_nothing(city, tmp_path, monkeypatch):
+    """Damage the quick check on the source misses is caught in the copy: nothing is left at DEST."""
+    from tynys.store.sqlite import SQLite
+
+    db = _damaged(city)
+    monkeypatch.setattr(SQLite, "check", lambda self: None)
+    with pytest.raises(StoreError, match="failed its integrity check|is damaged"):
+        Store.open(db, readonly=True).backup(tmp_path / "b.db")
+    assert list(tmp_path.glob("*b.db*")) == []

@@ -79,8 +79,11 @@ def _describe(n: Node) -> str:
 @db_option
 @output_options
 def list_(active, db, keys, fmt):
-    """All registered nodes with their last record."""
-    with Store.open(db, create=False) as store:
+    """All registered nodes with their last record.
+
+    Example: tynys nodes list --active --db city.db
+    """
+    with Store.open(db, readonly=True) as store:
         ns = store.nodes(include_retired=not active)
         last = {r["node"]: r for r in store.latest([n.id for n in ns])}
     emit([node_row(n, last.get(n.id)) for n in ns], fmt)
@@ -92,8 +95,11 @@ def list_(active, db, keys, fmt):
 @db_option
 @output_options
 def show(node_id, show_key, db, keys, fmt):
-    """One node: where it is, what it carries, its last record; its key only with --show-key."""
-    with Store.open(db, create=False) as store:
+    """One node: where it is, what it carries, its last record; its key only with --show-key.
+
+    Example: tynys nodes show osk-01 --db city.db
+    """
+    with Store.open(db, readonly=True) as store:
         n = store.node(node_id)
         last = store.latest([node_id])
     row = node_row(n, last[0] if last else None)

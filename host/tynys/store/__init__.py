@@ -140,7 +140,9 @@ class Store:
     retirements = _on_db(_nodes.retirements)
     # records (the ingest path, inside its transaction)
     insert_record = _on_db(_records.insert_record)
+    insert_records = _on_db(_records.insert_records)
     stored_record = _on_db(_records.stored_record)
+    existing = _on_db(_records.existing)
     # re-timing
     clock_anchors = _on_db(_timing.clock_anchors)
     clocked_before = _on_db(_timing.clocked_before)
@@ -149,7 +151,9 @@ class Store:
     set_timing = _on_db(_timing.set_timing)
     # refusals
     insert_reject = _on_db(_rejects.insert_reject)
+    add_rejects = _on_db(_rejects.add_rejects)
     rejects = _on_db(_rejects.rejects)
+    reject_counts = _on_db(_rejects.reject_counts)
     # import ledger
     imported = _on_db(_ledger.imported)
     record_import = _on_db(_ledger.record_import)

@@ -118,6 +118,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                    retimed_by, fw, heap_free, uptime, reset, rssi, spool, dropped, received, transport, source, raw
             FROM records WHERE eff_t0 IS NOT NULL""",
     ]),
+    (4, "exact refusal counts per transport, source and reason; rejects keeps a bounded sample", [
+        # A flood of junk is counted here exactly and sampled in rejects (tynys.store.rejects).
+        """CREATE TABLE reject_counts (
+            transport TEXT NOT NULL, source TEXT NOT NULL, reason TEXT NOT NULL,
+            n INTEGER NOT NULL, bytes INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+            kept INTEGER NOT NULL,
+            PRIMARY KEY (transport, source, reason))""",
+        """INSERT INTO reject_counts (transport, source, reason, n, bytes, first, last, kept)
+            SELECT transport, source, reason, COUNT(*), SUM(raw_len), MIN(received), MAX(received), COUNT(*)
+            FROM rejects GROUP BY transport, source, reason""",
+        # pending records by why (unsynced clock, or a set clock off the host's): tynys db stats
+        """CREATE INDEX records_pending ON records (clock) WHERE timing = 'pending'""",
+    ]),
 ]
 
 

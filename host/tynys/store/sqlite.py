@@ -74,16 +74,14 @@ class SQLite:
             raise StoreError(f"no database at {path}: register a node first (tynys nodes add --db {path} ...) or pass --db")
         try:
             if readonly:
-                conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=timeout,
-                                       isolation_level=None, check_same_thread=False)
-                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                conn = cls._read_only(path, timeout)
             else:
                 conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
                 mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 if mode.lower() != "wal":
                     raise StoreError(f"{path}: SQLite refused WAL mode ({mode}); is it on a network file system? Use a local disk")
         except sqlite3.DatabaseError as e:
-            if _code(e) in _READONLY | _BUSY:
+            if _code(e) in _READONLY | _BUSY | {"SQLITE_CORRUPT"}:
                 raise cls(None, path).translate(e) from None
             raise StoreDamaged(f"cannot open {path} as a SQLite database ({e}): {_RESTORE}") from None
         db = cls(conn, path, readonly)
@@ -93,6 +91,23 @@ class SQLite:
         if check:
             db.check()
         return db
+
+    @staticmethod
+    def _read_only(path: Path, timeout: float) -> sqlite3.Connection:
+        """A connection that writes nothing. A WAL database in a folder we may not write, whose
+        -wal/-shm files are gone (no writer is running), can only be read as immutable: then it
+        is read as the snapshot it is."""
+        uri = path.absolute().as_uri()
+        for mode in ("?mode=ro", "?mode=ro&immutable=1"):
+            conn = sqlite3.connect(uri + mode, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError as e:
+                conn.close()
+                if _code(e) not in _READONLY or "immutable" in mode:
+                    raise
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.conn.close()
@@ -105,9 +120,12 @@ class SQLite:
     def executemany(self, sql: str, rows: Iterable) -> sqlite3.Cursor:
         return self.conn.executemany(sql, rows)
 
-    def bulk_insert(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
-        """Insert many rows at once (PostgreSQL: ``COPY``); returns how many."""
-        cur = self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows)
+    def bulk_insert(self, table: str, columns: tuple[str, ...], rows: Iterable[tuple], *, on_conflict_skip: bool = False) -> int:
+        """Insert many rows at once (PostgreSQL: ``COPY``, or a staged insert with
+        *on_conflict_skip*); returns how many went in (with *on_conflict_skip*, rows whose
+        unique key is taken are skipped)."""
+        skip = " ON CONFLICT DO NOTHING" if on_conflict_skip else ""
+        cur = self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}){skip}", rows)
         return cur.rowcount
 
     def ddl(self, sql: str) -> str:

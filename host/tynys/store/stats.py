@@ -11,6 +11,8 @@ def stats(db) -> dict:
     one = lambda q: db.execute(q).fetchone()[0]  # noqa: E731
     first, last = db.execute("SELECT MIN(t0), MAX(t1) FROM timed_records").fetchone()
     timing = dict(db.execute("SELECT timing, COUNT(*) FROM records WHERE timing != 'node' GROUP BY timing").fetchall())
+    clock_off = one("SELECT COUNT(*) FROM records WHERE timing = 'pending' AND clock != 'unsynced'")
+    by_reason = dict(db.execute("SELECT reason, SUM(n) FROM reject_counts GROUP BY reason ORDER BY reason").fetchall())
     return {
         "nodes": one("SELECT COUNT(*) FROM nodes"),
         "active_nodes": one("SELECT COUNT(*) FROM nodes WHERE retired IS NULL"),
@@ -18,8 +20,10 @@ def stats(db) -> dict:
         "channel_values": one("SELECT COUNT(*) FROM channel_values"),
         "retimed": timing.get("retimed", 0),
         "pending": timing.get("pending", 0),
-        "rejected": one("SELECT COUNT(*) FROM rejects"),
-        "rejected_by_reason": dict(db.execute("SELECT reason, COUNT(*) FROM rejects GROUP BY reason ORDER BY reason").fetchall()),
+        "pending_clock": clock_off,
+        "rejected": sum(by_reason.values()),
+        "rejected_by_reason": by_reason,
+        "rejects_kept": one("SELECT COUNT(*) FROM rejects"),
         "imports": one("SELECT COUNT(*) FROM imports"),
         "sites": one("SELECT COUNT(*) FROM sites"),
         "observations": one("SELECT COUNT(*) FROM observations"),

@@ -24,9 +24,9 @@ def clocked_before(db, node: str, boot: int, seq: int, n: int) -> int:
 
 def untimed(db, node: str, boot: int) -> list[tuple]:
     """The records of one boot of a node that its clock did not time: ``(id, seq, t0, t1, uptime,
-    timing, eff_t0, eff_t1, retimed_by, timing_note)`` by seq (read through the partial index)."""
+    timing, eff_t0, eff_t1, retimed_by, timing_note, clock)`` by seq (read through the partial index)."""
     return sorted(db.execute(
-        "SELECT id, seq, t0, t1, uptime, timing, eff_t0, eff_t1, retimed_by, timing_note FROM records"
+        "SELECT id, seq, t0, t1, uptime, timing, eff_t0, eff_t1, retimed_by, timing_note, clock FROM records"
         " WHERE node = ? AND boot = ? AND timing != 'node'", (node, boot)), key=lambda r: r[1])
 
 
