@@ -82,7 +82,7 @@ def rejects(since, reason, node, limit, counts, db, keys, fmt):
 def latest(nodes, db, keys, fmt):
     """The newest record of each node (or of NODES) with its channel means.
 
-    Example: tynys db latest osk-01 --db city.db
+    Example: tynys db latest osk-01 osk-02 --db city.db
     """
     with Store.open(db, readonly=True) as store:
         rows = store.latest(nodes or None)
@@ -127,7 +127,7 @@ def backup(dest, db, keys):
     check: DEST is never a damaged or partial copy. The key file is not in the database: back it
     up separately and keep it private.
 
-    Example: tynys db backup city-2026-11-27.db --db city.db
+    Example: tynys db backup /media/usb/city-backup.db --db city.db
     """
     with Store.open(db, readonly=True) as store:
         path = store.backup(dest)
