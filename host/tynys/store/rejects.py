@@ -4,10 +4,11 @@ sample of the lines themselves with their reason and detail (``rejects``).
 Unsigned junk must not fill the disk (10 POSTs of 2000 junk lines once added 17 MB), yet nothing
 a node signed may be lost. So a line is kept as a sample while its (transport, source, reason)
 has fewer than :data:`KEEP_FIRST` kept, and after that only as the 2^k-th of its kind (the
-1024th, 2048th, …: recent examples stay visible, the table grows with the logarithm of the
+32nd, 64th, …: recent examples stay visible, the table grows with the logarithm of the
 flood). Lines a node signed whose content is stored nowhere else (``schema``, ``unstorable``,
-``conflict``, ``retired_node``) are kept whole, up to :data:`KEEP_FIRST_SIGNED` of each kind
-from each source; unverified lines keep their first :data:`RAW_UNSIGNED` bytes. Past
+``conflict``, ``retired_node``) are all kept, whole: only a holder of a node's key can make them,
+and they may be a node's only copy of a measurement. Unverified lines keep their first
+:data:`RAW_UNSIGNED` bytes. Past
 :data:`MAX_SOURCES` sources per transport and reason (a flood from many addresses or topics),
 new sources are counted together as ``(other sources)``.
 """
@@ -20,7 +21,6 @@ from typing import Iterable, NamedTuple
 REJECT_RAW_MAX = 4096  # bytes kept of a refused line that is not a node's signed record
 RAW_UNSIGNED = 512  # bytes kept of an unverified line (noise, forgeries, unknown nodes)
 KEEP_FIRST = 20
-KEEP_FIRST_SIGNED = 1000
 MAX_SOURCES = 256
 OTHER = "(other sources)"
 SIGNED_UNSTORED = frozenset({"schema", "unstorable", "conflict", "retired_node"})
@@ -40,10 +40,9 @@ class Reject(NamedTuple):
 
 
 def _keep(reason: str, before: int) -> bool:
-    """Is the (before+1)-th line of its kind kept as a sample?"""
-    first = KEEP_FIRST_SIGNED if reason in SIGNED_UNSTORED else KEEP_FIRST
+    """Is the (before+1)-th line of its kind kept?"""
     n = before + 1
-    return before < first or n & (n - 1) == 0
+    return reason in SIGNED_UNSTORED or before < KEEP_FIRST or n & (n - 1) == 0
 
 
 def _raw(reason: str, raw: bytes) -> bytes:
