@@ -74,7 +74,7 @@ def insert_observations(db, import_id: int, site: int, parameter: str, t0, t1, v
     t0 = np.asarray(t0, np.int64)
     n = len(t0)
     qc = [""] * n if qc is None else np.asarray(qc, dtype=str).tolist()
-    db.execute(db.ddl("CREATE TEMP TABLE IF NOT EXISTS obs_stage (i INTEGER, site INTEGER, parameter TEXT, t0 INTEGER,"
+    db.execute(db.ddl("CREATE TEMP TABLE IF NOT EXISTS obs_stage (i INTEGER PRIMARY KEY, site INTEGER, parameter TEXT, t0 INTEGER,"
                       " t1 INTEGER, value REAL, unit TEXT, qc TEXT)"))
     db.execute("DELETE FROM obs_stage")
     db.bulk_insert("obs_stage", _STAGE, zip(range(n), [site] * n, [parameter] * n, t0.tolist(),
