@@ -194,6 +194,9 @@ def test_registered_node_without_key_is_unknown_with_the_fix(city):
 def test_clock_limits_are_configurable(city):
     line = make_line("osk-03", KEY, 7, t0=NOW + 3600)
     assert city.ingestor(max_future=7200).ingest([line], "test")[0].status == "stored"
+    ahead = make_line("osk-03", KEY, 9, t0=NOW + 30 * 86400)  # a virtual node far ahead: --max-future 0, no limit
+    o = city.ingestor(max_future=None).ingest([ahead], "test")[0]
+    assert (o.status, o.reason) == ("stored", None) and rows(city.store, "SELECT timing FROM records WHERE seq=9") == [("node",)]
     old = make_line("osk-03", KEY, 8, t0=946684800)
     assert city.ingestor(max_past=None).ingest([old], "test")[0].status == "stored"
 
