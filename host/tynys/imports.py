@@ -115,8 +115,10 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
         raise ImportRefused(f"--map and --unit are for plain CSV; a {fmt} file names its own columns and units")
     table = _unreadable_as_refused(path, importers.read, path, spec.reader, tz=tz, keep_flagged=True,
                                    **(csv_options if fmt == "csv" else {}))
+    given = {p: (units or {}).get(p) or table.units.get(p) or DEFAULT_UNITS.get(p, "") for p in table.columns}
+    table.check_ranges(given)
     parts = _sites(table, site, path, fmt)
-    res = ImportResult(str(path), fmt, digest, "imported")
+    res = ImportResult(str(path), fmt, digest, "imported", notes=table.messages(given))
     with store.transaction():
         import_id = store.record_import(digest, path.name, fmt, size, 0)
         if import_id is None:  # another process imported the same content a moment ago
@@ -139,8 +141,8 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
                 keep = np.isfinite(values)
                 if not keep.any():
                     continue
-                counts = store.insert_observations(import_id, st.id, param, sub.time[keep], sub.time[keep] + step,
-                                                   values[keep], unit, None if qc is None else qc[keep])
+                counts = store_values(store, import_id, st.id, param, sub.time[keep], step, values[keep], unit,
+                                      None if qc is None else qc[keep])
                 t = sub.time[keep]
                 row["parameters"][param] = {"unit": unit, **counts, "flagged": int(flagged[keep].sum()),
                                             "first": iso(t.min()), "last": iso(t.max())}
@@ -150,6 +152,31 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
             res.sites.append(row)
         store.finish_import(import_id, res.new, _detail(res))
     return res
+
+
+CHUNK = 10_000  # values handed to the store at a time: its rows never exist all at once as Python objects
+
+
+def store_values(store: Store, import_id: int, site: int, parameter: str, t0, step: int, values, unit: str,
+                 qc=None) -> dict:
+    """``Store.insert_observations`` in chunks of :data:`CHUNK` values (inside the caller's
+    transaction), cut where the time changes so a time repeated in the file is still counted as
+    ``repeated``; returns the summed counts."""
+    order = np.argsort(t0, kind="stable")
+    t0, values = np.asarray(t0)[order], np.asarray(values)[order]
+    qc = None if qc is None else np.asarray(qc)[order]
+    counts = dict.fromkeys(("new", "duplicate", "differing", "repeated"), 0)
+    start = 0
+    while start < len(t0):
+        end = min(start + CHUNK, len(t0))
+        while end < len(t0) and t0[end] == t0[end - 1]:
+            end += 1
+        got = store.insert_observations(import_id, site, parameter, t0[start:end], t0[start:end] + step,
+                                        values[start:end], unit, None if qc is None else qc[start:end])
+        for k in counts:
+            counts[k] += got[k]
+        start = end
+    return counts
 
 
 def _unreadable_as_refused(path, fn, *args, **kw):
@@ -166,13 +193,14 @@ def _unreadable_as_refused(path, fn, *args, **kw):
         raise ImportRefused(f"{path}: not a readable CSV ({e})") from None
 
 
-def _sites(table, site: str | None, path, fmt) -> list[tuple[str, object]]:
-    """``[(site id, table of that site)]``: the file's own sites, or the one named."""
+def _sites(table, site: str | None, path, fmt):
+    """``(site id, table of that site)`` for each of the file's own sites, or the one named; each
+    site's rows are taken when its turn comes (one site's copy in memory at a time)."""
     if table.site is not None:
         if site:
             raise ImportRefused(f"{path} holds {len(table.sites())} sites ({', '.join(table.sites()[:5])}…); "
                                 "they are imported under their own ids: drop --site")
-        return [(s, table.select(s)) for s in table.sites()]
+        return ((s, table.select(s)) for s in table.sites())
     own = table.meta.get("site") or table.meta.get("serial")
     if site and own and site != own and fmt != "csv":
         raise ImportRefused(f"{path} names its site {own!r}; it is imported under that id: drop --site")
