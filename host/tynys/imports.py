@@ -3,7 +3,7 @@ sensors — into the store, each file once.
 
     from tynys.imports import import_file
     res = import_file(store, "airnowtech_example_reference_data.csv", "airnowtech")
-    res.status                      # 'imported', or 'already imported' (same SHA-256 as an earlier file)
+    res.status                      # 'imported', or 'already imported' (same content, read the same way)
     res.new, res.duplicate          # values stored now / already stored from an overlapping file
     res.sites[0]["site"]            # 'airnowtech:370630099', how calibrate fit --reference names it
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,11 +105,14 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
     if fmt not in FORMATS:
         raise ImportRefused(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)} or auto")
     spec = FORMATS[fmt]
+    key_options = {"tz": tz, "kind": kind, "site": site, "interval": interval, "units": units,
+                   **{k: v for k, v in csv_options.items() if (k, v) != ("order", "ymd")}}  # the default order says nothing
     kind = kind or spec.kind
     if kind not in KINDS:
         raise ImportRefused(f"kind {kind!r}: use one of {', '.join(KINDS)}")
     digest, size = sha256_of(path)
-    earlier = store.imported(digest)
+    key = ledger_key(digest, key_options)
+    earlier = store.imported(key)
     if earlier is not None:
         return ImportResult(str(path), fmt, digest, "already imported", earlier=_ledger(earlier))
     if fmt != "csv" and (csv_options.get("columns") or units):
@@ -119,10 +123,14 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
     table.check_ranges(given)
     parts = _sites(table, site, path, fmt)
     res = ImportResult(str(path), fmt, digest, "imported", notes=table.messages(given))
+    before = store.imported(digest) if key != digest else None
+    if before is not None:
+        res.notes.append(f"{path}: the same content was imported {iso(before['imported'])} as {before['name']} without "
+                         "these options; read again as asked now: values already stored are kept and counted as such")
     with store.transaction():
-        import_id = store.record_import(digest, path.name, fmt, size, 0)
+        import_id = store.record_import(key, path.name, fmt, size, 0)
         if import_id is None:  # another process imported the same content a moment ago
-            return ImportResult(str(path), fmt, digest, "already imported", earlier=_ledger(store.imported(digest)))
+            return ImportResult(str(path), fmt, digest, "already imported", earlier=_ledger(store.imported(key)))
         for site_id, sub in parts:
             info = {**table.meta.get("sites", {}).get(site_id, {}), **({"name": name} if name else {}),
                     **({"lat": lat, "lon": lon} if lat is not None else {})}
@@ -177,6 +185,17 @@ def store_values(store: Store, import_id: int, site: int, parameter: str, t0, st
             counts[k] += got[k]
         start = end
     return counts
+
+
+def ledger_key(digest: str, options: dict) -> str:
+    """The import ledger's key: the file's SHA-256, and — when options say how to read it (``--map``,
+    ``--site``, ``--tz`` …) — those options too. The same file read the same way lands once; read
+    another way (another ``--map``) it is a new import."""
+    given = {k: v for k, v in options.items() if v not in (None, "", {}, ())}
+    if not given:
+        return digest
+    text = json.dumps(given, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{digest}\n{text}".encode()).hexdigest()
 
 
 def _unreadable_as_refused(path, fn, *args, **kw):

@@ -277,3 +277,23 @@ def test_dropped_values_are_reported_and_not_stored(capsys, tmp_path):
     with Store.open(db) as s:
         assert s.observations("csv:st", "pm25").value.tolist() == [12.0, 14.0]
         assert s.observations("csv:st", "so2").value.tolist() == [3.0, 4.0]
+
+
+def test_the_same_file_read_another_way_is_imported_again(capsys, tmp_path):
+    # A second --map answered "already imported" with exit 0 and no way through.
+    db = str(tmp_path / "c.db")
+    f = tmp_path / "pa.csv"
+    f.write_text("time,sensor,A_B_Avg,humidity_a\n" + "".join(f"2024-01-{d:02d},7,{d + 3},{50 + d}\n" for d in range(1, 11)))
+    base = ["import", "csv", str(f), "--db", db, "--tz", "UTC", "--site-column", "sensor", "--unit", "pm25=ug/m3"]
+    code, out, err = run(capsys, *base, "--map", "pm25=A_B_Avg")
+    assert code == 0 and out.startswith(f"imported {f} (csv): 10 values, 10 new\n"), err
+    code, out, err = run(capsys, *base, "--map", "pm25=A_B_Avg")
+    assert code == 0 and out.startswith(f"already imported {f}: same content as pa.csv imported ")
+    assert out.rstrip().endswith("(10 values), read the same way (to read it another way, give other options: --map, "
+                                 "--site, --tz …)")
+    code, out, err = run(capsys, *base, "--map", "pm25=A_B_Avg", "--map", "rh=humidity_a")
+    assert code == 0, err
+    assert out.startswith(f"imported {f} (csv): 20 values, 10 new, 10 already stored\n")
+    with Store.open(db) as s:
+        assert count(s) == 20 and count(s, "imports") == 2
+        assert s.observations("csv:7", "rh").value.tolist() == [float(50 + d) for d in range(1, 11)]

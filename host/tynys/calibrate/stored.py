@@ -160,6 +160,30 @@ def adopt(store: Store, profile: Profile, *, node: str | None = None, channel: s
     return save(store, Profile(**doc))
 
 
+# Which channel a published correction reads by default, by its input basis.
+DEFAULT_CHANNEL = {"cf1": "pm.pm25_cf1", "atm": "pm.pm25_atm", "we_ae_mv": "so2.we_mv"}
+
+
+def add_correction(store: Store, name: str, *, node: str | None = None, channel: str | None = None,
+                   **options) -> list[tuple[str, str, Stored | None]]:
+    """Make the published correction *name* a profile of *node* — or of every node with the channel
+    it corrects (default by its basis) and no profile of its own for that channel yet: a node's own
+    profile is superseded only when the node is named. *options* go to :func:`use_correction`.
+    Returns ``(node, channel, stored)`` per node, ``stored`` None where a node's profile was kept."""
+    doc = corrections.get(name)
+    channel = channel or DEFAULT_CHANNEL.get(doc["basis"])
+    nodes = [node] if node else [n.id for n in store.nodes() if channel in store.channel_names(n.id)]
+    if not nodes:
+        raise TynysError(f"no node has a {channel} channel to apply {name} to: name one with --channel")
+    out = []
+    for nid in nodes:
+        if not node and profiles(store, nid, channel):
+            out.append((nid, channel, None))
+            continue
+        out.append((nid, channel, use_correction(store, nid, channel, name, **options)))
+    return out
+
+
 def _unless_same(store: Store, p: Profile) -> Stored:
     have = profiles(store, p.node, p.sensor)
     if have:

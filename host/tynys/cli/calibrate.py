@@ -4,9 +4,7 @@ here is options and how results read on a terminal."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from pathlib import Path
 
 import click
 import numpy as np
@@ -269,29 +267,6 @@ def _human_fit(doc):
                 f"; apply it to a node with: tynys calibrate apply --profile '{doc['path']}' --node NODE"))
 
 
-# Which channel a published correction reads by default, by its input basis.
-_DEFAULT_CHANNEL = {"cf1": "pm.pm25_cf1", "atm": "pm.pm25_atm", "we_ae_mv": "so2.we_mv"}
-
-
-def _params(param_file, items) -> dict | None:
-    out = {}
-    if param_file:
-        try:
-            out = json.loads(Path(param_file).read_text())
-        except (OSError, ValueError) as e:
-            raise TynysError(f"cannot read the sensor sheet {param_file}: {e}; write a JSON object such as "
-                             '{"sensor_model": "so2-b4", "we_e_mv": 270, ...}') from None
-    for item in items:
-        k, sep, v = item.partition("=")
-        if not sep:
-            raise TynysError(f"cannot read --param {item!r}: write KEY=VALUE, e.g. we_e_mv=270")
-        try:
-            out[k.strip()] = float(v)
-        except ValueError:
-            out[k.strip()] = v.strip()
-    return out or None
-
-
 @calibrate.command("apply")
 @click.option("--node", default=None, help="Only this node (default: every node with a profile, or with the channel).")
 @click.option("--channel", default=None, help="Only this channel; with --correction, the channel it corrects "
@@ -335,21 +310,17 @@ def apply_(node, channel, correction, profile_file, param_file, param_items, rh,
                        f"(profile {s.id})", err=True)
             node, channel = s.profile.node, s.profile.sensor
         if correction:
-            doc = corr.get(correction)
-            channel = channel or _DEFAULT_CHANNEL.get(doc["basis"])
-            nodes = [node] if node else [n.id for n in store.nodes() if channel in store.channel_names(n.id)]
-            if not nodes:
-                raise TynysError(f"no node has a {channel} channel to apply {correction} to: name one with --channel")
-            for nid in nodes:
-                have = stored.profiles(store, nid, channel)
-                if have and not node:  # never supersede a node's own profile unless that node is named
-                    p = have[-1].profile
-                    click.echo(f"{nid} {channel} already has v{p.version} ({p.model}): kept; to replace it with "
+            sheet = corr.read_sheet(param_file, param_items)
+            channel = channel or stored.DEFAULT_CHANNEL.get(corr.get(correction)["basis"])
+            for nid, ch, s in stored.add_correction(store, correction, node=node, channel=channel, params=sheet, rh=rh,
+                                                    t_c=t_c, valid_from=valid_from, valid_to=valid_to,
+                                                    allow_unverified=allow_unverified):
+                if s is None:
+                    p = stored.profiles(store, nid, ch)[-1].profile
+                    click.echo(f"{nid} {ch} already has v{p.version} ({p.model}): kept; to replace it with "
                                f"{correction}, name the node: --node {nid}", err=True)
-                    continue
-                s = stored.use_correction(store, nid, channel, correction, params=_params(param_file, param_items), rh=rh,
-                                          t_c=t_c, valid_from=valid_from, valid_to=valid_to, allow_unverified=allow_unverified)
-                click.echo(f"{nid} {channel} v{s.profile.version}: {s.profile.model} (profile {s.id})", err=True)
+                else:
+                    click.echo(f"{nid} {ch} v{s.profile.version}: {s.profile.model} (profile {s.id})", err=True)
         rows = stored.apply(store, node, channel, t_from, t_to)
     emit(rows, fmt, human=lambda rs: click.echo(table([{**r, "versions": " ".join(f"{k} {v}" for k, v in r["versions"].items())}
                                                        for r in rs]), nl=False))
