@@ -49,7 +49,10 @@ def iso(t: int | float | None) -> str | None:
     """``2026-11-27T21:00:00Z`` (UTC, whole seconds); None stays None."""
     if t is None:
         return None
-    return datetime.fromtimestamp(int(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(int(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):  # beyond years 1..9999: a wrong clock, still printable
+        return f"{int(t)} s (Unix time outside years 1..9999)"
 
 
 def parse_time(text: str) -> int:
