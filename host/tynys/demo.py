@@ -174,11 +174,11 @@ def collect(d: Demo) -> None:
 
 def calibrate(d: Demo) -> None:
     """2. Published corrections as versioned profiles; corrected values beside the raw ones."""
-    d.say("2. Calibrating: PM2.5 CF=1 -> Barkjohn et al. 2021 (EPA, with the node's RH); "
-          "SO2 WE/AE mV -> Alphasense AAN 803 alg. 4 (each cell's sheet)")
+    d.say("2. Calibrating: PM2.5 CF=1 -> Barkjohn et al. 2021 (EPA, with the node's RH). SO2 stays in mV: NO2 pulls an\n"
+          "   SO2-B4's electrode down by more than the city's SO2 (the datasheet: < -160 %) and the nodes measure no NO2,\n"
+          "   so no sheet can make ppb of it here (section 6 shows what AAN 803 with each cell's sheet would publish)")
     for r in d.summary["per_node"]:
         stored.use_correction(d.store, r["node"], "pm.pm25_cf1", "barkjohn2021")
-        stored.use_correction(d.store, r["node"], "so2.we_mv", "aan803_alg4", params=r["sensors"]["so2"]["sheet"])
     done = stored.apply(d.store)
     d.say(f"   {sum(r['corrected'] for r in done)} corrected values written beside the raw ones "
           f"({len(done)} node channels, profile v1 each)\n")
@@ -244,14 +244,14 @@ def against_the_truth(d: Demo) -> None:
                "expected": num(pub.get("expected_bias")), "as_stated": pct(pub.get("within_noise")),
                "in_band": pct(pub.get("in_band")), "aqi_right": pct(aqi.get("category_agreement"))}
         if node != "city":
-            so2 = get(node, "published so2")
+            so2 = get(node, "so2 aan803_alg4")
             row.update(raw=num(get(node, "raw atm")["bias"]), kappa=num(get(node, "nilson2022_kappa")["bias"]),
                        so2_true=num(so2.get("truth_mean")), so2=num(so2.get("bias")))
         table.append(row)
     d.say("6. Against the truth (the air the scenario put at each node, tynys sim --truth): bias of the hourly values, µg/m³\n"
           "   (EPA corr: what the host published; model says: the bias this node's sensor units imply, from their models'\n"
           "   parameters; as stated: hours within frame noise of that; in band: hours within the 95 % spread the models\n"
-          "   state for any unit; AQI cat ok: hours in the true AQI category; SO2: bias in ppb, the node has no NO2 sensor)")
+          "   state for any unit; AQI cat ok: hours in the true AQI category; SO2: bias in ppb of AAN 803 with the sheet)")
     d.say(rows.table([{v: x.get(k) for k, v in TRUTH_COLUMNS.items()} for x in table]))
     with open(d.out / "truth-check.csv", "w", newline="") as f:
         rows.write_csv(r.nodes + r.city, f)

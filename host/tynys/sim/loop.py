@@ -158,8 +158,8 @@ def _compare(store: Store, plans, start: int, hours: int, n_units: int, seed: in
         k = at[p.node]
         for name, pollutant, col in (("published pm25", "pm25", "pm25"), ("published so2", "so2", "so2_ppb")):
             q = getattr(h, pollutant)
-            prof = _latest_profile(store, p.node, q.corrected_channel[k])
-            raw = q.channel[k]  # the raw channel the pipeline reports where nothing is corrected
+            prof = _latest_profile(store, p.node, q.choices[k].corrected)
+            raw = q.choices[k].raw  # the raw channel the pipeline reports where nothing is corrected
             own[name] = prof.apply({key: own_ch[c] for key, c in prof.inputs.items()}) if prof else own_ch.get(raw, np.nan * t.t0)
             pop[name] = pop[_same_as(prof, raw)] if _same_as(prof, raw) in pop else \
                 prof.apply({key: pop_ch[c] for key, c in prof.inputs.items()}) if prof else pop_ch.get(raw)
@@ -178,7 +178,7 @@ def _compare(store: Store, plans, start: int, hours: int, n_units: int, seed: in
                 pops[name].append(_per_hour(pop[name]) if pop[name] is not None else np.full((n_units, n_h), np.nan))
     # NowCast and the index: the pipeline's index code on the truth, on what the node's units imply
     # and on the units of the models' spread
-    idx = lambda pm, so2: pipeline.breakpoint_indices(h.hours, {"pm25": _padded(pm, h), "so2": _padded(so2, h)}, "us-epa")  # noqa: E731
+    idx = lambda pm, so2: _us_aqi(h, _padded(pm, h), _padded(so2, h))  # noqa: E731
     tr = idx(true_h["pm25"], true_h["so2_ppb"])
     im = idx(out.series["published pm25"]["implied"], out.series["published so2"]["implied"])
     order = [at[p.node] for p in plans]
@@ -216,6 +216,14 @@ def _latest_profile(store, node: str, channel: str | None):
     from ..calibrate.stored import profiles
     found = [sp for sp in profiles(store, node, channel)]
     return max(found, key=lambda sp: sp.profile.version).profile if found else None
+
+
+def _us_aqi(h, pm25: np.ndarray, so2: np.ndarray) -> dict:
+    """The pipeline's US AQI columns (with NowCast) for hourly PM2.5 and SO2 on its hour axis; a row
+    measures SO2 where it has any SO2 value (as the pipeline says of a node)."""
+    rows = np.ones(pm25.shape[0], dtype=bool)
+    return pipeline.index_columns(h.hours, {"pm25": pm25, "so2": so2}, {}, ("us-epa",),
+                                  {"pm25": rows, "so2": np.isfinite(so2).any(axis=1)})
 
 
 def _padded(v: np.ndarray, h) -> np.ndarray:
@@ -281,8 +289,7 @@ def _city(h, true_h) -> list[dict]:
     _, cols = pipeline.city_columns(h, ("us-epa",), districts=False)
     rep = h.reported
     city_truth = np.nanmedian(true_h["pm25"], axis=0)[None]
-    tr = pipeline.breakpoint_indices(h.hours, {"pm25": _padded(city_truth, h),
-                                               "so2": _padded(np.nanmedian(true_h["so2_ppb"], axis=0)[None], h)}, "us-epa")
+    tr = _us_aqi(h, _padded(city_truth, h), _padded(np.nanmedian(true_h["so2_ppb"], axis=0)[None], h))
     pub = lambda k: np.asarray(cols[k], float)[0, rep]  # noqa: E731
     rows = [{"node": "city", "series": "published", **_stats(pub("pm25"), city_truth[0])},
             {"node": "city", "series": "nowcast", **_stats(pub("nowcast_pm25"), np.asarray(tr["nowcast_pm25"], float)[0, rep])},
