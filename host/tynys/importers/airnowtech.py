@@ -40,7 +40,7 @@ def read_airnowtech(path, keep_flagged: bool = False) -> Table:
     header = read_header(path)
     require_columns(path, header, EXPECTED, "AirNow-Tech export")
     optional = [c for c in ("Site", "Agency", "Duration") if c in header]
-    s = scan(path, header=header, numbers=["Value"], texts=["Site AQS", "Param", "Param AQS", "POC", "Unit", "QC Code",
+    s = scan(path, numbers=["Value"], texts=["Site AQS", "Param", "Param AQS", "POC", "Unit", "QC Code",
                                                             *optional],
              times={("Date (UTC)", "Time (UTC)"): lambda cells, first: parse_times(
                  cells, tz="UTC", order="mdy", what=str(path), first_row=first, implausible="mark")})

@@ -43,7 +43,7 @@ def read_aqs(path) -> Table:
     require_columns(path, header, EXPECTED, "AQS hourly")
     optional = [c for c in ("Latitude", "Longitude") if c in header]
     texts = ["State Code", "County Code", "Site Num", "Parameter Code", "POC", "Parameter Name", "Units of Measure"]
-    s = scan(path, header=header, numbers=["Sample Measurement"], texts=texts + optional,
+    s = scan(path, numbers=["Sample Measurement"], texts=texts + optional,
              times={("Date GMT", "Time GMT"): lambda cells, first: parse_times(cells, tz="UTC", what=str(path),
                                                                               first_row=first, implausible="mark")})
     t, ok = s.timed(("Date GMT", "Time GMT"), "Date GMT")

@@ -59,7 +59,7 @@ def read_csv(path, *, time_column: str | None = None, columns: dict[str, str] | 
             return np.asarray(cells.cast("int64"), dtype=np.int64)
         return parse_times(cells, tz=tz, order=order, what=what, first_row=first, implausible="mark")
 
-    s = scan(path, delimiter=delimiter, header=header, numbers=values, texts=[site_column] if site_column else [],
+    s = scan(path, delimiter=delimiter, numbers=values, texts=[site_column] if site_column else [],
              times={time_column: times})
     t, keep = s.timed(time_column, time_column)
     if wanted is None:  # every numeric column under its own name; a text column is not a value column

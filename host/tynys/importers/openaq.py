@@ -42,7 +42,7 @@ def read_openaq(path) -> Table:
     tcol, ucol = LAYOUTS[layout]
     optional = [(k, c) for k, c in (("name", "location"), ("name", "location_name"), ("lat", "lat"), ("lon", "lon"),
                                      ("lat", "latitude"), ("lon", "longitude")) if c in header]
-    s = scan(path, header=header, numbers=["value"], texts=["location_id", "parameter", ucol, *(c for _, c in optional)],
+    s = scan(path, numbers=["value"], texts=["location_id", "parameter", ucol, *(c for _, c in optional)],
              times={tcol: lambda cells, first: parse_times(cells, what=str(path), first_row=first, implausible="mark")})
     t, ok = s.timed(tcol, tcol)
     param = s.text("parameter")[ok]

@@ -133,17 +133,22 @@ def _put_codes(grow: _Grow, index: dict, cells, pc) -> None:
 
 def read_header(path, *, skip: int = 0, delimiter: str = ",") -> list[str]:
     """The header row after *skip* preamble lines (a UTF-8 BOM dropped, ``.gz`` read through)."""
+    return _header(path, skip, delimiter)[0]
+
+
+def _header(path, skip: int, delimiter: str) -> tuple[list[str], int]:
+    """The header and how many lines come before it (the preamble and any blank lines)."""
     with open_text(path) as f:
         for _ in range(skip):
             f.readline()
-        for line in f:
+        for k, line in enumerate(f):
             if line.strip():
-                return [h.strip() for h in next(csv.reader([line], delimiter=delimiter))]
+                return [h.strip() for h in next(csv.reader([line], delimiter=delimiter))], skip + k
     raise ImportFormatError(f"{path}: no header row (the file is empty after {skip} preamble lines)")
 
 
-def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None = None, numbers=(), texts=(),
-         times: dict | None = None, firsts: dict | None = None) -> Scan:
+def scan(path, *, skip: int = 0, delimiter: str = ",", numbers=(), texts=(), times: dict | None = None,
+         firsts: dict | None = None) -> Scan:
     """Read the named columns of *path* in batches.
 
     *numbers*: columns cast to float64; *texts*: columns kept dictionary-encoded; *times*:
@@ -155,7 +160,7 @@ def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None 
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
-    header = header or read_header(path, skip=skip, delimiter=delimiter)
+    header, before = _header(path, skip, delimiter)
     pos = {}
     for i, h in enumerate(header):
         pos.setdefault(h, i)
@@ -184,7 +189,7 @@ def scan(path, *, skip: int = 0, delimiter: str = ",", header: list[str] | None 
     try:
         reader = pacsv.open_csv(
             pa.input_stream(str(path), compression=compressed),
-            read_options=pacsv.ReadOptions(skip_rows=skip + 1, column_names=names, block_size=BLOCK),
+            read_options=pacsv.ReadOptions(skip_rows=before + 1, column_names=names, block_size=BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=bad_row),
             convert_options=pacsv.ConvertOptions(column_types={col[c]: pa.string() for c in wanted},
                                                  include_columns=[col[c] for c in wanted], strings_can_be_null=True,

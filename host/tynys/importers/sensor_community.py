@@ -43,7 +43,7 @@ def read_sensor_community(path) -> Table:
         raise ImportFormatError(f"{path}: unexpected column(s) {', '.join(extra)}; columns found: {', '.join(header)}; "
                                 f"expected value columns: {', '.join(VARIABLE_MAP)}")
     values = [h for h in header if h in VARIABLE_MAP]
-    s = scan(path, delimiter=";", header=header, numbers=values, texts=["sensor_id"],
+    s = scan(path, delimiter=";", numbers=values, texts=["sensor_id"],
              firsts={"sensor_id": ["sensor_type", "location", "lat", "lon"]},
              times={"timestamp": lambda cells, first: parse_times(cells, tz="UTC", what=str(path), first_row=first,
                                                                   implausible="mark")})

@@ -88,7 +88,7 @@ def read_sensortoolkit(path, tz: str | None = None) -> Table:
         raise ImportFormatError(f"{path}: not a sensortoolkit export; columns found: {', '.join(header)}; "
                                 f"expected: {', '.join(expected)}")
     # Wall-clock times first (read as if UTC): which zone they are in may need all of them (the label).
-    s = scan(path, skip=skip, header=header, numbers=list(names.values()), texts=["Inlet"] if "Inlet" in header else [],
+    s = scan(path, skip=skip, numbers=list(names.values()), texts=["Inlet"] if "Inlet" in header else [],
              times={"Time": lambda cells, first: parse_times(cells, tz="UTC", order="mdy", what=str(path),
                                                              first_row=first, implausible="mark")})
     wall, keep = s.timed("Time", "Time")

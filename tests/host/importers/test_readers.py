@@ -251,3 +251,8 @@ def test_a_date_is_its_own_day_whatever_the_zone(tmp_path):
     assert [iso(t) for t in times] == ["2021-03-13T05:00:00Z", "2021-03-14T05:00:00Z", "2021-03-15T05:00:00Z",
                                        "2021-07-04T05:00:00Z"]
     assert parse_times(["2021-07-04 00:00"], tz="America/New_York").tolist() == [1625371200]  # a clock time: EDT
+
+
+def test_blank_lines_before_the_header_are_skipped(tmp_path):
+    p = write(tmp_path, "b.csv", "\n\ntime,pm25\n2024-01-01T00:00:00Z,4\n2024-01-01T01:00:00Z,5\n")
+    assert read_csv(p).columns["pm25"].tolist() == [4.0, 5.0]
