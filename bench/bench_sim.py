@@ -1,13 +1,13 @@
 """`tynys sim` speed: a simulated day of one node (the real firmware on the unix port, HTTP into the
-host's ingest, start-up included) and ``make demo`` (six nodes through a day, then calibration and
-indices), each on the fast sensor link and on the old one, a round trip per poll
-(``TYNYS_SIMLINK=chatty``, firmware/ports/unix/simlink.py), measured in the same run.
+host's ingest, start-up included) and ``make demo`` (six nodes through a day, calibration,
+indices, the truth), each on the fast sensor link and on the old one, a round trip per poll
+(``TYNYS_SIMLINK=chatty``, firmware/ports/unix/simlink.py), timed in alternation in the same run
+(bench/run.py ``report.compare``).
 
-Figures per path: wall seconds (node day: two runs each, alternated, min and median), CPU seconds
-of the simulation's processes (node and simulators) per node-day, and the link's round trips per
-simulated hour (what the simulators' process counted). The goal (issue 14): a node-day within 15 s
-of wall time, the demo within a minute, on a 2-CPU machine; the CPU figure is the one that holds
-when the machine is shared.
+Besides wall time: CPU seconds of the simulation's processes (node and simulators, which a shared
+machine disturbs less than wall time) and the link's round trips per simulated hour (what the
+simulators' process counted). The goal (issue 14): a node-day within 15 s, the demo within a
+minute, on a 2-CPU machine.
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ from __future__ import annotations
 import os
 import re
 import resource
+import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from tynys import demo, sim
-
 HOURS = 24
-REPEATS = 2
-PATHS = ("fast", "chatty")
+PATHS = {"fast link": None, "old path (chatty)": "chatty"}
 
 
 def _children_cpu() -> float:
@@ -32,61 +29,66 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _link(path: str) -> None:
-    if path == "chatty":
-        os.environ["TYNYS_SIMLINK"] = "chatty"
+def _link(mode: str | None) -> None:
+    if mode:
+        os.environ["TYNYS_SIMLINK"] = mode
     else:
         os.environ.pop("TYNYS_SIMLINK", None)
 
 
 def _answered(workdir: Path) -> int:
-    """Round trips the simulators' process counted up to the last simulated hour noted."""
-    lines = re.findall(rb"simhost: hour \d+: \d+ batches, \d+ requests, (\d+) answered", (workdir / "sim.log").read_bytes())
-    return int(lines[-1]) if lines else 0
-
-
-def _node_day(path: str) -> tuple[float, float, int]:
-    _link(path)
-    with tempfile.TemporaryDirectory() as d:
-        cpu = _children_cpu()
-        t = time.perf_counter()
-        s = sim.run(city="oskemen", nodes=1, hours=HOURS, scenario="smog", transport="http", db=Path(d) / "sim.db",
-                    start=1795737600, workdir=Path(d) / "nodes")
-        wall = time.perf_counter() - t
-        assert s["records"] == s["expected_records"], s
-        return wall, _children_cpu() - cpu, _answered(Path(d) / "nodes" / "osk-01")
+    """Round trips the simulators' process counted up to the last simulated hour it noted."""
+    found = re.findall(rb"simhost: hour \d+: \d+ batches, \d+ requests, (\d+) answered", (workdir / "sim.log").read_bytes())
+    return int(found[-1]) if found else 0
 
 
 def run(report):
-    walls: dict[str, list[float]] = {p: [] for p in PATHS}
-    cpus: dict[str, list[float]] = {p: [] for p in PATHS}
+    from tynys import demo, sim
+
+    cpu: dict[str, list[float]] = {k: [] for k in PATHS}
     trips: dict[str, int] = {}
+
+    def node_day(label):
+        def prepare():
+            _link(PATHS[label])
+            d = Path(tempfile.mkdtemp(prefix="bench-sim-"))
+
+            def go():
+                c = _children_cpu()
+                s = sim.run(city="oskemen", nodes=1, hours=HOURS, scenario="smog", transport="http", db=d / "sim.db",
+                            start=1795737600, workdir=d / "nodes", timeout=1800)
+                assert s["records"] == s["expected_records"], s
+                cpu[label].append(_children_cpu() - c)
+                trips[label] = _answered(d / "nodes" / "osk-01")
+
+            return go, lambda: shutil.rmtree(d, ignore_errors=True)
+        return prepare
+
     try:
-        for _ in range(REPEATS):
-            for p in PATHS:  # alternated, so a busy spell of the machine hits both
-                wall, cpu, n = _node_day(p)
-                walls[p].append(wall)
-                cpus[p].append(cpu)
-                trips[p] = n
-        for p in PATHS:
-            report(f"sim node-day ({p} link): wall min", min(walls[p]), "s")
-            report(f"sim node-day ({p} link): wall median", statistics.median(walls[p]), "s")
-            report(f"sim node-day ({p} link): CPU of node + simulators, min", min(cpus[p]), "s")
-            report(f"sim node-day ({p} link): link round trips per simulated hour", trips[p] / HOURS, "")
-        report("sim node-day: wall, fast / chatty (min)", min(walls["fast"]) / min(walls["chatty"]), "x")
-        report("sim node-day: CPU, fast / chatty (min)", min(cpus["fast"]) / min(cpus["chatty"]), "x")
-        report("sim node-day: round trips, fast / chatty", trips["fast"] / trips["chatty"], "x")
+        report.compare("sim node-day (1 node, 24 h, smog, http)", {k: node_day(k) for k in PATHS}, repeats=2,
+                       baseline="old path (chatty)")
+        for k in PATHS:
+            report(f"sim node-day [{k}]: CPU of node + simulators", min(cpu[k]), "s (best)")
+            report(f"sim node-day [{k}]: link round trips", trips[k] / HOURS, "per simulated hour")
+        report("sim node-day: CPU, fast / old (best)", min(cpu["fast link"]) / min(cpu["old path (chatty)"]), "x")
+        report("sim node-day: round trips, fast / old", trips["fast link"] / trips["old path (chatty)"], "x")
         report("sim node-day: goal", 15, "s of wall time")
-        demo_wall = {}
-        for p in PATHS:
-            _link(p)
-            with tempfile.TemporaryDirectory() as d, open(os.devnull, "w") as quiet:
-                t = time.perf_counter()
-                s = demo.run(Path(d) / "demo", stream=quiet)
-                demo_wall[p] = time.perf_counter() - t
-                assert s["records"] == s["expected_records"] and not s["refused"], s
-            report(f"make demo ({p} link): wall", demo_wall[p], "s")
-        report("make demo: wall, fast / chatty", demo_wall["fast"] / demo_wall["chatty"], "x")
-        report("make demo: goal", 60, f"s of wall time ({os.cpu_count()} CPUs)")
+
+        def demo_run(label):
+            def prepare():
+                _link(PATHS[label])
+                d = Path(tempfile.mkdtemp(prefix="bench-demo-"))
+
+                def go():
+                    with open(os.devnull, "w") as quiet:
+                        s = demo.run(d / "demo", stream=quiet)
+                    assert s["records"] == s["expected_records"] and not s["refused"], s
+                return go, lambda: shutil.rmtree(d, ignore_errors=True)
+            return prepare
+
+        t = report.compare("make demo (6 nodes, 24 h)", {k: demo_run(k) for k in PATHS}, repeats=1,
+                           baseline="old path (chatty)")
+        report("make demo: goal", 60, f"s of wall time ({os.cpu_count()} CPUs); this run: "
+               f"{statistics.median(t['fast link']):.0f} s")
     finally:
-        _link("fast")
+        _link(None)
