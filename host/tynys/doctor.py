@@ -21,6 +21,7 @@ import re
 
 from . import __version__, boards, sensortypes
 from .device import Device
+from .errors import TynysError
 
 LISTEN_MS = 2500  # a PMS in active mode sends a frame every second; an SDS011 too
 OK, WARN, FAIL, INFO = "ok", "warn", "fail", "info"
@@ -264,8 +265,6 @@ def examine(port: str, board: str | None = None, timeout: float = 120) -> dict:
         on_node = dev.read_json("board.json")
         if board is None:
             if not on_node or "board" not in on_node:
-                from .errors import TynysError
-
                 raise TynysError(f"the node on {port} has no board.json: say which board it is with --board "
                                  f"({', '.join(boards.names())})")
             board = on_node["board"]

@@ -102,10 +102,10 @@ def build_config(node: str, board: str, sensors: dict, *, uplink: str, host: str
     if uplink == "serial":
         cfg["uplinks"] = {"serial": {}}
     elif uplink == "http":
-        cfg["uplinks"] = {"http": {"url": host}, "serial": {}}
+        cfg["uplinks"] = {"http": {"url": host}}
     else:
         h, _, p = host.partition(":")
-        cfg["uplinks"] = {"mqtt": {"host": h, **({"port": int(p)} if p else {})}, "serial": {}}
+        cfg["uplinks"] = {"mqtt": {"host": h, **({"port": int(p)} if p else {})}}
     return cfg
 
 
@@ -131,7 +131,7 @@ def provision(board_name: str, port: str, node: str, *, db: str | Path, keys: st
     if not node_id_ok(node):
         raise ProvisionError(f"node id {node!r} is not allowed: 1-64 of letters, digits, '_', '.', '-', starting with a letter or digit")
     with Store.open(db) as store:
-        registered = any(n.id == node for n in store.nodes())
+        registered = store.has_node(node)
     if registered and not update:
         raise ProvisionError(f"node {node} is already registered in {db}: pick another id, or add --update to refresh its "
                              "firmware and config with the key it has")
@@ -205,7 +205,8 @@ def provision(board_name: str, port: str, node: str, *, db: str | Path, keys: st
 
 
 def wait_first_record(port, node, db, keys, uplink, timeout, say) -> dict:
-    """Watch the console (and ingest what it sends) until a record of `node` is stored."""
+    """Watch the console until a record of `node` is stored: ingested from the console (serial
+    uplink), or, over HTTP/MQTT, written to `db` by the collector it reached (tynys serve)."""
     from .ingest import Collector, open_ingestor
     from .transport.serialport import SerialIngest
 
@@ -229,7 +230,7 @@ def wait_first_record(port, node, db, keys, uplink, timeout, say) -> dict:
         if text.startswith("tynys: "):
             say("node: " + text[7:])
 
-    collector = Collector(open_ingestor(db, keys))
+    collector = Collector(open_ingestor(db, keys)) if uplink == "serial" else None
     watch = SerialIngest(collector, [port], on_outcomes=on_outcomes, on_noise=on_noise).start()
     deadline = time.monotonic() + timeout
     try:
@@ -246,7 +247,8 @@ def wait_first_record(port, node, db, keys, uplink, timeout, say) -> dict:
                                      + _what_to_check(uplink, port))
     finally:
         watch.stop()
-        collector.close()
+        if collector is not None:
+            collector.close()
     if "refused" in got:
         raise ProvisionError(f"{node}'s first record was refused ({got['refused']}): run tynys provision again with --update")
     return got
