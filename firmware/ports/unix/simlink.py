@@ -16,6 +16,7 @@
 #   'R' I2C read n -> u32 errno + n bytes + u8 wn, u8 rn, 4 bytes w, 4 bytes r (read hint, rn 0: none)
 #   'V' I2C write n bytes to a device whose simulator ACKs every write (acks above; no answer)
 #   'P' pin `bus` set to `addr` (no answer)
+#   'O' UART `bus` opened: n = 8 bytes tx:u16 rx:u16 baud:u32 (0xFFFF: no pin given) (no answer)
 # The simulators act on each request at its own world time, so a write that waits in the batch
 # takes effect when it would have. quiet_us: the world time before which that UART's simulator
 # sends nothing unless it hears a command (sim/uart.py quiet_until); until then the link
@@ -116,6 +117,12 @@ class _Uart:
     def write(self, buf):
         _put(0x77, self.bus, 0, len(buf), buf)  # 'w'
         self.quiet = 0  # a command may make it send
+
+    def opened(self, tx, rx, baud):
+        b = struct.pack("<HHI", 0xFFFF if tx is None else tx, 0xFFFF if rx is None else rx, baud)
+        _put(0x4F, self.bus, 0, 8, b)  # 'O'
+        self.pos = self.end = 0  # a reopened UART starts empty
+        self.quiet = 0  # and what it hears may have changed
 
 
 class _I2c:
