@@ -149,7 +149,8 @@ def test_doctor_names_each_wiring_fault_with_its_fix(make_node, capsys):
     miswired = {"sensors": {
         "pm": {"wires": "swapped"},                                               # TX/RX crossed the wrong way
         "th": {"faults": {"unplugged": True}},                                    # the SHT3x is not there
-        "so2": {"options": {"we_e": 0, "we_o": 0, "ae_e": 0, "ae_o": 0, "sensitivity": 0}},  # the ISB unplugged
+        "so2": {"options": {"unit": {"we_e": 0, "we_zero_na": 0, "ae_e": 0, "ae_zero_na": 0,  # the ISB unplugged
+                                     "zero_t_scale": 0, "sensitivity_na_ppm": 0}}},
     }}
     vn = make_node(NODE, scenario=miswired, vtime="virtual", end=int(time.time()) + 10 ** 6)
     vn.start()
