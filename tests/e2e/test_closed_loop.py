@@ -21,7 +21,9 @@ START = 1795737600  # 2026-11-27 00:00 UTC
 
 @pytest.fixture(scope="module")
 def smog(tmp_path_factory):
-    """Three nodes through the smog scenario's first six hours, calibrated as the demo does."""
+    """Three nodes through the smog scenario's first six hours, calibrated as the demo does (PM2.5 by
+    the EPA correction; SO2 stays in mV: NO2 swamps the cells, tynys.sim.loop computes what AAN 803
+    with each sheet would publish)."""
     d = tmp_path_factory.mktemp("smog")
     s = sim.run(city="oskemen", nodes=3, hours=6, scenario="smog", transport="http", db=d / "city.db", start=START,
                 truth=d / "truth.csv", timeout=900)
@@ -29,7 +31,6 @@ def smog(tmp_path_factory):
     store = Store.open(d / "city.db")
     for n in s["per_node"]:
         stored.use_correction(store, n["node"], "pm.pm25_cf1", "barkjohn2021")
-        stored.use_correction(store, n["node"], "so2.we_mv", "aan803_alg4", params=n["sensors"]["so2"]["sheet"])
     stored.apply(store)
     plans = sim.plan("oskemen", 3, 6, "smog", "http", start=START)
     yield s, store, plans, loop.compare(store, plans, START, 6), d
@@ -58,8 +59,8 @@ def test_the_truth_is_on_record(smog):
 def test_every_published_hour_is_within_the_models_error_of_the_truth(smog):
     _, _, _, r, _ = smog
     for row in r.nodes:
-        if row["hours"] == 0:  # LRAPA: defined for ATM <= 65 ug/m3 only, none in smog
-            assert row["series"] == "lrapa"
+        if row["hours"] == 0:  # LRAPA: defined for ATM <= 65 ug/m3 only; SO2: not published
+            assert row["series"] in ("lrapa", "published so2")
             continue
         # the closed loop: every hour the host published is what the node's own sensor units imply
         # for the true air (its stated error), up to frame noise

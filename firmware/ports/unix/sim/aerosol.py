@@ -1,7 +1,7 @@
 # What the particle simulators share: water on particles (kappa-Koehler growth above the
 # deliquescence RH) and a unit's parameters over the median unit's. The equations, every
 # parameter's meaning and its source are in host/tynys/sim/models/*.json (tynys.sim.models
-# computes the same, noise-free, with numpy; tests/firmware/test_sensor_models.py checks the two
+# computes the same, noise-free, with numpy; tests/firmware/test_simulators.py checks the two
 # agree and that DEFAULTS here are the models' medians).
 RH_MAX = 99.0
 DENSITY_RATIO = 1.65  # particle / water density of the mass growth (Crilley et al., AMT 11, 709, 2018)
