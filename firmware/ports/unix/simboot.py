@@ -26,13 +26,14 @@ def connect(path, config, board):
     simlink._s = s
     b = simlink._b
     n = len(config) + 1 + len(board)  # 'C', a batch of its own
-    struct.pack_into("<IBBBBIq", b, 0, 16 + n, 0x43, 0, 0, 0, n, time.world_us())
+    struct.pack_into("<I", b, 0, 16 + n)
+    struct.pack_into("<BBBBIq", b, 4, 0x43, 0, 0, 0, n, time.world_us())
     s.write(b, 20)
     s.write(config)
     s.write(b"\x00")
     s.write(board)
     s.readinto(b, 4)
-    buf = bytearray(simlink._u32(0))
+    buf = bytearray(struct.unpack_from("<I", b, 0)[0])
     got = 0
     while got < len(buf):
         got += s.readinto(memoryview(buf)[got:])
@@ -41,11 +42,11 @@ def connect(path, config, board):
     if os.getenv("TYNYS_SIMLINK_TRACE"):  # tests only
         import simtrace
 
-        uart, i2c = simtrace.Uart, simtrace.I2c
+        uart, i2c = simtrace._Uart, simtrace._I2c
     for kind, bus, addr, acks in peers:
         if kind == "uart":
             machine.attach_uart(bus, uart(bus))
-        else:
-            machine.attach_i2c(bus, addr, i2c(bus, addr, acks))
+        else:  # 'V': writes posted, where the simulator ACKs every one
+            machine.attach_i2c(bus, addr, i2c(bus, addr, 0x56 if acks and simlink._hints else 0x57))
     machine.on_pin(simlink._pin)
     return peers

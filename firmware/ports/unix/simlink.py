@@ -39,19 +39,26 @@ _uarts = []
 _hints = os.getenv("TYNYS_SIMLINK") != "chatty"
 
 
-def _put(op, bus, addr, n, buf=None):
-    """Add a request to the batch: n bytes of buf for a write, else the n bytes to read."""
+def _put(op, bus, addr, n, buf=None, k=0):
+    """Add a request to the batch: n bytes of buf for a write, else the n bytes to read. k > 0: the
+    request is answered, so send the batch and read k bytes of the answer into _b."""
     global _k
     m = 0 if buf is None else n
     if _k + 16 + m > 80:
         _flush()
     struct.pack_into("<BBBBIq", _b, _k, op, bus, addr, 0, n, time.world_us())
-    k = _k + 16
-    for i in range(m):  # a command or register write: a few bytes
-        _b[k + i] = buf[i]
-    _k = k + m
-    if not _hints:
-        _flush()  # the old path: every request on its own, at once
+    i = _k + 16
+    for j in range(m):  # a command or register write: a few bytes
+        _b[i + j] = buf[j]
+    _k = i + m
+    if k or not _hints:  # (the old path: every request on its own, at once)
+        _flush()
+    got = _s.readinto(_b, k) if k else 0
+    while got < k:  # rare: the answer came in pieces
+        m = _s.readinto(memoryview(_b)[got:k])
+        if not m:
+            raise OSError(104)  # the simulators are gone
+        got += m
 
 
 def _flush():
@@ -60,22 +67,6 @@ def _flush():
         struct.pack_into("<I", _b, 0, _k - 4)
         _s.write(_b, _k)
         _k = 4
-
-
-def _ask(op, bus, addr, n, k, buf=None):
-    """Send the batch ending with a request that is answered; read k bytes of its answer into _b."""
-    _put(op, bus, addr, n, buf)
-    _flush()
-    got = _s.readinto(_b, k)
-    while got < k:  # rare: the answer came in pieces
-        m = _s.readinto(memoryview(_b)[got:k])
-        if not m:
-            raise OSError(104)  # the simulators are gone
-        got += m
-
-
-def _u32(i):
-    return _b[i] | _b[i + 1] << 8 | _b[i + 2] << 16 | _b[i + 3] << 24
 
 
 class _Uart:
@@ -90,8 +81,8 @@ class _Uart:
         if self.pos >= self.end:
             if time.world_us() < self.quiet:
                 return 0
-            _ask(0x72, self.bus, 0, 128, 12)  # 'r'
-            n = _u32(0)
+            _put(0x72, self.bus, 0, 128, None, 12)  # 'r'
+            n = _b[0]  # u32, but never above the 128 asked for
             if _hints:
                 q = 0
                 for i in range(11, 3, -1):  # i64, little-endian; small ints: no allocation
@@ -126,38 +117,41 @@ class _Uart:
 
 
 class _I2c:
-    def __init__(self, bus, addr, acks):
+    # Few names here: every distinct name in the node process is a qstr for good, and the node's
+    # heap (the firmware's budget) pays for them.
+    def __init__(self, bus, addr, op):
         self.bus = bus
         self.addr = addr
-        self.op = 0x56 if acks and _hints else 0x57  # 'V': its simulator ACKs every write
-        self.hint = bytearray(10)  # the simulator's word: after writing [0:wn], a read of rn is [4:4+rn]
-        self.armed = False  # the last write was the hinted one
+        self.op = op  # 'W', or 'V' where its simulator ACKs every write (simboot.py)
+        # the simulator's read hint: after writing q[0:wn], a read of rn bytes is q[4:4+rn];
+        # wn, rn in q[8], q[9]; q[10]: the last write was that one
+        self.q = bytearray(11)
 
     def i2c_write(self, buf, n):
-        h = self.hint
-        self.armed = _hints and n == h[8] and n > 0
-        for i in range(n if self.armed else 0):
+        h = self.q
+        h[10] = 1 if _hints and n == h[8] and n > 0 else 0
+        for i in range(n if h[10] else 0):
             if buf[i] != h[i]:
-                self.armed = False
-        if not self.armed:
+                h[10] = 0
+        if not h[10]:
             h[8] = 0  # any other write may change what a read says
         if self.op == 0x56:
             _put(0x56, self.bus, self.addr, n, buf)  # 'V'
         else:
-            _ask(0x57, self.bus, self.addr, n, 4, buf)  # 'W'
-            if _u32(0):
+            _put(0x57, self.bus, self.addr, n, buf, 4)  # 'W' -> errno
+            if _b[0]:
                 raise _ENODEV
 
     def i2c_read_into(self, buf, n):
-        h = self.hint
-        served = self.armed and n == h[9]
-        self.armed = False
-        if served:
+        h = self.q
+        if h[10] and n == h[9]:
+            h[10] = 0
             for i in range(n):
                 buf[i] = h[4 + i]
             return
-        _ask(0x52, self.bus, self.addr, n, 14 + n)  # 'R' -> errno, n bytes, hint (wn, rn, 4 + 4 bytes)
-        if _u32(0):
+        h[10] = 0
+        _put(0x52, self.bus, self.addr, n, None, 14 + n)  # 'R' -> errno, n bytes, hint (wn, rn, 4 + 4 bytes)
+        if _b[0]:
             raise _ENODEV
         for i in range(n):
             buf[i] = _b[4 + i]

@@ -5,7 +5,7 @@
 import os
 import time
 
-from simlink import _I2c, _Uart
+import simlink
 
 _f = open(os.getenv("TYNYS_SIMLINK_TRACE"), "a")
 
@@ -14,26 +14,26 @@ def _trace(what, where, got):
     _f.write("%d %s %d %s\n" % (time.world_us(), what, where, got))
 
 
-class Uart(_Uart):
+class _Uart(simlink._Uart):  # simlink's names: simboot.py takes these by names the node has already
     def any(self):
-        n = _Uart.any(self)
+        n = simlink._Uart.any(self)
         _trace("any", self.bus, n)
         return n
 
     def readinto(self, buf, n):
-        m = _Uart.readinto(self, buf, n)
+        m = simlink._Uart.readinto(self, buf, n)
         _trace("read", self.bus, bytes(buf[:m]).hex())
         return m
 
     def write(self, buf):
         _trace("write", self.bus, bytes(buf).hex())
-        _Uart.write(self, buf)
+        simlink._Uart.write(self, buf)
 
 
-class I2c(_I2c):
+class _I2c(simlink._I2c):
     def i2c_write(self, buf, n):
         try:
-            _I2c.i2c_write(self, buf, n)
+            simlink._I2c.i2c_write(self, buf, n)
             _trace("i2c-write", self.addr, bytes(buf[:n]).hex())
         except OSError:
             _trace("i2c-write", self.addr, bytes(buf[:n]).hex() + " NACK")
@@ -41,7 +41,7 @@ class I2c(_I2c):
 
     def i2c_read_into(self, buf, n):
         try:
-            _I2c.i2c_read_into(self, buf, n)
+            simlink._I2c.i2c_read_into(self, buf, n)
             _trace("i2c-read", self.addr, bytes(buf[:n]).hex())
         except OSError:
             _trace("i2c-read", self.addr, "NACK")
