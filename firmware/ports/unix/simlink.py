@@ -1,7 +1,8 @@
 # The virtual node's wires to its sensors: peers for machine.attach_uart/attach_i2c that carry
 # every bus transfer, stamped with world time, to the sensor simulators running in their own
-# process (simhost.py). The simulated world then costs the node's capped heap nothing, as real
-# sensors cost a board nothing; the bytes on the bus are the simulators' own, unchanged.
+# process (simhost.py). The simulated world then costs the node's capped heap nothing but this
+# link (its code, names and buffers: a few KB that a board's C drivers do not take, kept small
+# and in one piece); the bytes on the bus are the simulators' own, unchanged.
 #
 #     import simlink
 #     simlink.connect("/path/sim.sock", config_json_bytes, board_json_bytes)
@@ -122,7 +123,7 @@ class _I2c:
     def __init__(self, bus, addr, op):
         self.bus = bus
         self.addr = addr
-        self.op = op  # 'W', or 'V' where its simulator ACKs every write (simboot.py)
+        self.op = op  # 'W', or 'V' where its simulator ACKs every write (connect)
         # the simulator's read hint: after writing q[0:wn], a read of rn bytes is q[4:4+rn];
         # wn, rn in q[8], q[9]; q[10]: the last write was that one
         self.q = bytearray(11)
@@ -169,15 +170,47 @@ def _pin(pid, v):
 
 def connect(path, config, board):
     """Link to the simulator process; it builds the sensors config.json names and we attach a
-    peer for each (simboot.py, loaded for this and dropped: the node's heap keeps only the link).
-    Returns the peers as [kind, bus, addr, acks] lists."""
-    import sys
-    import simboot
+    peer for each. Returns the peers as [kind, bus, addr, acks] lists. (Kept here rather than in a
+    module loaded once and dropped: the hole such a module leaves low in the heap fragments the
+    firmware's own objects, and the node then fails to find 512 contiguous bytes.)"""
+    global _s
+    import json
+    import machine
+    import usocket
+    import utime
 
-    try:
-        return simboot.connect(path, config, board)
-    finally:
-        sys.modules.pop("simboot", None)
-        import gc
+    for _ in range(100):  # the launcher starts the simulators first; give them a moment
+        try:
+            s = usocket.socket(usocket.AF_UNIX, usocket.SOCK_STREAM)
+            s.connect(b"\x01\x00" + path.encode() + b"\x00")  # struct sockaddr_un
+            break
+        except OSError:
+            utime.sleep_ms(50)  # real time: the world clock is not moving yet
+    else:
+        raise OSError("no sensor simulators at %s" % path)
+    _s = s
+    n = len(config) + 1 + len(board)  # 'C', a batch of its own
+    struct.pack_into("<I", _b, 0, 16 + n)
+    struct.pack_into("<BBBBIq", _b, 4, 0x43, 0, 0, 0, n, time.world_us())
+    s.write(_b, 20)
+    s.write(config)
+    s.write(b"\x00")
+    s.write(board)
+    s.readinto(_b, 4)
+    buf = bytearray(struct.unpack_from("<I", _b, 0)[0])
+    got = 0
+    while got < len(buf):
+        got += s.readinto(memoryview(buf)[got:])
+    peers = json.loads(buf)
+    uart, i2c = _Uart, _I2c
+    if os.getenv("TYNYS_SIMLINK_TRACE"):  # tests only
+        import simtrace
 
-        gc.collect()  # its code and the parsed config go now, before the firmware fills the heap
+        uart, i2c = simtrace._Uart, simtrace._I2c
+    for kind, bus, addr, acks in peers:
+        if kind == "uart":
+            machine.attach_uart(bus, uart(bus))
+        else:  # 'V': writes posted, where the simulator ACKs every one
+            machine.attach_i2c(bus, addr, i2c(bus, addr, 0x56 if acks and _hints else 0x57))
+    machine.on_pin(_pin)
+    return peers

@@ -14,7 +14,7 @@ def _trace(what, where, got):
     _f.write("%d %s %d %s\n" % (time.world_us(), what, where, got))
 
 
-class _Uart(simlink._Uart):  # simlink's names: simboot.py takes these by names the node has already
+class _Uart(simlink._Uart):  # simlink's names: connect() takes these by names the node has already
     def any(self):
         n = simlink._Uart.any(self)
         _trace("any", self.bus, n)
