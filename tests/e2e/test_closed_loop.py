@@ -108,8 +108,8 @@ def test_the_kappa_correction_errs_as_kappa_koehler_says(smog):
 def test_calibration_is_compared_against_a_virtual_reference(tmp_path, capsys):
     """A node at the city's reference post through 64 smoggy hours (a kappa fit holds out half of its
     hourly pairs and needs 10 per coefficient in each half): tynys calibrate fit runs on the
-    simulated co-location, and the physics-shaped model fitted there beats the US-wide equation
-    against the truth, which only a simulation knows."""
+    simulated co-location (and compare on the files it wrote), and the physics-shaped model fitted
+    there beats the US-wide equation against the truth, which only a simulation knows."""
     from tynys.cli import main
 
     db = tmp_path / "city.db"
@@ -122,6 +122,14 @@ def test_calibration_is_compared_against_a_virtual_reference(tmp_path, capsys):
                  "--reference", ref["site"] + ":pm25", "--model", "kappa", "--json"]) == 0
     fitted = json.loads(capsys.readouterr().out)
     assert fitted["model"] == "kappa" and fitted["summary"]["pairs"] >= 24
+    # the same co-location from the files: compare ranks the physics-shaped fit above the EPA correction
+    node = ref["node_file"]
+    assert main(["calibrate", "compare", "--sensor", f"{node}:pm25_cf1", "--reference", f"{ref['file']}:pm25 [µg/m³]",
+                 "--rh", f"{node}:rh", "--t", f"{node}:t_c", "--pollutant", "pm25", "--basis", "cf1", "--tz", "UTC",
+                 "--bootstrap", "200", "--json"]) == 0
+    ranked = {c["candidate"]: c for c in json.loads(capsys.readouterr().out)}
+    assert ranked["kappa"]["n"] == ranked["barkjohn2021"]["n"] == 64
+    assert ranked["kappa"]["rmse"] < ranked["barkjohn2021"]["rmse"] / 3 < ranked["raw"]["rmse"] / 3
     with Store.open(db) as store:
         stored.apply(store)
         plans = sim.plan("oskemen", 1, 64, "smog", "http", start=START, colocate=True)

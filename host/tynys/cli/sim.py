@@ -126,4 +126,4 @@ def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, tim
                + ("" if not s["workdir"] else f"\nnode directories: {s['workdir']}")
                + ("" if not truth else f"\ntruth: {s['truth'][0]} (sensor units: {s['truth'][1]})")
                + ("" if not reference_csv else f"\nreference: {s['reference']['file']}, stored as site {s['reference']['site']} "
-                  f"beside {s['reference']['node']}"))
+                  f"beside {s['reference']['node']} (its windows: {s['reference']['node_file']})"))

@@ -7,7 +7,9 @@ can be compared where the truth is known.
 
 ``tynys sim --reference ref.csv`` does both: node 1 stands at the station, the station's hourly
 values go to ref.csv and into the database as site ``csv:<station id>``, ready for
-``tynys calibrate fit --db DB --node <node 1> --reference csv:<station id>:pm25``.
+``tynys calibrate fit --db DB --node <node 1> --reference csv:<station id>:pm25``; node 1's own
+5-minute windows (as stored) go to ``ref-<node>.csv`` beside it, for the commands that read files
+(``tynys calibrate compare --sensor ref-<node>.csv:pm25_cf1 --reference ref.csv:pm25 ...``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from .city import City, Place
 
 # CSV column (unit in brackets, as the plain-CSV importer reads it) -> (world quantity, noise parameter)
 COLUMNS = {"pm25 [µg/m³]": ("pm25", "pm25_noise"), "pm10 [µg/m³]": ("pm10", "pm10_noise"), "so2 [ppb]": ("so2_ppb", "so2_noise")}
+# the co-located node's file: column -> stored channel (PM2.5 in µg/m³, RH in %, T in °C)
+NODE_COLUMNS = {"pm25_cf1": "pm.pm25_cf1", "pm25_atm": "pm.pm25_atm", "rh": "th.rh", "t_c": "th.t_c"}
 
 
 class NoReferenceStation(TynysError):
@@ -72,4 +76,17 @@ def record(store: Store, city: City, plan, start: int, hours: int, path: str | o
             w.writerow([iso(int(h)), *(float(c[i]) for c in cols.values())])
     res = import_file(store, path, "csv", site=st["id"], name=f"{st['name']} (virtual reference)", lat=st["lat"],
                       lon=st["lon"], interval=3600, columns={q.replace("_ppb", ""): c for c, (q, _) in COLUMNS.items()})
-    return {"file": str(path), "site": f"csv:{st['id']}", "node": plan.node, "values": res.values, "status": res.status}
+    node_file = path.with_name(f"{path.stem}-{plan.node}.csv")
+    w = store.windows(plan.node, NODE_COLUMNS.values(), start, start + hours * 3600)
+    times = np.char.add(np.datetime_as_string(w.t0.astype("datetime64[s]"), unit="s"), "Z")
+    cols = []
+    for ch in NODE_COLUMNS.values():
+        c = w.mean[ch].astype(object)
+        c[~np.isfinite(w.mean[ch])] = ""  # a window without the channel: an empty cell
+        cols.append(c)
+    with open(node_file, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["time", *NODE_COLUMNS])
+        out.writerows(zip(times.tolist(), *(c.tolist() for c in cols)))
+    return {"file": str(path), "site": f"csv:{st['id']}", "node": plan.node, "values": res.values, "status": res.status,
+            "node_file": str(node_file)}
