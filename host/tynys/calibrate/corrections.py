@@ -179,3 +179,11 @@ def check_vectors(name: str) -> list[tuple[float, float]]:
         exp = case["out"]
         out.append((float(np.asarray(got).ravel()[0]), float("nan") if exp is None else float(exp)))
     return out
+
+
+def vector_summary(name: str) -> dict:
+    """``{"vectors": "9 ok"}``, or the worst error when a vector is missed (``corrections --check``)."""
+    pairs = check_vectors(name)
+    err = max((abs(a - b) for a, b in pairs if not (np.isnan(a) and np.isnan(b))), default=0.0)
+    ok = err <= get(name)["test_vectors"]["atol"]
+    return {"vectors": f"{len(pairs)} ok" if ok else f"max error {err:.3g}"}

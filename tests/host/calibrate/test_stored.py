@@ -208,8 +208,12 @@ def test_cli_fit_apply_profiles(city, capsys, tmp_path):
     doc = json.loads(out)
     assert (doc["version"], doc["model"], doc["summary"]["pairs"]) == (1, "mlr_rh", 240)
     code, out, err = run(capsys, "calibrate", "fit", "--db", db, "--node", "osk-01", "--reference", "kazhydromet-1")
-    assert code == 0 and out.startswith("osk-01 pm.pm25_cf1 v2: ols  intercept ")
-    assert "fitted on csv:kazhydromet-1:pm25 (Kazhydromet post 1), 2026-01-01T00:00:00Z .. 2026-01-10T23:00:00Z, 240 1h pairs" in out
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "osk-01 pm.pm25_cf1 v2: ols (profile 2 in the database)"
+    assert lines[1].startswith("  reference = ") and lines[1].endswith("·sensor   [µg/m³]")
+    assert lines[2] == ("  fitted on 240 1h pairs, 2026-01-01T00:00:00Z .. 2026-01-10T23:00:00Z, against "
+                        "csv:kazhydromet-1:pm25 (Kazhydromet post 1)")
+    assert lines[5].split()[:3] == ["raw", "sensor", "240"] and lines[6].split()[:2] == ["corrected", "240"]
     code, out, err = run(capsys, "calibrate", "apply", "--db", db, "--correction", "barkjohn2021", "--node", "osk-02")
     assert code == 0 and err == "osk-02 pm.pm25_cf1 v1: correction:barkjohn2021 (profile 3)\n"
     assert out.splitlines()[2].split() == ["osk-02", "pm.pm25_cf1", "µg/m³", "2880", "2880", "0", "0", "v1", "2880"]
