@@ -50,7 +50,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..errors import TynysError
-from ..importers.timeparse import iso, period_starts
+from ..timeutil import iso, period_starts
 from .colocation import COMPLETENESS, recording_interval
 from .data import load
 
