@@ -8,6 +8,9 @@ their ``arl_days`` and ``delay_days`` were measured, and re-measures them.
   alarm, so alarms per sensor-year estimate 1/ARL. "both" counts either rule, either direction.
 - Delay: a step drift from day 100 (70 days after calibration, the ×3 rise complete); days from
   its start to the first alarm of any rule; "never" (counted as 130 days in the mean) when none.
+- Regimes: the pollution level steady, rising ×2 or ×3, or falling to a third; PM also at half
+  the sensor's and reference's noise ("quiet"), to show how the delays, not the false-alarm
+  rate, depend on the noise.
 - Baseline: the previous alarms (``tynys.calibrate.drift.detect_drift``: a fixed 30-day fit of
   reference on sensor, CUSUM k = 0.5, h = 5 SD and a KS test on daily residuals), on the same
   in-control sensors, in the same process. Its ARL is total days watched over first alarms.
@@ -29,11 +32,14 @@ WATCH = 365          # days watched after the calibration days
 DRIFT_DAY = 100
 JUNE, DECEMBER = 1_780_272_000, 1_796_083_200   # 2026-06-01, 2026-12-01 UTC
 
+QUIET = {k: v / 2 for k, v in synthetic.PM_NOISE.items() if k.endswith("_sd") and not k.startswith(("level", "hour_log"))}
 PM_REGIMES = {   # name: (label, pm_colocation arguments)
     "x1": ("steady 12 µg/m³", {"level": 12.0, "rise": 1.0}),
     "x2": ("rises ×2 from day 60", {"level": 12.0, "rise": 2.0}),
     "x3": ("rises ×3 from day 60", {"level": 12.0, "rise": 3.0}),
     "fall": ("falls 36 → 12 µg/m³ from day 60", {"level": 36.0, "rise": 1 / 3}),
+    "x1-quiet": ("steady, half the sensor's and reference's noise", {"level": 12.0, "rise": 1.0, "noise": QUIET}),
+    "x3-quiet": ("rises ×3, half the noise", {"level": 12.0, "rise": 3.0, "noise": QUIET}),
 }
 PM_DRIFTS = [("gain", -0.10, "gain −10 %"), ("gain", 0.10, "gain +10 %"), ("offset", 2.0, "offset +2 µg/m³"),
              ("offset", -2.0, "offset −2 µg/m³")]
@@ -84,15 +90,20 @@ def _in_control(report, pollutant: str, doc: dict, regimes: dict, sensors: int, 
         res = _residuals(doc, _pairs(pollutant, sim))
         found = alarms.rule_alarms(res, doc)
         counts = {rule: int(found[rule]["up"].sum() + found[rule]["down"].sum()) for rule in alarms.RULES}
+        per_day = sum((found[r]["up"] | found[r]["down"]).sum(0) for r in alarms.RULES)[base:]
+        early, late = per_day[:90].sum() / (sensors * 90 / 365), per_day[90:].sum() / (sensors * (WATCH - 90) / 365)
         arl = {rule: sensors * WATCH / max(c, 1) for rule, c in counts.items()}
         arl["both"] = sensors * WATCH / max(sum(counts.values()), 1)
         old = _legacy_arl(sim, base, min(legacy, sensors))
         for key in ("both", *alarms.RULES):
             report(f"{pollutant} {name} in-control ARL {key}", arl[key], "days")
         report(f"{pollutant} {name} false alarms per sensor-year", 365 / arl["both"], "")
+        report(f"{pollutant} {name} false alarms per sensor-year, first 90 days watched", early, "")
+        report(f"{pollutant} {name} false alarms per sensor-year, after 90 days", late, "")
         report(f"{pollutant} {name} previous CUSUM/KS ARL (baseline)", old, "days")
         report(f"{pollutant} {name} ARL ratio new/previous", arl["both"] / old, "x")
-        rows.append({"regime": name, "label": label, "sensor_years": sensors * WATCH / 365, **arl, "previous": old})
+        rows.append({"regime": name, "label": label, "sensor_years": sensors * WATCH / 365, **arl, "previous": old,
+                     "early": early, "late": late})
     return rows
 
 
@@ -124,11 +135,12 @@ def _delays(report, pollutant: str, doc: dict, regimes: dict, drifts: list, sens
 
 def _table(title: str, ic: list[dict], dl: list[dict]) -> None:
     print(f"### {title}")
-    print("| regime | sensor-years | ARL both [days] | gain | offset | previous CUSUM/KS | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print("| regime | sensor-years | ARL both [days] | gain | offset | false alarms/yr: first 90 days, after "
+          "| previous CUSUM/KS | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in ic:
         print(f"| {r['regime']} ({r['label']}) | {r['sensor_years']:.0f} | {r['both']:.0f} | {r['gain']:.0f} | "
-              f"{r['offset']:.0f} | {r['previous']:.0f} | {r['both'] / r['previous']:.1f} |")
+              f"{r['offset']:.0f} | {r['early']:.2f}, {r['late']:.2f} | {r['previous']:.0f} | {r['both'] / r['previous']:.1f} |")
     print("| regime | drift | delay mean [days] | p90 | within 14 days | never | caught first by |")
     print("|---|---|---|---|---|---|---|")
     for r in dl:
@@ -141,11 +153,12 @@ def run(report):
           f"scale {SCALE}", flush=True)
     for rule, (k, h) in {r: (v["k"], v["h"]) for r, v in alarms.rules("pm25")["rules"].items()}.items():
         report(f"pm25 {rule} Siegmund ARL of the plain one-sided CUSUM (k={k}, h={h})", alarms.siegmund_arl(k, h), "days")
-    for pollutant, regimes, drifts, sizes in (("pm25", PM_REGIMES, PM_DRIFTS, (300, 40, 200)),
-                                              ("so2", SO2_REGIMES, SO2_DRIFTS, (300, 40, 200))):
+    for pollutant, regimes, drifts, sizes in (("pm25", PM_REGIMES, PM_DRIFTS, (300, 40, 150)),
+                                              ("so2", SO2_REGIMES, SO2_DRIFTS, (300, 40, 150))):
         doc = alarms.rules(pollutant)
         ic = _in_control(report, pollutant, doc, regimes, _n(sizes[0]), _n(sizes[1]))
         dl = _delays(report, pollutant, doc, regimes, drifts, _n(sizes[2]))
         report(f"{pollutant} worst-regime ARL both rules", min(r["both"] for r in ic), "days")
+        report(f"{pollutant} ARL ratio new/previous, worst regimes", min(r["both"] for r in ic) / min(r["previous"] for r in ic), "x")
         thresholds = ", ".join(f"{r} k={v['k']} h={v['h']}" for r, v in doc["rules"].items())
         _table(f"{pollutant}: rules {thresholds}", ic, dl)

@@ -10,7 +10,10 @@ fitted models with honest validation, versioned profiles, drift detection and a 
 | ``models`` | OLS, Deming, multilinear RH/T, κ-Köhler, piecewise fits |
 | ``validation`` | blocked leave-time-out and leave-site-out folds, model comparison |
 | ``profiles`` | versioned per-node calibration profiles applied by time |
-| ``drift`` | rolling refit, sandwich, moment matching, CUSUM/KS alarms, EC zero tracking |
+| ``alarms`` | drift alarms with stated false-alarm rates and delays (``calibration/drift``) |
+| ``drift`` | rolling refit, sandwich, moment matching, the earlier CUSUM/KS alarms, EC zero tracking |
+| ``watch`` | the drift workflow: baseline, alarms (either method) and rolling refit per sensor |
+| ``synthetic`` | simulated co-locations with known drift, many sensors at once |
 | ``evaluate`` / ``report`` | the evaluation table and the HTML report |
 | ``data`` | the one loader of ``calibration/`` |
 """
