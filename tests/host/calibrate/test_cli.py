@@ -96,14 +96,14 @@ def test_so2_verdict_is_marked_as_judged_by_unverified_targets(capsys, tmp_path)
 def test_evaluate_with_correction_refuses_wrong_basis(capsys, toco):
     code, _, err = run(capsys, "calibrate", "evaluate", "--sensor", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:pm25",
                        "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"), "--tz", "-05:00",
-                       "--rh", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:rh", "--correction", "epa2023_atm", "--basis", "cf1")
-    assert code == 2 and "epa2023_atm was fitted on atm" in err
+                       "--rh", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:rh", "--correction", "epa2021_fsm_atm", "--basis", "cf1")
+    assert code == 2 and "epa2021_fsm_atm was fitted on atm" in err
 
 
 def test_corrections_json_lists_every_correction(capsys):
     code, out, _ = run(capsys, "calibrate", "corrections", "--json")
     rows = {r["name"]: r for r in json.loads(out)}
-    assert code == 0 and rows["barkjohn2021"]["basis"] == "cf1" and rows["epa2023_atm"]["basis"] == "atm"
+    assert code == 0 and rows["barkjohn2021"]["basis"] == "cf1" and rows["epa2021_fsm_atm"]["basis"] == "atm"
     assert rows["barkjohn2021"]["inputs"] == ["x", "rh"] and "Atmos. Meas. Tech., 14, 4617" in rows["barkjohn2021"]["citation"]
     assert rows["barkjohn2022_cf1"]["status"] == "unverified"
 
@@ -172,7 +172,7 @@ def test_compare_leave_site_out_on_purpleair(capsys, shared_dir):
     rows = json.loads(out)
     assert rows[0]["kind"] == "fitted" and rows[-1]["candidate"] == "raw"
     assert "note: 16317, 25949 share one reference monitor: held out together as one site" in err
-    assert "note: epa2023_atm skipped: it needs atm, the sensor column is cf1" in err
+    assert "note: epa2021_fsm_atm skipped: it needs atm, the sensor column is cf1" in err
 
 
 @pytest.mark.shared

@@ -84,7 +84,7 @@ def test_pollutant_and_basis_are_not_read_from_column_names(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert ("note: barkjohn2020_draft, barkjohn2021, barkjohn2021_sensortoolkit, barkjohn2021_smoke, barkjohn2022_cf1, "
-            "epa2023_atm, lrapa, nilson2022_kappa skipped: say which Plantower output the sensor column is (--basis cf1 "
+            "epa2021_fsm_atm, lrapa, nilson2022_kappa skipped: say which Plantower output the sensor column is (--basis cf1 "
             "or --basis atm); it is not read from the column's name") in err
     assert "1h" not in err  # hourly data: 1h, no note
 

@@ -80,6 +80,6 @@ def test_atm_corrections_are_refused_on_this_cf1_data(path):
     p = inputs.read_source(f"{path}:A_B_Avg", None, inputs.Reading(tz="UTC", time_column="DAILY",
                                                                      site_column="sensor_index"))
     x = np.concatenate([v for _, v in p.series.values()])
-    with pytest.raises(corrections.BasisError, match="epa2023_atm was fitted on atm"):
-        corrections.apply("epa2023_atm", x=x, basis="cf1", rh=np.full(len(x), 50.0))
+    with pytest.raises(corrections.BasisError, match="epa2021_fsm_atm was fitted on atm"):
+        corrections.apply("epa2021_fsm_atm", x=x, basis="cf1", rh=np.full(len(x), 50.0))
     assert np.isfinite(x).all()

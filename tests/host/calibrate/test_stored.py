@@ -146,7 +146,7 @@ def test_published_correction_reads_the_nodes_own_rh(city):
 
 
 @pytest.mark.parametrize("node, channel, name, message", [
-    ("osk-01", "pm.pm25_cf1", "epa2023_atm", "epa2023_atm was fitted on atm (Plantower ATM (atmospheric environment)) but x is cf1"),
+    ("osk-01", "pm.pm25_cf1", "epa2021_fsm_atm", "epa2021_fsm_atm was fitted on atm (Plantower ATM (atmospheric environment)) but x is cf1"),
     ("osk-01", "pm.pm25_atm", "barkjohn2021", "barkjohn2021 was fitted on cf1 (Plantower CF=1 (standard particle)) but x is atm"),
     ("osk-01", "th.rh", "barkjohn2021", "barkjohn2021 is for Plantower CF=1 (standard particle) values (channels named *_cf1); th.rh is not one"),
 ])
@@ -159,7 +159,7 @@ def test_a_correction_on_the_wrong_basis_is_refused(city, node, channel, name, m
 
 def test_refusals_name_the_fix(city):
     with pytest.raises(TynysError, match=r"node osk-02 has no channel sps.pm25; it has pm.n0_3, pm.pm10_cf1"):
-        stored.use_correction(city, "osk-02", "sps.pm25", "epa2023_atm")
+        stored.use_correction(city, "osk-02", "sps.pm25", "epa2021_fsm_atm")
     with pytest.raises(TynysError, match=r"aan803_alg4 needs the sensor's calibration sheet"):
         stored.use_correction(city, "osk-01", "so2.we_mv", "aan803_alg4")
     with pytest.raises(TynysError, match=r"AAN 803 algorithm 4 needs sensor parameters we_0_mv, sensitivity_mv_ppb"):
