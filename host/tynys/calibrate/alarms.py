@@ -3,7 +3,7 @@
 A sensor is compared with a co-located reference day by day (24-h means over the hours both
 report, at least 75 % of them). The calibration model, per sensor::
 
-    ȳ_d = o + g·x̄_d (+ β·c_d)  + ε_d        Var ε_d = s_a² + s_r²·(g·x̄_d)²,  ε AR(1) across days
+    ȳ_d = o + g·x̄_d (+ β·c_d) + ε_d      Var ε_d = s_a² + s_r²·(g·x̄_d)²,  ε an AR(1) plus white noise
 
 - **Sensor on reference.** The reference is the accurate instrument, so the sensor is regressed on
   it: the other way round (reference on sensor) shrinks the slope by the sensor's noise (regression
@@ -12,26 +12,31 @@ report, at least 75 % of them). The calibration model, per sensor::
   one that grows with the level, fitted by maximum likelihood. A gain drift is multiplicative and
   shows most on polluted days; an offset drift is additive and shows most on clean days.
 - **Autocorrelation.** Daily residuals carry weather (humidity, aerosol composition) from one day
-  to the next; they are prewhitened with the AR(1) coefficient of the calibration period
-  (Cochrane–Orcutt quasi-differences; the lag-1 estimate bias-corrected by (1 + 3φ)/n, Kendall,
-  Biometrika 41, 403, 1954), the residual-chart approach for autocorrelated data (Alwan & Roberts, J. Bus. Econ.
-  Stat. 6, 87, 1988; Lu & Reynolds, J. Qual. Technol. 33, 316, 2001).
+  to the next, on top of errors that last a day. Modelled as an AR(1) plus white noise (an ARMA(1,
+  1): Staudenmayer & Buonaccorsi, JASA 100, 841, 2005), with φ and the persistent share from the
+  lag-1 and lag-2 autocorrelations (each bias-corrected by (1 + 3ρ)/n, Kendall, Biometrika 41,
+  403, 1954); the CUSUMs watch its one-step innovations, the residual-chart approach for
+  autocorrelated data (Alwan & Roberts, J. Bus. Econ. Stat. 6, 87, 1988; Lu & Reynolds, J. Qual.
+  Technol. 33, 316, 2001).
 - **The fit's own error.** Each day is predicted by a calibration fitted only on earlier days and
   standardised by its prediction error, which includes the fit's uncertainty at that day's level:
   large when the level is far from the levels fitted on. These are recursive residuals (Brown,
   Durbin & Evans, J. R. Stat. Soc. B 37, 149, 1975), the regression form of a self-starting CUSUM
   (Hawkins, The Statistician 36, 299, 1987). The calibration is refitted every week on all days
   up to a guard band before the day watched (28 days for PM, 7 for SO2: so a new drift is judged
-  against data it has not touched), starting from the first *baseline_days*. A fixed 30-day fit instead carries
-  its error into every later day, and the CUSUM adds it up (Jones, Champ & Rigdon, J. Qual.
-  Technol. 36, 95, 2004, show how strongly estimated parameters shorten a CUSUM's in-control run
-  length). The price: a drift not caught within a few weeks is slowly absorbed by the refits.
+  against data it has not touched), starting from the first *baseline_days*; while few days
+  estimate the error SD, the standardised residuals are t-distributed and mapped to normal ones
+  (:func:`_t_to_normal`). A fixed 30-day fit instead carries its error into every later day, and
+  the CUSUM adds it up (Jones, Champ & Rigdon, J. Qual. Technol. 36, 95, 2004, show how strongly
+  estimated parameters shorten a CUSUM's in-control run length). The price: a drift not caught
+  within a few weeks is slowly absorbed by the refits.
 - **Two rules**, each a two-sided weighted CUSUM (Yashchin, Technometrics 31, 321, 1989) of the
   standardised residuals e_d: ``S = max(0, S + w_d·(±e_d − k))``, alarm when S > h. The *gain*
   rule weighs a day by w = s_r·m/σ (the share of its error that scales with the level m), the
   *offset* rule by w = s_a/σ; w² sums to 1 over the two. With w ≤ 1 a day weighs at most as much
-  as in the plain CUSUM, so a rule alarms no more often than the plain CUSUM with the same k, h
-  would (:func:`siegmund_arl`; checked by simulation in the tests).
+  as in the plain CUSUM: on ideal independent N(0, 1) days a rule alarms no more often than the
+  plain CUSUM with the same k, h (:func:`siegmund_arl`; checked by simulation in the tests).
+  Real residuals are not ideal (estimated parameters), so k and h are chosen by simulation.
 - **Covariates with a prior.** An SO2 cell's zero follows the AAN 803 temperature factor k''_T(T)
   only typically; c_d = k''_T/S [ppb] enters with a prior on β from the datasheet's spread, so a
   calibration made in one season is not trusted blindly in the next (:func:`aan803_zero_term`).
@@ -121,7 +126,7 @@ class Fit:
 
     ``beta`` (sensors, p): intercept o, slope g, then one coefficient per covariate; ``cov``
     (sensors, p, p) their covariance (autocorrelation-inflated, priors included); ``s_a2``, ``s_r2``
-    the two error components; ``phi`` the daily AR(1) coefficient; ``n`` days used.
+    the two error components; ``phi`` and ``share`` the daily AR(1)-plus-noise errors; ``n`` days used.
     """
 
     beta: np.ndarray
