@@ -391,6 +391,7 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method,
 
     Example: tynys calibrate drift --sensor node.csv:pm25 --reference station.csv:pm25 --tz Asia/Almaty
     """
+    from ..calibrate.corrections import read_sheet
     from ..calibrate.watch import watch
     data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
     if node and len(data.sensors) > 1:
@@ -399,7 +400,7 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method,
         _notes([f"the stated false-alarm rates were measured with 30 calibration days; with {baseline_days:g} "
                 "they are not known"])
     watched = watch(data, baseline_days=baseline_days, shift=shift, names={data.sensors[0]: node} if node else None,
-                    method=method, sheet=_params(param_file, param_items))
+                    method=method, sheet=read_sheet(param_file, param_items))
     if fmt == "csv":
         emit([a.as_dict() for w in watched for a in w.alarms], fmt)
         return
