@@ -309,7 +309,7 @@ def test_real_colocations_gain_alarms_point_the_way_the_calibration_moved(capsys
             moved = (np.nanmean(after[1]) / np.nanmean(after[0])) / (np.nanmean(before[1]) / np.nanmean(before[0])) - 1
             assert np.sign(moved) == (1 if a["direction"] == "up" else -1), (s, a, moved)
             checked += 1
-    assert checked >= 8
+    assert checked >= 8, checked
 
 
 def test_prewhitening_keeps_the_run_length_when_errors_persist():
