@@ -403,6 +403,8 @@ def describe(pollutant: str) -> list[str]:
                      + (f" (at half the noise {quiet['mean']:.0f} and {quiet['p90']:.0f})" if quiet else ""))
     lines.append(f"{pollutant} both rules: {doc['false_alarms_per_sensor_year']:.2f} false alarms per sensor-year "
                  f"({doc['measured']['summary']})")
+    if "field" in doc:
+        lines.append(f"{pollutant} both rules: {doc['field']['alarms_per_sensor_year']:g} alarms per sensor-year {doc['field']['label']}")
     return lines
 
 
