@@ -117,6 +117,15 @@ def _in_control(report, pollutant: str, doc: dict, regimes: dict, sensors: int, 
     return rows
 
 
+def _delay(found: dict) -> np.ndarray:
+    """Per sensor, days from the drift's start to the first alarm of the rules in *found*; 130 when none."""
+    hit = np.zeros_like(next(iter(found.values()))["up"])
+    for f in found.values():
+        hit |= f["up"] | f["down"]
+    hit[:, :DRIFT_DAY] = False
+    return np.where(hit.any(1), hit.argmax(1) - DRIFT_DAY, 130)
+
+
 def _delays(report, pollutant: str, doc: dict, regimes: dict, drifts: list, sensors: int) -> list[dict]:
     rows, seed = [], 2000
     for name, (label, kw) in regimes.items():
@@ -124,15 +133,9 @@ def _delays(report, pollutant: str, doc: dict, regimes: dict, drifts: list, sens
             seed += 1
             sim = _simulate(pollutant, sensors, DRIFT_DAY + 130, seed, drift=kind, drift_size=size, drift_day=DRIFT_DAY, **kw)
             found = alarms.rule_alarms(_residuals(doc, _pairs(pollutant, sim)), doc)
-            hit = np.zeros_like(found["gain"]["up"])
-            by_rule = {}
-            for rule in alarms.RULES:
-                h = found[rule]["up"] | found[rule]["down"]
-                h[:, :DRIFT_DAY] = False
-                by_rule[rule] = np.where(h.any(1), h.argmax(1), 10**6)
-                hit |= h
-            first = np.where(hit.any(1), hit.argmax(1) - DRIFT_DAY, 130)
-            caught = hit.any(1)
+            by_rule = {rule: _delay({rule: found[rule]}) for rule in alarms.RULES}
+            first = _delay(found)
+            caught = first < 130
             who = np.where(by_rule["gain"] <= by_rule["offset"], "gain", "offset")[caught]
             mean, p90 = float(first.mean()), float(np.percentile(first, 90))
             report(f"{pollutant} {name} {what} delay mean", mean, "days")
@@ -198,14 +201,7 @@ def _error_models(report, sensors: int, drifted: int) -> None:
             d = _scaled(doc, c)
             arl = {k: 365 / max(_rate(alarms.rule_alarms(res[k], d), sensors * WATCH), 365 / (sensors * WATCH))
                    for k in quiet}
-            delay = {}
-            for what in steps:
-                found = alarms.rule_alarms(res[what], d)
-                hit = np.zeros_like(found["gain"]["up"])
-                for f in found.values():
-                    hit |= f["up"] | f["down"]
-                hit[:, :DRIFT_DAY] = False
-                delay[what] = float(np.where(hit.any(1), hit.argmax(1) - DRIFT_DAY, 130).mean())
+            delay = {what: float(_delay(alarms.rule_alarms(res[what], d)).mean()) for what in steps}
             watched = sum(int(np.isfinite(r["e"]).sum()) for r in res_real)
             on_real = sum(_rate(alarms.rule_alarms(r, d), 1) for r in res_real) / watched
             worst = min(arl["×1"], arl["×3"])
