@@ -11,6 +11,8 @@ from node import VERSION, log, forget
 from node.spool import Spool
 from node.clock import Clock, EPOCH
 from node.console import Console
+from node.reply import Replies
+from node.sign import Signer
 
 # module and class of each uplink, imported only when configured
 UPLINKS = (
@@ -44,9 +46,9 @@ class Node:
         self.boot = st["boot"]
         self.reset = reset
         self.window_s = cfg["window_s"]
-        self.key = bytes.fromhex(cfg["key"])
+        self.signer = Signer(bytes.fromhex(cfg["key"]))  # signs records, checks the host's replies
         self.slots = slots
-        self.spool = self.clock = self.net = self.console = self.sc = self.wdt = None
+        self.spool = self.clock = self.net = self.console = self.sc = self.wdt = self.replies = None
         self.uplinks = []
         self.up_s = self._up_ms = self.t0 = self.t1 = 0
         self._last = self.end = time.ticks_ms()
@@ -56,7 +58,8 @@ class Node:
             from node.net import Net
 
             self.net = Net(cfg["wifi"])
-        self.console = Console(self.spool.ack, self.host_time)
+        self.replies = Replies(self)
+        self.console = Console(self.replies)
         self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
         if cfg["uplinks"].get("sensor_community") is not None:
             from node.uplink.sensorcommunity import SensorCommunity
@@ -75,6 +78,7 @@ class Node:
             self.wdt.feed()
 
     def host_time(self, t):
+        """The host's time, from a verified reply (node.reply): through the clock's step rules."""
         q = self.clock.quality
         self._stepped(self.clock.set_host(t), q)
 
@@ -117,14 +121,14 @@ class Node:
         gc.collect()
         rssi = self.net.rssi() if self.net is not None else None
         health = (("heap_free", gc.mem_free()), ("uptime", self.up_s), ("reset", self.reset),
-                  ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped))
+                  ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped),
+                  ("bad_replies", self.replies.bad))
         seq = sp.last_seq + 1
         hdr = (self.id, self.boot, seq, self.t0, t1, quality, VERSION)
         from node import record  # once a window: loaded for it, then let go
 
-        signer = record.Signer(self.key)
-        sp.append(seq, lambda f: record.build(f, signer, hdr, self.slots, health))
-        record = signer = None
+        sp.append(seq, lambda f: record.build(f, self.signer, hdr, self.slots, health))
+        record = None
         forget("record")
         if self.sc is not None:
             self.sc.push(self.slots)

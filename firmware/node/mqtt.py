@@ -2,7 +2,7 @@
 # resending and acknowledgements are the uplink's business (node/uplink/mqtt.py), not this core's.
 #
 #     c = MQTTClient("tynys-osk-01", "broker.local", keepalive=60, clean=False)
-#     c.set_callback(lambda topic, msg: ...)
+#     c.set_callback(lambda topic, msg: ...)   # msg None: longer than 512 bytes, read and dropped
 #     c.connect()                         # -> True when the broker kept our session
 #     c.subscribe(b"tynys/osk-01/ack", 1)
 #     pid = c.publish(b"tynys/osk-01/records", line, qos=1)
@@ -48,7 +48,7 @@ class MQTTClient:
         self._hdr = bytearray(5)  # fixed header: type byte + up to 4 length bytes
         self._h1 = memoryview(self._hdr)[:1]
         self._var = bytearray(2)
-        self._rx = bytearray(512)  # incoming PUBLISH topic + payload (acks are short)
+        self._rx = bytearray(512)  # incoming PUBLISH topic + payload (a longer one comes as None)
         self._inflight = [0] * _INFLIGHT  # pids awaiting PUBACK (0: free)
 
     def set_callback(self, f):
@@ -231,23 +231,29 @@ class MQTTClient:
                     self._inflight[i] = 0
             return _PUBACK
         if typ & 0xF0 == _PUBLISH:
-            if n > len(self._rx):
-                raise MQTTError("incoming message of %d bytes is too long" % n)
-            self._read_exact(self._rx, n)
             b = self._rx
+            k = n if n < len(b) else len(b)
+            self._read_exact(b, k)
             tl = b[0] << 8 | b[1]
+            i = 2 + tl + (2 if typ & 6 else 0)
+            if i > k:
+                raise MQTTError("malformed PUBLISH")
             topic = bytes(b[2:2 + tl])
-            i = 2 + tl
+            pid = b[i - 2] << 8 | b[i - 1]
+            msg = bytes(b[i:n]) if n == k else None  # None: longer than any message we take
+            left = n - k
+            while left:  # read what does not fit and drop it: the broker must not send it again
+                k = left if left < len(b) else len(b)
+                self._read_exact(b, k)
+                left -= k
             if typ & 6:
-                pid = b[i] << 8 | b[i + 1]
-                i += 2
                 self._hdr[0] = _PUBACK
                 self._hdr[1] = 2
                 self._hdr[2] = pid >> 8
                 self._hdr[3] = pid & 0xFF
                 self.sock.write(memoryview(self._hdr)[:4])
             if self.cb:
-                self.cb(topic, bytes(b[i:n]))
+                self.cb(topic, msg)
             return _PUBLISH
         # SUBACK, PINGRESP, anything else: read and drop the body
         while n:

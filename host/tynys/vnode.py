@@ -24,7 +24,9 @@ reads block the node (like a UART, bytes nobody takes are lost after a second).
 
 from __future__ import annotations
 
+import array
 import collections
+import fcntl
 import json
 import os
 import pty
@@ -34,6 +36,7 @@ import signal
 import shutil
 import subprocess
 import tempfile
+import termios
 import threading
 import time
 import tty
@@ -43,6 +46,10 @@ from . import boards, firmware
 from .errors import TynysError
 
 POWER_ON_RTC = 946684800  # an ESP32's RTC after power-on reads 2000-01-01 until NTP or the host sets it
+# An ESP32's console input is a 260-byte ring (ports/esp32/mphalport.c) holding 259 bytes
+# (py/ringbuf.h); the UART interrupt drops what does not fit until the firmware reads, except
+# Ctrl-C, which it takes before the ring (ports/esp32/uart.c).
+CONSOLE_RING = 259
 _CAUSES = {"power_on": 1, "hard": 2, "wdt": 3, "deepsleep": 4, "soft": 5}
 
 
@@ -88,6 +95,9 @@ class VirtualNode:
         self._cut = None  # seconds off, while a power cut is in progress
         self._raw = False  # the host put the REPL into raw mode (Ctrl-A) and has not left it
         self._partial = b""
+        self.console_dropped = 0  # bytes typed into the console that its full input ring lost
+        self.typed: collections.deque[bytes] = collections.deque(maxlen=keep_lines)  # lines typed in, as sent
+        self._typing = b""
         self._deaf = False  # nobody has read the port for a second: drop output at once
         self._log = None
         self._rtc_offset = None  # node clock minus world [us], kept across resets (not power cuts)
@@ -282,10 +292,28 @@ class VirtualNode:
         """Type into the node's console (as the host would on the serial port)."""
         self._to_node(data)
 
+    def console_unread(self) -> int:
+        """Bytes typed into the console that the node has not read yet (its input ring's content)."""
+        p = self._proc
+        unread = array.array("i", [0])
+        try:
+            fcntl.ioctl(p.stdin.fileno(), termios.FIONREAD, unread, True)
+        except (AttributeError, OSError, ValueError):
+            return 0
+        return unread[0]
+
     def _to_node(self, data: bytes):
+        *done, typing = (self._typing + data).split(b"\n")
+        self._typing = typing[-4096:]
+        self.typed.extend(line.rstrip(b"\r") for line in done)
         p = self._proc
         if p is None or p.poll() is not None:
             return  # nothing listens while the chip resets
+        room = max(0, CONSOLE_RING - self.console_unread())
+        if len(data) > room:
+            kept = data[:room] + bytes(c for c in data[room:] if c == 3)
+            self.console_dropped += len(data) - len(kept)
+            data = kept
         i = max(data.rfind(b"\x01"), data.rfind(b"\x02"))
         if i >= 0:
             self._raw = data[i] == 1

@@ -9,7 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tynys import record
+from tynys import record, reply
 
 
 class Collector:
@@ -130,14 +130,15 @@ class HTTPReceiver(Collector, _Server):
                         ack.append(seq)
                     elif seq is not None:
                         rejected.append({"seq": seq, "reason": why})
-                reply = {"ack": ack, "rejected": rejected}
-                if outer.time_fn:
-                    reply["time"] = outer.time_fn()
-                self._send(200, reply)
+                node = self.headers.get("X-Tynys-Node")
+                if ack and node in outer.keys:  # the node obeys only a reply signed with its key
+                    now = outer.time_fn() if outer.time_fn else None
+                    return self._send(200, reply.build(node, outer.keys[node], ack, now=now, rejected=rejected))
+                self._send(200, {"ack": ack, "rejected": rejected})
 
             def _send(self, code, obj):
                 outer.statuses.append(code)
-                body = json.dumps(obj).encode()
+                body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -148,9 +149,8 @@ class HTTPReceiver(Collector, _Server):
 
 
 class SerialReceiver(Collector):
-    """Reads record lines from a serial port (a virtual node's pty) and answers ACK lines; with
-    `time_fn` it sends TIME (the host's clock) on opening the port and when a record says its
-    clock is unsynced, as tynys ingest serial does."""
+    """Reads record lines from a serial port (a virtual node's pty) and answers with signed reply
+    lines (tynys.reply); with `time_fn` a reply to a record whose clock is unsynced carries that time."""
 
     def __init__(self, port: str, keys, time_fn=None, ack=True):
         super().__init__(keys)
@@ -164,9 +164,6 @@ class SerialReceiver(Collector):
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        self.time_sent = time.monotonic()
-        if self.time_fn:
-            self.ser.write(b"TIME %d\n" % self.time_fn())
         buf = b""
         while not self._stop:
             try:
@@ -175,20 +172,23 @@ class SerialReceiver(Collector):
                 break
             buf += data
             *lines, buf = buf.split(b"\n")
-            acks = []
+            acks, unsynced = {}, False
             for line in lines:
                 line = line.strip()
                 if line.startswith(b'{"v":'):
                     seq, why = self.take(line)
                     if seq is not None and why is None:
-                        acks.append(seq)
-                    if self.time_fn and b'"clock":"unsynced"' in line and time.monotonic() - self.time_sent > 0.05:
-                        self.ser.write(b"TIME %d\n" % self.time_fn())
-                        self.time_sent = time.monotonic()
+                        acks.setdefault(json.loads(line)["node"], []).append(seq)
+                        unsynced |= b'"clock":"unsynced"' in line
                 elif line:
                     self.other.append(line)
-            if acks and self.ack:
-                self.ser.write(b"ACK " + b" ".join(b"%d" % s for s in acks) + b"\n")
+            for node, seqs in acks.items() if self.ack else ():
+                while seqs:
+                    out, carried = reply.console_line(node, self.keys[node], sorted(seqs),
+                                                      now=self.time_fn() if self.time_fn and unsynced else None)
+                    self.ser.write(out + b"\n")
+                    seqs = sorted(seqs)[len(carried):]
+                    time.sleep(1.0 if seqs else 0)  # a board reads its console once a pass
 
     def __enter__(self):
         self.thread.start()
@@ -218,5 +218,51 @@ class Capture(_Server):
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
+
+        self._serve(Handler)
+
+
+class Interceptor(_Server):
+    """Something on the path between a node and the real host (a captive portal, a compromised
+    router): forwards each POST to `upstream` and passes the host's answer back, keeping a copy
+    (`genuine`); while `forge` holds answers, it answers with the next of those instead (the
+    records never reach the host). A host-side fault only this stand-in can inject."""
+
+    PATH = "/api/v1/records"
+
+    def __init__(self, upstream: str):
+        from urllib.parse import urlsplit
+
+        u = urlsplit(upstream)
+        self.upstream = (u.hostname, u.port)
+        self.genuine: list[bytes] = []
+        self.forge: list[bytes] = []
+        self.forged = 0  # answers sent from `forge`
+        outer = self
+
+        class Handler(_Handler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if outer.forge:
+                    outer.forged += 1
+                    return self._answer(200, outer.forge.pop(0))
+                import http.client
+
+                conn = http.client.HTTPConnection(*outer.upstream, timeout=30)
+                conn.request("POST", self.path, body=body, headers={k: v for k, v in self.headers.items()
+                                                                    if k.lower() in ("content-type", "x-tynys-node")})
+                r = conn.getresponse()
+                data = r.read()
+                conn.close()
+                if r.status == 200:
+                    outer.genuine.append(data)
+                self._answer(r.status, data)
+
+            def _answer(self, code, data):
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         self._serve(Handler)

@@ -1,11 +1,17 @@
-# HTTP uplink: POST the oldest unacknowledged records as NDJSON to the host, which answers
-# {"ack": [seq, ...], "rejected": [{"seq": .., "reason": ..}], "time": <unix s>} (docs/record.md).
-# Only "ack" frees the spool; "rejected" is shown on the console. A batch that is too large
-# (413) is halved; an unreachable or busy host is retried with backoff.
-import json
+# HTTP uplink: POST the oldest unacknowledged records as NDJSON to the host, which answers with
+# its signed reply {"node":..,"seq":..,"ack":[seq, ...],"rejected":[{"seq":..,"reason":..}],
+# "time":..,"sig":..} (node.reply, docs/record.md). Only a verified reply's "ack" frees the spool;
+# "rejected" is shown on the console. A batch that is too large (413), or whose answer is longer
+# than a reply can be, is halved; an unreachable or busy host, or an answer that does not verify,
+# is retried with backoff.
 import socket
+import time
+from micropython import const
 from node import log
 from node.uplink import Backoff
+
+_ANSWER = const(2048)  # the longest answer body read: a host's reply to a batch is shorter
+_ETIMEDOUT = const(110)
 
 
 class HTTP:
@@ -49,35 +55,34 @@ class HTTP:
                 c[1] += n + 1
 
         try:
-            status, data = post(self.url, self.hdrs, length, body, self.timeout)
+            status, data = post(self.url, self.hdrs, length, body, self.timeout, self.node.feed)
         except OSError as e:
             self._fail(now, "host unreachable (%s)" % e)
             return
-        if status == 413 and self.batch > 1:
+        long = status == 200 and data is None
+        if long:
+            self.node.replies.bad += 1  # longer than any reply to a batch: not one
+        if (status == 413 or long) and self.batch > 1:  # too much at once, or its answer
             self.batch = max(1, self.batch // 2)
             self.bo.ok(now)
             return
-        if status != 200:
-            self._fail(now, "host answered %d" % status)
+        if status != 200 or long:
+            self._fail(now, "answer too long" if long else "host answered %d" % status)
             return
-        try:
-            r = json.loads(data)
-            seqs = r["ack"]
-            for x in r.get("rejected", ()):
+        r = self.node.replies.take(data)
+        if r is None:
+            self._fail(now, "answer not signed with this node's key (forged, or the host holds another key)")
+            return
+        for x in r.get("rejected", ()):
+            if type(x) is dict:
                 log("host refused seq %s: %s" % (x.get("seq"), x.get("reason")))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            self._fail(now, "unreadable answer")
-            return
         if self.failing:
             log("http: host reachable again")
             self.failing = None
-        if self.sp.ack(seqs):
+        if self.node.replies.freed:
             self.bo.ok(now)  # progress: send the next batch at once
         else:
             self._fail(now, "host acknowledged none of %d records" % k)
-        t = r.get("time")
-        if isinstance(t, int):
-            self.node.host_time(t)
 
     def _fail(self, now, why):
         if why != self.failing:
@@ -95,11 +100,35 @@ def split_url(url):
     return host, int(port) if port else 80, path
 
 
-def post(url, headers, length, body, timeout):
+class _Deadline:
+    """The socket, for the body's writes, giving up once the POST has run past its deadline."""
+
+    def __init__(self, s, deadline):
+        self.s = s
+        self.deadline = deadline
+
+    def write(self, b):
+        n = self.s.write(b)
+        if time.ticks_diff(time.ticks_ms(), self.deadline) > 0:
+            raise OSError(_ETIMEDOUT)
+        return n
+
+
+def post(url, headers, length, body, timeout, feed=None):
     """POST to url; headers: (name, value) pairs; body(sock) writes `length` bytes.
-    Returns (status, response body bytes). Raises OSError when the host cannot be reached."""
+    Returns (status, answer body bytes, or None when it is longer than _ANSWER). Raises OSError
+    when the host cannot be reached or the POST runs past its deadline.
+
+    On an ESP32 the name lookup has no timeout (lwIP's own retries: some seconds per DNS
+    server), and every socket call waits up to `timeout` anew, so a host that trickles its answer
+    could hold the node for ever. The lookup comes first, then feed() (the watchdog); from there
+    the POST gives up at the first call that ends more than `timeout` after the connect began, so
+    it lasts at most 2 * timeout: the rule node.config checks against wdt_s."""
     host, port, path = url
     ai = socket.getaddrinfo(host, port)[0][-1]
+    if feed is not None:
+        feed()
+    deadline = time.ticks_add(time.ticks_ms(), timeout * 1000)
     s = socket.socket()
     try:
         s.settimeout(timeout)
@@ -108,22 +137,47 @@ def post(url, headers, length, body, timeout):
         except (OSError, AttributeError):
             pass
         s.connect(ai)
-        s.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n" % (
+        out = _Deadline(s, deadline)
+        out.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n" % (
             path.encode(), host.encode(), port, length, b"".join(b"%s: %s\r\n" % kv for kv in headers)))
-        body(s)
-        line = s.readline()
-        parts = line.split(None, 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
-            raise OSError(5)
-        status = int(parts[1])
-        clen = -1
-        while True:
-            line = s.readline()
-            if not line or line == b"\r\n":
-                break
-            if line[:15].lower() == b"content-length:":
-                clen = int(line[15:])
-        data = s.read(clen) if clen >= 0 else s.read()
-        return status, data or b""
+        body(out)
+        return _answer(s, deadline)
     finally:
         s.close()
+
+
+def _answer(s, deadline):
+    # Read the answer in whatever pieces come (not readline: on an ESP32 that waits for each byte
+    # with the full timeout), until the body is complete or the host closes.
+    buf = bytearray(_ANSWER + 512)  # the status line and headers, then the body
+    mv = memoryview(buf)
+    n = 0
+    head = clen = -1
+    while True:
+        if head < 0:
+            head = buf.find(b"\r\n\r\n", 0, n)
+            if head >= 0:
+                head += 4
+                i = buf.find(b"\r\ncontent-length:", 0, head)
+                if i < 0:
+                    i = buf.find(b"\r\nContent-Length:", 0, head)
+                if i >= 0:
+                    clen = int(bytes(buf[i + 17:buf.find(b"\r\n", i + 2, head)]))
+        if head >= 0 and 0 <= clen <= n - head:
+            break
+        if n == len(buf):
+            break  # longer than any reply: not one
+        k = s.readinto(mv[n:])
+        if not k:
+            break  # closed: the answer is all there
+        n += k
+        if time.ticks_diff(time.ticks_ms(), deadline) > 0:
+            raise OSError(_ETIMEDOUT)
+    parts = bytes(buf[:buf.find(b"\r\n", 0, n)]).split(None, 2)
+    if head < 0 or len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+        raise OSError(5)  # EIO: not an HTTP answer
+    if clen < 0:
+        clen = n - head
+    if clen > _ANSWER or head + clen > n:
+        return int(parts[1]), None
+    return int(parts[1]), bytes(buf[head:head + clen])

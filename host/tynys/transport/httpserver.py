@@ -21,7 +21,7 @@ from concurrent import futures
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .. import __version__
+from .. import __version__, reply
 from ..ingest import Collector, CollectorBusy
 from ..registry import node_id_ok
 
@@ -137,6 +137,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _reply(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
     def _error(self, code: int, detail: str, headers: dict | None = None) -> None:
         if self.command == "POST":
             self.server.count("refused_posts")
@@ -247,11 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         if any(o.status == "retry" for o in outcomes):
             self._error(503, f"the host could not store the records ({outcomes[0].detail}); resend later", {"Retry-After": "30"})
             return
-        self._json(200, {
-            "ack": [o.seq for o in outcomes if o.ack],
-            "rejected": [{"seq": o.seq, "reason": o.reason, "detail": o.detail} for o in outcomes if o.status == "rejected"],
-            "time": int(time.time()),
-        })
+        self._reply(reply.http_body(self.server.collector.ingestor.key, node, outcomes, int(self.server.collector.ingestor.now())))
 
     def _drain(self, n: int) -> None:
         """Read and discard (in 64 KiB pieces, bounded in bytes and time) what the client is still
