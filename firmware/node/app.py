@@ -8,6 +8,7 @@ import sys
 import time
 import machine
 from node import VERSION, log, forget
+from node import wdt as node_wdt
 from node.spool import Spool
 from node.clock import Clock, EPOCH
 from node.console import Console
@@ -146,7 +147,7 @@ class Node:
             state.save(self.st)
 
     def run(self):
-        wdt = self.wdt = machine.WDT(timeout=self.wdt_s * 1000)
+        wdt = self.wdt = node_wdt.arm(self.wdt_s)
         if self.net is not None:  # a first try at the network and NTP, so windows start right
             for _ in range(20):
                 if self.net.up():
@@ -200,8 +201,7 @@ class Node:
             self.run()
         except KeyboardInterrupt:
             log("stopped by Ctrl-C; the REPL is free (the node is `n`). machine.reset() starts measuring again")
-            if self.wdt is not None:  # the watchdog cannot be stopped: a timer keeps feeding it
-                self._timer = machine.Timer(0)
-                self._timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=lambda t: self.wdt.feed())
+            if self.wdt is not None:  # the watchdog cannot be stopped: a Timer keeps feeding it
+                node_wdt.hold()
         except Exception as e:
             crashed(e)

@@ -4,6 +4,7 @@
 #     c = MQTTClient("tynys-osk-01", "broker.local", keepalive=60, clean=False)
 #     c.set_callback(lambda topic, msg: ...)   # msg None: longer than 512 bytes, read and dropped
 #     c.connect()                         # -> True when the broker kept our session
+#     c.deadline = time.ticks_add(...)    # blocking calls give up after it (connect sets its own)
 #     c.subscribe(b"tynys/osk-01/ack", 1)
 #     pid = c.publish(b"tynys/osk-01/records", line, qos=1)
 #     c.check_msg()                       # handle one waiting packet; never blocks when none waits
@@ -11,6 +12,7 @@
 # Packet layouts: OASIS MQTT 3.1.1 (2014), section 3.
 import socket
 import struct
+import time
 from micropython import const
 
 _CONNECT = const(0x10)
@@ -43,6 +45,7 @@ class MQTTClient:
         self.clean = clean
         self.timeout = timeout
         self.sock = None
+        self.deadline = None  # ticks_ms after which a blocking read gives up (None: never)
         self.cb = None
         self.pid = 0
         self._hdr = bytearray(5)  # fixed header: type byte + up to 4 length bytes
@@ -67,12 +70,19 @@ class MQTTClient:
 
     def _send_hdr(self, typ, n):
         self._hdr[0] = typ
-        self.sock.write(memoryview(self._hdr)[:self._len(n)])
+        self.write(memoryview(self._hdr)[:self._len(n)])
 
     def _send_str(self, s):
         struct.pack_into("!H", self._var, 0, len(s))
-        self.sock.write(self._var)
-        self.sock.write(s)
+        self.write(self._var)
+        self.write(s)
+
+    def write(self, b):
+        """Write to the broker (a PUBLISH payload too: publish_header(), then write() its bytes);
+        past the deadline, give up: on an ESP32 each write may wait the whole timeout."""
+        self.sock.write(b)
+        if self.deadline is not None and time.ticks_diff(time.ticks_ms(), self.deadline) > 0:
+            raise OSError(110)  # ETIMEDOUT
 
     def _read_exact(self, buf, n):
         mv = memoryview(buf)
@@ -82,6 +92,10 @@ class MQTTClient:
             if not k:
                 raise OSError(104)  # ECONNRESET: the broker closed the connection
             got += k
+            # each read waits up to the timeout anew on an ESP32: a broker trickling bytes must
+            # not hold the node past the caller's deadline
+            if got < n and self.deadline is not None and time.ticks_diff(time.ticks_ms(), self.deadline) > 0:
+                raise OSError(110)  # ETIMEDOUT
         return n
 
     def _read_len(self):
@@ -98,8 +112,13 @@ class MQTTClient:
                 raise MQTTError("malformed remaining length")
 
     # -- session
-    def connect(self):
+    def connect(self, feed=None):
+        """Connect and log in; feed() runs after the name lookup (on an ESP32 it has no timeout),
+        and the rest gives up `timeout` after it began."""
         ai = socket.getaddrinfo(self.server, self.port)[0][-1]
+        if feed is not None:
+            feed()
+        self.deadline = time.ticks_add(time.ticks_ms(), self.timeout * 1000)
         self.sock = socket.socket()
         self.sock.settimeout(self.timeout)
         try:
@@ -122,7 +141,7 @@ class MQTTClient:
         v[0] = 4  # protocol level 3.1.1
         v[1] = flags
         struct.pack_into("!H", v, 2, self.keepalive)
-        self.sock.write(v)
+        self.write(v)
         self._send_str(self.client_id)
         if self.user is not None:
             self._send_str(self.user)
@@ -137,13 +156,14 @@ class MQTTClient:
             raise MQTTError("broker refused the connection: " + why)
         for i in range(_INFLIGHT):
             self._inflight[i] = 0
+        self.deadline = None  # the caller sets one for what it does next
         return bool(r[2] & 1)
 
     def disconnect(self):
         if self.sock is None:
             return
         try:
-            self.sock.write(b"\xe0\x00")
+            self.write(b"\xe0\x00")
         except OSError:
             pass
         self.close()
@@ -154,7 +174,7 @@ class MQTTClient:
             self.sock = None
 
     def ping(self):
-        self.sock.write(b"\xc0\x00")
+        self.write(b"\xc0\x00")
 
     def _next_pid(self):
         self.pid = self.pid % 65535 + 1
@@ -164,11 +184,11 @@ class MQTTClient:
         """Send one PUBLISH; returns its packet id (0 for QoS 0). Raises MQTTError when the
         in-flight window is full: let check_msg() take the PUBACKs first."""
         pid = self.publish_header(topic, len(msg), qos, retain, dup)
-        self.sock.write(msg)
+        self.write(msg)
         return pid
 
     def publish_header(self, topic, n, qos=0, retain=False, dup=False):
-        """Start a PUBLISH of an n-byte payload the caller then writes to self.sock."""
+        """Start a PUBLISH of an n-byte payload the caller then write()s."""
         pid = 0
         if qos:
             for i in range(_INFLIGHT):
@@ -183,17 +203,17 @@ class MQTTClient:
         self._send_str(topic)
         if qos:
             struct.pack_into("!H", self._var, 0, pid)
-            self.sock.write(self._var)
+            self.write(self._var)
         return pid
 
     def subscribe(self, topic, qos=1):
         pid = self._next_pid()
         self._send_hdr(_SUBSCRIBE, 2 + 2 + len(topic) + 1)
         struct.pack_into("!H", self._var, 0, pid)
-        self.sock.write(self._var)
+        self.write(self._var)
         self._send_str(topic)
         self._var[0] = qos
-        self.sock.write(memoryview(self._var)[:1])
+        self.write(memoryview(self._var)[:1])
         return pid
 
     def acked(self, pid):
@@ -251,7 +271,7 @@ class MQTTClient:
                 self._hdr[1] = 2
                 self._hdr[2] = pid >> 8
                 self._hdr[3] = pid & 0xFF
-                self.sock.write(memoryview(self._hdr)[:4])
+                self.write(memoryview(self._hdr)[:4])
             if self.cb:
                 self.cb(topic, msg)
             return _PUBLISH

@@ -50,7 +50,20 @@ POWER_ON_RTC = 946684800  # an ESP32's RTC after power-on reads 2000-01-01 until
 # (py/ringbuf.h); the UART interrupt drops what does not fit until the firmware reads, except
 # Ctrl-C, which it takes before the ring (ports/esp32/uart.c).
 CONSOLE_RING = 259
-_CAUSES = {"power_on": 1, "hard": 2, "wdt": 3, "deepsleep": 4, "soft": 5}
+# What machine.reset_cause() says after each event, by chip. MicroPython's esp32 port maps
+# esp_reset_reason() (ports/esp32/modmachine.c): POWERON and BROWNOUT to PWRON_RESET (1); SW,
+# PANIC and EXT to HARD_RESET (2); the watchdogs to WDT_RESET (3); DEEPSLEEP (4); a soft reset
+# is SOFT_RESET (5); anything else, such as USB (the chip's own USB-Serial-JTAG resetting it), 0.
+# The EN (reset) button restarts every ESP32 as a power-on, never as EXT (ESP-IDF
+# components/esp_system/port/soc/<chip>/reset_reason.c). Events: "power_on" (power restored),
+# "en" (the button), "brownout" (the supply dipped), "hard" (machine.reset()), "wdt",
+# "deepsleep", "soft", "usb" (a host resetting it over native USB).
+_ESP32 = {"power_on": 1, "en": 1, "brownout": 1, "hard": 2, "wdt": 3, "deepsleep": 4, "soft": 5, "usb": 1}
+RESET_CAUSES = {
+    "esp32": _ESP32,  # its USB port is a USB-UART bridge pulling EN: a power-on
+    "esp32s3": dict(_ESP32, usb=0),
+    "esp32c3": dict(_ESP32, usb=0),
+}
 
 
 class VnodeError(TynysError):
@@ -86,7 +99,11 @@ class VirtualNode:
         self.extra_env = dict(env or {})
         self.on_line = on_line
         self.lines: collections.deque[bytes] = collections.deque(maxlen=keep_lines)
-        self.resets: list[str] = []  # reset causes of every start after the first
+        self.resets: list[str] = []  # what restarted it, each start after the first (RESET_CAUSES' events)
+        try:  # the board on its flash, as created (what reset causes it reports)
+            self.chip = json.loads((self.home / "board.json").read_text())["chip"]
+        except (OSError, ValueError, KeyError):
+            self.chip = "esp32"
         self._cond = threading.Condition()
         self._proc: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
@@ -124,6 +141,7 @@ class VirtualNode:
         _flashtool("put", str(img), "config.json", str(home / "config.json"))
         boards.load(board)  # checked before it goes on the flash
         _flashtool("put", str(img), "board.json", str(boards.path(board)))
+        shutil.copyfile(boards.path(board), home / "board.json")
         for f in ("clock", "console.log"):
             (home / f).unlink(missing_ok=True)
         return cls(home, **kw)
@@ -168,14 +186,14 @@ class VirtualNode:
             raise VnodeError("the node is not started")
         return os.ttyname(self._slave)
 
-    def _env(self, cause: str, no_app: bool) -> dict:
+    def _env(self, cause: str, no_app: bool, wdt: str | None = None) -> dict:
         e = {
             "TYNYS_FLASH": str(self.home / "flash.img"),
             "TYNYS_SCENARIO": self._network_plan(),
             "TYNYS_CLOCK_FILE": str(self.home / "clock"),
             "TYNYS_VTIME": self.vtime,
             "TYNYS_VTIME_START": str(self.world),
-            "TYNYS_RESET_CAUSE": str(_CAUSES[cause]),
+            "TYNYS_RESET_CAUSE": str(RESET_CAUSES.get(self.chip, _ESP32)[cause]),
             "TYNYS_SIM_SOCKET": self._sock,
         }
         if self.end is not None:
@@ -188,6 +206,8 @@ class VirtualNode:
             e["TYNYS_UNIQUE_ID"] = self.unique_id
         if no_app:
             e["TYNYS_NO_APP"] = "1"
+        if wdt:
+            e["TYNYS_WDT"] = wdt  # armed before the soft reset: it stays armed
         e.update(self.extra_env)
         return firmware.env(e)
 
@@ -219,12 +239,12 @@ class VirtualNode:
             self._sims = subprocess.Popen(firmware.command("16M", "-c", "import simhost"), stdin=subprocess.DEVNULL,
                                           stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.home)
 
-    def _spawn(self, cause: str, no_app: bool = False) -> None:
+    def _spawn(self, cause: str, no_app: bool = False, wdt: str | None = None) -> None:
         (self.home / "clock").unlink(missing_ok=True)
         main = firmware.BUILD / "ports" / "unix" / "main.py"
         self._proc = subprocess.Popen(
             firmware.command(self.heap, "-i", str(main)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, env=self._env(cause, no_app), cwd=self.home, bufsize=0)
+            stderr=subprocess.STDOUT, env=self._env(cause, no_app, wdt), cwd=self.home, bufsize=0)
         os.set_blocking(self._proc.stdout.fileno(), False)
 
     def start(self) -> "VirtualNode":
@@ -283,9 +303,9 @@ class VirtualNode:
         self._kill()
 
     def reset(self) -> None:
-        """Press the reset (EN) button."""
+        """Press the reset (EN) button: the chip restarts as at power-on (its RTC too)."""
         with self._cond:
-            self._cut = "hard"
+            self._cut = "en"
         self._kill()
 
     def write(self, data: bytes) -> None:
@@ -324,10 +344,12 @@ class VirtualNode:
             pass
 
     # -- world clock
-    def _read_clock(self) -> tuple[int, int, str] | None:
+    def _read_clock(self) -> tuple[int, int, str, str] | None:
+        """(world us, RTC offset us, reset cause or "", the watchdog's "timeout_us fed_us")."""
         try:
-            w, off, *cause = (self.home / "clock").read_text().split()
-            return int(w), int(off), cause[0] if cause else ""
+            w, off, *rest = (self.home / "clock").read_text().split()
+            cause = rest[0] if rest and rest[0] != "-" else ""
+            return int(w), int(off), cause, " ".join(rest[1:3]) if len(rest) >= 3 else "0 0"
         except (OSError, ValueError):
             return None
 
@@ -455,22 +477,28 @@ class VirtualNode:
         with self._cond:
             cut, self._cut = self._cut, None
         no_app = False
-        if cut is not None and cut != "hard":  # power cut: the RTC forgets, the sensors restart
-            self.world += int(cut)
+        wdt = None
+        event = clock[2] if clock and cut is None else ""  # what the firmware noted: machine.reset(), WDT, ...
+        if (cut is not None and cut != "en") or event == "brownout":
+            # the power went (or dipped): the RTC forgets, the sensors restart
+            self.world += int(cut or 0)
             self._rtc_offset = None
-            cause = "power_on"
+            cause = "power_on" if cut is not None else event
             self._spawn_sims()
+        elif cut == "en":  # the chip restarts as at power-on, RTC included; the sensors stay powered
+            self._rtc_offset = None
+            cause = "en"
         else:
             self._rtc_offset = clock[1] if clock else self._rtc_offset
-            if cut == "hard":
-                cause = "hard"
-            elif clock and clock[2]:
-                cause = clock[2]  # the firmware reset itself: machine.reset(), WDT, deepsleep
+            if event:
+                cause = event  # the firmware reset itself: machine.reset(), WDT, deepsleep, soft_reset()
             else:
                 cause = "soft"  # the REPL exited: Ctrl-D, as a soft reset
                 self._from_node(b"soft reboot\n")
                 no_app = self._raw
+            if cause == "soft" and clock and not clock[3].startswith("0 "):
+                wdt = clock[3]  # a soft reset leaves the watchdog armed (and stops every timer)
         self.resets.append(cause)
-        self._spawn(cause, no_app)
+        self._spawn(cause, no_app, wdt)
         if no_app:
             self._to_node(b"\x01")  # back into raw REPL, where the host left it

@@ -1,5 +1,6 @@
 """A virtual node on its pty, as a board on USB: records out, ACK and TIME back, the REPL."""
 
+import json
 import subprocess
 import sys
 import time
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import T0, config
+from .conftest import CHECK, T0, config
 from .receiver import SerialReceiver
 
 pytestmark = pytest.mark.e2e
@@ -75,3 +76,25 @@ def test_the_hosts_serial_ingest_stores_every_record_once(make_node, tmp_path):
     assert seqs == list(range(len(seqs))) and len(seqs) >= 36
     assert set(store.stats()["rejected_by_reason"]) <= {"replay"}
     store.close()
+
+
+def test_maintenance_over_mpremote_finishes_with_the_watchdog_armed(make_node, tmp_path):
+    # A board's watchdog stays armed through the soft reset mpremote makes on connecting, the
+    # Timer feeding it stops, and main.py does not run: boot.py must keep it fed meanwhile.
+    vn = make_node(config(wdt_s=20), vtime="virtual", end=T0 + 1800)
+    vn.start()
+    vn.expect(rb'"seq":2,', timeout=60)
+    new = tmp_path / "config.json"
+    new.write_text(json.dumps(config(wdt_s=20, window_s=600)))
+    mpremote = str(Path(sys.executable).parent / "mpremote")
+    # longer than wdt_s of real time at the REPL, as a redeploy over a slow line takes
+    out = subprocess.run([mpremote, "connect", vn.port, "fs", "cp", str(new), ":config.json", "+",
+                          "exec", "import time; time.sleep(25); import machine; print('WDT', machine._wdt[0])"],
+                         capture_output=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert b"WDT 3600000000" in out.stdout  # still armed (boot.py holds it at an hour, fed every second)
+    assert vn.resets == [CHECK, "soft"]  # mpremote's soft reset, and no watchdog reset
+    subprocess.run([mpremote, "connect", vn.port, "reset"], capture_output=True, timeout=60)
+    vn.expect(rb"boot 2, reset: hard", timeout=60)  # measuring again, with the new config
+    vn.expect(rb"windows of 600 s", timeout=60)
+    assert vn.resets == [CHECK, "soft", "soft", "hard", CHECK]  # mpremote reset: a soft reset, then machine.reset()

@@ -104,6 +104,7 @@ class Node:
     id = "osk-01"
     signer = Signer(bytes(range(32)))
     def net_up(self): return True
+    def feed(self): pass
     def host_time(self, t): print("time", t)
 n = Node(); n.spool = sp = Spool("spool"); n.replies = Replies(n)
 for i in range(3):

@@ -44,7 +44,7 @@ class MQTT:
             if not self.bo.due(now) or not self.node.net_up():
                 return
             try:
-                self.client.connect()
+                self.client.connect(self.node.feed)
                 self.client.subscribe(self.ack_topic, 1)
             except (OSError, MQTTError) as e:
                 self.client.close()
@@ -58,6 +58,10 @@ class MQTT:
                 log("mqtt: connected again")
                 self.failing = None
         try:
+            # Each phase below may block (a broker that trickles or stalls): each gets its timeout,
+            # the watchdog fed before it.
+            self.node.feed()
+            self.client.deadline = time.ticks_add(time.ticks_ms(), self.client.timeout * 1000)
             for _ in range(64):  # all that waits: PUBACKs, the host's acks, PINGRESP
                 t = self.client.check_msg()
                 if not t:
@@ -65,12 +69,13 @@ class MQTT:
                 if t == 0xD0:
                     self._pinged = False
             sp = self.sp
+            self.node.feed()
             while self.client.inflight() < _WINDOW:
                 n = sp.read(self.c)
                 if not n:
                     break
                 self.client.publish_header(self.topic, n, qos=1)
-                sp.copy(self.c, n, self.client.sock)
+                sp.copy(self.c, n, self.client)
                 self.c[1] += n + 1
                 self._sent = now
             if sp.count:  # the oldest record waited retry_s (doubling) for the host: again

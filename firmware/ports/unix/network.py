@@ -1,12 +1,17 @@
 # `network` for the virtual node: a WLAN station whose outages follow a plan in world time.
 #
 #     import network
-#     network.plan(outages=[{"from": 1795813200, "to": 1795899600, "what": "host"}], rssi=-67)
+#     network.plan(outages=[{"from": 1795813200, "to": 1795899600, "what": "host"}], rssi=-67,
+#                  net={"rtt_ms": 30})
 #
 # what = "wifi": the access point is gone (isconnected() False, DNS and connects fail);
-# what = "host": WiFi is up but the host does not answer (connects refused, or with
-# "mode": "timeout" they hang for the socket's timeout); "host" may name one host only;
-# what = "ntp": only NTP goes unanswered. The `socket` and `ntptime` shims ask down().
+# what = "host": WiFi is up but the host does not do its part: connects refused, or with "mode"
+# "timeout" no answer to the connect, "stall" no answer to the request, "slow" (with "delay_s",
+# "bytes") an answer trickling in; "host" may name one host only;
+# what = "dns": the DNS servers do not answer (or, "mode": "fail", say the name does not exist);
+# what = "ntp": only NTP goes unanswered;
+# what = "brownout": the supply cannot carry the radio: the chip browns out as WiFi starts.
+# `net` sets what calls cost (socket.py). The `socket` and `ntptime` shims ask down() and net().
 import time
 
 STA_IF = 0
@@ -18,13 +23,21 @@ STAT_NO_AP_FOUND = 201
 _outages = ()
 _rssi = -67
 _ssid = None  # None: any SSID connects
+_NET = {"rtt_ms": 30, "dns_ms": 20, "kbps": 1000, "dns_servers": 2}  # a home WiFi and its router
+_net = _NET
 
 
-def plan(outages=(), rssi=-67, ssid=None):
-    global _outages, _rssi, _ssid
+def plan(outages=(), rssi=-67, ssid=None, net=None):
+    global _outages, _rssi, _ssid, _net
     _outages = outages
     _rssi = rssi
     _ssid = ssid
+    _net = dict(_NET, **(net or {}))
+
+
+def net(name):
+    """What the plan says a network call costs: rtt_ms, dns_ms, kbps, dns_servers."""
+    return _net[name]
 
 
 def down(what, host=None):
@@ -48,6 +61,8 @@ class WLAN:
     def active(self, flag=None):
         if flag is None:
             return WLAN._on
+        if flag and not WLAN._on and down("brownout") is not None:
+            __import__("machine")._die("brownout", "the supply dipped as the radio started")
         WLAN._on = bool(flag)
         WLAN._joined = WLAN._joined and WLAN._on
 

@@ -1,5 +1,22 @@
-# `socket` for the virtual node: the unix port's real sockets, failing as the network plan says
-# (see network.py). A refused or timed-out connect looks to the firmware as it does on a board.
+# `socket` for the virtual node: the unix port's real sockets, costing virtual time as an ESP32's
+# do and failing as the network plan says (network.py).
+#
+# As on an ESP32 (ports/esp32/modsocket.c), every blocking call waits up to the socket's timeout
+# on its own, and getaddrinfo has no timeout at all: lwIP asks each DNS server 4 times, 1+1+2+3 s
+# apart, before it gives up (lwIP dns.c: DNS_MAX_RETRIES 4, DNS_TMR_INTERVAL 1 s).
+# What each call costs (plan "net": {"rtt_ms": 30, "dns_ms": 20, "kbps": 1000, "dns_servers": 2}):
+#   getaddrinfo(name)  dns_ms (an IP address costs nothing); "dns" outage: no answer for
+#                      7 s per DNS server, then OSError(-202); with "mode": "fail", -202 at once;
+#                      "slow" (with "delay_s"): the answer after that long (dead servers first)
+#   connect            rtt_ms; "host" outage: refused, or ("mode": "timeout") no answer for the
+#                      socket's timeout, then ETIMEDOUT
+#   write              its bytes at kbps
+#   read               rtt_ms for the first read after a write (the answer's way back)
+# and the "host" outage modes of a host that is there but does not do its part:
+#   "stall"            connects and takes the request into lwIP's send buffer (5744 bytes), then
+#                      every write and read waits the socket's timeout: ETIMEDOUT
+#   "slow"             every call waits "delay_s" first, and a read gets at most "bytes" bytes
+#                      (default 1): a host that trickles its answer
 import usocket as _s
 import time as _time
 import network
@@ -9,19 +26,48 @@ SOCK_STREAM = _s.SOCK_STREAM
 SOCK_DGRAM = _s.SOCK_DGRAM
 SOL_SOCKET = _s.SOL_SOCKET
 SO_REUSEADDR = _s.SO_REUSEADDR
-_EHOSTUNREACH = 113
-_ECONNREFUSED = 111
+_EAGAIN = 11
+_ECONNRESET = 104
 _ETIMEDOUT = 110
+_ECONNREFUSED = 111
+_EHOSTUNREACH = 113
+_EAI_FAIL = -202  # what the ESP32 port raises when a name cannot be resolved
+_SNDBUF = 5744  # lwIP's TCP send buffer on an ESP32 (4 segments of 1436 bytes)
+_DNS_TRY_S = 7  # lwIP's 4 tries to one DNS server: 1 + 1 + 2 + 3 s
 
 
 def _wifi_up():
     return network.WLAN(network.STA_IF).isconnected()
 
 
-def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
+def _cost_ms(ms):
+    if ms > 0:
+        _time.sleep_ms(ms)
+
+
+def _numeric(host):
+    parts = host.split(".")
+    return len(parts) == 4 and all(p.isdigit() for p in parts)
+
+
+def dns(host):
+    """What resolving `host` costs on a board (ntptime's lookup uses it too; no real resolver)."""
     if not _wifi_up():
-        raise OSError(-202)  # what the ESP32 port raises when DNS cannot be reached
-    r = _s.getaddrinfo(host, port, af, type, proto, flags)
+        raise OSError(_EAI_FAIL)
+    if not _numeric(host):
+        o = network.down("dns")
+        if o is not None and o.get("mode") == "slow":
+            _time.sleep(o.get("delay_s", _DNS_TRY_S))
+        elif o is not None:
+            if o.get("mode") != "fail":
+                _time.sleep(_DNS_TRY_S * network.net("dns_servers"))
+            raise OSError(_EAI_FAIL)
+        _cost_ms(network.net("dns_ms"))
+
+
+def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
+    dns(host)
+    r = _s.getaddrinfo(host, port, af or AF_INET, type, proto, flags)  # IPv4, as an ESP32 asks
     # Remember the name, so a plan that names a host can match the address later.
     for ai in r:
         _names[bytes(ai[-1])] = host
@@ -37,23 +83,94 @@ class socket(_s.socket):
         self._timeout = None
         self._peer = None
         self._open = False
+        self._fault = None  # the outage this connection met ("stall", "slow")
+        self._sent = 0
+        self._answered = True  # no write since the last read: no round trip to wait for
 
     def _cut(self):
         # An outage also breaks a connection that is open (MQTT keeps one for hours).
-        if self._open and (not _wifi_up() or network.down("host", self._peer)):
-            raise OSError(104)  # ECONNRESET
+        if self._open and (not _wifi_up() or network.down("host", self._peer) not in (None, self._fault)):
+            raise OSError(_ECONNRESET)
+
+    def _wait(self):
+        # A call the host does not answer: the socket's whole timeout, as on an ESP32.
+        _time.sleep(self._timeout if self._timeout else 30)
+        raise OSError(_ETIMEDOUT)
+
+    def _slow(self):
+        if self._fault is not None and self._fault.get("mode") == "slow":
+            _time.sleep(self._fault.get("delay_s", 1))
 
     def write(self, buf, *a):
         self._cut()
+        f = self._fault
+        if f is not None and f.get("mode") == "stall":
+            if self._sent + len(buf) > _SNDBUF:
+                self._wait()
+            self._sent += len(buf)
+            return len(buf)
+        self._slow()
+        _cost_ms(len(buf) * 8 // network.net("kbps"))
+        self._answered = False
         return super().write(buf, *a)
 
     def readinto(self, buf, *a):
         self._cut()
-        return super().readinto(buf, *a)
+        f = self._fault
+        if f is not None and f.get("mode") == "stall":
+            if self._timeout == 0:
+                raise OSError(_EAGAIN)
+            self._wait()
+        blocking = self._timeout != 0
+        if blocking:
+            self._slow()
+            if not self._answered:
+                _cost_ms(network.net("rtt_ms"))
+                self._answered = True
+        if f is not None and f.get("mode") == "slow":
+            n = f.get("bytes", 1)
+            buf = memoryview(buf)[:n] if len(buf) > n else buf
+        try:
+            return super().readinto(buf, *a)
+        except OSError as e:
+            if blocking and e.errno == _EAGAIN:  # the unix port's timeout
+                raise OSError(_ETIMEDOUT)
+            raise
+
+    # The rest of the stream calls go through readinto/write, so they cost and fail alike;
+    # readline reads a byte at a time, each read with its own timeout, as an ESP32's does.
+    def read(self, n=-1):
+        out = b""
+        b = bytearray(n if 0 < n < 1024 else 1024)
+        while n < 0 or len(out) < n:
+            k = self.readinto(b if n < 0 else memoryview(b)[:min(len(b), n - len(out))])
+            if not k:
+                break
+            out += b[:k]
+        return out
+
+    def readline(self):
+        out = b""
+        b = bytearray(1)
+        while not out.endswith(b"\n") and self.readinto(b):
+            out += b
+        return out
+
+    def recv(self, n):
+        return self.read(n)
+
+    def send(self, buf):
+        return self.write(buf)
+
+    sendall = send
 
     def settimeout(self, t):
         self._timeout = t
         super().settimeout(t)
+
+    def setblocking(self, flag):
+        self._timeout = None if flag else 0
+        super().setblocking(flag)
 
     def connect(self, addr):
         if not _wifi_up():
@@ -61,9 +178,18 @@ class socket(_s.socket):
         self._peer = _names.get(bytes(addr))
         o = network.down("host", self._peer)
         if o is not None:
-            if o.get("mode") == "timeout":
-                _time.sleep(self._timeout if self._timeout is not None else 30)
-                raise OSError(_ETIMEDOUT)
-            raise OSError(_ECONNREFUSED)
+            mode = o.get("mode")
+            if mode == "timeout":
+                self._wait()
+            if mode == "stall":  # it answers the handshake and nothing more
+                _cost_ms(network.net("rtt_ms"))
+                self._fault = o
+                self._open = True
+                return
+            if mode != "slow":
+                raise OSError(_ECONNREFUSED)
+            self._fault = o
+            self._slow()
+        _cost_ms(network.net("rtt_ms"))
         super().connect(addr)
         self._open = True
