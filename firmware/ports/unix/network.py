@@ -40,6 +40,26 @@ def net(name):
     return _net[name]
 
 
+def dns(host):
+    """Look `host` up as an ESP32 would, in virtual time (the resolving itself is the socket
+    shim's): no timeout; a "dns" outage: lwIP's 4 tries to each DNS server, 1+1+2+3 s apart
+    (lwIP dns.c: DNS_MAX_RETRIES 4, DNS_TMR_INTERVAL 1 s), then OSError(-202) as the ESP32 port
+    raises; "mode": "fail": -202 at once; "slow": the answer after "delay_s"."""
+    if not WLAN().isconnected():
+        raise OSError(-202)
+    p = host.split(".")
+    if len(p) == 4 and all(x.isdigit() for x in p):
+        return  # an address: nothing to look up
+    o = down("dns")
+    if o is not None and o.get("mode") == "slow":
+        time.sleep(o.get("delay_s", 7))
+    elif o is not None:
+        if o.get("mode") != "fail":
+            time.sleep(7 * _net["dns_servers"])
+        raise OSError(-202)
+    time.sleep_ms(_net["dns_ms"])
+
+
 def down(what, host=None):
     """The outage of kind `what` (and, for "host", this host) now in effect, or None."""
     now = time.world_us() // 1000000

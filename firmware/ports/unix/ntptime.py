@@ -4,14 +4,13 @@
 # {"what": "ntp"} in the network plan makes only NTP fail; one of "dns" its lookup.
 import time as _time
 import network
-import socket
 
 host = "pool.ntp.org"
 timeout = 1
 
 
 def time():
-    socket.dns(host)  # the lookup costs its time, or hangs as the DNS plan says
+    network.dns(host)  # the lookup costs its time, or hangs as the DNS plan says
     if network.down("ntp") is not None:
         _time.sleep(timeout)  # a board waits for the answer that never comes
         raise OSError(110)  # ETIMEDOUT

@@ -2,12 +2,8 @@
 # do and failing as the network plan says (network.py).
 #
 # As on an ESP32 (ports/esp32/modsocket.c), every blocking call waits up to the socket's timeout
-# on its own, and getaddrinfo has no timeout at all: lwIP asks each DNS server 4 times, 1+1+2+3 s
-# apart, before it gives up (lwIP dns.c: DNS_MAX_RETRIES 4, DNS_TMR_INTERVAL 1 s).
-# What each call costs (plan "net": {"rtt_ms": 30, "dns_ms": 20, "kbps": 1000, "dns_servers": 2}):
-#   getaddrinfo(name)  dns_ms (an IP address costs nothing); "dns" outage: no answer for
-#                      7 s per DNS server, then OSError(-202); with "mode": "fail", -202 at once;
-#                      "slow" (with "delay_s"): the answer after that long (dead servers first)
+# on its own, and getaddrinfo has no timeout at all. What each call costs (plan "net": {"rtt_ms": 30, "dns_ms": 20, "kbps": 1000, "dns_servers": 2}):
+#   getaddrinfo        network.dns(): a lookup with no timeout, dns_ms, or a "dns" outage
 #   connect            rtt_ms; "host" outage: refused, or ("mode": "timeout") no answer for the
 #                      socket's timeout, then ETIMEDOUT
 #   write              its bytes at kbps
@@ -31,9 +27,7 @@ _ECONNRESET = 104
 _ETIMEDOUT = 110
 _ECONNREFUSED = 111
 _EHOSTUNREACH = 113
-_EAI_FAIL = -202  # what the ESP32 port raises when a name cannot be resolved
 _SNDBUF = 5744  # lwIP's TCP send buffer on an ESP32 (4 segments of 1436 bytes)
-_DNS_TRY_S = 7  # lwIP's 4 tries to one DNS server: 1 + 1 + 2 + 3 s
 
 
 def _wifi_up():
@@ -45,28 +39,8 @@ def _cost_ms(ms):
         _time.sleep_ms(ms)
 
 
-def _numeric(host):
-    parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() for p in parts)
-
-
-def dns(host):
-    """What resolving `host` costs on a board (ntptime's lookup uses it too; no real resolver)."""
-    if not _wifi_up():
-        raise OSError(_EAI_FAIL)
-    if not _numeric(host):
-        o = network.down("dns")
-        if o is not None and o.get("mode") == "slow":
-            _time.sleep(o.get("delay_s", _DNS_TRY_S))
-        elif o is not None:
-            if o.get("mode") != "fail":
-                _time.sleep(_DNS_TRY_S * network.net("dns_servers"))
-            raise OSError(_EAI_FAIL)
-        _cost_ms(network.net("dns_ms"))
-
-
 def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
-    dns(host)
+    network.dns(host)
     r = _s.getaddrinfo(host, port, af or AF_INET, type, proto, flags)  # IPv4, as an ESP32 asks
     # Remember the name, so a plan that names a host can match the address later.
     for ai in r:
@@ -155,14 +129,6 @@ class socket(_s.socket):
         while not out.endswith(b"\n") and self.readinto(b):
             out += b
         return out
-
-    def recv(self, n):
-        return self.read(n)
-
-    def send(self, buf):
-        return self.write(buf)
-
-    sendall = send
 
     def settimeout(self, t):
         self._timeout = t
