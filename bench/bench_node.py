@@ -31,7 +31,7 @@ from tynys.vnode import VirtualNode, VnodeError  # noqa: E402
 KEYS = {"vn-01": bytes.fromhex(KEY)}
 HOUR = 3600
 # What the typical node loads (firmware/, as .mpy; main.py stays source on a board).
-TYPICAL = ["node/__init__", "node/app", "node/clock", "node/config", "node/console", "node/net", "node/record", "node/reply", "node/sign", "node/wdt",
+TYPICAL = ["node/__init__", "node/app", "node/clock", "node/config", "node/console", "node/net", "node/record", "node/sign",
            "node/sensors", "node/spool", "node/startup", "node/state", "node/stats", "node/wiring",
            "node/uplink/__init__", "node/uplink/http", "node/drivers/__init__", "node/drivers/bus",
            "node/drivers/base", "node/drivers/pms", "node/drivers/sht3x", "node/drivers/isb", "node/drivers/ads1115"]

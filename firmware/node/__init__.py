@@ -1,4 +1,5 @@
 # Tynys node firmware. Runs unchanged on an ESP32 and on the MicroPython unix port.
+# Here: what every part shares (log, forget) and the watchdog across resets.
 VERSION = "0.1.0"
 
 
@@ -20,3 +21,29 @@ def forget(name):
         delattr(sys.modules["node"], name)
     except (AttributeError, KeyError):
         pass
+
+
+# The watchdog across resets. On an ESP32 it cannot be stopped once armed and it stays armed
+# through a soft reset, while a soft reset stops every Timer (ports/esp32/machine_wdt.c, main.c);
+# and after a soft reset into the raw REPL, which mpremote makes before it copies a file or runs
+# code, main.py does not run, only boot.py. So whoever leaves the REPL to a person or a tool
+# keeps the watchdog fed at its longest timeout: boot.py after a soft reset, the node on Ctrl-C.
+_timer = None
+
+
+def watchdog(s=None):
+    """The node at work: the watchdog at s seconds, fed by its loop (returns it). Without s, the
+    REPL is free: the watchdog at an hour (any single step of maintenance, a flash write or one
+    exec, ends within it), fed by a Timer every second until watchdog(s) again."""
+    global _timer
+    import machine
+
+    if s is not None:
+        if _timer is not None:
+            _timer.deinit()
+            _timer = None
+        return machine.WDT(timeout=s * 1000)
+    w = machine.WDT(timeout=3600000)
+    if _timer is None:
+        _timer = machine.Timer(0)
+    _timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=lambda t: w.feed())

@@ -7,13 +7,10 @@ import gc
 import sys
 import time
 import machine
-from node import VERSION, log, forget
-from node import wdt as node_wdt
+from node import VERSION, log, forget, watchdog
 from node.spool import Spool
 from node.clock import Clock, EPOCH
 from node.console import Console
-from node.reply import Replies
-from node.sign import Signer
 
 # module and class of each uplink, imported only when configured
 UPLINKS = (
@@ -47,9 +44,11 @@ class Node:
         self.boot = st["boot"]
         self.reset = reset
         self.window_s = cfg["window_s"]
-        self.signer = Signer(bytes.fromhex(cfg["key"]))  # signs records, checks the host's replies
+        self.key = bytes.fromhex(cfg["key"])  # signs records, checks the host's replies
+        self.replies = [0, -1]  # host replies refused since the start; the seq of the last one
+                                # whose time was taken (node.reply)
         self.slots = slots
-        self.spool = self.clock = self.net = self.console = self.sc = self.wdt = self.replies = None
+        self.spool = self.clock = self.net = self.console = self.sc = self.wdt = None
         self.uplinks = []
         self.up_s = self._up_ms = self.t0 = self.t1 = 0
         self._last = self.end = time.ticks_ms()
@@ -59,8 +58,8 @@ class Node:
             from node.net import Net
 
             self.net = Net(cfg["wifi"])
-        self.replies = Replies(self)
-        self.console = Console(self.replies)
+        self.console = Console(self)
+        gc.collect()  # the spool's mount made garbage: the uplinks' modules come next, in one piece
         self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
         if cfg["uplinks"].get("sensor_community") is not None:
             from node.uplink.sensorcommunity import SensorCommunity
@@ -77,6 +76,16 @@ class Node:
         can come in one pass, and together they may outlast wdt_s."""
         if self.wdt is not None:
             self.wdt.feed()
+
+    def reply(self, line):
+        """A reply of the host (node.reply, loaded for it): the reply when obeyed; else None,
+        counted (health bad_replies)."""
+        from node import reply
+
+        doc = reply.take(self, line)
+        reply = None
+        forget("reply")
+        return doc
 
     def host_time(self, t):
         """The host's time, from a verified reply (node.reply): through the clock's step rules."""
@@ -123,14 +132,15 @@ class Node:
         rssi = self.net.rssi() if self.net is not None else None
         health = (("heap_free", gc.mem_free()), ("uptime", self.up_s), ("reset", self.reset),
                   ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped),
-                  ("bad_replies", self.replies.bad))
+                  ("bad_replies", self.replies[0]))
         seq = sp.last_seq + 1
         hdr = (self.id, self.boot, seq, self.t0, t1, quality, VERSION)
         from node import record  # once a window: loaded for it, then let go
 
-        sp.append(seq, lambda f: record.build(f, self.signer, hdr, self.slots, health))
+        sp.append(seq, lambda f: record.build(f, record.Signer(self.key), hdr, self.slots, health))
         record = None
         forget("record")
+        gc.collect()  # their code leaves the heap before the uplinks send the record
         if self.sc is not None:
             self.sc.push(self.slots)
         tm = time.gmtime(t1 - EPOCH)
@@ -147,12 +157,12 @@ class Node:
             state.save(self.st)
 
     def run(self):
-        wdt = self.wdt = node_wdt.arm(self.wdt_s)
+        w = self.wdt = watchdog(self.wdt_s)
         if self.net is not None:  # a first try at the network and NTP, so windows start right
             for _ in range(20):
                 if self.net.up():
                     break
-                wdt.feed()
+                w.feed()
                 time.sleep_ms(500)
             if self.net.up():
                 self.clock.sync_ntp(0)
@@ -161,7 +171,7 @@ class Node:
         self._start_window()
         while True:
             now = time.ticks_ms()
-            wdt.feed()
+            w.feed()
             self._up_ms += time.ticks_diff(now, self._last)  # uptime, without a big int
             self._last = now
             if self._up_ms >= 1000:
@@ -176,13 +186,13 @@ class Node:
                 self._start_window(t1)
                 now = time.ticks_ms()
             for u in self.uplinks:
-                wdt.feed()
+                w.feed()
                 u.service(now)
             self.console.service()
             if self.net is not None:
                 self.net.service(self.up_s)
                 if self.clock.ntp_due(self.up_s) and self.net.up():
-                    wdt.feed()
+                    w.feed()
                     q = self.clock.quality
                     self._stepped(self.clock.sync_ntp(self.up_s), q)
             d = time.ticks_diff(self.end, now)
@@ -202,6 +212,6 @@ class Node:
         except KeyboardInterrupt:
             log("stopped by Ctrl-C; the REPL is free (the node is `n`). machine.reset() starts measuring again")
             if self.wdt is not None:  # the watchdog cannot be stopped: a Timer keeps feeding it
-                node_wdt.hold()
+                watchdog()
         except Exception as e:
             crashed(e)

@@ -3,7 +3,7 @@
 # Ctrl-C stops the node and leaves the REPL (a board's UART interrupt catches it before us;
 # the virtual node's console hands it over as a byte).
 #
-#     con = Console(replies)     # replies.take(line) -> the reply when obeyed, else None
+#     con = Console(node)        # node.reply(line) -> the reply when obeyed, else None (counted)
 #     con.service()              # read what waits, without blocking or allocating
 #
 # A board's console input is a 260-byte ring that drops what does not fit while the node is
@@ -16,8 +16,8 @@ _MAXLINE = const(256)  # a host's reply line is shorter (docs/record.md); longer
 
 
 class Console:
-    def __init__(self, replies):
-        self.replies = replies
+    def __init__(self, node):
+        self.node = node
         self._in = getattr(sys.stdin, "buffer", sys.stdin)
         self._poll = select.poll()
         self._poll.register(sys.stdin, select.POLLIN)
@@ -52,7 +52,7 @@ class Console:
     def _dispatch(self):
         line = self.line
         if line[0] == 0x7B:  # '{': a reply
-            if self.replies.take(memoryview(line)[:self._n]) is not None:
+            if self.node.reply(memoryview(line)[:self._n]) is not None:
                 self.heard = True
         elif line[0] in b"AT" and (line[:4] == b"ACK " or line[:5] == b"TIME "):
-            self.replies.bad += 1  # unsigned: the old protocol, or someone else's line
+            self.node.replies[0] += 1  # unsigned: the old protocol, or someone else's line

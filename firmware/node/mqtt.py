@@ -4,7 +4,7 @@
 #     c = MQTTClient("tynys-osk-01", "broker.local", keepalive=60, clean=False)
 #     c.set_callback(lambda topic, msg: ...)   # msg None: longer than 512 bytes, read and dropped
 #     c.connect()                         # -> True when the broker kept our session
-#     c.deadline = time.ticks_add(...)    # blocking calls give up after it (connect sets its own)
+#     c.deadline = time.ticks_add(...)    # blocking reads give up after it (connect sets its own)
 #     c.subscribe(b"tynys/osk-01/ack", 1)
 #     pid = c.publish(b"tynys/osk-01/records", line, qos=1)
 #     c.check_msg()                       # handle one waiting packet; never blocks when none waits
@@ -70,19 +70,12 @@ class MQTTClient:
 
     def _send_hdr(self, typ, n):
         self._hdr[0] = typ
-        self.write(memoryview(self._hdr)[:self._len(n)])
+        self.sock.write(memoryview(self._hdr)[:self._len(n)])
 
     def _send_str(self, s):
         struct.pack_into("!H", self._var, 0, len(s))
-        self.write(self._var)
-        self.write(s)
-
-    def write(self, b):
-        """Write to the broker (a PUBLISH payload too: publish_header(), then write() its bytes);
-        past the deadline, give up: on an ESP32 each write may wait the whole timeout."""
-        self.sock.write(b)
-        if self.deadline is not None and time.ticks_diff(time.ticks_ms(), self.deadline) > 0:
-            raise OSError(110)  # ETIMEDOUT
+        self.sock.write(self._var)
+        self.sock.write(s)
 
     def _read_exact(self, buf, n):
         mv = memoryview(buf)
@@ -141,7 +134,7 @@ class MQTTClient:
         v[0] = 4  # protocol level 3.1.1
         v[1] = flags
         struct.pack_into("!H", v, 2, self.keepalive)
-        self.write(v)
+        self.sock.write(v)
         self._send_str(self.client_id)
         if self.user is not None:
             self._send_str(self.user)
@@ -163,7 +156,7 @@ class MQTTClient:
         if self.sock is None:
             return
         try:
-            self.write(b"\xe0\x00")
+            self.sock.write(b"\xe0\x00")
         except OSError:
             pass
         self.close()
@@ -174,7 +167,7 @@ class MQTTClient:
             self.sock = None
 
     def ping(self):
-        self.write(b"\xc0\x00")
+        self.sock.write(b"\xc0\x00")
 
     def _next_pid(self):
         self.pid = self.pid % 65535 + 1
@@ -184,11 +177,11 @@ class MQTTClient:
         """Send one PUBLISH; returns its packet id (0 for QoS 0). Raises MQTTError when the
         in-flight window is full: let check_msg() take the PUBACKs first."""
         pid = self.publish_header(topic, len(msg), qos, retain, dup)
-        self.write(msg)
+        self.sock.write(msg)
         return pid
 
     def publish_header(self, topic, n, qos=0, retain=False, dup=False):
-        """Start a PUBLISH of an n-byte payload the caller then write()s."""
+        """Start a PUBLISH of an n-byte payload the caller then writes to self.sock."""
         pid = 0
         if qos:
             for i in range(_INFLIGHT):
@@ -203,17 +196,17 @@ class MQTTClient:
         self._send_str(topic)
         if qos:
             struct.pack_into("!H", self._var, 0, pid)
-            self.write(self._var)
+            self.sock.write(self._var)
         return pid
 
     def subscribe(self, topic, qos=1):
         pid = self._next_pid()
         self._send_hdr(_SUBSCRIBE, 2 + 2 + len(topic) + 1)
         struct.pack_into("!H", self._var, 0, pid)
-        self.write(self._var)
+        self.sock.write(self._var)
         self._send_str(topic)
         self._var[0] = qos
-        self.write(memoryview(self._var)[:1])
+        self.sock.write(memoryview(self._var)[:1])
         return pid
 
     def acked(self, pid):
@@ -271,7 +264,7 @@ class MQTTClient:
                 self._hdr[1] = 2
                 self._hdr[2] = pid >> 8
                 self._hdr[3] = pid & 0xFF
-                self.write(memoryview(self._hdr)[:4])
+                self.sock.write(memoryview(self._hdr)[:4])
             if self.cb:
                 self.cb(topic, msg)
             return _PUBLISH

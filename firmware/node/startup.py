@@ -84,7 +84,7 @@ def boot():
         log("SAFE MODE: the last %d starts failed (last reset: %s%s); not measuring, the REPL is free. "
             "Fix the cause shown before the resets, then run: import node.startup; "
             "node.startup.clear_safe_mode()  (or power-cycle the node)" % (
-                st["crashes"], reset, ": a brownout reads so too, check the supply" if reset == "power_on" else ""))
+                st["crashes"], reset, ": a brownout reads so too, check the supply" if c == machine.PWRON_RESET else ""))
         st["pending"] = False  # so that a power cycle from here is a fresh start
         state.save(st)
         return None

@@ -193,7 +193,8 @@ class VirtualNode:
             "TYNYS_CLOCK_FILE": str(self.home / "clock"),
             "TYNYS_VTIME": self.vtime,
             "TYNYS_VTIME_START": str(self.world),
-            "TYNYS_RESET_CAUSE": str(RESET_CAUSES.get(self.chip, _ESP32)[cause]),
+            # the cause, and after a soft reset the armed watchdog (timeout and when last fed, us)
+            "TYNYS_RESET_CAUSE": f"{RESET_CAUSES.get(self.chip, _ESP32)[cause]} {wdt or ''}".strip(),
             "TYNYS_SIM_SOCKET": self._sock,
         }
         if self.end is not None:
@@ -206,8 +207,6 @@ class VirtualNode:
             e["TYNYS_UNIQUE_ID"] = self.unique_id
         if no_app:
             e["TYNYS_NO_APP"] = "1"
-        if wdt:
-            e["TYNYS_WDT"] = wdt  # armed before the soft reset: it stays armed
         e.update(self.extra_env)
         return firmware.env(e)
 

@@ -77,7 +77,7 @@ def measured(vn) -> list[int]:
 def spool_and_bad(vn) -> tuple[int, int]:
     vn.write(b"\x03")
     vn.expect(rb">>> $", timeout=20)
-    vn.write(b"print('STATE', n.spool.count, getattr(getattr(n, 'replies', None), 'bad', -1))\r")
+    vn.write(b"print('STATE', n.spool.count, getattr(n, 'bad_replies', -1))\r")
     m = vn.expect(rb"^STATE (\d+) (-?\d+)", timeout=20)
     return int(m.group(1)), int(m.group(2))
 

@@ -13,8 +13,7 @@ CASES = json.loads((VECTORS / "replies" / "reply-1.json").read_text())
 
 TAKE = """
 import json, sys
-from node.reply import Replies
-from node.sign import Signer
+from node import reply
 v = json.loads(sys.stdin.read())
 class Spool:
     def ack(self, seqs):
@@ -22,16 +21,15 @@ class Spool:
         return len(seqs)
 class Node:
     pass
-n = Node(); n.id = v["node"]; n.signer = Signer(bytes.fromhex(v["key"])); n.spool = Spool()
-n.spool.last_seq = v["last_seq"]; n.taken = []
+n = Node(); n.id = v["node"]; n.key = bytes.fromhex(v["key"]); n.spool = Spool()
+n.spool.last_seq = v["last_seq"]; n.taken = []; n.bad_replies = 0; n.reply_seq = -1
 n.host_time = n.taken.append
-rp = Replies(n)
 out = []
 for line in v["lines"]:
     n.spool.acked = None; n.taken.clear()
-    doc = rp.take(line.encode())
+    doc = reply.take(n, line.encode())
     out.append({"ok": True, "ack": sorted(n.spool.acked), "time": n.taken[0] if n.taken else None} if doc else {"ok": False})
-print(json.dumps({"out": out, "bad": rp.bad}))
+print(json.dumps({"out": out, "bad": n.bad_replies}))
 """
 
 

@@ -27,6 +27,7 @@ class HTTP:
         self.hdrs = ((b"Content-Type", b"application/x-ndjson"),
                      (b"X-Tynys-Node", node.id.encode()))
         self.failing = None  # what went wrong last, logged once per outage
+        self.buf = bytearray(512)  # the answer's headers: made once, not in a fragmented heap
 
     def service(self, now):
         # Every pass comes here: the check allocates nothing (the POST below does, once due).
@@ -55,23 +56,24 @@ class HTTP:
                 c[1] += n + 1
 
         try:
-            status, data = post(self.url, self.hdrs, length, body, self.timeout, self.node.feed)
+            status, data = post(self.url, self.hdrs, length, body, self.timeout, self.node.feed, self.buf)
         except OSError as e:
             self._fail(now, "host unreachable (%s)" % e)
             return
         long = status == 200 and data is None
         if long:
-            self.node.replies.bad += 1  # longer than any reply to a batch: not one
+            self.node.replies[0] += 1  # longer than any reply to a batch: not one
         if (status == 413 or long) and self.batch > 1:  # too much at once, or its answer
             self.batch = max(1, self.batch // 2)
             self.bo.ok(now)
             return
-        if status != 200 or long:
-            self._fail(now, "answer too long" if long else "host answered %d" % status)
+        if status != 200:
+            self._fail(now, "host answered %d" % status)
             return
-        r = self.node.replies.take(data)
+        count = sp.count
+        r = None if long else self.node.reply(data)
         if r is None:
-            self._fail(now, "answer not signed with this node's key (forged, or the host holds another key)")
+            self._fail(now, "answer is no reply signed with this node's key (forged, or the host holds another key)")
             return
         for x in r.get("rejected", ()):
             if type(x) is dict:
@@ -79,7 +81,7 @@ class HTTP:
         if self.failing:
             log("http: host reachable again")
             self.failing = None
-        if self.node.replies.freed:
+        if sp.count < count:
             self.bo.ok(now)  # progress: send the next batch at once
         else:
             self._fail(now, "host acknowledged none of %d records" % k)
@@ -100,35 +102,22 @@ def split_url(url):
     return host, int(port) if port else 80, path
 
 
-class _Deadline:
-    """The socket, for the body's writes, giving up once the POST has run past its deadline."""
-
-    def __init__(self, s, deadline):
-        self.s = s
-        self.deadline = deadline
-
-    def write(self, b):
-        n = self.s.write(b)
-        if time.ticks_diff(time.ticks_ms(), self.deadline) > 0:
-            raise OSError(_ETIMEDOUT)
-        return n
-
-
-def post(url, headers, length, body, timeout, feed=None):
-    """POST to url; headers: (name, value) pairs; body(sock) writes `length` bytes.
-    Returns (status, answer body bytes, or None when it is longer than _ANSWER). Raises OSError
-    when the host cannot be reached or the POST runs past its deadline.
+def post(url, headers, length, body, timeout, feed=None, buf=None):
+    """POST to url; headers: (name, value) pairs; body(sock) writes `length` bytes; buf (512
+    bytes, made here when not given) takes the answer's headers.
+    Returns (status, answer body, or None when it is longer than _ANSWER or has no Content-Length).
+    Raises OSError when the host cannot be reached or the POST runs past its deadline.
 
     On an ESP32 the name lookup has no timeout (lwIP's own retries: some seconds per DNS
     server), and every socket call waits up to `timeout` anew, so a host that trickles its answer
     could hold the node for ever. The lookup comes first, then feed() (the watchdog); from there
     the POST gives up at the first call that ends more than `timeout` after the connect began, so
-    it lasts at most 2 * timeout: the rule node.config checks against wdt_s."""
+    it lasts at most 2 * timeout: the rule node.config checks against wdt_s. (Writes need no
+    check: a POST fits the socket's buffers unless the host stalls, and then one write times out.)"""
     host, port, path = url
     ai = socket.getaddrinfo(host, port)[0][-1]
     if feed is not None:
         feed()
-    deadline = time.ticks_add(time.ticks_ms(), timeout * 1000)
     s = socket.socket()
     try:
         s.settimeout(timeout)
@@ -136,48 +125,49 @@ def post(url, headers, length, body, timeout, feed=None):
             s.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY (lwIP and Linux agree on both)
         except (OSError, AttributeError):
             pass
+        end = time.ticks_add(time.ticks_ms(), timeout * 1000)
         s.connect(ai)
-        out = _Deadline(s, deadline)
-        out.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n" % (
+        s.write(b"POST %s HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\nContent-Length: %d\r\n%s\r\n" % (
             path.encode(), host.encode(), port, length, b"".join(b"%s: %s\r\n" % kv for kv in headers)))
-        body(out)
-        return _answer(s, deadline)
+        body(s)
+        return _answer(s, end, buf or bytearray(512))
     finally:
         s.close()
 
 
-def _answer(s, deadline):
-    # Read the answer in whatever pieces come (not readline: on an ESP32 that waits for each byte
-    # with the full timeout), until the body is complete or the host closes.
-    buf = bytearray(_ANSWER + 512)  # the status line and headers, then the body
-    mv = memoryview(buf)
+def _read(s, buf, end):
+    # Whatever comes (not readline: on an ESP32 that waits for each byte with the full timeout);
+    # past the deadline, give up.
+    k = s.readinto(buf)
+    if time.ticks_diff(time.ticks_ms(), end) > 0:
+        raise OSError(_ETIMEDOUT)
+    if not k:
+        raise OSError(5)  # EIO: closed before the answer's end
+    return k
+
+
+def _answer(s, end, head):
+    # The status line and headers, then a body of Content-Length bytes.
     n = 0
-    head = clen = -1
     while True:
-        if head < 0:
-            head = buf.find(b"\r\n\r\n", 0, n)
-            if head >= 0:
-                head += 4
-                i = buf.find(b"\r\ncontent-length:", 0, head)
-                if i < 0:
-                    i = buf.find(b"\r\nContent-Length:", 0, head)
-                if i >= 0:
-                    clen = int(bytes(buf[i + 17:buf.find(b"\r\n", i + 2, head)]))
-        if head >= 0 and 0 <= clen <= n - head:
+        n += _read(s, memoryview(head)[n:], end)
+        i = head.find(b"\r\n\r\n", 0, n)
+        if i >= 0:
             break
-        if n == len(buf):
-            break  # longer than any reply: not one
-        k = s.readinto(mv[n:])
-        if not k:
-            break  # closed: the answer is all there
-        n += k
-        if time.ticks_diff(time.ticks_ms(), deadline) > 0:
-            raise OSError(_ETIMEDOUT)
-    parts = bytes(buf[:buf.find(b"\r\n", 0, n)]).split(None, 2)
-    if head < 0 or len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
-        raise OSError(5)  # EIO: not an HTTP answer
-    if clen < 0:
-        clen = n - head
-    if clen > _ANSWER or head + clen > n:
+        if n == len(head):
+            raise OSError(5)  # longer headers than any host of ours sends
+    parts = bytes(head[:head.find(b"\r\n")]).split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+        raise OSError(5)  # not an HTTP answer
+    j = head.find(b"\r\ncontent-length:", 0, i + 2)
+    if j < 0:
+        j = head.find(b"\r\nContent-Length:", 0, i + 2)
+    clen = int(bytes(head[j + 17:head.find(b"\r\n", j + 2)])) if j >= 0 else _ANSWER + 1
+    if clen > _ANSWER:
         return int(parts[1]), None
-    return int(parts[1]), bytes(buf[head:head + clen])
+    body = bytearray(clen)
+    got = min(n - i - 4, clen)
+    body[:got] = head[i + 4:i + 4 + got]
+    while got < clen:
+        got += _read(s, memoryview(body)[got:], end)
+    return int(parts[1]), body

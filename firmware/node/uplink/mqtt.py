@@ -37,7 +37,7 @@ class MQTT:
 
     def _on_msg(self, topic, msg):
         if topic == self.ack_topic:
-            self.node.replies.take(msg or b"")  # None: too long to be a reply
+            self.node.reply(msg or b"")  # None: too long to be a reply
 
     def service(self, now):
         if not self.up:
@@ -75,7 +75,7 @@ class MQTT:
                 if not n:
                     break
                 self.client.publish_header(self.topic, n, qos=1)
-                sp.copy(self.c, n, self.client)
+                sp.copy(self.c, n, self.client.sock)
                 self.c[1] += n + 1
                 self._sent = now
             if sp.count:  # the oldest record waited retry_s (doubling) for the host: again

@@ -33,7 +33,9 @@ _uarts = {}
 _i2c = {}
 _NO_DEVICES = {}
 _pin_listeners = []
-_reset_cause = int(os.getenv("TYNYS_RESET_CAUSE") or PWRON_RESET)
+# TYNYS_RESET_CAUSE: "<cause> [<watchdog timeout us> <fed us>]" (the watchdog: see _wdt)
+_wdt = [int(x) for x in (os.getenv("TYNYS_RESET_CAUSE") or "1").split()] + [0, 0]
+_reset_cause = _wdt.pop(0)
 _scratch = bytearray(66)  # register address + up to 64 data bytes
 
 
@@ -173,28 +175,17 @@ def _reg(memaddr, addrsize):
     return 1
 
 
-# The chip's one task watchdog once armed: [timeout us, world us when last fed]. Like the chip's,
-# it survives a soft reset (the launcher hands it to the next process in TYNYS_WDT) and nothing
-# stops it; every Timer stops at a soft reset (a new process has none).
-_wdt = None
+# The chip's one task watchdog, _wdt: [timeout us (0: not armed), world us when last fed]. Like
+# the chip's, it survives a soft reset (the launcher hands it to the next process with the reset
+# cause) and nothing stops it; every Timer stops at a soft reset (a new process has none).
 
 
-def _wdt_check(now_us):
-    if now_us - _wdt[1] > _wdt[0]:
+def _check(now_us):
+    if _wdt[0] and now_us - _wdt[1] > _wdt[0]:
         _stop(WDT_RESET, "watchdog expired")
 
 
-def _wdt_arm(timeout_us, fed_us):
-    global _wdt
-    if _wdt is None:
-        _wdt = [0, 0]
-        time.on_advance(_wdt_check)
-    _wdt[0] = timeout_us
-    _wdt[1] = fed_us
-
-
-def _wdt_note():
-    return "%d %d" % (_wdt[0], _wdt[1]) if _wdt else "0 0"
+time.on_advance(_check)
 
 
 class WDT:
@@ -202,42 +193,33 @@ class WDT:
     A second WDT(timeout=...) re-arms the same watchdog with the new timeout."""
 
     def __init__(self, id=0, timeout=5000):
-        if timeout <= 0:
-            raise ValueError("WDT timeout too short")
-        _wdt_arm(timeout * 1000, time.world_us())
+        _wdt[0] = timeout * 1000
+        self.feed()
 
     def feed(self):
         _wdt[1] = time.world_us()
 
 
 class Timer:
-    """A periodic software timer on (virtual) time: enough to feed a watchdog from the REPL.
-    Timer(n) of a number already in use is that timer, as on an ESP32."""
+    """A periodic software timer on (virtual) time: enough to feed a watchdog from the REPL."""
 
     PERIODIC = 1
-    _all = {}
-
-    def __new__(cls, id=-1):
-        t = Timer._all.get(id)
-        if t is None:
-            t = Timer._all[id] = object.__new__(cls)
-            t._cb = None
-            time.on_advance(t._tick)
-        return t
 
     def __init__(self, id=-1):
-        pass
+        self._cb = None
 
     def init(self, mode=1, period=1000, callback=None):
         self._period_us = period * 1000
         self._due = time.world_us() + self._period_us
+        if self._cb is None:
+            time.on_advance(self._tick)
         self._cb = callback
 
     def deinit(self):
-        self._cb = None
+        self._due = 1e30  # never again, until init()
 
     def _tick(self, now_us):
-        while self._cb is not None and now_us >= self._due:
+        while now_us >= self._due:
             self._due += self._period_us
             self._cb(self)
 
@@ -256,26 +238,19 @@ def reset_cause():
 
 
 def _stop(cause, why):
-    _die(("", "", "hard", "wdt", "deepsleep", "soft")[cause], why)
-
-
-def _die(event, why):
     # A reset stops the chip dead: no finally blocks, no buffered writes. The process kills
     # itself; the launcher (host/tynys/vnode.py) reads the event from the clock file and starts
-    # the node again with TYNYS_RESET_CAUSE set as the chip would report it (a brownout: as a
-    # power-on), as a board's reset circuit would.
-    print("virtual node: %s (reset: %s)" % (why, event))
-    time.note(event, _wdt_note())
+    # the node again with TYNYS_RESET_CAUSE set as the chip reports it, as a board's reset
+    # circuit would. PWRON_RESET here is a brownout (the network shim's).
+    name = ("", "brownout", "hard", "wdt", "deepsleep", "soft")[cause]
+    print("virtual node: %s (reset: %s)" % (why, name))
+    time.note(name, _wdt)
     os.system("kill -9 $PPID")
 
 
 # Leaving the REPL (Ctrl-D) is a soft reset too: the launcher starts the next process with the
 # watchdog as it is now.
-__import__("sys").atexit(lambda: time.note("", _wdt_note()))
-_w = os.getenv("TYNYS_WDT")
-if _w:
-    _wdt_arm(*[int(x) for x in _w.split()])
-_w = None
+__import__("sys").atexit(lambda: time.note("", _wdt))
 
 
 def reset():

@@ -1,8 +1,7 @@
 # `network` for the virtual node: a WLAN station whose outages follow a plan in world time.
 #
 #     import network
-#     network.plan(outages=[{"from": 1795813200, "to": 1795899600, "what": "host"}], rssi=-67,
-#                  net={"rtt_ms": 30})
+#     network.plan(outages=[{"from": 1795813200, "to": 1795899600, "what": "host"}], rssi=-67)
 #
 # what = "wifi": the access point is gone (isconnected() False, DNS and connects fail);
 # what = "host": WiFi is up but the host does not do its part: connects refused, or with "mode"
@@ -11,8 +10,9 @@
 # what = "dns": the DNS servers do not answer (or, "mode": "fail", say the name does not exist);
 # what = "ntp": only NTP goes unanswered;
 # what = "brownout": the supply cannot carry the radio: the chip browns out as WiFi starts.
-# `net` sets what calls cost (socket.py). The `socket` and `ntptime` shims ask down() and net().
+# The `socket` and `ntptime` shims ask down(), and dns() for a name.
 import time
+from micropython import const
 
 STA_IF = 0
 AP_IF = 1
@@ -23,21 +23,15 @@ STAT_NO_AP_FOUND = 201
 _outages = ()
 _rssi = -67
 _ssid = None  # None: any SSID connects
-_NET = {"rtt_ms": 30, "dns_ms": 20, "kbps": 1000, "dns_servers": 2}  # a home WiFi and its router
-_net = _NET
+_DNS_MS = const(20)  # a DNS answer on a home WiFi
+_DNS_SERVERS = const(2)  # a router hands out one or two
 
 
-def plan(outages=(), rssi=-67, ssid=None, net=None):
-    global _outages, _rssi, _ssid, _net
+def plan(outages=(), rssi=-67, ssid=None):
+    global _outages, _rssi, _ssid
     _outages = outages
     _rssi = rssi
     _ssid = ssid
-    _net = dict(_NET, **(net or {}))
-
-
-def net(name):
-    """What the plan says a network call costs: rtt_ms, dns_ms, kbps, dns_servers."""
-    return _net[name]
 
 
 def dns(host):
@@ -55,9 +49,9 @@ def dns(host):
         time.sleep(o.get("delay_s", 7))
     elif o is not None:
         if o.get("mode") != "fail":
-            time.sleep(7 * _net["dns_servers"])
+            time.sleep(7 * _DNS_SERVERS)
         raise OSError(-202)
-    time.sleep_ms(_net["dns_ms"])
+    time.sleep_ms(_DNS_MS)
 
 
 def down(what, host=None):
@@ -82,7 +76,8 @@ class WLAN:
         if flag is None:
             return WLAN._on
         if flag and not WLAN._on and down("brownout") is not None:
-            __import__("machine")._die("brownout", "the supply dipped as the radio started")
+            m = __import__("machine")
+            m._stop(m.PWRON_RESET, "the supply dipped as the radio started")
         WLAN._on = bool(flag)
         WLAN._joined = WLAN._joined and WLAN._on
 

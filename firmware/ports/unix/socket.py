@@ -2,41 +2,39 @@
 # do and failing as the network plan says (network.py).
 #
 # As on an ESP32 (ports/esp32/modsocket.c), every blocking call waits up to the socket's timeout
-# on its own, and getaddrinfo has no timeout at all. What each call costs (plan "net": {"rtt_ms": 30, "dns_ms": 20, "kbps": 1000, "dns_servers": 2}):
-#   getaddrinfo        network.dns(): a lookup with no timeout, dns_ms, or a "dns" outage
-#   connect            rtt_ms; "host" outage: refused, or ("mode": "timeout") no answer for the
-#                      socket's timeout, then ETIMEDOUT
-#   write              its bytes at kbps
-#   read               rtt_ms for the first read after a write (the answer's way back)
+# on its own, and getaddrinfo has no timeout at all. What each call costs:
+#   getaddrinfo        network.dns(): a lookup with no timeout, 20 ms, or a "dns" outage
+#   connect            a round trip (30 ms); "host" outage: refused, or ("mode": "timeout") no
+#                      answer for the socket's timeout, then ETIMEDOUT
+#   write              its bytes at 1 Mbit/s
+#   read               a round trip for the first read after a write (the answer's way back)
 # and the "host" outage modes of a host that is there but does not do its part:
 #   "stall"            connects and takes the request into lwIP's send buffer (5744 bytes), then
 #                      every write and read waits the socket's timeout: ETIMEDOUT
-#   "slow"             every call waits "delay_s" first, and a read gets at most "bytes" bytes
-#                      (default 1): a host that trickles its answer
+#   "slow"             the connect and every read wait "delay_s" first, and a read gets at most
+#                      "bytes" bytes (default 1): a host that trickles its answer
 import usocket as _s
 import time as _time
 import network
+from micropython import const
 
 AF_INET = _s.AF_INET
 SOCK_STREAM = _s.SOCK_STREAM
 SOCK_DGRAM = _s.SOCK_DGRAM
 SOL_SOCKET = _s.SOL_SOCKET
 SO_REUSEADDR = _s.SO_REUSEADDR
-_EAGAIN = 11
-_ECONNRESET = 104
-_ETIMEDOUT = 110
-_ECONNREFUSED = 111
-_EHOSTUNREACH = 113
-_SNDBUF = 5744  # lwIP's TCP send buffer on an ESP32 (4 segments of 1436 bytes)
+_EAGAIN = const(11)
+_ECONNRESET = const(104)
+_ETIMEDOUT = const(110)
+_ECONNREFUSED = const(111)
+_EHOSTUNREACH = const(113)
+_SNDBUF = const(5744)  # lwIP's TCP send buffer on an ESP32 (4 segments of 1436 bytes)
+_RTT_MS = const(30)  # a round trip on a home WiFi
+_KBPS = const(1000)
 
 
 def _wifi_up():
     return network.WLAN(network.STA_IF).isconnected()
-
-
-def _cost_ms(ms):
-    if ms > 0:
-        _time.sleep_ms(ms)
 
 
 def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
@@ -58,77 +56,58 @@ class socket(_s.socket):
         self._peer = None
         self._open = False
         self._fault = None  # the outage this connection met ("stall", "slow")
-        self._sent = 0
-        self._answered = True  # no write since the last read: no round trip to wait for
+        self._sent = 0  # bytes written since the last read (a round trip to wait for)
 
     def _cut(self):
         # An outage also breaks a connection that is open (MQTT keeps one for hours).
         if self._open and (not _wifi_up() or network.down("host", self._peer) not in (None, self._fault)):
             raise OSError(_ECONNRESET)
 
-    def _wait(self):
-        # A call the host does not answer: the socket's whole timeout, as on an ESP32.
-        _time.sleep(self._timeout if self._timeout else 30)
-        raise OSError(_ETIMEDOUT)
-
-    def _slow(self):
-        if self._fault is not None and self._fault.get("mode") == "slow":
-            _time.sleep(self._fault.get("delay_s", 1))
+    def _wait(self, mode):
+        # As the outage says: a call the host does not answer takes the socket's whole timeout
+        # ("stall"); a trickling host's, its delay ("slow"). Returns the outage's mode.
+        f = self._fault
+        m = f.get("mode") if f is not None else None
+        if m == "slow":
+            _time.sleep(f.get("delay_s", 1))
+        if m == mode == "stall":
+            _time.sleep(self._timeout if self._timeout else 30)
+            raise OSError(_ETIMEDOUT)
+        return m
 
     def write(self, buf, *a):
         self._cut()
-        f = self._fault
-        if f is not None and f.get("mode") == "stall":
-            if self._sent + len(buf) > _SNDBUF:
-                self._wait()
+        if self._fault is not None and self._fault.get("mode") == "stall":
             self._sent += len(buf)
+            if self._sent > _SNDBUF:
+                self._wait("stall")
             return len(buf)
-        self._slow()
-        _cost_ms(len(buf) * 8 // network.net("kbps"))
-        self._answered = False
+        _time.sleep_ms(len(buf) * 8 // _KBPS)
+        self._sent += len(buf)
         return super().write(buf, *a)
 
     def readinto(self, buf, *a):
         self._cut()
-        f = self._fault
-        if f is not None and f.get("mode") == "stall":
-            if self._timeout == 0:
+        if self._timeout == 0:  # non-blocking: costs nothing
+            if self._fault is not None and self._fault.get("mode") == "stall":
                 raise OSError(_EAGAIN)
-            self._wait()
-        blocking = self._timeout != 0
-        if blocking:
-            self._slow()
-            if not self._answered:
-                _cost_ms(network.net("rtt_ms"))
-                self._answered = True
-        if f is not None and f.get("mode") == "slow":
-            n = f.get("bytes", 1)
+        elif self._wait("stall") == "slow":
+            n = self._fault.get("bytes", 1)
             buf = memoryview(buf)[:n] if len(buf) > n else buf
+        if self._timeout != 0 and self._sent:
+            _time.sleep_ms(_RTT_MS)
+            self._sent = 0
         try:
             return super().readinto(buf, *a)
         except OSError as e:
-            if blocking and e.errno == _EAGAIN:  # the unix port's timeout
+            if self._timeout != 0 and e.errno == _EAGAIN:  # the unix port's timeout
                 raise OSError(_ETIMEDOUT)
             raise
 
-    # The rest of the stream calls go through readinto/write, so they cost and fail alike;
-    # readline reads a byte at a time, each read with its own timeout, as an ESP32's does.
-    def read(self, n=-1):
-        out = b""
-        b = bytearray(n if 0 < n < 1024 else 1024)
-        while n < 0 or len(out) < n:
-            k = self.readinto(b if n < 0 else memoryview(b)[:min(len(b), n - len(out))])
-            if not k:
-                break
-            out += b[:k]
-        return out
-
-    def readline(self):
-        out = b""
-        b = bytearray(1)
-        while not out.endswith(b"\n") and self.readinto(b):
-            out += b
-        return out
+    # The firmware reads with readinto and writes with write: the stream calls below would go
+    # past the faults and costs above, so they are not there (an ESP32's readline, for one,
+    # waits the full timeout for each byte).
+    read = readline = recv = send = sendall = None
 
     def settimeout(self, t):
         self._timeout = t
@@ -146,16 +125,13 @@ class socket(_s.socket):
         if o is not None:
             mode = o.get("mode")
             if mode == "timeout":
-                self._wait()
-            if mode == "stall":  # it answers the handshake and nothing more
-                _cost_ms(network.net("rtt_ms"))
-                self._fault = o
-                self._open = True
-                return
-            if mode != "slow":
+                self._fault = {"mode": "stall"}
+                self._wait("stall")
+            if mode not in ("stall", "slow"):
                 raise OSError(_ECONNREFUSED)
             self._fault = o
-            self._slow()
-        _cost_ms(network.net("rtt_ms"))
-        super().connect(addr)
+            self._wait(None)
+        _time.sleep_ms(_RTT_MS)
+        if o is None or o.get("mode") == "slow":
+            super().connect(addr)
         self._open = True

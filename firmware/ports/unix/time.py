@@ -58,14 +58,14 @@ def _now_us():
     return _world_us
 
 
-def note(cause="", wdt="0 0"):
+def note(cause="", wdt=(0, 0)):
     """Write the clock file now (the machine shim calls this with the cause of a reset and the
-    watchdog's "timeout_us fed_us", which outlives a soft reset)."""
+    watchdog's [timeout us, fed us], which outlives a soft reset)."""
     global _noted_us
     _noted_us = _world_us
     if _clock_file:
         with open(_clock_file + ".tmp", "w") as f:
-            f.write("%d %d %s %s\n" % (_world_us, _offset_us, cause or "-", wdt))
+            f.write("%d %d %s %d %d\n" % (_world_us, _offset_us, cause or "-", wdt[0], wdt[1]))
         _os.rename(_clock_file + ".tmp", _clock_file)  # a reader never sees half a file
 
 
@@ -81,10 +81,10 @@ def repl_clock():
         _world0_us = _world_us
     import _thread
 
-    _thread.start_new_thread(_hardware, ())
+    _thread.start_new_thread(_tick, ())
 
 
-def _hardware():
+def _tick():  # the chip's hardware: its clock, timers and watchdog
     while True:
         _t.sleep_ms(50)
         _now_us()

@@ -3,7 +3,7 @@
 #
 # Environment (host/tynys/vnode.py sets it):
 #   TYNYS_FLASH          flash image file (LittleFS, 4 KB blocks)
-#   TYNYS_SCENARIO       JSON file: {"network": {"outages": [...], "rssi": -67, "net": {...}}, "world": {...},
+#   TYNYS_SCENARIO       JSON file: {"network": {"outages": [...], "rssi": -67}, "world": {...},
 #                        "sensors": {...}} (world and sensors: simhost.py)
 #   TYNYS_SIM_SOCKET     where the sensor simulators listen (simhost.py, started by the launcher)
 #   TYNYS_NO_APP         "1": leave main.py out (a soft reset in raw REPL, as on a board)
@@ -40,7 +40,7 @@ def wire(scenario):
     import network
 
     net = scenario.get("network", {})
-    network.plan(net.get("outages", ()), net.get("rssi", -67), net.get("ssid"), net.get("net"))
+    network.plan(net.get("outages", ()), net.get("rssi", -67), net.get("ssid"))
     try:
         with open("config.json", "rb") as f:
             cfg = f.read()
