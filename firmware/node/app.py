@@ -50,6 +50,7 @@ class Node:
         self.slots = slots
         self.spool = self.clock = self.net = self.console = self.sc = self.wdt = None
         self.uplinks = []
+        self._uplinks = cfg["uplinks"]  # made when the node runs (after boot's code has left)
         self.up_s = self._up_ms = self.t0 = self.t1 = 0
         self._last = self.end = time.ticks_ms()
         self.spool = Spool("spool", cfg["spool"]["max_records"])
@@ -59,12 +60,19 @@ class Node:
 
             self.net = Net(cfg["wifi"])
         self.console = Console(self)
-        gc.collect()  # the spool's mount made garbage: the uplinks' modules come next, in one piece
-        self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
-        if cfg["uplinks"].get("sensor_community") is not None:
+
+    def _connect(self):
+        # The uplinks and their modules, loaded once node.startup has left the heap (main.py
+        # forgets it before serve()): the largest modules come in when there is most room.
+        cfg, self._uplinks = self._uplinks, None
+        gc.collect()
+        for k, m, c in UPLINKS:
+            if cfg.get(k) is not None:
+                self.uplinks.append(_load(m, c)(self, cfg[k]))
+        if cfg.get("sensor_community") is not None:
             from node.uplink.sensorcommunity import SensorCommunity
 
-            self.sc = SensorCommunity(self, cfg["uplinks"]["sensor_community"])
+            self.sc = SensorCommunity(self, cfg["sensor_community"])
 
     # -- what uplinks and the console call
     def net_up(self):
@@ -158,6 +166,8 @@ class Node:
 
     def run(self):
         w = self.wdt = watchdog(self.wdt_s)
+        if self._uplinks is not None:
+            self._connect()
         if self.net is not None:  # a first try at the network and NTP, so windows start right
             for _ in range(20):
                 if self.net.up():
