@@ -1,5 +1,9 @@
 # Tynys node firmware. Runs unchanged on an ESP32 and on the MicroPython unix port.
-# Here: what every part shares (log, forget) and the watchdog across resets.
+# Here: what every part shares (log, forget), the node key's HMAC (records are signed with it,
+# the host's replies checked) and the watchdog across resets.
+from hashlib import sha256
+from binascii import hexlify
+
 VERSION = "0.1.0"
 
 
@@ -21,6 +25,28 @@ def forget(name):
         delattr(sys.modules["node"], name)
     except (AttributeError, KeyError):
         pass
+
+
+class Signer:
+    """HMAC-SHA256 (RFC 2104) over hashlib.sha256: MicroPython has no hmac module.
+
+        h = signer.begin(); h.update(part); ...; signer.end(h) -> 64 hex digits
+    """
+
+    def __init__(self, key):
+        if len(key) > 64:
+            key = sha256(key).digest()
+        key = bytes(key) + bytes(64 - len(key))
+        self._ipad = bytes(b ^ 0x36 for b in key)
+        self._opad = bytes(b ^ 0x5C for b in key)
+
+    def begin(self):
+        return sha256(self._ipad)
+
+    def end(self, h):
+        o = sha256(self._opad)
+        o.update(h.digest())
+        return hexlify(o.digest()).decode()
 
 
 # The watchdog across resets. On an ESP32 it cannot be stopped once armed and it stays armed

@@ -7,7 +7,8 @@ import gc
 import sys
 import time
 import machine
-from node import VERSION, log, forget, watchdog
+import json
+from node import VERSION, Signer, log, forget, watchdog
 from node.spool import Spool
 from node.clock import Clock, EPOCH
 from node.console import Console
@@ -44,13 +45,12 @@ class Node:
         self.boot = st["boot"]
         self.reset = reset
         self.window_s = cfg["window_s"]
-        self.key = bytes.fromhex(cfg["key"])  # signs records, checks the host's replies
+        self.signer = Signer(bytes.fromhex(cfg["key"]))  # signs records, checks the host's replies
         self.replies = [0, -1]  # host replies refused since the start; the seq of the last one
-                                # whose time was taken (node.reply)
+                                # whose time was taken (reply())
         self.slots = slots
         self.spool = self.clock = self.net = self.console = self.sc = self.wdt = None
-        self.uplinks = []
-        self._uplinks = cfg["uplinks"]  # made when the node runs (after boot's code has left)
+        self.uplinks = cfg["uplinks"]  # their config; the uplinks themselves when the node runs
         self.up_s = self._up_ms = self.t0 = self.t1 = 0
         self._last = self.end = time.ticks_ms()
         self.spool = Spool("spool", cfg["spool"]["max_records"])
@@ -61,18 +61,6 @@ class Node:
             self.net = Net(cfg["wifi"])
         self.console = Console(self)
 
-    def _connect(self):
-        # The uplinks and their modules, loaded once node.startup has left the heap (main.py
-        # forgets it before serve()): the largest modules come in when there is most room.
-        cfg, self._uplinks = self._uplinks, None
-        gc.collect()
-        for k, m, c in UPLINKS:
-            if cfg.get(k) is not None:
-                self.uplinks.append(_load(m, c)(self, cfg[k]))
-        if cfg.get("sensor_community") is not None:
-            from node.uplink.sensorcommunity import SensorCommunity
-
-            self.sc = SensorCommunity(self, cfg["sensor_community"])
 
     # -- what uplinks and the console call
     def net_up(self):
@@ -86,17 +74,61 @@ class Node:
             self.wdt.feed()
 
     def reply(self, line):
-        """A reply of the host (node.reply, loaded for it): the reply when obeyed; else None,
-        counted (health bad_replies)."""
-        from node import reply
+        """A reply of the host (docs/record.md, "Replies"): what it has stored (ack) and its
+        clock (time), one signed JSON line on every transport (console, HTTP answer, MQTT ack):
 
-        doc = reply.take(self, line)
-        reply = None
-        forget("reply")
+            {"node":"osk-01","seq":4711,"ack":[4710,4711],"time":1795813512,"sig":"<64 hex>"}
+
+        sig is HMAC-SHA256 under the node's key over b"tynys-reply-1\n" and the line without its
+        sig member (the tag keeps a reply from passing as a record: both use the same key). It is
+        obeyed only when it verifies, names this node and acknowledges no seq never written
+        (every ack <= seq <= the spool's last seq); its time is taken only from a reply to the
+        newest record (seq == last seq), newer than the last one taken, so an old reply played
+        again cannot set an old clock. Returns the reply (a dict) when obeyed; else None, and
+        the refusal counts (health bad_replies): a forgery, a line cut on the console, a host
+        that holds another key."""
+        doc = self._check(line)
+        if doc is None:
+            self.replies[0] += 1
+            return None
+        self.spool.ack(doc["ack"])
+        t = doc.get("time")
+        seq = doc["seq"]
+        if type(t) is int and seq == self.spool.last_seq and seq > self.replies[1]:
+            self.replies[1] = seq
+            self.host_time(t)
+        return doc
+
+    def _check(self, line):
+        # Checking a reply allocates a little (a copy, the decoded dict); replies are rare.
+        line = bytes(line).rstrip()
+        i = len(line) - 74  # where ,"sig":"<64 hex>"} starts
+        if i < 1 or line[i:i + 8] != b',"sig":"' or line[-2:] != b'"}':
+            return None
+        s = self.signer
+        h = s.begin()
+        h.update(b"tynys-reply-1\n")
+        body = line[:i] + b"}"
+        h.update(body)
+        if s.end(h).encode() != line[i + 8:-2]:
+            return None
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return None
+        if type(doc) is not dict or doc.get("node") != self.id:
+            return None
+        seq = doc.get("seq")
+        acks = doc.get("ack")
+        if type(seq) is not int or type(acks) is not list or not 0 <= seq <= self.spool.last_seq:
+            return None
+        for a in acks:
+            if type(a) is not int or not 0 <= a <= seq:
+                return None
         return doc
 
     def host_time(self, t):
-        """The host's time, from a verified reply (node.reply): through the clock's step rules."""
+        """The host's time, from a verified reply: through the clock's step rules."""
         q = self.clock.quality
         self._stepped(self.clock.set_host(t), q)
 
@@ -145,7 +177,7 @@ class Node:
         hdr = (self.id, self.boot, seq, self.t0, t1, quality, VERSION)
         from node import record  # once a window: loaded for it, then let go
 
-        sp.append(seq, lambda f: record.build(f, record.Signer(self.key), hdr, self.slots, health))
+        sp.append(seq, lambda f: record.build(f, self.signer, hdr, self.slots, health))
         record = None
         forget("record")
         gc.collect()  # their code leaves the heap before the uplinks send the record
@@ -166,8 +198,18 @@ class Node:
 
     def run(self):
         w = self.wdt = watchdog(self.wdt_s)
-        if self._uplinks is not None:
-            self._connect()
+        if type(self.uplinks) is dict:
+            # The uplinks and their modules, loaded once node.startup has left the heap (main.py
+            # forgets it before serve()): the largest modules come in when there is most room.
+            cfg, self.uplinks = self.uplinks, []
+            gc.collect()
+            for k, m, c in UPLINKS:
+                if cfg.get(k) is not None:
+                    self.uplinks.append(_load(m, c)(self, cfg[k]))
+            if cfg.get("sensor_community") is not None:
+                from node.uplink.sensorcommunity import SensorCommunity
+
+                self.sc = SensorCommunity(self, cfg["sensor_community"])
         if self.net is not None:  # a first try at the network and NTP, so windows start right
             for _ in range(20):
                 if self.net.up():

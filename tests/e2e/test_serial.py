@@ -89,7 +89,7 @@ def test_maintenance_over_mpremote_finishes_with_the_watchdog_armed(make_node, t
     mpremote = str(Path(sys.executable).parent / "mpremote")
     # longer than wdt_s of real time at the REPL, as a redeploy over a slow line takes
     out = subprocess.run([mpremote, "connect", vn.port, "fs", "cp", str(new), ":config.json", "+",
-                          "exec", "import time; time.sleep(25); import machine; print('WDT', machine._wdt[0])"],
+                          "exec", "import time; time.sleep(25); import machine; print('WDT', machine.WDT.timeout)"],
                          capture_output=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert b"WDT 3600000000" in out.stdout  # still armed (boot.py holds it at an hour, fed every second)

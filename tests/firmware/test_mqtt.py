@@ -98,16 +98,17 @@ import os, powercut, time
 dev = powercut.RamFlash(64); os.VfsLfs2.mkfs(dev); os.mount(os.VfsLfs2(dev), "/f"); os.chdir("/f")
 from node.spool import Spool
 from node.uplink.mqtt import MQTT
-from node import reply
+from node import Signer
+import node.app
 class Node:
     id = "osk-01"
-    key = bytes(range(32))
-    bad_replies = 0
-    reply_seq = -1
+    signer = Signer(bytes(range(32)))
+    replies = [0, -1]
     def net_up(self): return True
     def feed(self): pass
     def host_time(self, t): print("time", t)
-    def reply(self, line): return reply.take(self, line)
+    reply = node.app.Node.reply
+    _check = node.app.Node._check
 n = Node(); n.spool = sp = Spool("spool")
 for i in range(3):
     sp.append(i, lambda f: f.write(b'{"v":1,"node":"osk-01","boot":0,"seq":%d}' % i))
@@ -128,11 +129,11 @@ def deliver(msg):  # a QoS 1 PUBLISH on the ack topic
     sock.rx = bytearray(bytes([0x32, (n & 0x7F) | 0x80, n >> 7] if n > 127 else [0x32, n]) + body)
     up.service(time.ticks_ms())
 # someone else on the broker acknowledges everything: unsigned, nothing leaves
-deliver(b'{"ack":[0,1,2],"time":4102444800}'); print(sp.count, n.bad_replies)
+deliver(b'{"ack":[0,1,2],"time":4102444800}'); print(sp.count, n.replies[0])
 # the host's signed reply acknowledges 0 and 1 (QoS 1): they leave, the client PUBACKs
 deliver(REPLY); print(sp.count, sock.tx[:4].hex())
 # 2 kB on the ack topic: read, dropped, PUBACKed (or the broker sends it for ever), counted
-deliver(b"{" + b"x" * 2000 + b"}"); print(sp.count, n.bad_replies, sock.tx[:4].hex(), len(sock.rx))
+deliver(b"{" + b"x" * 2000 + b"}"); print(sp.count, n.replies[0], sock.tx[:4].hex(), len(sock.rx))
 """
 
 

@@ -1,4 +1,4 @@
-"""The host's signed replies as the node checks them (node/reply.py), against the shared vectors
+"""The host's signed replies as the node checks them (Node.reply, node/app.py), against the shared vectors
 (tests/vectors/replies/reply-1.json) that tynys.reply's tests build byte for byte."""
 
 import json
@@ -13,23 +13,25 @@ CASES = json.loads((VECTORS / "replies" / "reply-1.json").read_text())
 
 TAKE = """
 import json, sys
-from node import reply
+from node import Signer
+from node.app import Node
 v = json.loads(sys.stdin.read())
 class Spool:
     def ack(self, seqs):
         self.acked = list(seqs)
         return len(seqs)
-class Node:
+class Fake:  # the parts of a Node that a reply touches
     pass
-n = Node(); n.id = v["node"]; n.key = bytes.fromhex(v["key"]); n.spool = Spool()
-n.spool.last_seq = v["last_seq"]; n.taken = []; n.bad_replies = 0; n.reply_seq = -1
+n = Fake(); n.id = v["node"]; n.signer = Signer(bytes.fromhex(v["key"])); n.spool = Spool()
+n.spool.last_seq = v["last_seq"]; n.taken = []; n.replies = [0, -1]
 n.host_time = n.taken.append
+n._check = lambda line: Node._check(n, line)
 out = []
 for line in v["lines"]:
     n.spool.acked = None; n.taken.clear()
-    doc = reply.take(n, line.encode())
+    doc = Node.reply(n, line.encode())
     out.append({"ok": True, "ack": sorted(n.spool.acked), "time": n.taken[0] if n.taken else None} if doc else {"ok": False})
-print(json.dumps({"out": out, "bad": n.bad_replies}))
+print(json.dumps({"out": out, "bad": n.replies[0]}))
 """
 
 

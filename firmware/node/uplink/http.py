@@ -1,6 +1,6 @@
 # HTTP uplink: POST the oldest unacknowledged records as NDJSON to the host, which answers with
 # its signed reply {"node":..,"seq":..,"ack":[seq, ...],"rejected":[{"seq":..,"reason":..}],
-# "time":..,"sig":..} (node.reply, docs/record.md). Only a verified reply's "ack" frees the spool;
+# "time":..,"sig":..} (node.app.Node.reply, docs/record.md). Only a verified reply's "ack" frees the spool;
 # "rejected" is shown on the console. A batch that is too large (413), or whose answer is longer
 # than a reply can be, is halved; an unreachable or busy host, or an answer that does not verify,
 # is retried with backoff.
@@ -135,39 +135,41 @@ def post(url, headers, length, body, timeout, feed=None, buf=None):
         s.close()
 
 
-def _read(s, buf, end):
-    # Whatever comes (not readline: on an ESP32 that waits for each byte with the full timeout);
-    # past the deadline, give up.
-    k = s.readinto(buf)
-    if time.ticks_diff(time.ticks_ms(), end) > 0:
-        raise OSError(_ETIMEDOUT)
-    if not k:
-        raise OSError(5)  # EIO: closed before the answer's end
-    return k
-
-
 def _answer(s, end, head):
-    # The status line and headers, then a body of Content-Length bytes.
-    n = 0
+    # The status line and headers into head, then a body of Content-Length bytes: read in
+    # whatever pieces come (not readline: on an ESP32 that waits for each byte with the full
+    # timeout), giving up past the deadline.
+    n = got = clen = 0
+    buf = None
     while True:
-        n += _read(s, memoryview(head)[n:], end)
+        k = s.readinto(memoryview(head)[n:] if buf is None else memoryview(buf)[got:])
+        if time.ticks_diff(time.ticks_ms(), end) > 0:
+            raise OSError(_ETIMEDOUT)
+        if not k:
+            raise OSError(5)  # EIO: closed before the answer's end
+        if buf is not None:
+            got += k
+            if got == clen:
+                return status, buf
+            continue
+        n += k
         i = head.find(b"\r\n\r\n", 0, n)
-        if i >= 0:
-            break
-        if n == len(head):
-            raise OSError(5)  # longer headers than any host of ours sends
-    parts = bytes(head[:head.find(b"\r\n")]).split(None, 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
-        raise OSError(5)  # not an HTTP answer
-    j = head.find(b"\r\ncontent-length:", 0, i + 2)
-    if j < 0:
-        j = head.find(b"\r\nContent-Length:", 0, i + 2)
-    clen = int(bytes(head[j + 17:head.find(b"\r\n", j + 2)])) if j >= 0 else _ANSWER + 1
-    if clen > _ANSWER:
-        return int(parts[1]), None
-    body = bytearray(clen)
-    got = min(n - i - 4, clen)
-    body[:got] = head[i + 4:i + 4 + got]
-    while got < clen:
-        got += _read(s, memoryview(body)[got:], end)
-    return int(parts[1]), body
+        if i < 0:
+            if n == len(head):
+                raise OSError(5)  # longer headers than any host of ours sends
+            continue
+        parts = bytes(head[:head.find(b"\r\n")]).split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise OSError(5)  # not an HTTP answer
+        status = int(parts[1])
+        j = head.find(b"\r\ncontent-length:", 0, i + 2)
+        if j < 0:
+            j = head.find(b"\r\nContent-Length:", 0, i + 2)
+        clen = int(bytes(head[j + 17:head.find(b"\r\n", j + 2)])) if j >= 0 else _ANSWER + 1
+        if clen > _ANSWER:
+            return status, None
+        buf = bytearray(clen)
+        got = min(n - i - 4, clen)
+        buf[:got] = head[i + 4:i + 4 + got]
+        if got == clen:
+            return status, buf

@@ -33,9 +33,8 @@ _uarts = {}
 _i2c = {}
 _NO_DEVICES = {}
 _pin_listeners = []
-# TYNYS_RESET_CAUSE: "<cause> [<watchdog timeout us> <fed us>]" (the watchdog: see _wdt)
-_wdt = [int(x) for x in (os.getenv("TYNYS_RESET_CAUSE") or "1").split()] + [0, 0]
-_reset_cause = _wdt.pop(0)
+# TYNYS_RESET_CAUSE: "<cause> [<watchdog timeout us> <fed us>]" (the watchdog: see WDT)
+_reset_cause = [int(x) for x in (os.getenv("TYNYS_RESET_CAUSE") or "1").split()] + [0, 0]
 _scratch = bytearray(66)  # register address + up to 64 data bytes
 
 
@@ -175,29 +174,30 @@ def _reg(memaddr, addrsize):
     return 1
 
 
-# The chip's one task watchdog, _wdt: [timeout us (0: not armed), world us when last fed]. Like
-# the chip's, it survives a soft reset (the launcher hands it to the next process with the reset
-# cause) and nothing stops it; every Timer stops at a soft reset (a new process has none).
+class WDT:
+    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets as a board does.
+    A second WDT(timeout=...) re-arms the same watchdog with the new timeout. The chip has one
+    (WDT.timeout [us], 0: not armed; WDT._last: world us when fed last): like the chip's, it
+    survives a soft reset (the launcher hands it to the next process with the reset cause) and
+    nothing stops it; every Timer stops at a soft reset (a new process has none)."""
+
+    timeout = _reset_cause[1]
+    _last = _reset_cause[2]
+
+    def __init__(self, id=0, timeout=5000):
+        WDT.timeout = timeout * 1000
+        self.feed()
+
+    def feed(self):
+        WDT._last = time.world_us()
 
 
 def _check(now_us):
-    if _wdt[0] and now_us - _wdt[1] > _wdt[0]:
+    if WDT.timeout and now_us - WDT._last > WDT.timeout:
         _stop(WDT_RESET, "watchdog expired")
 
 
 time.on_advance(_check)
-
-
-class WDT:
-    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets as a board does.
-    A second WDT(timeout=...) re-arms the same watchdog with the new timeout."""
-
-    def __init__(self, id=0, timeout=5000):
-        _wdt[0] = timeout * 1000
-        self.feed()
-
-    def feed(self):
-        _wdt[1] = time.world_us()
 
 
 class Timer:
@@ -234,7 +234,7 @@ class RTC:
 
 
 def reset_cause():
-    return _reset_cause
+    return _reset_cause[0]
 
 
 def _stop(cause, why):
@@ -244,13 +244,13 @@ def _stop(cause, why):
     # circuit would. PWRON_RESET here is a brownout (the network shim's).
     name = ("", "brownout", "hard", "wdt", "deepsleep", "soft")[cause]
     print("virtual node: %s (reset: %s)" % (why, name))
-    time.note(name, _wdt)
+    time.note(name, (WDT.timeout, WDT._last))
     os.system("kill -9 $PPID")
 
 
 # Leaving the REPL (Ctrl-D) is a soft reset too: the launcher starts the next process with the
 # watchdog as it is now.
-__import__("sys").atexit(lambda: time.note("", _wdt))
+__import__("sys").atexit(lambda: time.note("", (WDT.timeout, WDT._last)))
 
 
 def reset():

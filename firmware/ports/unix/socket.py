@@ -55,18 +55,20 @@ class socket(_s.socket):
         self._timeout = None
         self._peer = None
         self._open = False
-        self._fault = None  # the outage this connection met ("stall", "slow")
-        self._sent = 0  # bytes written since the last read (a round trip to wait for)
+        # (attribute names the firmware's heap has interned already: each new one costs a board
+        # nothing, but the virtual node's heap its share of MicroPython's string pool)
+        self.state = None  # the outage this connection met ("stall", "slow")
+        self.count = 0  # bytes written since the last read (a round trip to wait for)
 
     def _cut(self):
         # An outage also breaks a connection that is open (MQTT keeps one for hours).
-        if self._open and (not _wifi_up() or network.down("host", self._peer) not in (None, self._fault)):
+        if self._open and (not _wifi_up() or network.down("host", self._peer) not in (None, self.state)):
             raise OSError(_ECONNRESET)
 
     def _wait(self, mode):
         # As the outage says: a call the host does not answer takes the socket's whole timeout
         # ("stall"); a trickling host's, its delay ("slow"). Returns the outage's mode.
-        f = self._fault
+        f = self.state
         m = f.get("mode") if f is not None else None
         if m == "slow":
             _time.sleep(f.get("delay_s", 1))
@@ -77,26 +79,26 @@ class socket(_s.socket):
 
     def write(self, buf, *a):
         self._cut()
-        if self._fault is not None and self._fault.get("mode") == "stall":
-            self._sent += len(buf)
-            if self._sent > _SNDBUF:
+        if self.state is not None and self.state.get("mode") == "stall":
+            self.count += len(buf)
+            if self.count > _SNDBUF:
                 self._wait("stall")
             return len(buf)
         _time.sleep_ms(len(buf) * 8 // _KBPS)
-        self._sent += len(buf)
+        self.count += len(buf)
         return super().write(buf, *a)
 
     def readinto(self, buf, *a):
         self._cut()
         if self._timeout == 0:  # non-blocking: costs nothing
-            if self._fault is not None and self._fault.get("mode") == "stall":
+            if self.state is not None and self.state.get("mode") == "stall":
                 raise OSError(_EAGAIN)
         elif self._wait("stall") == "slow":
-            n = self._fault.get("bytes", 1)
+            n = self.state.get("bytes", 1)
             buf = memoryview(buf)[:n] if len(buf) > n else buf
-        if self._timeout != 0 and self._sent:
+        if self._timeout != 0 and self.count:
             _time.sleep_ms(_RTT_MS)
-            self._sent = 0
+            self.count = 0
         try:
             return super().readinto(buf, *a)
         except OSError as e:
@@ -125,11 +127,11 @@ class socket(_s.socket):
         if o is not None:
             mode = o.get("mode")
             if mode == "timeout":
-                self._fault = {"mode": "stall"}
+                self.state = {"mode": "stall"}
                 self._wait("stall")
             if mode not in ("stall", "slow"):
                 raise OSError(_ECONNREFUSED)
-            self._fault = o
+            self.state = o
             self._wait(None)
         _time.sleep_ms(_RTT_MS)
         if o is None or o.get("mode") == "slow":
