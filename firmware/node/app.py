@@ -7,7 +7,6 @@ import gc
 import sys
 import time
 import machine
-import json
 from node import VERSION, Signer, log, forget, watchdog
 from node.spool import Spool
 from node.clock import Clock, EPOCH
@@ -74,20 +73,15 @@ class Node:
             self.wdt.feed()
 
     def reply(self, line):
-        """A reply of the host (docs/record.md, "Replies"): what it has stored (ack) and its
-        clock (time), one signed JSON line on every transport (console, HTTP answer, MQTT ack):
+        """A reply of the host (docs/record.md, "Replies"; checked by node.reply, loaded for it):
+        the reply (a dict) when obeyed; else None, and the refusal counts (health bad_replies).
+        Its acks free the spool; its time is taken only from a reply to the newest record, newer
+        than the last one taken, so an old reply played again cannot set an old clock."""
+        from node import reply
 
-            {"node":"osk-01","seq":4711,"ack":[4710,4711],"time":1795813512,"sig":"<64 hex>"}
-
-        sig is HMAC-SHA256 under the node's key over b"tynys-reply-1\n" and the line without its
-        sig member (the tag keeps a reply from passing as a record: both use the same key). It is
-        obeyed only when it verifies, names this node and acknowledges no seq never written
-        (every ack <= seq <= the spool's last seq); its time is taken only from a reply to the
-        newest record (seq == last seq), newer than the last one taken, so an old reply played
-        again cannot set an old clock. Returns the reply (a dict) when obeyed; else None, and
-        the refusal counts (health bad_replies): a forgery, a line cut on the console, a host
-        that holds another key."""
-        doc = self._check(line)
+        doc = reply.verify(self, line)
+        reply = None
+        forget("reply")  # before the spool's files open: they need the room
         if doc is None:
             self.replies[0] += 1
             return None
@@ -97,34 +91,6 @@ class Node:
         if type(t) is int and seq == self.spool.last_seq and seq > self.replies[1]:
             self.replies[1] = seq
             self.host_time(t)
-        return doc
-
-    def _check(self, line):
-        # Checking a reply allocates a little (a copy, the decoded dict); replies are rare.
-        line = bytes(line).rstrip()
-        i = len(line) - 74  # where ,"sig":"<64 hex>"} starts
-        if i < 1 or line[i:i + 8] != b',"sig":"' or line[-2:] != b'"}':
-            return None
-        s = self.signer
-        h = s.begin()
-        h.update(b"tynys-reply-1\n")
-        body = line[:i] + b"}"
-        h.update(body)
-        if s.end(h).encode() != line[i + 8:-2]:
-            return None
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            return None
-        if type(doc) is not dict or doc.get("node") != self.id:
-            return None
-        seq = doc.get("seq")
-        acks = doc.get("ack")
-        if type(seq) is not int or type(acks) is not list or not 0 <= seq <= self.spool.last_seq:
-            return None
-        for a in acks:
-            if type(a) is not int or not 0 <= a <= seq:
-                return None
         return doc
 
     def host_time(self, t):

@@ -1,5 +1,5 @@
 # The USB console while the node runs: records and log lines go out (print), and the host's
-# signed replies come back, one JSON line each (node.app.Node.reply; docs/record.md, "Replies").
+# signed replies come back, one JSON line each (node.reply; docs/record.md, "Replies").
 # Ctrl-C stops the node and leaves the REPL (a board's UART interrupt catches it before us;
 # the virtual node's console hands it over as a byte).
 #

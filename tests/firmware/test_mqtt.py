@@ -108,7 +108,6 @@ class Node:
     def feed(self): pass
     def host_time(self, t): print("time", t)
     reply = node.app.Node.reply
-    _check = node.app.Node._check
 n = Node(); n.spool = sp = Spool("spool")
 for i in range(3):
     sp.append(i, lambda f: f.write(b'{"v":1,"node":"osk-01","boot":0,"seq":%d}' % i))

@@ -1,4 +1,4 @@
-"""The host's signed replies as the node checks them (Node.reply, node/app.py), against the shared vectors
+"""The host's signed replies as the node checks them (node/reply.py), against the shared vectors
 (tests/vectors/replies/reply-1.json) that tynys.reply's tests build byte for byte."""
 
 import json
@@ -25,7 +25,6 @@ class Fake:  # the parts of a Node that a reply touches
 n = Fake(); n.id = v["node"]; n.signer = Signer(bytes.fromhex(v["key"])); n.spool = Spool()
 n.spool.last_seq = v["last_seq"]; n.taken = []; n.replies = [0, -1]
 n.host_time = n.taken.append
-n._check = lambda line: Node._check(n, line)
 out = []
 for line in v["lines"]:
     n.spool.acked = None; n.taken.clear()

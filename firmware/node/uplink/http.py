@@ -1,6 +1,6 @@
 # HTTP uplink: POST the oldest unacknowledged records as NDJSON to the host, which answers with
 # its signed reply {"node":..,"seq":..,"ack":[seq, ...],"rejected":[{"seq":..,"reason":..}],
-# "time":..,"sig":..} (node.app.Node.reply, docs/record.md). Only a verified reply's "ack" frees the spool;
+# "time":..,"sig":..} (node.reply, docs/record.md). Only a verified reply's "ack" frees the spool;
 # "rejected" is shown on the console. A batch that is too large (413), or whose answer is longer
 # than a reply can be, is halved; an unreachable or busy host, or an answer that does not verify,
 # is retried with backoff.

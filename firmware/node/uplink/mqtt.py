@@ -1,5 +1,5 @@
 # MQTT uplink: records published QoS 1 to <prefix>/<node>/records; the host's signed replies
-# come on <prefix>/<node>/ack (node.app.Node.reply, docs/record.md). The broker's PUBACK alone frees
+# come on <prefix>/<node>/ack (node.reply, docs/record.md). The broker's PUBACK alone frees
 # nothing, and neither does a message on the ack topic that does not verify (anyone allowed to
 # publish there could send one). A persistent session (clean=0) keeps the replies the host sent
 # while the node was away.
