@@ -239,7 +239,7 @@ def reset_cause():
 
 def _stop(cause, why):
     # A reset stops the chip dead: no finally blocks, no buffered writes. The process kills
-    # itself; the launcher (host/tynys/vnode.py) reads the event from the clock file and starts
+    # itself; the launcher (host/tynys/vnode/board.py) reads the event from the clock file and starts
     # the node again with TYNYS_RESET_CAUSE set as the chip reports it, as a board's reset
     # circuit would. PWRON_RESET here is a brownout (the network shim's).
     name = ("", "brownout", "hard", "wdt", "deepsleep", "soft")[cause]

@@ -1,4 +1,4 @@
-# Entry of the virtual node: `micropython -i ports/unix/main.py` (host/tynys/vnode.py runs it).
+# Entry of the virtual node: `micropython -i ports/unix/main.py` (host/tynys/vnode/board.py runs it).
 # The board is made first (flash, simulated world); then, as an ESP32 does after every reset,
 # boot.py runs, and main.py's firmware unless a soft reset into the raw REPL skips it. When the
 # firmware stops (Ctrl-C, safe mode, a config problem), the REPL has the console and the world's

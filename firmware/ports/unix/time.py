@@ -6,7 +6,7 @@
 #            mimic an unset RTC after power-on); NTP or the host set it through set_rtc().
 # ticks_* derive from world time and wrap at 2**30 like the ESP32 port, so wrap bugs show here.
 #
-# Environment (read at import; the launcher, host/tynys/vnode.py, sets them):
+# Environment (read at import; the launcher, host/tynys/vnode/board.py, sets them):
 #   TYNYS_VTIME        "virtual" (default): sleep_* advance world time at once, a simulated day
 #                      runs in seconds; "real": sleeps really sleep and world time follows the
 #                      host clock; a number N: like real, but N times faster.

@@ -1,7 +1,7 @@
 # The virtual node's board: mount the flash image, wire the simulated world (network plan,
 # sensor simulators), then start the firmware exactly as main.py does on an ESP32.
 #
-# Environment (host/tynys/vnode.py sets it):
+# Environment (host/tynys/vnode/board.py sets it):
 #   TYNYS_FLASH          flash image file (LittleFS, 4 KB blocks)
 #   TYNYS_SCENARIO       JSON file: {"network": {"outages": [...], "rssi": -67}, "world": {...},
 #                        "sensors": {...}} (world and sensors: simhost.py)
