@@ -3,6 +3,8 @@
 - ``shared_dir``: ``../shared`` beside the checkout (research notes and real data); tests that
   need it skip with the reason where it is absent (a user's machine).
 - ``mpy``: run MicroPython code on the unix port with the firmware built as ``.mpy``.
+- ``need_service``: a test that needs Mosquitto, Chromium or PostgreSQL fails in CI (``CI=true``)
+  when it is missing, and skips with the reason elsewhere.
 """
 
 from __future__ import annotations
@@ -66,12 +68,33 @@ def mpy(built_firmware):
     return run
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def need(what: str, present: bool, how: str) -> None:
+    """A test that starts a real service (Mosquitto, Chromium, PostgreSQL) and finds it missing:
+    in CI (``CI=true``), where ``make test`` installs everything, that is a failure; on a
+    developer's machine a skip with the reason and the fix."""
+    if present:
+        return
+    msg = f"{what} is not installed ({how})"
+    if in_ci():
+        pytest.fail(f"{msg}, and CI=true: the project's set-up (scripts/system-deps.sh) must install it", pytrace=False)
+    pytest.skip(msg)
+
+
+@pytest.fixture
+def need_service():
+    """``need_service(what, present, how)``: see :func:`need`."""
+    return need
+
+
 @pytest.fixture
 def mosquitto():
-    """A private Mosquitto on a free loopback port, or a skip saying how to install it."""
+    """A private Mosquitto on a free loopback port (a failure in CI when it is missing, a skip elsewhere)."""
     from tynys.broker import Mosquitto, mosquitto_binary
 
-    if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
+    need("mosquitto", mosquitto_binary() is not None, "apt-get install mosquitto; scripts/system-deps.sh does it")
     with Mosquitto() as broker:
         yield broker

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tynys import reply
+from tynys.transport import reply
 from tynys.ingest import Collector, Ingestor
 from tynys.keys import KeyFile
 from tynys.registry import add_node

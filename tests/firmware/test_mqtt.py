@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tynys import reply
+from tynys.transport import reply
 
 pytestmark = pytest.mark.firmware
 

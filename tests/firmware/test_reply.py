@@ -1,5 +1,5 @@
 """The host's signed replies as the node checks them (node/reply.py), against the shared vectors
-(tests/vectors/replies/reply-1.json) that tynys.reply's tests build byte for byte."""
+(tests/vectors/replies/reply-1.json) that tynys.transport.reply's tests build byte for byte."""
 
 import json
 

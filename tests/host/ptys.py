@@ -71,8 +71,8 @@ class PtyNode:
         return pred()
 
     def replies(self) -> list[dict]:
-        """The host's reply lines that verify under the node's key (tynys.reply)."""
-        from tynys import reply
+        """The host's reply lines that verify under the node's key (tynys.transport.reply)."""
+        from tynys.transport import reply
 
         return [reply.verify(line.encode(), self.key) for line in self.received if line.startswith("{")]
 

@@ -9,7 +9,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from factory import KEY, FakeNode, make_line
 
-from tynys import reply
+from tynys.transport import reply
 from tynys.ingest import Collector
 from tynys.transport.mqtt import MqttIngest
 

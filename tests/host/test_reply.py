@@ -1,11 +1,11 @@
-"""The host's signed replies (tynys.reply) against the shared vectors the node's tests check."""
+"""The host's signed replies (tynys.transport.reply) against the shared vectors the node's tests check."""
 
 import json
 
 import pytest
 
 from tests.conftest import VECTORS
-from tynys import reply
+from tynys.transport import reply
 from tynys.ingest import Outcome
 from tynys.record import RecordError
 

@@ -1,5 +1,5 @@
 """Records over MQTT 3.1.1: subscribe to ``tynys/+/records`` (QoS 1, persistent session), publish
-the signed reply (:mod:`tynys.reply`: ``ack``, ``time``, ``rejected``) to ``tynys/<node>/ack``
+the signed reply (:mod:`tynys.transport.reply`: ``ack``, ``time``, ``rejected``) to ``tynys/<node>/ack``
 after each commit. Nothing is published when nothing may be acknowledged.
 
 The broker's PUBACK to this subscriber is also held until the commit (paho's ``manual_ack``): if
@@ -18,8 +18,8 @@ from typing import Callable
 
 import paho.mqtt.client as mqtt
 
-from .. import reply
 from ..ingest import Collector, CollectorBusy, Outcome
+from . import reply
 
 log = logging.getLogger("tynys.mqtt")
 

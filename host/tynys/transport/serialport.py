@@ -19,8 +19,8 @@ from typing import Callable
 
 import serial
 
-from .. import reply
 from ..ingest import DEFAULT_MAX_LINE, Collector, CollectorBusy, Outcome
+from . import reply
 
 log = logging.getLogger("tynys.serial")
 
@@ -146,7 +146,7 @@ class SerialLink:
 class SerialIngest:
     """Ingest serial ports through a :class:`Collector`, one thread per port. After each commit
     the acknowledged seqs wait in the port's outbox, and the port answers with signed reply lines
-    (:mod:`tynys.reply`; with *set_time* each carries the host's clock), one every *gap* seconds
+    (:mod:`tynys.transport.reply`; with *set_time* each carries the host's clock), one every *gap* seconds
     with all that waits and fits. A line cut on the way fails its signature at the node, which
     sends those records again."""
 

@@ -70,13 +70,13 @@ class VirtualNode:
         private(home / "config.json", (json.dumps(cfg, indent=1) + "\n").encode())
         sc = scenario if isinstance(scenario, dict) or scenario is None else json.loads(Path(scenario).read_text())
         (home / "scenario.json").write_text(json.dumps(sc or {}, indent=1) + "\n")
-        boards.load(board)  # checked before it goes on the flash
+        brd = boards.node_json(board)  # checked, with its chip's limits
         firmware.build()
         img = FlashImage(home / "flash.img")
         img.format(blocks)
         img.put("config.json", (home / "config.json").read_bytes())
-        img.put("board.json", boards.path(board).read_bytes())
-        (home / "board.json").write_bytes(boards.path(board).read_bytes())
+        img.put("board.json", brd.encode())
+        (home / "board.json").write_text(brd)
         for f in ("clock", "console.log"):
             (home / f).unlink(missing_ok=True)
         return cls(home, **kw)

@@ -1,9 +1,9 @@
-"""The host's signed replies to a node: which records it has (``ack``) and its clock (``time``).
+"""The host's replies to a node after a commit, one module for every transport (docs/record.md,
+"Replies"): which records it has (``ack``), why lines were refused, and its clock (``time``).
 
 The same reply travels on every transport: as a console line (serial), as the body of the HTTP
 answer, as the message on ``tynys/<node>/ack`` (MQTT). It is signed with the node's own key, so
-nobody else on the LAN, the path or the broker can free a node's spool or set its clock
-(docs/record.md, "Replies")::
+nobody else on the LAN, the path or the broker can free a node's spool or set its clock::
 
     {"node":"osk-01","seq":4711,"ack":[4710,4711],"time":1795813512,"sig":"<64 hex>"}
 
@@ -12,9 +12,13 @@ keeps a reply from ever passing as a record or a record as a reply: both use the
 ``seq`` is the newest record the reply answers: every ``ack`` is at most ``seq``; the node takes
 ``time`` only when ``seq`` is its newest record, so an old reply played again cannot set an old clock.
 
+Replies stay short whatever was sent: at most :data:`MAX_LISTED` refusals are listed (``rejected``,
+the node's log shows them) and ``rejected_more`` counts the others (``tynys db rejects`` has them all).
+
     line = build("osk-01", key, [2, 3], now=1795813512)       # or for_outcomes(node, key, outcomes)
     doc = verify(line, key)
     line, carried = console_line("osk-01", key, acks, now=...)  # what fits a console line
+    body = http_body(ingestor.key, node, outcomes, now)         # a 200 answer to a POST
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ import hmac
 import json
 from typing import Iterable
 
-from .record import RecordError, split
+from ..record import RecordError, split
 
 TAG = b"tynys-reply-1\n"
 SERIAL_MAX = 250  # bytes of one console line: the node reads 256, a board's input ring holds 259
+MAX_LISTED = 20
+MAX_DETAIL = 200
 _SIG_BYTES = len(',"sig":""') + 64
 
 
@@ -53,7 +59,7 @@ def verify(line: bytes, key: bytes) -> dict:
 
 
 def build(node: str, key: bytes, acks: Iterable[int], *, now: int | None = None,
-          rejected: list[dict] | None = None) -> bytes:
+          rejected: list[dict] | None = None, more: int = 0) -> bytes:
     """One signed reply acknowledging *acks* (not empty: ``seq`` is their highest)."""
     acks = sorted(set(acks))
     doc = {"node": node, "seq": acks[-1], "ack": acks}
@@ -61,6 +67,8 @@ def build(node: str, key: bytes, acks: Iterable[int], *, now: int | None = None,
         doc["time"] = int(now)
     if rejected:
         doc["rejected"] = rejected
+    if more:
+        doc["rejected_more"] = more
     return sign(doc, key)
 
 
@@ -69,18 +77,23 @@ def acknowledged(node: str, outcomes) -> list[int]:
     return sorted({o.seq for o in outcomes if o.ack and o.node == node})
 
 
+def refusals(outcomes, detail: bool = True) -> tuple[list[dict], int]:
+    """The first MAX_LISTED refused lines as ``{"seq", "reason"[, "detail"]}``, and how many more there were."""
+    out = [o for o in outcomes if o.status == "rejected"]
+    listed = [{"seq": o.seq, "reason": o.reason, **({"detail": o.detail[:MAX_DETAIL]} if detail else {})}
+              for o in out[:MAX_LISTED]]
+    return listed, len(out) - len(listed)
+
+
 def for_outcomes(node: str, key: bytes, outcomes, *, now: int | None = None, rejected: bool = False) -> bytes | None:
     """The signed reply answering *outcomes* of *node*'s records, or None when nothing may be
     acknowledged (a reply to nothing would prove nothing fresh). *rejected* adds which lines were
-    refused and why (the reason code only: a node reads at most 2 kB of answer, and the operator
-    finds the details in ``tynys db rejects``)."""
+    refused and why (the reason code only: a node reads at most 2 kB of answer)."""
     acks = acknowledged(node, outcomes)
     if not acks:
         return None
-    refused = None
-    if rejected:
-        refused = [{"seq": o.seq, "reason": o.reason} for o in outcomes if o.status == "rejected"] or None
-    return build(node, key, acks, now=now, rejected=refused)
+    listed, more = refusals(outcomes, detail=False) if rejected else ([], 0)
+    return build(node, key, acks, now=now, rejected=listed, more=more)
 
 
 def console_line(node: str, key: bytes, acks: list[int], *, now: int | None = None,
@@ -107,7 +120,8 @@ def http_body(key_of, claimed: str | None, outcomes, now: int) -> bytes:
     key = key_of(node) if node is not None and nodes <= {node} else None
     if key is not None and nodes:
         return for_outcomes(node, key, outcomes, now=now, rejected=True) + b"\n"
-    doc = {"ack": [o.seq for o in outcomes if o.ack],
-           "rejected": [{"seq": o.seq, "reason": o.reason, "detail": o.detail} for o in outcomes if o.status == "rejected"],
-           "time": now}
+    listed, more = refusals(outcomes)
+    doc = {"ack": [o.seq for o in outcomes if o.ack], "rejected": listed, "time": now}
+    if more:
+        doc["rejected_more"] = more
     return json.dumps(doc, separators=(",", ":")).encode() + b"\n"
