@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import signal
 import socket
 import sqlite3
@@ -15,9 +16,11 @@ import time
 import pytest
 
 from tynys.broker import free_port
+from tynys.errors import TynysError
 from tynys.keys import KeyFile
 from tynys.registry import add_node
 from tynys.store import Store
+from tynys.transport import reply
 from tynys.vnode import VirtualNode
 
 KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -27,6 +30,25 @@ T0 = (int(time.time()) // 86400 - 10) * 86400 + 21 * 3600 + 37
 CHECK = "soft"  # a node checks a new config.json once, then restarts to run it (node.startup)
 FAKE = {"node": "vn-01", "key": KEY, "sensors": {"pm": {"type": "fake"}}, "uplinks": {"serial": {}}}
 CLI = "import sys; from tynys.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+WINDOW = re.compile(rb"^tynys: window to \d\d:\d\d seq (\d+) ")
+
+
+def windows(vn) -> list[int]:
+    """The seq of each window the node closed, from its console lines."""
+    return [int(m.group(1)) for m in map(WINDOW.match, vn.lines) if m]
+
+
+def answered(vn, seq: int, key: str = KEY) -> bool:
+    """The host's signed reply acknowledging seq has been typed into the console and read by the node."""
+    for line in vn.typed:
+        try:
+            if seq in reply.verify(line, bytes.fromhex(key))["ack"]:
+                return not vn.console_unread()
+        except TynysError:
+            continue
+    return False
 
 
 def config(**changes) -> dict:

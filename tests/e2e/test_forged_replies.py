@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import time
 
 import pytest
@@ -21,14 +20,13 @@ from tynys.transport.httpserver import RecordServer
 from tynys.transport.mqtt import MqttIngest
 from tynys.transport.serialport import SerialIngest
 
-from .conftest import KEY, T0, config
+from .conftest import KEY, T0, answered, config, windows as measured
 from .receiver import Interceptor
 
 pytestmark = pytest.mark.e2e
 
 FAR = 4102444800  # 2100-01-01
 OTHER_KEY = bytes(range(7, 39))
-WINDOW = re.compile(rb"^tynys: window to \d\d:\d\d seq (\d+) ")
 
 
 def host_store(tmp_path):
@@ -59,26 +57,11 @@ def typed(vn, line: bytes) -> None:
     vn.write(line)
 
 
-def answered(vn, seq: int) -> bool:
-    """The host's reply acknowledging seq has been typed into the console and read by the node."""
-    for line in vn.typed:
-        try:
-            if seq in reply.verify(line, bytes.fromhex(KEY))["ack"]:
-                return not vn.console_unread()
-        except Exception:
-            continue
-    return False
-
-
-def measured(vn) -> list[int]:
-    return [int(m.group(1)) for m in map(WINDOW.match, vn.lines) if m]
-
-
 def spool_and_bad(vn) -> tuple[int, int]:
     vn.write(b"\x03")
     vn.expect(rb">>> $", timeout=20)
-    vn.write(b"print('STATE', n.spool.count, getattr(n, 'bad_replies', -1))\r")
-    m = vn.expect(rb"^STATE (\d+) (-?\d+)", timeout=20)
+    vn.write(b"print('STATE', n.spool.count, n.replies[0])\r")
+    m = vn.expect(rb"^STATE (\d+) (\d+)", timeout=20)
     return int(m.group(1)), int(m.group(2))
 
 

@@ -15,7 +15,7 @@ from tynys.registry import add_node
 from tynys.store import Store
 from tynys.transport.serialport import SerialIngest
 
-from .conftest import CHECK, KEY, T0, config
+from .conftest import CHECK, KEY, T0, answered, config, windows
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,10 @@ def test_the_hosts_serial_ingest_stores_every_record_once_and_the_spool_empties(
         deadline = time.monotonic() + 60
         while store.stats()["records"] < 36 and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(2)  # the last replies travel
+        deadline = time.monotonic() + 60
+        while not answered(vn, windows(vn)[-1]):  # the host's reply to the last record has been read
+            assert time.monotonic() < deadline, "the host's last reply never reached the node"
+            time.sleep(0.2)
         ing.stop()
     vn.write(b"\x03")
     vn.expect(rb">>> $", timeout=20)
