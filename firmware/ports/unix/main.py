@@ -9,16 +9,19 @@ import vnode
 start = vnode.start()  # node.startup.boot, or None when a soft reset in raw REPL skips main.py
 vnode = None
 sys.modules.pop("vnode", None)
-import boot  # noqa: E402  firmware/boot.py, as the board runs it
-
+try:
+    import boot  # noqa: E402  boot.py: the build's, or the flash's (TYNYS_FROM_FLASH), as the board runs it
+except ImportError:
+    pass  # a board just flashed with MicroPython has none of ours
 sys.modules.pop("boot", None)
 if start and __import__("os").getenv("TYNYS_MEASURE"):  # benchmarks only (measure.py)
     __import__("measure").install()
 n = start() if start else None
 start = None
-import node  # noqa: E402
+if "node.startup" in sys.modules:  # (a bare board run from its flash has no node package)
+    import node
 
-node.forget("startup")
+    node.forget("startup")
 if n:
     n.serve()
 __import__("time").repl_clock()

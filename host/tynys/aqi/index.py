@@ -90,8 +90,9 @@ def _empty(shape, std, table) -> Scores:
 def _put(out: Scores, mask, s: Scores) -> None:
     # Category numbers stay comparable across versions of one standard: their lists align by
     # position (checked by the table tests).
-    for name in ("index", "category", "status", "concentration", "bound"):
+    for name in ("index", "category", "status", "concentration"):
         getattr(out, name)[mask] = getattr(s, name)
+    out.bound[mask] = _bound(s)
     out.standard = s.standard
 
 

@@ -50,8 +50,9 @@ def node_columns(h: Hourly, standards=("us-epa", "kz"), temperature_c: float | N
     """Per node and hour (``nodes x hours`` arrays over ``h.hours``): values and index columns."""
     pm, pm_cal = h.pm25.value()
     so2, so2_cal = h.so2.value()
-    cols = {"pm25_raw": h.pm25.raw, "pm25_corrected": h.pm25.corrected, "pm25": pm, "pm25_calibrated": pm_cal,
-            "so2_ppb": so2, "so2_calibrated": so2_cal}
+    cols = {"pm25_raw": h.pm25.raw, "pm25_corrected": h.pm25.corrected, "pm25_profile": _profile_names(h.pm25),
+            "pm25": pm, "pm25_calibrated": pm_cal, "so2_ppb": so2, "so2_calibrated": so2_cal,
+            "so2_profile": _profile_names(h.so2)}
     cols.update(index_columns(h.hours, {"pm25": pm, "so2": so2}, {q.pollutant: q.value(True)[0] for q in h.quantities},
                               standards, {q.pollutant: q.measured for q in h.quantities},
                               temperature_c=temperature_c, notes=h.notes))
@@ -64,15 +65,17 @@ def node_rows(h: Hourly, standards=("us-epa", "kz"), temperature_c: float | None
     cols = node_columns(h, standards, temperature_c)
     ids = [{"node": n.id, "district": n.district, "pm25_channel": h.pm25.channel[i], "so2_channel": h.so2.channel[i]}
            for i, n in enumerate(h.nodes)]
-    rows = _rows(h, ids, cols, standards)
-    rep = h.reported
-    k = 0
-    for i in range(len(h.nodes)):
-        for j in range(rep.start, rep.stop):
-            rows[k]["pm25_profile"] = _profiles(h.pm25, i, h.pm25.version[i, j:j + 1])
-            rows[k]["so2_profile"] = _profiles(h.so2, i, h.so2.version[i, j:j + 1])
-            k += 1
-    return rows
+    return _rows(h, ids, cols, standards)
+
+
+def _profile_names(q: Quantity) -> np.ndarray:
+    """Per node and hour, the profile behind the corrected value (``barkjohn2021 v1``; None: none)."""
+    out = np.full(q.version.shape, None, dtype=object)
+    for i, c in enumerate(q.choices):
+        if c.profiles:
+            names = np.array([c.profile(v) for v in range(max(c.profiles) + 1)], dtype=object)
+            out[i] = names[np.minimum(q.version[i], len(names) - 1)]
+    return out
 
 
 def city_columns(h: Hourly, standards=("us-epa", "kz"), rules: city.Rules = city.Rules(), districts: bool = True,

@@ -40,11 +40,14 @@ from .flashimage import FlashImage, private
 class VirtualNode:
     def __init__(self, home: str | Path, *, heap: str = firmware.DEFAULT_HEAP, vtime: str = "virtual",
                  start: int | None = None, end: int | None = None, rtc: int | str | None = POWER_ON_RTC,
-                 unique_id: str | None = None, env: dict | None = None, on_line=None, keep_lines: int = 10000):
+                 unique_id: str | None = None, env: dict | None = None, on_line=None, keep_lines: int = 10000,
+                 from_flash: bool = False):
         """*vtime*: "virtual" (as fast as the CPU goes), "real", or a speed factor such as "60".
         *start*/*end*: world time [Unix s] at the first start, and where a virtual clock slows to real
         time. *rtc*: what the node's clock reads after power-on (default 2000-01-01 as on an ESP32;
-        "world" for a clock that is right from the start). *on_line(bytes)*: called for each console line."""
+        "world" for a clock that is right from the start). *on_line(bytes)*: called for each console line.
+        *from_flash*: run the firmware copied onto the flash (boot.py, main.py, lib/, as tynys provision
+        puts it), not the host's build: a board as a volunteer gets it."""
         self.home = Path(home).resolve()
         if not (self.home / "flash.img").exists():
             raise VnodeError(f"{self.home} is not a virtual node (no flash.img); create it with `tynys vnode create`")
@@ -52,31 +55,35 @@ class VirtualNode:
         self.clock = WorldClock(self.home / "clock", start)
         self.console = Console(self.home / "console.log", keep_lines, on_line)
         self.board = Board(self.home, self.clock, self.console, heap=heap, vtime=str(vtime), end=end, rtc=rtc,
-                           unique_id=unique_id, env=dict(env or {}))
+                           unique_id=unique_id, env=dict(env or {}), from_flash=from_flash)
 
     # -- creating
     @classmethod
-    def create(cls, home: str | Path, config: dict | str | Path, *, board: str = "virtual",
+    def create(cls, home: str | Path, config: dict | str | Path | None, *, board: str = "virtual",
                scenario: dict | str | Path | None = None, blocks: int = 512, force: bool = False,
                **kw) -> "VirtualNode":
         """Make a node directory: format a flash image and put config.json and board.json on it.
-        An existing node (a flash.img there) is refused unless *force*: its flash would be lost."""
+        With config None the flash stays empty, as on a board just flashed with MicroPython (the
+        scenario's sensors with a "type" are wired all the same; see simhost.py). An existing node
+        (a flash.img there) is refused unless *force*: its flash would be lost."""
         home = Path(home).resolve()
         if (home / "flash.img").exists() and not force:
             raise VnodeError(f"{home} is a virtual node already (its flash.img holds its records): "
                              "choose another folder, or pass --force to format it anew")
         home.mkdir(parents=True, exist_ok=True)
-        cfg = json.loads(Path(config).read_text()) if not isinstance(config, dict) else config
-        private(home / "config.json", (json.dumps(cfg, indent=1) + "\n").encode())
+        cfg = json.loads(Path(config).read_text()) if isinstance(config, (str, Path)) else config
         sc = scenario if isinstance(scenario, dict) or scenario is None else json.loads(Path(scenario).read_text())
         (home / "scenario.json").write_text(json.dumps(sc or {}, indent=1) + "\n")
         brd = boards.node_json(board)  # checked, with its chip's limits
         firmware.build()
         img = FlashImage(home / "flash.img")
         img.format(blocks)
-        img.put("config.json", (home / "config.json").read_bytes())
-        img.put("board.json", brd.encode())
         (home / "board.json").write_text(brd)
+        (home / "config.json").unlink(missing_ok=True)
+        if cfg is not None:
+            private(home / "config.json", (json.dumps(cfg, indent=1) + "\n").encode())
+            img.put("config.json", (home / "config.json").read_bytes())
+            img.put("board.json", brd.encode())
         for f in ("clock", "console.log"):
             (home / f).unlink(missing_ok=True)
         return cls(home, **kw)

@@ -47,8 +47,8 @@ def _orphan_proof(argv: list[str]) -> list[str]:
 
 class Board:
     def __init__(self, home: Path, clock: WorldClock, console: Console, *, heap: str, vtime: str,
-                 end: int | None, rtc, unique_id: str | None, env: dict):
-        self.home, self.clock, self.console = home, clock, console
+                 end: int | None, rtc, unique_id: str | None, env: dict, from_flash: bool = False):
+        self.home, self.clock, self.console, self.from_flash = home, clock, console, from_flash
         self.heap, self.vtime, self.end, self.rtc, self.unique_id, self.extra_env = heap, vtime, end, rtc, unique_id, env
         self.repl = RawRepl()
         self.resets: list[str] = []  # what restarted it, each start after the first (RESET_CAUSES' events)
@@ -93,8 +93,13 @@ class Board:
             e["TYNYS_UNIQUE_ID"] = self.unique_id
         if no_app:
             e["TYNYS_NO_APP"] = "1"
+        e["TYNYS_BOARD"] = str(self.home / "board.json")  # the hardware, whatever is on the flash
         e.update(self.extra_env)
-        return firmware.env(e)
+        e = firmware.env(e)
+        if self.from_flash:  # the board's modules only; the node's come from the flash
+            e["TYNYS_FROM_FLASH"] = "1"
+            e["MICROPYPATH"] = str(firmware.BUILD / "ports" / "unix")
+        return e
 
     def _network_plan(self) -> str:
         """The node's process gets only the network plan of scenario.json: the world table is the
