@@ -27,6 +27,7 @@ COMMANDS = {
     "vnode": "tynys.cli.vnode:vnode",
     "nodes": "tynys.cli.nodes:nodes",
     "ingest": "tynys.cli.ingest:ingest",
+    "broker": "tynys.cli.broker:broker",
     "serve": "tynys.cli.serve:serve",
     "monitor": "tynys.cli.monitor:monitor",
     "db": "tynys.cli.db:db",
