@@ -701,6 +701,17 @@ class Store:
             args = (node,)
         return sorted(r[0] for r in self.conn.execute(q, args))
 
+    def sensor_counts(self, t0: int | None = None, t1: int | None = None) -> list[dict]:
+        """Per node and sensor slot, the sensors' own counters summed over windows starting in
+        ``[t0, t1)``: records, frames, bad, warmup, missing (docs/record.md)."""
+        rows = self.conn.execute(
+            "SELECT r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
+            " FROM timed_records r JOIN record_sensors s ON s.record = r.id"
+            " WHERE r.t0 >= ? AND r.t0 < ? GROUP BY r.node, s.slot, s.type ORDER BY r.node, s.slot",
+            _span(t0, t1)).fetchall()
+        keys = ("node", "slot", "type", "records", "frames", "bad", "warmup", "missing")
+        return [dict(zip(keys, r)) for r in rows]
+
     def latest(self, nodes: Iterable[str] | None = None) -> list[dict]:
         """Per node, its newest record (by window start): times, identity, health and channel means."""
         ids = list(nodes) if nodes is not None else [n.id for n in self.nodes()]
