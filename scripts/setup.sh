@@ -15,3 +15,4 @@ extras=$(IFS=,; echo "$*")
 "$VENV/bin/micropython" -c "import sys; print('micropython', sys.implementation.version)" >/dev/null \
     || { echo "setup: the MicroPython unix port did not start from $VENV/bin/micropython" >&2; exit 1; }
 scripts/system-deps.sh
+scripts/web-deps.sh

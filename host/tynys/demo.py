@@ -13,12 +13,15 @@ indices, on a laptop, in a few minutes.
 3. **Indices**: per node and for the city (median of at least 3 nodes per hour, per district too):
    the US AQI with PM2.5 NowCast and the SO2 rules, and Kazakhstan's СИ, НП and grade (unofficial:
    sensor data).
+4. **Publish**: the city's map site with open data (``site/index.html``, docs/publish.md) and the
+   day's bulletin in Kazakh, Russian and English (PDF and PNG, ``site/bulletin/``).
 
     python -m tynys.demo [--out demo-out] [--nodes 6] [--hours 24]
 
 What it leaves in ``--out``: ``city.db`` (explore it with ``tynys db stats``, ``tynys aqi city``,
 ``tynys calibrate profiles``), ``city.keys`` (the nodes' signing keys), ``nodes.csv`` and
-``city-hours.csv`` (the two tables), and each node's directory (flash image, console log).
+``city-hours.csv`` (the two tables), ``site/`` (the map site, its open data and the bulletins) and
+each node's directory (flash image, console log).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from . import pipeline, sim
 from .calibrate import stored
 from .cli.output import emit, table
 from .errors import TynysError
+from .publish import watch
 from .store import Store
 from .timeutil import iso
 
@@ -91,7 +95,8 @@ class _Progress:
 
 
 # What a run leaves in --out: only a directory holding nothing else is removed for a new run.
-OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes"}
+OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes",
+           "site"}
 
 
 class DemoError(TynysError):
@@ -149,9 +154,22 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
         emit(per_node, "csv", stream=f)
     with open(out / "city-hours.csv", "w", newline="") as f:
         emit(areas, "csv", stream=f)
-    say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, nodes/<id>/console.log.\n"
+    site = _publish(out, start, say)
+    say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, site/, nodes/<id>/console.log.\n"
         f"Next: tynys aqi city --db {out}/city.db    tynys db stats --db {out}/city.db    tynys calibrate profiles --db {out}/city.db")
-    return {**s, "refused": refused, "resent": resent, "nodes_table": per_node, "city_hours": city_hours}
+    return {**s, "refused": refused, "resent": resent, "nodes_table": per_node, "city_hours": city_hours, "site": site}
+
+
+def _publish(out: Path, start: int, say) -> dict:
+    """5. The city's site with open data, and the bulletin of the simulated day (Oskemen's date)."""
+    city = sim.city.load("oskemen")
+    day = iso(start + city.utc_offset_s)[:10]
+    r = watch.rebuild(out / "city.db", out / "site", city=city.name, langs=("kk", "ru", "en"), day=day)
+    bulletins = [str(r.folder / b["path"]) for b in r.open_data["bulletin"]]
+    say(f"5. Publishing: the map site, open data and the bulletin of {day} (Oskemen's date)\n"
+        f"   open in a browser: {r.index}\n   open data: {r.folder / 'open-data'}/README.md\n"
+        + "".join(f"   bulletin: {b}\n" for b in bulletins))
+    return {"index": r.index, "bulletin": bulletins}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
     stop = threading.Event()
     watch.every(3600, lambda: watch.rebuild("city.db", "site", city="oskemen"), stop)   # on the hour
-    watch.on_new_hour("city.db", lambda: watch.rebuild(...), stop, poll_s=30)          # when an hour completes
+    watch.on_new_hour("city.db", lambda: watch.rebuild(...), stop, poll_s=30)          # when data complete an hour
 
 :func:`rebuild` opens the database read-side for one run (SQLite in WAL mode lets the collector
 go on writing), writes the site and its open data, and the bulletin of the local day the latest
@@ -25,15 +25,16 @@ from ..timeutil import iso
 
 def rebuild(db, out, *, city: str | None = None, standard: str = "us-epa", langs=("kk", "ru", "en"),
             tiles: _site.Tiles | None = _site.OSM, licence: str = opendata.LICENCE,
-            rules: aqi_city.Rules = aqi_city.Rules(), at: int | None = None) -> Published:
-    """One run: the site, its open data and the current day's bulletin in each of *langs*."""
+            rules: aqi_city.Rules = aqi_city.Rules(), at: int | None = None, day: str | None = None) -> Published:
+    """One run: the site, its open data and the bulletin in each of *langs* of *day* (default: the
+    local day of the latest complete hour)."""
 
     def bulletins(snap, folder) -> list[dict]:
         off = snap.city.utc_offset_s if snap.city else 0
-        day = iso(snap.end - HOUR + off)[:10]
+        when = day or iso(snap.end - HOUR + off)[:10]
         out = []
         for lang in langs:
-            for p in bulletin.write(store, day, lang=lang, city=city, standard=standard, rules=rules, folder=folder):
+            for p in bulletin.write(store, when, lang=lang, city=city, standard=standard, rules=rules, folder=folder):
                 out.append({"name": p.name, "path": p.relative_to(folder.root).as_posix()})
         return out
 
@@ -55,8 +56,9 @@ def every(interval_s: int, run: Callable[[], object], stop: threading.Event, *, 
 
 
 def on_new_hour(db, run: Callable[[], object], stop: threading.Event, *, poll_s: float = 30.0) -> int:
-    """Call *run* now and whenever the newest stored window reaches a new hour (checked every
-    *poll_s* seconds), until *stop* is set; returns how many runs were made."""
+    """Call *run* now and whenever the stored windows complete a new hour (the newest window's end
+    passes an hour boundary; checked every *poll_s* seconds), until *stop* is set; returns how
+    many runs were made."""
     runs, seen = 0, None
     while not stop.is_set():
         with Store.open(db, create=False) as store:
