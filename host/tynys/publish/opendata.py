@@ -5,8 +5,8 @@
   feature per node and hour);
 - ``sensor-community/data.1h.json`` and ``data.24h.json``: the latest hour's and the 24 hours'
   PM means shaped like Sensor.Community's static feeds, so tools reading those read ours;
-- ``daily/<date>/<node>.csv``: each node's 5-minute windows of a UTC day, raw channels and the
-  corrected values beside them (with the profile that made each);
+- ``daily/<date>/<node>.csv``: each node's 5-minute windows of a complete UTC day, raw channels
+  and the corrected values beside them (with the profile that made each), written once;
 - ``README.md`` (what each file holds, units, rules) and the licence line.
 
     files = opendata.write(snap, store, folder, licence="CC BY 4.0")
@@ -38,17 +38,10 @@ SC_TYPES = {"pms5003": ("PMS5003", "Plantower"), "pms7003": ("PMS7003", "Plantow
 PM10_CHANNELS = ("pm10_atm", "pm10", "pm10_cf1")  # P1 in the feeds: the sensor's own PM10 (raw)
 
 
-def _std_cols(snap: Snapshot, i: int, j: int) -> dict:
-    out = {}
-    for s in snap.standards:
-        sc = snap.index[s.id]
-        key = s.id.replace("-", "_")
-        cat = int(sc.category[i, j])
-        value = sc.index[i, j]
-        out[f"{key}_index"] = None if value != value else (round(float(value), 2) if s.id == "kz" else int(value))
-        out[f"{key}_category"] = s.categories[cat][0] if cat >= 0 else None
-        out[f"{key}_status"] = sc.status[i, j]
-    return out
+def _column(a, decimals: int = 1) -> list:
+    """Values rounded to their precision, None where missing."""
+    r = np.round(np.asarray(a, dtype=float), decimals)
+    return [None if v != v else v for v in r.tolist()]
 
 
 def _r(x, d: int = 1):
@@ -57,18 +50,29 @@ def _r(x, d: int = 1):
 
 def rows(snap: Snapshot, hours=None) -> list[dict]:
     """One row per node and hour (node-major) for the hour numbers *hours* (default all 24)."""
+    j = np.arange(len(snap.hours)) if hours is None else np.asarray(list(hours), dtype=int)
+    nodes, v = snap.nodes, snap.values
+    sel = lambda a: np.asarray(a)[:, j].ravel()  # noqa: E731  node-major
+    cols = {"hour_start": [iso(t) for t in snap.hours[j].tolist()] * len(nodes),
+            "hour_end": [iso(t + HOUR) for t in snap.hours[j].tolist()] * len(nodes),
+            "pm25_ugm3": _column(sel(v["pm25"])), "pm25_raw_ugm3": _column(sel(v["pm25_raw"])),
+            "pm25_calibrated": sel(v["pm25_calibrated"]).tolist(), "so2_ppb": _column(sel(v["so2"])),
+            "so2_calibrated": sel(v["so2_calibrated"]).tolist()}
+    for s in snap.standards:
+        sc, key = snap.index[s.id], s.id.replace("-", "_")
+        names = np.array([c[0] for c in s.categories] + [None], dtype=object)
+        cols[f"{key}_index"] = [None if x is None else (x if s.id == "kz" else int(x))
+                                for x in _column(sel(sc.index), 2 if s.id == "kz" else 0)]
+        cols[f"{key}_category"] = names[sel(sc.category)].tolist()
+        cols[f"{key}_status"] = sel(sc.status).tolist()
+    per_node = [{"node": n.id, "name": n.name, "district": n.district, "placement": n.placement, "lat": n.lat,
+                 "lon": n.lon} for n in nodes]
+    quality = [(q["state"], q["stale_since"]) for q in snap.quality]
+    keys = list(cols)
     out = []
-    hours = range(len(snap.hours)) if hours is None else hours
-    v = snap.values
-    for i, n in enumerate(snap.nodes):
-        q = snap.quality[i]
-        for j in hours:
-            out.append({"node": n.id, "name": n.name, "district": n.district, "placement": n.placement,
-                        "lat": n.lat, "lon": n.lon, "hour_start": iso(snap.hours[j]), "hour_end": iso(snap.hours[j] + HOUR),
-                        "pm25_ugm3": _r(v["pm25"][i, j]), "pm25_raw_ugm3": _r(v["pm25_raw"][i, j]),
-                        "pm25_calibrated": bool(v["pm25_calibrated"][i, j]), "so2_ppb": _r(v["so2"][i, j]),
-                        "so2_calibrated": bool(v["so2_calibrated"][i, j]), **_std_cols(snap, i, j),
-                        "quality": q["state"], "stale_since": q["stale_since"]})
+    for k, values in enumerate(zip(*(cols[c] for c in keys))):
+        i = k // len(j)
+        out.append({**per_node[i], **dict(zip(keys, values)), "quality": quality[i][0], "stale_since": quality[i][1]})
     return out
 
 
@@ -94,34 +98,35 @@ def _id(text: str) -> int:
 
 
 def _pm10(store: Store, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
-    """Each node's PM10 (its sensor's own, raw): latest-hour and 24-hour means [µg/m³]."""
+    """Each node's PM10, raw, from the same sensor output as its PM2.5 where it has it
+    (``pm.pm25_cf1`` -> ``pm.pm10_cf1``), else the first of PM10_CHANNELS in that slot: latest-hour
+    and 24-hour means [µg/m³] (an hour needs 75 % of its windows, a day 18 hours)."""
     hour, day = np.full(len(snap.nodes), np.nan), np.full(len(snap.nodes), np.nan)
     for i, n in enumerate(snap.nodes):
-        latest = store.latest([n.id])
-        have = sorted(latest[0]["values"]) if latest else []
-        ch = next((c for name in PM10_CHANNELS for c in have if c.partition(".")[2] == name), None)
-        if ch is None:
+        raw = snap.channels[i]["pm25"]["raw"]
+        if raw is None or "pm25" not in raw:
             continue
-        s = store.series(n.id, ch, snap.start, snap.end)
-        if not len(s):
+        slot = raw.partition(".")[0]
+        for ch in dict.fromkeys([raw.replace("pm25", "pm10", 1)] + [f"{slot}.{c}" for c in PM10_CHANNELS]):
+            s = store.series(n.id, ch, snap.start, snap.end)
+            if len(s):
+                break
+        else:
             continue
         step = int(np.bincount(np.asarray(s.t1 - s.t0, np.int64)).argmax())
         starts, means, _ = averaging.window_means(s.t0, s.mean, HOUR, sample_s=step)
         last = means[starts == snap.hours[-1]]
         hour[i] = last[0] if len(last) else np.nan
         ok = np.isfinite(means)
-        day[i] = means[ok].mean() if ok.sum() >= 18 else np.nan  # 18 of 24 hours, as a 24-h mean needs
+        day[i] = means[ok].mean() if ok.sum() >= 18 else np.nan
     return hour, day
 
 
-def sensor_community(snap: Snapshot, store: Store, pm25: np.ndarray, pm10: np.ndarray, so2: np.ndarray,
-                     stamp: int) -> list[dict]:
+def sensor_community(snap: Snapshot, pm25: np.ndarray, pm10: np.ndarray, so2: np.ndarray, stamp: int) -> list[dict]:
     """Entries shaped like Sensor.Community's ``data.1h.json``: one per node and sensor, values as
     strings, P2 = PM2.5 (calibrated where a profile exists: what the map shows), P1 = PM10 (raw).
     SO2 entries carry value_type ``SO2`` [ppb], which Sensor.Community does not define."""
-    types = {}
-    for c in store.sensor_counts(snap.start, snap.end):
-        types.setdefault(c["node"], {})[c["slot"]] = c["type"]
+    types = snap.sensors
     out = []
     ts = iso(stamp).replace("T", " ").rstrip("Z")
     country = json.loads(snap.city.path.read_text(encoding="utf-8")).get("country", "") if snap.city else ""
@@ -141,7 +146,7 @@ def sensor_community(snap: Snapshot, store: Store, pm25: np.ndarray, pm10: np.nd
             sid = f"{n.id}/{slot}"
             out.append({"id": _id(f"{sid}/{ts}"), "sampling_rate": None, "timestamp": ts, "location": loc,
                         "sensor": {"id": _id(sid), "pin": "1", "sensor_type": {"id": None, "name": name, "manufacturer": maker}},
-                        "sensordatavalues": [{"id": _id(f"{sid}/{ts}/{k}"), "value": f"{v:.2f}", "value_type": k}
+                        "sensordatavalues": [{"id": _id(f"{sid}/{ts}/{k}"), "value": f"{v:.1f}", "value_type": k}
                                              for k, v in vals if np.isfinite(v)],
                         "tynys_node": n.id})
     return out
@@ -155,19 +160,18 @@ def _mean24(a: np.ndarray) -> np.ndarray:
 
 
 def daily(store: Store, snap: Snapshot, folder: Folder) -> list[str]:
-    """``daily/<date>/<node>.csv`` for each UTC day the 24 hours touch (up to the end): every 5-min
-    window, raw channels and corrected values side by side."""
+    """``daily/<date>/<node>.csv`` for each complete UTC day the 24 hours reach that is not written
+    yet (an archive: a day's file is written once, when the day is over; until then its hours are
+    in ``last24h.csv``): every 5-min window, raw channels and corrected values side by side."""
     written = []
-    first = snap.start // DAY * DAY
-    for day0 in range(first, snap.end, DAY):
-        t1 = min(day0 + DAY, snap.end)
+    for day0 in range(snap.start // DAY * DAY, snap.end - DAY + 1, DAY):
         date = iso(day0)[:10]
         for i, n in enumerate(snap.nodes):
             rel = f"{DIR}/daily/{date}/{n.id}.csv"
-            if day0 + DAY <= snap.start and folder.path(rel).is_file():
-                folder.keep(rel)  # a past day already written
+            if folder.path(rel).is_file() and rel in folder.previous:
+                folder.keep(rel)
                 continue
-            text = _day_csv(store, n.id, snap.channels[i], day0, t1)
+            text = _day_csv(store, n.id, snap.channels[i], day0, day0 + DAY)
             if text:
                 folder.write(rel, text)
                 written.append(rel)
@@ -175,8 +179,7 @@ def daily(store: Store, snap: Snapshot, folder: Folder) -> list[str]:
 
 
 def _day_csv(store: Store, node: str, chans: dict, t0: int, t1: int) -> str:
-    latest = store.latest([node])
-    raw = sorted(latest[0]["values"]) if latest else []
+    raw = store.channel_names(node)
     if not raw:
         return ""
     w = store.windows(node, raw, t0, t1)
@@ -184,7 +187,7 @@ def _day_csv(store: Store, node: str, chans: dict, t0: int, t1: int) -> str:
         return ""
     cols = {"window_start": [iso(x) for x in w.t0.tolist()], "window_end": [iso(x) for x in w.t1.tolist()]}
     for ch in raw:
-        cols[ch] = [_r(x, 2) for x in w.mean[ch].tolist()]
+        cols[ch] = _column(w.mean[ch], 2)
     for pol in ("pm25", "so2"):
         ch = chans[pol]["corrected"]
         if ch is None:
@@ -195,7 +198,7 @@ def _day_csv(store: Store, node: str, chans: dict, t0: int, t1: int) -> str:
         unit = c.unit or pipeline.UNITS[pol]
         got = [by_record.get(r) for r in w.record.tolist()]
         cols[f"{pol}_corrected_{unit.replace('/', '').replace('µ', 'u').replace('³', '3')}"] = \
-            [None if g is None else _r(g[0], 2) for g in got]
+            [None if g is None or g[0] is None else _r(g[0], 2) for g in got]
         cols[f"{pol}_profile"] = [None if g is None else f"{profiles.get(g[1], '')} v{g[1]}" for g in got]
     names = list(cols)
     buf = io.StringIO()
@@ -213,10 +216,8 @@ def write(snap: Snapshot, store: Store, folder: Folder, *, licence: str = LICENC
              "last24h.csv": _csv(day), "last24h.geojson": _geojson(day)}
     pm10_h, pm10_d = _pm10(store, snap)
     v = snap.values
-    feeds = {"sensor-community/data.1h.json": sensor_community(snap, store, v["pm25"][:, last], pm10_h, v["so2"][:, last],
-                                                               snap.end),
-             "sensor-community/data.24h.json": sensor_community(snap, store, _mean24(v["pm25"]), pm10_d, _mean24(v["so2"]),
-                                                                snap.end)}
+    feeds = {"sensor-community/data.1h.json": sensor_community(snap, v["pm25"][:, last], pm10_h, v["so2"][:, last], snap.end),
+             "sensor-community/data.24h.json": sensor_community(snap, _mean24(v["pm25"]), pm10_d, _mean24(v["so2"]), snap.end)}
     for name, text in files.items():
         folder.write(f"{DIR}/{name}", text)
     for name, doc in feeds.items():
@@ -243,7 +244,7 @@ Low-cost sensor data, unofficial: Kazakhstan's official values come from Kazhydr
 | `last24h.csv`, `last24h.geojson` | the same for each of the 24 hours: one row / point feature per node and hour |
 | `sensor-community/data.1h.json` | the latest hour's means shaped like Sensor.Community's `data.1h.json` feed |
 | `sensor-community/data.24h.json` | the 24 hours' means (at least 18 hours) shaped like its `data.24h.json` |
-| `daily/<date>/<node>.csv` | each node's 5-minute windows of one UTC day: raw channels, corrected values beside them |
+| `daily/<date>/<node>.csv` | each node's 5-minute windows of one complete UTC day: raw channels, corrected values beside them (written once the day is over; until then its hours are in `last24h.csv`) |
 
 Columns of the CSV and GeoJSON files: `node`, `name`, `district`, `placement` (outdoor/indoor),
 `lat`, `lon` (WGS 84), `hour_start`, `hour_end`; `pm25_ugm3` the hourly PM2.5 mean [µg/m³],

@@ -94,11 +94,16 @@ def document(snap: Snapshot, *, tiles: Tiles | None = OSM, open_data: dict | Non
     """The site's data (``data/site.js``): what the page needs at first load."""
     city = snap.city
     nodes = []
+    numbered = [s.id for s in snap.standards if not _banded(s)]
     for i, n in enumerate(snap.nodes):
-        idx = {s.id: {"v": _nums(snap.index[s.id].index[i], INDEX_DECIMALS.get(s.id, 0)),
-                      "c": _codes(snap.index[s.id].category[i], snap.index[s.id].status[i])} for s in snap.standards}
+        idx = {s.id: {"c": _codes(snap.index[s.id].category[i], snap.index[s.id].status[i])} for s in snap.standards}
+        for sid in numbered:
+            idx[sid]["v"] = _nums(snap.index[sid].index[i], INDEX_DECIMALS.get(sid, 0))
+        q = snap.quality[i]
         nodes.append({"id": n.id, "name": n.name, "district": n.district, "placement": n.placement,
-                      "lat": n.lat, "lon": n.lon, "quality": snap.quality[i], "index": idx})
+                      "lat": _round(n.lat), "lon": _round(n.lon),
+                      "quality": {"state": q["state"], "stale": q["stale"], "stale_since": q["stale_since"],
+                                  "flagged": bool(q["flags"])}, "index": idx})
     area = {s.id: {"v": [_nums(r, INDEX_DECIMALS.get(s.id, 0)) for r in snap.area_index[s.id].index],
                    "c": [_codes(c, st) for c, st in zip(snap.area_index[s.id].category, snap.area_index[s.id].status)],
                    "main": [list(r) for r in snap.area_index[s.id].main.tolist()]} for s in snap.standards}
@@ -114,7 +119,8 @@ def document(snap: Snapshot, *, tiles: Tiles | None = OSM, open_data: dict | Non
         "city": {"name": city.name, "title": city.title, "lat": city.lat, "lon": city.lon} if city else None,
         "default_standard": snap.default,
         "standards": [{"id": s.id, "version": s.version, "title": s.title,
-                       "categories": [{"name": n, "color": c} for n, c in s.categories],
+                       "categories": [{"name": c.name, "color": c.color, "lo": c.lo}
+                                      for c in tables.load(s.id, version=s.version).categories],
                        "measured": list(s.measured), "missing": list(s.missing)} for s in snap.standards],
         "rules": {"statistic": snap.rules.statistic, "min_nodes": snap.rules.min_nodes, "trim": snap.rules.trim},
         "tiles": {"url": tiles.url, "attribution": tiles.attribution} if tiles else None,
@@ -124,9 +130,35 @@ def document(snap: Snapshot, *, tiles: Tiles | None = OSM, open_data: dict | Non
         "area_index": area,
         "districts": cells,
         "nodes": nodes,
-        "notes": [{"key": n.key, "params": n.params, "text": n.text} for n in snap.notes],
+        "notes": _notes(snap),
         "open_data": open_data,
     }
+
+
+def _banded(s) -> bool:
+    """A banded index (EEA): category k has the single index value k + 1, so the page derives it."""
+    return all(c.lo == k + 1 for k, c in enumerate(tables.load(s.id, version=s.version).categories)) and \
+        all(c.hi in (c.lo, None) for c in tables.load(s.id, version=s.version).categories)
+
+
+def _round(x):
+    return None if x is None else round(x, 5)  # about a metre
+
+
+def _notes(snap: Snapshot) -> list[dict]:
+    """The notes, those the pipeline wrote per node ("osk-06: ...") gathered into one per kind."""
+    out, grouped = [], {}
+    ids = {n.id for n in snap.nodes}
+    for n in snap.notes:
+        head, sep, rest = n.text.partition(": ")
+        if n.key == "note.text" and sep and head in ids:
+            grouped.setdefault(rest.replace(head, "ID"), []).append(head)
+            continue
+        out.append({"key": n.key, "params": n.params, "text": n.text})
+    for text, nodes in grouped.items():
+        shown = ", ".join(nodes[:10]) + (f" and {len(nodes) - 10} more" if len(nodes) > 10 else "")
+        out.append({"key": "note.text", "params": {"text": text}, "text": f"{shown}: {text}"})
+    return out
 
 
 def node_detail(snap: Snapshot, i: int) -> dict:
@@ -135,5 +167,5 @@ def node_detail(snap: Snapshot, i: int) -> dict:
     return {"id": snap.nodes[i].id,
             **{k: _nums(v[k][i], d) for k, d in DECIMALS.items()},
             "calibrated": {p: [bool(x) for x in v[f"{p}_calibrated"][i].tolist()] for p in ("pm25", "so2")},
-            "channels": snap.channels[i],
+            "channels": snap.channels[i], "quality": snap.quality[i],
             "main": {s.id: list(snap.index[s.id].main[i].tolist()) for s in snap.standards}}

@@ -33,7 +33,6 @@ from .. import pipeline
 from ..aqi import city as aqi_city, index, series, tables
 from ..aqi.breakpoints import INCOMPLETE, MISSING, OK, STATUS
 from ..aqi.tables import AqiError
-from ..calibrate import stored
 from ..errors import TynysError
 from ..sim import city as layouts
 from ..store import Node, Store
@@ -105,6 +104,7 @@ class Snapshot:
     quality: list[dict]
     notes: list[Note] = field(default_factory=list)
     channels: list[dict] = field(default_factory=list)  # per node: raw/corrected channel per pollutant
+    sensors: dict = field(default_factory=dict)  # node -> {slot: sensor type} of its records in the 24 hours
 
     def standard(self, sid: str) -> StandardInfo:
         return next(s for s in self.standards if s.id == sid)
@@ -184,14 +184,18 @@ def take(store: Store, *, city: str | layouts.City | None = None, standard: str 
                    "basis": np.asarray(acols["basis"])[:, rep]}
 
     located = np.array([n.lat is not None and n.lon is not None for n in nodes], dtype=bool)
-    quality = _quality(store, h, values, start, end)
+    counts = store.sensor_counts(start, end)
+    quality = _quality(store, h, values, counts, end)
     notes += _notes(store, h, nodes, located, values, area_values, rules, layout, start, end)
+    sensors = {}
+    for c in counts:
+        sensors.setdefault(c["node"], {})[c["slot"]] = c["type"]
     channels = [{"pm25": {"raw": h.pm25.channel[i], "corrected": h.pm25.corrected_channel[i]},
                  "so2": {"raw": h.so2.channel[i], "corrected": h.so2.corrected_channel[i]}} for i in range(len(nodes))]
     return Snapshot(start=start, end=end, hours=h.hours[rep], generated=int(time.time() if now is None else now),
                     city=layout, nodes=list(h.nodes), located=located, values=values, index=node_index, areas=areas,
                     area_values=area_values, area_index=area_index, standards=infos, default=tables.load(standard).id,
-                    rules=rules, quality=quality, notes=notes, channels=channels)
+                    rules=rules, quality=quality, notes=notes, channels=channels, sensors=sensors)
 
 
 def _empty(store, names, layout, start, end, rules, now, standard) -> Snapshot:
@@ -274,28 +278,26 @@ def _kz_scored(cols: dict, rep: slice) -> Scored:
 
 # --- data quality and notes -----------------------------------------------------------------
 
-def _profile_label(store: Store, node: str, channel: str | None, version: int) -> dict | None:
+def _profile_label(models: dict, node: str, channel: str | None, version: int) -> dict | None:
     if channel is None or version <= 0:
         return None
-    for s in stored.profiles(store, node, channel):
-        if s.profile.version == version:
-            return {"channel": channel, "model": s.profile.model, "version": version}
-    return {"channel": channel, "model": "", "version": version}
+    return {"channel": channel, "model": models.get((node, channel, version), ""), "version": version}
 
 
-def _quality(store: Store, h: pipeline.Hourly, values: dict, start: int, end: int) -> list[dict]:
+def _quality(store: Store, h: pipeline.Hourly, values: dict, sensor_counts: list, end: int) -> list[dict]:
     """Per node: calibration (profile per pollutant), the last hour with a value and whether it is
     stale, sensor flags from the records' own counters, and placement."""
     rep = h.reported
     counts = {}
-    for row in store.sensor_counts(start, end):
+    for row in sensor_counts:
         counts.setdefault(row["node"], []).append(row)
+    models = {(p["node"], p["channel"], p["version"]): p["doc"]["model"] for p in store.profiles()}
     out = []
     hours = h.hours[rep]
     for i, n in enumerate(h.nodes):
         cal = {}
         for q, pol in ((h.pm25, "pm25"), (h.so2, "so2")):
-            cal[pol] = _profile_label(store, n.id, q.corrected_channel[i], int(q.version[i, rep].max(initial=0)))
+            cal[pol] = _profile_label(models, n.id, q.corrected_channel[i], int(q.version[i, rep].max(initial=0)))
         has_value = {p: np.isfinite(values[p][i]).any() for p in POLLUTANTS}
         calibrated = [p for p in POLLUTANTS if cal[p] is not None]
         state = ("calibrated" if calibrated and all(cal[p] for p in POLLUTANTS if has_value[p]) else

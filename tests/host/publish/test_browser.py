@@ -122,7 +122,7 @@ def test_offline_markers_legend_districts_and_charts_still_render(web, page, smo
     assert pg.locator("#legend li").count() == 6 + 2
     assert pg.locator("path.tn-district").count() == 6
     pg.locator(".tn-marker[data-node='osk-03']").click()
-    pg.wait_for_selector("#panel svg.tn-chart rect")
+    pg.wait_for_selector("#panel .pn-quality")
     assert pg.locator("#panel svg.tn-chart").count() == 2
     assert pg.locator("#panel svg.tn-chart").first.locator("rect").count() >= 20
     assert "Calibrated with PM2.5: barkjohn2021 v1; SO₂: aan803_alg4 v1." in pg.inner_text("#panel")
@@ -133,11 +133,15 @@ def test_offline_markers_legend_districts_and_charts_still_render(web, page, smo
 
 def test_a_nodes_panel_says_its_data_quality_in_words(web, page):
     pg = page().open(web["url"] + "/site/index.html#lang=en&node=osk-05")
-    pg.wait_for_selector("#panel svg.tn-chart")
-    assert "Stale: no data since 2026-11-28 01:00" in pg.inner_text("#panel")  # 20:00Z, four hours before the end
+
+    def panel(node):
+        pg.wait_for_selector(f"#panel[data-node='{node}'] .pn-quality")  # its detail file has loaded
+        return pg.inner_text("#panel")
+
+    assert "Stale: no data since 2026-11-28 01:00" in panel("osk-05")  # 20:00Z, four hours before the end
     pg.locator("#nodes tr[data-node='osk-06']").click()
-    assert "Uncalibrated: raw sensor values, no calibration profile." in pg.inner_text("#panel")
+    assert "Uncalibrated: raw sensor values, no calibration profile." in panel("osk-06")
     pg.locator("#nodes tr[data-node='osk-04']").click()
-    assert "Flagged: pms5003 (pm) rejected 8640 of 86400 readings" in pg.inner_text("#panel")
+    assert "Flagged: pms5003 (pm) rejected 8640 of 86400 readings" in panel("osk-04")
     values = np.array(pg.eval_on_selector_all("#nodes tr[data-node] td:nth-child(5)", "els => els.map(e => e.textContent)"))
     assert "uncalibrated" in values and "calibrated · flagged" in values

@@ -71,7 +71,7 @@ def test_sensor_community_shaped_feeds(od, smog):
     snap = r.snapshot
     for lat, lon, p2, p1, indoor, node in seen.values():
         i = smog["nodes"].index(node)
-        assert p2 == pytest.approx(snap.values["pm25"][i, -1], abs=0.006) and p1 > 0 and indoor == 0
+        assert p2 == pytest.approx(snap.values["pm25"][i, -1], abs=0.051) and p1 > 0 and indoor == 0
         assert (lat, lon) == pytest.approx((snap.nodes[i].lat, snap.nodes[i].lon), abs=1e-5)
     e = hour[0]
     assert set(e) >= {"id", "sampling_rate", "timestamp", "location", "sensor", "sensordatavalues"}
@@ -82,7 +82,7 @@ def test_sensor_community_shaped_feeds(od, smog):
     day = _read_like_sensor_community_map(json.loads((root / "sensor-community" / "data.24h.json").read_text()))
     i = smog["nodes"].index("osk-01")
     want = np.nanmean(snap.values["pm25"][i])
-    assert next(v[2] for v in day.values() if v[5] == "osk-01") == pytest.approx(want, abs=0.006)
+    assert next(v[2] for v in day.values() if v[5] == "osk-01") == pytest.approx(want, abs=0.051)
 
 
 def test_daily_csv_per_node_with_raw_and_corrected_side_by_side(od, smog):

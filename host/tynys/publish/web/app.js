@@ -114,7 +114,11 @@
 
   // --- rendering ------------------------------------------------------------------------------
   function nodeCode(n) { return n.index[state.std].c[state.hour]; }
-  function nodeValue(n) { return n.index[state.std].v[state.hour]; }
+  function nodeValue(n) {  // a banded index (EEA) sends no numbers: its number is the category's
+    const x = n.index[state.std];
+    if (x.v) return x.v[state.hour];
+    return x.c[state.hour] in NONE ? null : standard().categories[+x.c[state.hour]].lo;
+  }
 
   function renderMarkers() {
     for (const n of located) {
@@ -205,14 +209,14 @@
   }
 
   function profileText(c) { return c ? pollutant(c.p) + ": " + c.model.replace(/^correction:/, "") + " v" + c.version : ""; }
-  function qualityShort(n) { return t("q." + n.quality.state) + (n.quality.stale ? " · " + staleText(n) : "") + (n.quality.flags.length ? " · " + t("q.flagged") : ""); }
-  function staleText(n) { return n.quality.stale_since ? t("q.stale", {time: localTime(Date.parse(n.quality.stale_since) / 1000, true)}) : t("q.never"); }
-  function qualityLines(n) {
-    const q = n.quality, out = [];
+  function qualityShort(n) { return t("q." + n.quality.state) + (n.quality.stale ? " · " + staleText(n.quality) : "") + (n.quality.flagged ? " · " + t("q.flagged") : ""); }
+  function staleText(q) { return q.stale_since ? t("q.stale", {time: localTime(Date.parse(q.stale_since) / 1000, true)}) : t("q.never"); }
+  function qualityLines(q) {  // the node's detail file has its full quality
+    const out = [];
     const profs = ["pm25", "so2"].filter((p) => q.calibration[p]).map((p) => profileText(Object.assign({p: p}, q.calibration[p])));
     out.push(q.state === "uncalibrated" ? t("q.uncalibrated_long") : t("q.calibrated_with", {profiles: profs.join("; ")})
              + (q.state === "partly-calibrated" ? " " + t("q.partly_long") : ""));
-    if (q.stale) out.push(staleText(n));
+    if (q.stale) out.push(staleText(q));
     else if (q.last) out.push(t("q.last", {time: localTime(Date.parse(q.last) / 1000, true)}));
     for (const f of q.flags) out.push(t(f.key, f.params));
     return out;
@@ -261,6 +265,7 @@
     const n = S.nodes.find((x) => x.id === state.node);
     box.hidden = !n;
     box.innerHTML = "";
+    box.setAttribute("data-node", n ? n.id : "");
     if (!n) return;
     const code = nodeCode(n), d = details[n.id];
     const close = el("button", {className: "close", title: t("ui.close")}, "×");
@@ -278,9 +283,11 @@
                  chart(d.pm25, n.index[state.std].c, "µg/m³", pollutant("pm25") + " · " + t("ui.last24")),
                  chart(d.so2, null, "ppb", pollutant("so2") + " · " + t("ui.last24")));
     }
-    const q = el("ul", {className: "pn-quality"});
-    for (const line of qualityLines(n)) q.append(el("li", {}, line));
-    box.append(el("h3", {}, t("ui.quality")), q);
+    if (d) {
+      const q = el("ul", {className: "pn-quality"});
+      for (const line of qualityLines(d.quality)) q.append(el("li", {}, line));
+      box.append(el("h3", {}, t("ui.quality")), q);
+    }
   }
 
   function renderNotes() {
