@@ -33,9 +33,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import pipeline, sim
+from . import pipeline, rows, sim
 from .calibrate import stored
-from .cli.output import emit, table
 from .errors import TynysError
 from .publish import watch
 from .store import Store
@@ -143,17 +142,17 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
         h = pipeline.hourly(store, start, start + hours * HOUR)
         per_node = pipeline.node_summary(h)
         say("3. Per node over the day (µg/m³, ppb; AQI: US EPA 2024 with NowCast; KZ: Kazakhstan, unofficial)")
-        say(table([{v: r[k] for k, v in NODE_COLUMNS.items()} for r in per_node]))
+        say(rows.table([{v: r[k] for k, v in NODE_COLUMNS.items()} for r in per_node]))
         areas = pipeline.city_rows(h)
         city_hours = [r for r in areas if r["area"] == "city"]
         say("4. The city by hour (median of the nodes' calibrated values; needs 3 nodes)")
-        say(table([{v: r.get(k) for k, v in CITY_COLUMNS.items()} for r in city_hours]))
+        say(rows.table([{v: r.get(k) for k, v in CITY_COLUMNS.items()} for r in city_hours]))
     finally:
         store.close()
     with open(out / "nodes.csv", "w", newline="") as f:
-        emit(per_node, "csv", stream=f)
+        rows.write_csv(per_node, f)
     with open(out / "city-hours.csv", "w", newline="") as f:
-        emit(areas, "csv", stream=f)
+        rows.write_csv(areas, f)
     site = _publish(out, start, say)
     say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, site/, nodes/<id>/console.log.\n"
         f"Next: tynys aqi city --db {out}/city.db    tynys db stats --db {out}/city.db    tynys calibrate profiles --db {out}/city.db")

@@ -26,7 +26,7 @@ FIELDS = {
 
 
 def run(capsys, *argv):
-    code = main(["decode", *argv])
+    code = main(["decode", "--nl", *argv])
     out, err = capsys.readouterr()
     return code, [json.loads(line) for line in out.splitlines()], err
 

@@ -1,5 +1,6 @@
 """The store examples in docs/host.md (import), docs/calibration.md and docs/aqi.md ("Over the
-store") run, in that order, on the synthetic city of doc_city.py and print what the docs show."""
+store") run, in that order, on the synthetic city of doc_city.py and print what the docs show —
+numbers within one unit of the last digit shown (BLAS kernels differ: numtext.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from doc_city import build
+from numtext import differences
 
 from tynys.cli import main
 
@@ -58,5 +60,5 @@ def test_store_examples_print_what_the_docs_show(tmp_path, monkeypatch, capsys):
         out, err = capsys.readouterr()
         assert code == (2 if "tynys: error" in err else 0)
         want = NOW.sub("<time>", shown)
-        assert NOW.sub("<time>", err + out) == want or NOW.sub("<time>", out + err) == want, \
-            f"{name}: {' '.join(argv)}\n--- shown\n{shown}--- printed\n{err}{out}"
+        diffs = min((differences(want, NOW.sub("<time>", got)) for got in (err + out, out + err)), key=len)
+        assert not diffs, f"{name}: {' '.join(argv)}\n" + "\n".join(diffs)

@@ -24,7 +24,10 @@ def db():
 @db_option
 @output_options
 def stats(db, keys, fmt):
-    """Nodes, records (re-timed and pending ones of unsynced clocks), refusals (by reason), imports, time span, size."""
+    """Nodes, records (re-timed and pending ones of unsynced clocks), refusals (by reason), imports, time span, size.
+
+    Example: tynys db stats --db city.db --json
+    """
     with Store.open(db, create=False) as store:
         s = store.stats()
 
@@ -49,7 +52,10 @@ def stats(db, keys, fmt):
 @db_option
 @output_options
 def rejects(since, reason, node, limit, db, keys, fmt):
-    """Refused lines, newest first, with reason and detail."""
+    """Refused lines, newest first, with reason and detail.
+
+    Example: tynys db rejects --db city.db --since 7d --reason bad_signature
+    """
     with Store.open(db, create=False) as store:
         rows = store.rejects(since=int(time.time()) - since, reason=reason, node=node, limit=limit)
     out = [{"received": iso(r["received"]), "reason": r["reason"], "node": r["node"], "boot": r["boot"], "seq": r["seq"],
@@ -65,7 +71,10 @@ def rejects(since, reason, node, limit, db, keys, fmt):
 @db_option
 @output_options
 def latest(nodes, db, keys, fmt):
-    """The newest record of each node (or of NODES) with its channel means."""
+    """The newest record of each node (or of NODES) with its channel means.
+
+    Example: tynys db latest osk-01 osk-02 --db city.db
+    """
     with Store.open(db, create=False) as store:
         rows = store.latest(nodes or None)
     for r in rows:
@@ -106,6 +115,8 @@ def backup(dest, db, keys):
     """Copy the database to DEST while ingest keeps running (SQLite online backup), then check it.
 
     The key file is not in the database: back it up separately and keep it private.
+
+    Example: tynys db backup /media/usb/city-backup.db --db city.db
     """
     with Store.open(db, create=False) as store:
         path = store.backup(dest)

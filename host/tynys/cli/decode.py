@@ -7,7 +7,7 @@ import sys
 import click
 
 from .. import decode as lib
-from .output import dumps
+from .output import emit, output_options, table
 
 
 @click.command()
@@ -16,13 +16,15 @@ from .output import dumps
 @click.option("--hex", "hex_", metavar="HEX", help='Bytes as hex text, e.g. "42 4D 00 1C ...".')
 @click.option("--file", "path", metavar="PATH",
               help="A capture: raw bytes, PyPMS time,sensor,hex .csv, or xxd .hexdump; - for stdin.")
-def decode(sensor, hex_, path):
-    """Decode a captured byte stream: one JSON object per valid frame, then a summary line.
+@output_options(json='One JSON document: {"readings": [...], "frames": N, "rejected": N}.',
+                nl="One JSON object per valid frame, then the summary object.", csv="The readings as CSV.")
+def decode(sensor, hex_, path, fmt):
+    """Decode a captured byte stream: a table of the valid frames' readings, then a summary line.
 
     Values are in the sensor's own units (ug/m3; PMS particle counts per 0.1 L as sent; SPS30
-    #/cm3 and um; degC; %). Example:
+    #/cm3 and um; degC; %).
 
-        tynys decode --sensor sds011 --hex "AA C0 D4 04 3A 0A A1 60 1D AB"
+    Example: tynys decode --sensor sds011 --hex "AA C0 D4 04 3A 0A A1 60 1D AB"
     """
     if (hex_ is None) == (path is None):
         raise lib.DecodeError("give exactly one of --hex or --file")
@@ -33,9 +35,17 @@ def decode(sensor, hex_, path):
     else:
         records = lib.read_capture(path, sensor)
     result = lib.decode(sensor, records)
-    for frame in result.frames:
-        click.echo(dumps(frame))
-    click.echo(dumps(result.summary))
+    if fmt == "nl":
+        emit([*result.frames, result.summary], fmt)
+    elif fmt == "json":
+        emit({"readings": result.frames, **result.summary}, fmt)
+    elif fmt == "csv":
+        emit(result.frames, fmt)
+        click.echo(f"tynys decode: {result.summary['frames']} valid frame(s), {result.summary['rejected']} rejected", err=True)
+    else:
+        if result.frames:
+            click.echo(table(result.frames), nl=False)
+        click.echo(f"{result.summary['frames']} valid frame(s), {result.summary['rejected']} rejected")
     c = result.counts
     if c["replies"] or c["noise"]:
         click.echo(f"tynys decode: also skipped {c['replies']} command replies and "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import counts, db_option, ingest_options, open_collector, outcome_printer, run_until_stopped, setup_logging, verbosity
+from .output import output_options
 
 
 @click.group()
@@ -20,12 +21,15 @@ def ingest():
 @click.option("--baud", type=int, default=115200, show_default=True)
 @click.option("--time/--no-time", "set_time", default=True, show_default=True,
               help="Set each node's clock (TIME <unix s>) on connect, hourly and when it reports an unsynced clock.")
-@click.option("--nl", "fmt", flag_value="nl", help="One JSON object per record outcome on stdout.")
+@output_options(only=("nl",), nl="One JSON object per record outcome on stdout.")
 @db_option
 @ingest_options
 @verbosity
 def serial(ports, baud, set_time, fmt, db, keys, max_future, max_past, max_line, verbose):
-    """Read records from PORTS (reopened after an unplug), acknowledge them on the same port."""
+    """Read records from PORTS (reopened after an unplug), acknowledge them on the same port.
+
+    Example: tynys ingest serial /dev/ttyUSB0 --db city.db
+    """
     from ..transport.serialport import SerialIngest
 
     setup_logging(verbose)
@@ -45,12 +49,15 @@ def serial(ports, baud, set_time, fmt, db, keys, max_future, max_past, max_line,
 @click.option("--password", envvar="TYNYS_MQTT_PASSWORD", help="Env TYNYS_MQTT_PASSWORD.")
 @click.option("--tls", is_flag=True, help="Connect with TLS (port 8883 usually).")
 @click.option("--cafile", type=click.Path(exists=True, dir_okay=False), help="CA certificate to verify the broker.")
-@click.option("--nl", "fmt", flag_value="nl", help="One JSON object per record outcome on stdout.")
+@output_options(only=("nl",), nl="One JSON object per record outcome on stdout.")
 @db_option
 @ingest_options
 @verbosity
 def mqtt(host, port, client_id, prefix, username, password, tls, cafile, fmt, db, keys, max_future, max_past, max_line, verbose):
-    """Subscribe to PREFIX/+/records (QoS 1) and publish acknowledgements to PREFIX/<node>/ack."""
+    """Subscribe to PREFIX/+/records (QoS 1) and publish acknowledgements to PREFIX/<node>/ack.
+
+    Example: tynys ingest mqtt --host broker.example.org --port 8883 --tls --username tynys --db city.db
+    """
     from ..transport.mqtt import MqttIngest
 
     setup_logging(verbose)

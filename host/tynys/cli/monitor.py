@@ -10,7 +10,7 @@ from ..keys import KeyFile
 from ..monitor import Monitor
 from ..timeutil import iso
 from .common import counts, ingest_options, keys_path, open_collector, run_until_stopped, setup_logging, verbosity
-from .output import dumps
+from .output import dumps, output_options
 
 
 @click.command()
@@ -20,7 +20,7 @@ from .output import dumps
               help="Also store and acknowledge the records (as tynys ingest serial). Without it, only watch.")
 @click.option("--keys", type=click.Path(dir_okay=False), envvar="TYNYS_KEYS", help="Key file (default beside --db).")
 @click.option("--node", "node_key", help="Check signatures with this node's key from the key file (watch mode).")
-@click.option("--nl", "fmt", flag_value="nl", help="One JSON object per record (for streams).")
+@output_options(only=("nl",), nl="One JSON object per record (for streams).")
 @click.option("--log/--no-log", "show_log", default=True, show_default=True, help="Show the node's other console lines on stderr.")
 @ingest_options
 @verbosity

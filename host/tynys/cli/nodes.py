@@ -46,7 +46,10 @@ def nodes():
 @db_option
 @output_options
 def add(node_id, name, lat, lon, height_m, placement, district, sensors, installed, notes, show_key, db, keys, fmt):
-    """Register NODE_ID and generate its 32-byte signing key (kept in the key file, mode 0600)."""
+    """Register NODE_ID and generate its 32-byte signing key (kept in the key file, mode 0600).
+
+    Example: tynys nodes add osk-01 --lat 49.948 --lon 82.628 --district Ulba --sensor pm=pms5003 --db city.db
+    """
     kf = KeyFile(keys_path(db, keys))
     with Store.open(db) as store:
         node, key = add_node(store, kf, node_id, name=name, lat=lat, lon=lon, height_m=height_m, placement=placement,
@@ -79,7 +82,10 @@ def _describe(n: Node) -> str:
 @db_option
 @output_options
 def list_(active, db, keys, fmt):
-    """All registered nodes with their last record."""
+    """All registered nodes with their last record.
+
+    Example: tynys nodes list --db city.db --csv
+    """
     with Store.open(db, create=False) as store:
         ns = store.nodes(include_retired=not active)
         last = {r["node"]: r for r in store.latest([n.id for n in ns])}
@@ -92,7 +98,10 @@ def list_(active, db, keys, fmt):
 @db_option
 @output_options
 def show(node_id, show_key, db, keys, fmt):
-    """One node: where it is, what it carries, its last record; its key only with --show-key."""
+    """One node: where it is, what it carries, its last record; its key only with --show-key.
+
+    Example: tynys nodes show osk-01 --db city.db
+    """
     with Store.open(db, create=False) as store:
         n = store.node(node_id)
         last = store.latest([node_id])
@@ -122,7 +131,10 @@ def show(node_id, show_key, db, keys, fmt):
 @db_option
 @output_options
 def retire(node_id, when, reason, db, keys, fmt):
-    """Retire NODE_ID: records whose window ends after that moment are refused (retired_node)."""
+    """Retire NODE_ID: records whose window ends after that moment are refused (retired_node).
+
+    Example: tynys nodes retire osk-03 --at 2026-12-01 --reason "moved to Ridder" --db city.db
+    """
     with Store.open(db, create=False) as store:
         n = retire_node(store, node_id, when, reason)
     emit(node_row(n), fmt, human=lambda r: click.echo(_describe(n)))

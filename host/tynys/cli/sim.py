@@ -7,7 +7,7 @@ import time
 import click
 
 from .common import Duration, Time, db_option
-from .output import emit, table
+from .output import emit, output_options, table
 
 
 def _hm(t: int, offset: int = 0) -> str:
@@ -54,9 +54,7 @@ def _listing(fmt) -> None:
 @click.option("--timeout", type=Duration, default=None, help="Wall time allowed (default 2 min + 1 min per node-day).")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @click.option("--list", "list_", is_flag=True, help="List the cities, scenarios and transports, then exit.")
-@click.option("--json", "fmt", flag_value="json", help="The summary as one JSON document.")
-@click.option("--nl", "fmt", flag_value="nl", help="One JSON object per node.")
-@click.option("--csv", "fmt", flag_value="csv", help="The per-node table as CSV.")
+@output_options(json="The summary as one JSON document.", nl="One JSON object per node.", csv="The per-node table as CSV.")
 @db_option
 def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, timeout, quiet, list_, fmt, db, keys):
     """Simulate a city's nodes (real firmware, virtual time) and ingest their records into --db.

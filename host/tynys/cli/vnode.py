@@ -52,7 +52,10 @@ def vnode():
 @click.option("--board", default="virtual", show_default=True, help="A board file in boards/.")
 @click.option("--blocks", default=512, show_default=True, help="Flash size in 4 KB blocks.")
 def create(home, config, scenario, board, blocks):
-    """Format a flash image in HOME and put config.json and board.json on it."""
+    """Format a flash image in HOME and put config.json and board.json on it.
+
+    Example: tynys vnode create nodes/osk-01 --config config.json --scenario winter.json
+    """
     VirtualNode.create(home, Path(config), board=board, scenario=Path(scenario) if scenario else None, blocks=blocks)
     click.echo(f"virtual node in {Path(home).resolve()}: flash.img with config.json, board.json ({board})", err=True)
 
@@ -70,6 +73,8 @@ def run(home, speed, start, for_, rtc_set, heap):
     """Run the node in HOME; its console is a pty (path printed on stderr). Output: the console.
 
     Stop with Ctrl-C. With --for, the node stops after that much simulated time.
+
+    Example: tynys vnode run nodes/osk-01 --for 2h --rtc-set
     """
     t0 = _when(start) or int(time.time())
     dur = _duration(for_)
@@ -105,7 +110,10 @@ def run(home, speed, start, for_, rtc_set, heap):
 @click.argument("home", type=click.Path(exists=True, file_okay=False))
 @click.argument("path", default="")
 def ls(home, path):
-    """List files on the node's flash (node stopped)."""
+    """List files on the node's flash (node stopped).
+
+    Example: tynys vnode ls nodes/osk-01 spool
+    """
     for name, size in VirtualNode(home).ls(path).items():
         click.echo(f"{size:>8}  {name}")
 
@@ -115,7 +123,10 @@ def ls(home, path):
 @click.argument("name")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
 def get(home, name, output):
-    """Copy a file from the node's flash (node stopped), e.g. config.json or spool/head."""
+    """Copy a file from the node's flash (node stopped), e.g. config.json or spool/head.
+
+    Example: tynys vnode get nodes/osk-01 config.json -o config-now.json
+    """
     data = VirtualNode(home).get(name)
     if output:
         Path(output).write_bytes(data)
@@ -128,5 +139,8 @@ def get(home, name, output):
 @click.argument("name")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 def put(home, name, source):
-    """Copy a host file onto the node's flash (node stopped), e.g. a new config.json."""
+    """Copy a host file onto the node's flash (node stopped), e.g. a new config.json.
+
+    Example: tynys vnode put nodes/osk-01 config.json new-config.json
+    """
     VirtualNode(home).put(name, Path(source).read_bytes())

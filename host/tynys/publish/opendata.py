@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from .. import pipeline
+from .. import pipeline, rows as text_rows
 from ..aqi import averaging
 from ..store import Store
 from ..timeutil import iso
@@ -78,10 +78,7 @@ def rows(snap: Snapshot, hours=None) -> list[dict]:
 
 def _csv(records: list[dict]) -> str:
     buf = io.StringIO()
-    if records:
-        w = csv.DictWriter(buf, fieldnames=list(records[0]), lineterminator="\n")
-        w.writeheader()
-        w.writerows(records)
+    text_rows.write_csv(records, buf)
     return buf.getvalue()
 
 
