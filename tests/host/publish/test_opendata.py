@@ -36,7 +36,7 @@ def test_latest_and_last_24_hours_as_csv_and_geojson(od, smog):
     i = smog["nodes"].index("osk-03")
     row = next(x for x in day if x["node"] == "osk-03" and x["hour_start"] == "2026-11-27T10:00:00Z")
     assert float(row["pm25_ugm3"]) == pytest.approx(snap.values["pm25"][i, 10], abs=0.05)
-    assert row["pm25_calibrated"] == "True" and row["us_epa_index"] == str(int(snap.index["us-epa"].index[i, 10]))
+    assert row["pm25_calibrated"] == "true" and row["us_epa_index"] == str(int(snap.index["us-epa"].index[i, 10]))
     assert row["kz_category"] == snap.standard("kz").categories[snap.index["kz"].category[i, 10]][0]
     first = next(x for x in day if x["node"] == "osk-03" and x["hour_start"] == "2026-11-27T00:00:00Z")
     assert (first["us_epa_index"], first["us_epa_category"], first["us_epa_status"]) == ("", "", "incomplete")
