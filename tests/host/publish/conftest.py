@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # smogday.py
+sys.path.append(str(Path(__file__).parent))  # smogday.py (appended: "conftest" must stay tests/host/conftest.py)
 
 import smogday  # noqa: E402
 
