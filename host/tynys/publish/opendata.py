@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from .. import pipeline, rows as text_rows
+from .. import pipeline
 from ..aqi import averaging
 from ..store import Store
 from ..timeutil import iso
@@ -48,12 +48,17 @@ def _r(x, d: int = 1):
     return None if x is None or x != x else round(float(x), d)
 
 
-def rows(snap: Snapshot, hours=None) -> list[dict]:
-    """One row per node and hour (node-major) for the hour numbers *hours* (default all 24)."""
+def columns(snap: Snapshot, hours=None) -> dict[str, list]:
+    """One row per node and hour (node-major) for the hour numbers *hours* (default all 24), as
+    columns of plain values (None where there is none)."""
     j = np.arange(len(snap.hours)) if hours is None else np.asarray(list(hours), dtype=int)
-    nodes, v = snap.nodes, snap.values
+    nodes, v, k = snap.nodes, snap.values, len(j)
     sel = lambda a: np.asarray(a)[:, j].ravel()  # noqa: E731  node-major
-    cols = {"hour_start": [iso(t) for t in snap.hours[j].tolist()] * len(nodes),
+    each = lambda values: [x for x in values for _ in range(k)]  # noqa: E731  a node's value on each of its rows
+    cols = {"node": each(n.id for n in nodes), "name": each(n.name for n in nodes),
+            "district": each(n.district for n in nodes), "placement": each(n.placement for n in nodes),
+            "lat": each(n.lat for n in nodes), "lon": each(n.lon for n in nodes),
+            "hour_start": [iso(t) for t in snap.hours[j].tolist()] * len(nodes),
             "hour_end": [iso(t + HOUR) for t in snap.hours[j].tolist()] * len(nodes),
             "pm25_ugm3": _column(sel(v["pm25"])), "pm25_raw_ugm3": _column(sel(v["pm25_raw"])),
             "pm25_calibrated": sel(v["pm25_calibrated"]).tolist(), "so2_ppb": _column(sel(v["so2"])),
@@ -65,27 +70,26 @@ def rows(snap: Snapshot, hours=None) -> list[dict]:
                                 for x in _column(sel(sc.index), 2 if s.id == "kz" else 0)]
         cols[f"{key}_category"] = names[sel(sc.category)].tolist()
         cols[f"{key}_status"] = sel(sc.status).tolist()
-    per_node = [{"node": n.id, "name": n.name, "district": n.district, "placement": n.placement, "lat": n.lat,
-                 "lon": n.lon} for n in nodes]
-    quality = [(q["state"], q["stale_since"]) for q in snap.quality]
-    keys = list(cols)
-    out = []
-    for k, values in enumerate(zip(*(cols[c] for c in keys))):
-        i = k // len(j)
-        out.append({**per_node[i], **dict(zip(keys, values)), "quality": quality[i][0], "stale_since": quality[i][1]})
-    return out
+    cols["quality"] = each(q["state"] for q in snap.quality)
+    cols["stale_since"] = each(q["stale_since"] for q in snap.quality)
+    return cols
 
 
-def _csv(records: list[dict]) -> str:
+def _csv(cols: dict[str, list]) -> str:
+    """CSV as the commands print it (tynys.rows): empty for None, booleans true/false."""
+    cell = lambda x: "" if x is None else ("true" if x else "false") if isinstance(x, bool) else x  # noqa: E731
     buf = io.StringIO()
-    text_rows.write_csv(records, buf)
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    w.writerows(zip(*([cell(x) for x in c] for c in cols.values())))
     return buf.getvalue()
 
 
-def _geojson(records: list[dict]) -> str:
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-              "properties": {k: v for k, v in r.items() if k not in ("lat", "lon")}}
-             for r in records if r["lat"] is not None and r["lon"] is not None]
+def _geojson(cols: dict[str, list]) -> str:
+    props = [k for k in cols if k not in ("lat", "lon")]
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+              "properties": dict(zip(props, values))}
+             for lat, lon, *values in zip(cols["lat"], cols["lon"], *(cols[k] for k in props)) if lat is not None and lon is not None]
     return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
@@ -208,7 +212,7 @@ def _day_csv(store: Store, node: str, chans: dict, t0: int, t1: int) -> str:
 def write(snap: Snapshot, store: Store, folder: Folder, *, licence: str = LICENCE, bulletin: list | None = None) -> dict:
     """Write the open data; returns what the site links to (``{"licence", "files", "bulletin"}``)."""
     last = len(snap.hours) - 1
-    latest, day = rows(snap, [last]), rows(snap)
+    latest, day = columns(snap, [last]), columns(snap)
     files = {"latest.csv": _csv(latest), "latest.geojson": _geojson(latest),
              "last24h.csv": _csv(day), "last24h.geojson": _geojson(day)}
     pm10_h, pm10_d = _pm10(store, snap)

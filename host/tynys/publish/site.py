@@ -6,7 +6,8 @@ with ``file://`` too, where a browser refuses to fetch JSON).
     site.write(snap, folder, tiles=site.OSM)
 
 What the site loads first is small (the index and category of each node and hour, per standard);
-each node's 24-hour series loads when its panel opens (``data/nodes/<id>.js``).
+a node's 24-hour series and data quality load when its panel opens (``data/nodes/<k>.js``, the
+details of nodes ``50k .. 50k+49`` in the order of ``data/site.js``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ WEB = Path(__file__).with_name("web")
 LEAFLET = WEB / "node_modules" / "leaflet"
 LANGS = ("kk", "ru", "en")
 PAGES = ("index.html", "app.js", "style.css")
+CHUNK = 50  # nodes per detail file: a few kB each, and not a file per node for a city of thousands
 DECIMALS = {"pm25": 1, "pm25_raw": 1, "pm25_corrected": 1, "so2": 1}  # µg/m³ and ppb: the sensors' precision
 INDEX_DECIMALS = {"kz": 2}  # СИ; the breakpoint indices are whole numbers
 STATUS_CODE = {"incomplete": "i", "missing": "-", "too-few-nodes": "-"}  # else "x": not scorable (negative, implausible)
@@ -68,8 +70,9 @@ def write(snap: Snapshot, folder: Folder, *, tiles: Tiles | None = OSM, open_dat
     folder.write("assets/texts.js", "window.TYNYS_TEXTS = " + _dumps(texts()) + ";\n")
     doc = document(snap, tiles=tiles, open_data=open_data)
     folder.write("data/site.js", "window.TYNYS_SITE = " + _dumps(doc) + ";\n")
-    for i, n in enumerate(snap.nodes):
-        folder.write(f"data/nodes/{n.id}.js", f"window.TYNYS_NODE({_dumps(node_detail(snap, i))});\n")
+    for k in range(0, len(snap.nodes), CHUNK):
+        part = [node_detail(snap, i) for i in range(k, min(k + CHUNK, len(snap.nodes)))]
+        folder.write(f"data/nodes/{k // CHUNK}.js", f"window.TYNYS_NODES({_dumps(part)});\n")
     return folder.copy(WEB / "index.html", "index.html")
 
 
@@ -130,6 +133,7 @@ def document(snap: Snapshot, *, tiles: Tiles | None = OSM, open_data: dict | Non
         "area_index": area,
         "districts": cells,
         "nodes": nodes,
+        "node_chunk": CHUNK,
         "notes": _notes(snap),
         "open_data": open_data,
     }
@@ -162,7 +166,7 @@ def _notes(snap: Snapshot) -> list[dict]:
 
 
 def node_detail(snap: Snapshot, i: int) -> dict:
-    """One node's 24 hours (``data/nodes/<id>.js``, loaded when its panel opens)."""
+    """One node's 24 hours and data quality (in ``data/nodes/<k>.js``, loaded when its panel opens)."""
     v = snap.values
     return {"id": snap.nodes[i].id,
             **{k: _nums(v[k][i], d) for k, d in DECIMALS.items()},

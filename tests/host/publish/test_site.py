@@ -38,7 +38,7 @@ def test_publish_writes_the_site_and_says_where(smog, tmp_path, capsys):
     assert "tynys: note: 1 node(s) without a location are not on the map: osk-07" in err
     files = json.loads((out / MANIFEST).read_text())["files"]
     assert {"index.html", "assets/app.js", "assets/texts.js", "vendor/leaflet/leaflet.js", "vendor/leaflet/LICENSE",
-            "data/site.js", "data/nodes/osk-01.js", "open-data/latest.csv"} <= set(files)
+            "data/site.js", "data/nodes/0.js", "open-data/latest.csv"} <= set(files)
     html = (out / "index.html").read_text()
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # nothing from a CDN
     d = _site_data(out)

@@ -253,12 +253,16 @@
     return el("figure", {}, el("figcaption", {}, label), svg);
   }
 
-  function loadNode(id) {
-    if (details[id] || waiting[id]) return;
-    waiting[id] = true;
-    document.head.append(el("script", {src: "data/nodes/" + encodeURIComponent(id) + ".js"}));
+  function loadNode(id) {  // the details of S.node_chunk nodes share a file
+    const k = Math.floor(S.nodes.findIndex((n) => n.id === id) / S.node_chunk);
+    if (details[id] || waiting[k]) return;
+    waiting[k] = true;
+    document.head.append(el("script", {src: "data/nodes/" + k + ".js"}));
   }
-  window.TYNYS_NODE = function (d) { details[d.id] = d; delete waiting[d.id]; if (state.node === d.id) renderPanel(); };
+  window.TYNYS_NODES = function (part) {
+    for (const d of part) details[d.id] = d;
+    if (state.node && details[state.node]) renderPanel();
+  };
 
   function renderPanel() {
     const box = document.getElementById("panel");
