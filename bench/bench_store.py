@@ -28,7 +28,7 @@ from tynys.keys import KeyFile  # noqa: E402
 from tynys.registry import add_node  # noqa: E402
 from tynys.store import Store  # noqa: E402
 
-TOCO = REPO / "tests" / "host" / "calibrate" / "data" / "sensortoolkit-toco" / "toco_toucan_RT01_raw.csv.gz"
+TOCO = REPO / "calibration" / "examples" / "sensortoolkit-toco" / "toco_toucan_RT01_raw.csv.gz"
 NODES, DAYS = 40, 7
 T0 = 1_767_225_600
 

@@ -3,8 +3,8 @@ VERSION = "0.1.0"
 
 
 def log(msg):
-    """One human line on the console; record lines start with '{', these never do."""
-    print("tynys: " + msg)
+    """Human lines on the console (one per line of msg); record lines start with '{', these never do."""
+    print("tynys: " + msg.replace("\n", "\ntynys: "))
 
 
 class ConfigError(ValueError):

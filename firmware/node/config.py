@@ -1,9 +1,12 @@
-# config.json and board.json: read once at boot, checked against the tables below, defaults
-# filled in. Any problem is one ConfigError whose text names the field and the fix; the node
-# prints it and stays at the REPL (docs/node.md lists every field).
+# config.json and board.json: checked against the tables below and the sensor type table
+# (drivers/types.json), defaults filled in, each sensor resolved to its driver, bus and pins.
+# Every problem is found in one pass, each one line naming the field and the fix; the node prints
+# them and stays at the REPL (docs/node.md lists every field). The host runs this same module on
+# CPython (`tynys config check`), so a config is judged the same way on both.
 #
-#     cfg = load("config.json")       # dict with defaults, or ConfigError
+#     cfg = load("config.json", "board.json")   # dict with defaults, or ConfigError (all problems)
 #     brd = board("board.json")
+#     probs = problems(cfg, brd)                 # [] or ["config.json.sensors.th.addr: ...", ...]
 import json
 import re
 from node import ConfigError, drivers
@@ -39,40 +42,30 @@ SPEC = {
                          "sensor_id": (str, None), "timeout_s": (int, 5, 1, 20)},
     "spool": {"max_records": (int, 700, 10, 100000)},
 }
-# Driver options by sensor type, passed on to the driver, which checks their values
-# (docs/drivers.md lists what each means).
-OPTIONS = {
-    "pms5003": ("mode",), "pms7003": ("mode",), "pmsa003": ("mode",), "pms5003t": ("mode",),
-    "sds011": ("mode", "period"), "sps30": (), "ze03": ("resolution_ppb",), "dgs": ("mode",),
-    "isb": ("we", "ae", "fsr_mv", "rate", "serial"), "sht3x": ("repeatability",),
-    "bme280": ("oversample",),
-}
+_PINS = {"uart": (("tx", True), ("rx", False)), "i2c": (("scl", True), ("sda", True))}
 _NAME = re.compile("^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SLOT = re.compile("^[a-z][a-z0-9_]*$")
 _HEX = "0123456789abcdef"
 
 
-def _fail(where, msg):
-    raise ConfigError("%s: %s" % (where, msg))
-
-
-def check(where, d, table, extra=()):
-    """Check dict d against SPEC[table] and fill defaults; `where` names it in messages.
-    Keys in `extra` are let through as they are."""
+def check(where, d, table, out, extra=()):
+    """Check dict d against SPEC[table], fill defaults and append every problem to `out`;
+    `where` names it in messages. Keys in `extra` are let through as they are."""
     spec = SPEC[table]
     if not isinstance(d, dict):
-        _fail(where, "expected an object {...}, got %s" % json.dumps(d))
+        out.append("%s: expected an object {...}, got %s" % (where, json.dumps(d)))
+        return d
     for k in d:
         if k not in spec and k not in extra:
-            _fail(where, "unknown key %s; known keys: %s" % (
-                json.dumps(k), ", ".join(sorted(list(spec) + list(extra)))))
+            out.append("%s: unknown key %s; known keys: %s" % (
+                where, json.dumps(k), ", ".join(sorted(list(spec) + list(extra)))))
     for k, rule in spec.items():
         typ, default = rule[0], rule[1]
         f = "%s.%s" % (where, k)
         if k not in d or d[k] is None:
             if default is REQ:
-                _fail(where, "%s is missing; add it (see docs/node.md)" % json.dumps(k))
-            d[k] = default
+                out.append("%s: %s is missing; add it (see docs/node.md)" % (where, json.dumps(k)))
+            d[k] = None if default is REQ else default
         v = d[k]
         if v is None:
             continue
@@ -80,84 +73,225 @@ def check(where, d, table, extra=()):
             try:
                 v = d[k] = int(v, 16) if v[:2] in ("0x", "0X") else int(v)
             except ValueError:
-                _fail(f, "%s is not an I2C address; write it as 68 or \"0x44\"" % json.dumps(v))
+                out.append("%s: %s is not an I2C address; write it as 68 or \"0x44\"" % (f, json.dumps(v)))
+                d[k] = None
+                continue
         if typ is int and (not isinstance(v, int) or isinstance(v, bool)):
-            _fail(f, "expected a whole number, got %s" % json.dumps(v))
-        if typ is str and not isinstance(v, str):
-            _fail(f, "expected a string in double quotes, got %s" % json.dumps(v))
-        if typ is dict:
+            out.append("%s: expected a whole number, got %s" % (f, json.dumps(v)))
+            d[k] = None
+        elif typ is str and not isinstance(v, str):
+            out.append("%s: expected a string in double quotes, got %s" % (f, json.dumps(v)))
+            d[k] = None
+        elif typ is dict:
             if not isinstance(v, dict):
-                _fail(f, "expected an object {...}, got %s" % json.dumps(v))
-            if k in SPEC:
-                check(f, v, k)
-        if typ is int and len(rule) > 2 and not rule[2] <= v <= rule[3]:
-            _fail(f, "%d is out of range; use %d to %d" % (v, rule[2], rule[3]))
+                out.append("%s: expected an object {...}, got %s" % (f, json.dumps(v)))
+                d[k] = default if isinstance(default, dict) else None
+            elif k in SPEC:
+                check(f, v, k, out)
+        elif typ is int and len(rule) > 2 and not rule[2] <= v <= rule[3]:
+            out.append("%s: %d is out of range; use %d to %d" % (f, v, rule[2], rule[3]))
+            d[k] = None
     return d
 
 
-def load(path="config.json"):
+def _read(path, what):
     try:
         with open(path) as f:
             text = f.read()
     except OSError:
-        raise ConfigError("%s: not found on the node; copy one there (tynys vnode create, or mpremote cp config.json :)" % path)
+        raise ConfigError("%s: not found on the node; %s" % (path, what))
     try:
-        cfg = json.loads(text)
+        return json.loads(text)
     except ValueError:
         raise ConfigError("%s: not valid JSON (check quotes, commas and braces); the node keeps its REPL until it is fixed" % path)
-    ntp_off = cfg.get("ntp") is False  # "ntp": false turns NTP off (time from the host only)
-    if ntp_off:
-        del cfg["ntp"]
-    check(path, cfg, "config")
-    if ntp_off:
-        cfg["ntp"] = None
-    if not _NAME.match(cfg["node"]) or len(cfg["node"]) > 64:
-        _fail(path + ".node", "%s is not a node id; use letters, digits, '_', '.', '-' (at most 64), as registered on the host" % json.dumps(cfg["node"]))
-    key = cfg["key"]
-    if len(key) != 64 or any(c not in _HEX for c in key):
-        _fail(path + ".key", "must be 64 lowercase hex digits (the node's 32-byte key, as `tynys nodes add` printed it)")
-    if 86400 % cfg["window_s"]:
-        _fail(path + ".window_s", "%d does not divide a day; use 60, 120, 300, 600, 900, 1800 or 3600" % cfg["window_s"])
-    if not cfg["sensors"]:
-        _fail(path + ".sensors", "no sensors; add at least one, e.g. \"pm\": {\"type\": \"pms5003\", \"uart\": 1}")
-    for name, s in cfg["sensors"].items():
-        if not _SLOT.match(name) or len(name) > 16:
-            _fail(path + ".sensors", "slot name %s: use lowercase letters, digits and '_' (at most 16), e.g. pm, th, so2" % json.dumps(name))
-        where = "%s.sensors.%s" % (path, name)
-        if not isinstance(s, dict) or not isinstance(s.get("type"), str):
-            _fail(where, 'give the sensor\'s "type", e.g. {"type": "pms5003", "uart": 1}')
-        if s["type"] not in drivers.TYPES:
-            _fail(where + ".type", 'unknown sensor type "%s"; use one of %s' % (
-                s["type"], ", ".join(sorted(drivers.TYPES))))
-        opts = OPTIONS.get(s["type"], ())
-        check(where, s, "sensor", opts)
-        s["options"] = {k: s.pop(k) for k in opts if k in s}
-    for name, u in cfg["uplinks"].items():
-        if u is None:
-            continue
-        if name in ("http", "sensor_community") and not u["url"].startswith("http://"):
-            _fail("%s.uplinks.%s.url" % (path, name), "%s: only http:// URLs are supported" % json.dumps(u["url"]))
-        # One blocking call (connect, send, an answer) may take timeout_s; the watchdog is fed
-        # between calls, so it must outlast two of them.
-        t = u.get("timeout_s")
-        if t and cfg["wdt_s"] < 2 * t:
-            _fail(path + ".wdt_s", "%d s is less than twice uplinks.%s.timeout_s (%d s): a slow host would reset the "
-                  "node; raise wdt_s to %d or lower timeout_s" % (cfg["wdt_s"], name, t, 2 * t))
-    if cfg["wifi"] is None and any(cfg["uplinks"].get(k) for k in ("http", "mqtt", "sensor_community")):
-        _fail(path + ".wifi", "the network uplinks need WiFi; add \"wifi\": {\"ssid\": \"...\", \"password\": \"...\"}")
+
+
+def load(path="config.json", board_path="board.json"):
+    """config.json checked against board.json; ConfigError with one line per problem."""
+    cfg = _read(path, "copy one there (tynys provision, tynys vnode create, or mpremote cp config.json :)")
+    try:
+        brd = board(board_path, limits=True)
+        out = []
+    except ConfigError as e:
+        brd = None
+        out = [str(e)]
+    out += problems(cfg, brd, path)
+    if out:
+        raise ConfigError("\n".join(out))
     return cfg
 
 
-def board(path="board.json"):
-    """The board file (boards/<name>.json copied to the node): pins by bus and gate name."""
-    try:
-        with open(path) as f:
-            b = json.load(f)
-    except OSError:
-        raise ConfigError("%s: not found on the node; copy boards/<your board>.json there as board.json" % path)
-    except ValueError:
-        raise ConfigError("%s: not valid JSON; copy it again from boards/" % path)
+def problems(cfg, brd=None, path="config.json"):
+    """Every problem of a parsed config (and, given the board, of its pins), one line each.
+    Fills in defaults and resolves each sensor's driver, bus and pins in place."""
+    out = []
+    if not isinstance(cfg, dict):
+        return ["%s: expected an object {...} at the top" % path]
+    ntp_off = cfg.get("ntp") is False  # "ntp": false turns NTP off (time from the host only)
+    if ntp_off:
+        del cfg["ntp"]
+    check(path, cfg, "config", out)
+    if ntp_off:
+        cfg["ntp"] = None
+    node = cfg["node"]
+    if node is not None and (not _NAME.match(node) or len(node) > 64):
+        out.append("%s.node: %s is not a node id; use letters, digits, '_', '.', '-' (at most 64), as registered on the host" % (path, json.dumps(node)))
+    key = cfg["key"]
+    if key is not None and (len(key) != 64 or any(c not in _HEX for c in key)):
+        out.append("%s.key: must be 64 lowercase hex digits (the node's 32-byte key, as `tynys nodes add` printed it)" % path)
+    if cfg["window_s"] and 86400 % cfg["window_s"]:
+        out.append("%s.window_s: %d does not divide a day; use 60, 120, 300, 600, 900, 1800 or 3600" % (path, cfg["window_s"]))
+    if cfg["sensors"] is not None:
+        _sensors(cfg["sensors"], brd, path, out)
+    _uplinks(cfg, path, out)
+    return out
+
+
+def _sensors(sensors, brd, path, out):
+    if not sensors:
+        out.append("%s.sensors: no sensors; add at least one, e.g. \"pm\": {\"type\": \"pms5003\", \"uart\": 1}" % path)
+    types = drivers.types()
+    used = {}  # GPIO -> (slot, role, kind, bus) of the first slot that wired it
+    buses = {}  # (kind, bus[, addr]) -> slot
+    for name in sorted(sensors):
+        s = sensors[name]
+        if not _SLOT.match(name) or len(name) > 16:
+            out.append("%s.sensors: slot name %s: use lowercase letters, digits and '_' (at most 16), e.g. pm, th, so2" % (path, json.dumps(name)))
+            continue
+        where = "%s.sensors.%s" % (path, name)
+        if not isinstance(s, dict) or not isinstance(s.get("type"), str):
+            out.append('%s: give the sensor\'s "type", e.g. {"type": "pms5003", "uart": 1}' % where)
+            continue
+        e = types.get(s["type"])
+        if e is None:
+            out.append('%s.type: unknown sensor type "%s"; use one of %s' % (where, s["type"], ", ".join(sorted(types))))
+            continue
+        opts = e["options"]
+        check(where, s, "sensor", out, opts)
+        s["options"] = {k: s.pop(k) for k in opts if k in s}
+        if e["model"] and s["model"] not in (None, e["model"]):
+            out.append('%s.model: "%s" contradicts type "%s"; set "type" to the model' % (where, s["model"], s["type"]))
+        s["model"] = s["model"] or e["model"]
+        s["driver"] = [e["module"], e["class"]]
+        s["every_s"] = s["every_s"] or e["every_s"]
+        if s["sample_s"] is None:
+            s["sample_s"] = e["sample_s"]
+        kind = e["bus"]
+        s["bus"] = kind
+        for other in ("uart", "i2c"):
+            if other == kind:
+                continue
+            wrong = [k for k in (other,) + tuple(r for r, _ in _PINS[other]) if s.get(k) is not None]
+            if wrong:
+                out.append('%s: %s is %s; "%s" belongs to %s sensors (use %s)' % (
+                    where, s["type"], "an I2C sensor" if kind == "i2c" else (
+                        "a UART sensor" if kind == "uart" else "on no bus"),
+                    wrong[0], other.upper(), "\"%s\"" % kind if kind else "none"))
+        if kind == "i2c":
+            if s["addr"] is None:
+                s["addr"] = e["addr"][0]
+            elif s["addr"] not in e["addr"]:
+                out.append("%s.addr: 0x%02x is not an address a %s can have; use %s" % (
+                    where, s["addr"], s["type"], " or ".join("0x%02x" % a for a in e["addr"])))
+        elif s["addr"] is not None:
+            out.append('%s.addr: only I2C sensors have an address; remove "addr"' % where)
+        if brd is not None and kind:
+            _wire(where, s, kind, brd, used, buses, out)
+        if brd is not None and s["power"] is not None and s["power"] not in brd.get("power", {}):
+            out.append('%s.power: board %s has no power gate "%s"; use one of %s' % (
+                where, brd["board"], s["power"], ", ".join(sorted(brd.get("power", {}))) or "(none)"))
+
+
+def _wire(where, s, kind, brd, used, buses, out):
+    # The sensor's bus and pins on this board: the bus exists on the chip, each pin is a GPIO the
+    # chip has, not one the board or chip reserves, able to drive a line where it must, and not
+    # wired to another sensor (I2C sensors share their bus's two lines).
+    socks = brd.get(kind, {})
+    lim = brd.get("limits")
+    bus = s[kind]
+    if bus is None:
+        if len(socks) != 1:
+            out.append('%s: which %s? add "%s": one of %s (board %s)' % (
+                where, kind.upper(), kind, ", ".join(sorted(socks)) or "-", brd["board"]))
+            return
+        bus = s[kind] = int(list(socks)[0])
+    if lim:
+        n = lim["uarts" if kind == "uart" else "i2c"]
+        first = 1 if kind == "uart" else 0
+        if not first <= bus < n:
+            have = ", ".join("%s%d" % (kind.upper(), i) for i in range(first, n))
+            out.append('%s.%s: %s%d %s on %s (chip %s); use %s' % (
+                where, kind, kind.upper(), bus,
+                "is the REPL console" if kind == "uart" and bus == 0 else "does not exist",
+                brd["board"], brd.get("chip"), have or "another board"))
+            return
+    sock = socks.get(str(bus), {})
+    key = (kind, bus) if kind == "uart" else (kind, bus, s["addr"])
+    if key in buses:
+        out.append("%s: %s shares %s%d%s with sensor %s; give each its own" % (
+            where, s["type"], kind.upper(), bus, " at 0x%02x" % s["addr"] if kind == "i2c" else "",
+            buses[key]))
+    buses[key] = where.rsplit(".", 1)[1]
+    for role, drives in _PINS[kind]:
+        pin = s[role] if s[role] is not None else sock.get(role)
+        if pin is None:
+            out.append('%s: no %s pin for %s %d on board %s; add "%s": <GPIO> or use %s %s' % (
+                where, role, kind.upper(), bus, brd["board"], role, kind,
+                " or ".join(sorted(socks)) or "-"))
+            continue
+        s[role] = pin
+        f = "%s.%s" % (where, role)
+        if lim:
+            why = lim["reserved"].get(str(pin))
+            if pin not in lim["gpio"]:
+                out.append("%s: GPIO %d does not exist on %s (chip %s); wire %s to a GPIO the board has" % (
+                    f, pin, brd["board"], brd.get("chip"), role))
+                continue
+            if why:
+                out.append("%s: GPIO %d is reserved on %s (%s); wire %s to another GPIO" % (
+                    f, pin, brd["board"], why, role))
+                continue
+            if drives and pin in lim["input_only"]:
+                out.append("%s: GPIO %d is input-only on %s; %s must drive the line, wire it to another GPIO" % (
+                    f, pin, brd.get("chip"), role))
+                continue
+        other = used.get(pin)
+        if other and not (kind == "i2c" and other[2:] == (kind, bus) and other[1] == role):
+            out.append("%s: GPIO %d is already %s of sensor %s; wire %s to another GPIO" % (
+                f, pin, other[1], other[0], role))
+        used.setdefault(pin, (where.rsplit(".", 1)[1], role, kind, bus))
+
+
+def _uplinks(cfg, path, out):
+    ups = cfg["uplinks"] or {}
+    for name, u in ups.items():
+        if not isinstance(u, dict):
+            continue
+        if name in ("http", "sensor_community") and u.get("url") and not u["url"].startswith("http://"):
+            out.append("%s.uplinks.%s.url: %s: only http:// URLs are supported" % (path, name, json.dumps(u["url"])))
+        # One blocking call (connect, send, an answer) may take timeout_s; the watchdog is fed
+        # between calls, so it must outlast two of them.
+        t = u.get("timeout_s")
+        if t and cfg["wdt_s"] and cfg["wdt_s"] < 2 * t:
+            out.append("%s.wdt_s: %d s is less than twice uplinks.%s.timeout_s (%d s): a slow host would reset the "
+                       "node; raise wdt_s to %d or lower timeout_s" % (path, cfg["wdt_s"], name, t, 2 * t))
+        if name == "mqtt" and (u.get("user") is None) != (u.get("password") is None):
+            out.append("%s.uplinks.mqtt: a broker login needs both \"user\" and \"password\"; give both or neither" % path)
+    net = [k for k in ("http", "mqtt", "sensor_community") if ups.get(k)]
+    wifi = cfg["wifi"]
+    if net and wifi is None:
+        out.append("%s.wifi: the network uplinks (%s) need WiFi; add \"wifi\": {\"ssid\": \"...\", \"password\": \"...\"}" % (
+            path, ", ".join(net)))
+    elif isinstance(wifi, dict) and wifi.get("ssid") == "":
+        out.append("%s.wifi.ssid: empty; give the name of the access point" % path)
+
+
+def board(path="board.json", limits=False):
+    """The board file (boards/<name>.json as `tynys` writes it to the node, with its chip's
+    limits folded in): pins by bus and gate name; with limits=True also what the chip allows
+    (only the check needs those)."""
+    b = _read(path, "copy boards/<your board>.json there as board.json (tynys provision does)")
     for k in ("board", "chip", "uart", "i2c"):
         if k not in b:
             raise ConfigError("%s: %s is missing; copy the board file again from boards/" % (path, json.dumps(k)))
-    return {k: b.get(k, {}) for k in ("board", "uart", "i2c", "power")}  # what the node uses
+    return {k: b.get(k, {}) for k in ("board", "chip", "uart", "i2c", "power") + (("limits",) if limits else ())}

@@ -20,18 +20,12 @@ import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import firmware
+from . import firmware, sensortypes
 from .errors import TynysError
 
-# `tynys decode --sensor` names -> the PyPMS sensor names a capture may carry for them.
-SENSORS = {
-    "pms5003": ("PMSx003", "PMS1003", "PMS5003", "PMS7003", "PMSA003"),
-    "pms5003t": ("PMS5003T",),
-    "sds011": ("SDS01x", "SDS011", "SDS018", "SDS021"),
-    "sps30": ("SPS30",),
-    "ze03": ("ZE03",),
-    "dgs": ("DGS",),
-}
+# `tynys decode --sensor` names (every UART type of the sensor type table) -> the PyPMS sensor
+# names a capture may carry for them.
+SENSORS = {name: tuple(sensortypes.entry(name)["captures"]) for name in sensortypes.names(bus="uart")}
 _PIECE = 4096  # bytes per record sent to the unix port
 # decimals printed for a channel with this scale (the fixed-point step, rounded to decimals)
 _DECIMALS = {1: 0, 10: 1, 100: 2, 1024: 3}

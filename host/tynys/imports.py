@@ -25,10 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from . import importers
-from .calibrate.colocation import OverlapError, recording_interval
 from .errors import TynysError
 from .store import Store
-from .timeutil import iso
+from .timeutil import iso, recording_interval
 
 
 class ImportRefused(TynysError):
@@ -186,11 +185,11 @@ def _sites(table, site: str | None, path, fmt) -> list[tuple[str, object]]:
 
 def _step(table, res: ImportResult, ref: str) -> int:
     """The site's recording interval [s]: the most common step between its times."""
-    try:
-        return recording_interval(table.time)
-    except OverlapError:
+    step = recording_interval(table.time)
+    if step is None:
         res.notes.append(f"{ref}: one time only, its averaging period taken as 1 h (say --interval)")
         return 3600
+    return step
 
 
 def _unit(param: str, unit: str, path) -> str:

@@ -19,7 +19,10 @@ from . import record
 # Optical PM sensors are specified up to 70 % RH (SDS011 datasheet; see ../shared/research/
 # firmware-anchors.md §4.2): above it hygroscopic growth makes them read high.
 RH_HIGH = 70.0
-HEAP_LOW = 8192  # bytes: below this a MicroPython node is close to MemoryError
+# bytes: below this a MicroPython node is close to MemoryError. heap_free is gc.mem_free(): on the
+# unix port the whole capped heap; on an ESP32 only the heap areas taken so far (it starts at
+# 56 KB and adds areas from the system heap on demand), so there low means "growing", not full.
+HEAP_LOW = 8192
 CLOCK_OFF = 120  # s between a fresh window's end and the host clock
 SPOOL_BACKLOG = 12  # records (an hour at 5-minute windows)
 
@@ -69,14 +72,15 @@ def warnings_for(body: dict, prev: dict | None, now: float) -> list[str]:
     out = []
     for slot, s in body["sensors"].items():
         name = f"{slot} ({s['type']})"
+        # A duty-cycled sensor warms up after every wake: readings discarded then are expected, and
+        # the node does not count requests made during warm-up as missing (docs/dev.md).
         if s["frames"] == 0:
-            out.append(f"{name}: no valid reading in this window")
+            out.append(f"{name}: no valid reading in this window" + (
+                f" (still warming up: {s['warmup']} readings discarded)" if s["warmup"] else ""))
         if s["bad"]:
             out.append(f"{name}: {s['bad']} bad frames (checksum/format): check wiring, cable length and supply")
         if s["missing"]:
             out.append(f"{name}: {s['missing']} expected readings never came: check TX/RX (crossed?) and power")
-        if s["warmup"]:
-            out.append(f"{name}: warming up ({s['warmup']} readings discarded)")
         rh = s["ch"].get("rh")
         if rh and rh["n"] and rh["mean"] > RH_HIGH:
             out.append(f"{slot}.rh {rh['mean']:.0f} % > {RH_HIGH:.0f} %: optical PM reads high in humid air (correct for humidity)")
@@ -96,7 +100,7 @@ def warnings_for(body: dict, prev: dict | None, now: float) -> list[str]:
     if h["reset"] == "wdt":
         out.append("last reset by the watchdog")
     if h["heap_free"] < HEAP_LOW:
-        out.append(f"low free heap: {h['heap_free']} bytes")
+        out.append(f"low free heap: {h['heap_free']} bytes (on an ESP32 the heap may still grow; watch for MemoryError resets)")
     if h.get("safe_mode"):
         out.append("node is in safe mode")
     return out

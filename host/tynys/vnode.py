@@ -112,8 +112,8 @@ class VirtualNode:
         firmware.build()
         _flashtool("format", str(img), str(blocks))
         _flashtool("put", str(img), "config.json", str(home / "config.json"))
-        boards.load(board)  # checked before it goes on the flash
-        _flashtool("put", str(img), "board.json", str(boards.path(board)))
+        (home / "board.json").write_text(boards.node_json(board))  # checked, with its chip's limits
+        _flashtool("put", str(img), "board.json", str(home / "board.json"))
         for f in ("clock", "console.log"):
             (home / f).unlink(missing_ok=True)
         return cls(home, **kw)

@@ -19,6 +19,18 @@ def test_virtual_time_runs_a_day_instantly_and_ticks_wrap_like_the_esp32(mpy):
     assert out.stdout.split()[3] == b"10"
 
 
+def test_ticks_add_refuses_a_delta_ticks_diff_could_not_give_back_as_on_the_chip(mpy):
+    # extmod/modtime.c: |delta| >= TICKS_PERIOD/2 (2**29 on an ESP32) raises OverflowError
+    out = mpy(
+        "import time\n"
+        "for d in (2**29 - 1, -(2**29 - 1), 2**29, -(2**29), 10 * 2**29):\n"
+        "    try:\n"
+        "        t = time.ticks_add(5, d); print(time.ticks_diff(t, 5) == d)\n"
+        "    except OverflowError as e:\n"
+        "        print('OverflowError', e)\n")
+    assert out.stdout.decode().splitlines() == ["True", "True"] + ["OverflowError ticks interval overflow"] * 3
+
+
 def test_machine_rejects_pins_an_esp32_does_not_have(mpy):
     out = mpy(
         "import machine\n"

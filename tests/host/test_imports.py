@@ -18,7 +18,7 @@ from tynys.store import Store, StoreError
 pytestmark = pytest.mark.host
 
 DATA = Path(__file__).parent / "data" / "imports"
-TOCO = Path(__file__).parent / "calibrate" / "data" / "sensortoolkit-toco"
+TOCO = Path(__file__).resolve().parents[2] / "calibration" / "examples" / "sensortoolkit-toco"
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_overlapping_files_count_each_value_once(store, tmp_path):
 
 def _key(line):
     from tynys.importers.airnowtech import VARIABLE_MAP
-    from tynys.importers.timeparse import parse_times
+    from tynys.timeutil import parse_times
     c = line.split(",")
     return int(parse_times([f"{c[8]} {c[9]}"], tz="UTC", order="mdy")[0]), VARIABLE_MAP[c[4]]
 

@@ -34,12 +34,12 @@ class Sensor:
         self.bad = 0       # rejected: checksum, CRC, format, impossible values
         self.replies = 0   # command replies and other valid frames that carry no reading
         self.warming = 0   # readings discarded in warm-up, and the sensor's own "not ready yet"
-        self.missing = 0   # start() calls whose request brought no valid reading
+        self.missing = 0   # start() calls after warm-up whose request brought no valid reading
         self.noise = 0     # bytes that belonged to no frame (UART)
         self.state = None  # last status/error code the sensor reported
         self.ident = None  # identity string ("fw=151", "sn=...") once known
         self.warmup_ms = self.WARMUP_MS if warmup_ms is None else warmup_ms
-        self._pending = False
+        self._pending = 0  # 1: asked, no reading yet; 2: asked during warm-up
         self.woke()
 
     def woke(self):
@@ -48,10 +48,13 @@ class Sensor:
         self._warm = self.warmup_ms <= 0
 
     def _request(self):
-        """Book-keeping for start(): the previous request that brought nothing is missing."""
-        if self._pending:
+        """Book-keeping for start(): the previous request that brought nothing is missing,
+        unless it was made during warm-up (its reading would have been discarded anyway): a
+        duty-cycled sensor warming up after each wake is expected, not a fault."""
+        if self._pending == 1:
             self.missing += 1
-        self._pending = True
+        warm = self._warm or time.ticks_diff(time.ticks_ms(), self._t0) >= self.warmup_ms
+        self._pending = 1 if warm else 2
 
     def _warming(self):
         """True (and counted) while a reading must be discarded because of warm-up."""
@@ -66,7 +69,7 @@ class Sensor:
     def _take(self):
         """A new valid reading is in values."""
         self.frames += 1
-        self._pending = False
+        self._pending = 0
         return True
 
 

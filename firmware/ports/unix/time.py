@@ -123,6 +123,9 @@ def ticks_us():
 
 
 def ticks_add(ticks, delta):
+    # As on the chip (extmod/modtime.c): a delta ticks_diff could not give back is refused.
+    if not -_TICKS_HALF < delta < _TICKS_HALF:
+        raise OverflowError("ticks interval overflow")
     return (ticks + delta) & _TICKS_MAX
 
 

@@ -53,7 +53,8 @@ def wire(scenario):
         from node import drivers
 
         sys.modules["node.drivers.fake"] = __import__("fakesensor")
-        drivers.TYPES["fake"] = ("fake", "Fake", None)
+        drivers.EXTRA["fake"] = {"module": "fake", "class": "Fake", "model": None, "bus": None,
+                                 "options": [], "every_s": 5, "sample_s": 0}
     sock = os.getenv("TYNYS_SIM_SOCKET")
     if sock:  # the sensors: wired to the simulators' process, from the config on the flash
         import simlink

@@ -127,7 +127,7 @@ def _days(times, utc_offset_s):
     step = np.diff(idx)
     if np.any((step < 0) | (step > 1)):
         raise AqiError("utc_offset_s changes so that local days no longer follow each other: give the standard "
-                       "offset in force at each hour (tynys.importers.timeparse.Zone.standard_offsets)")
+                       "offset in force at each hour (tynys.timeutil.Zone.standard_offsets)")
     n = int(idx[-1]) + 1 if idx.size else 0
     starts = np.flatnonzero(np.r_[True, np.diff(idx) > 0]) if idx.size else idx
     # Each day starts at the local midnight before its first hour, in the offset of that hour

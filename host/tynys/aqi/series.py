@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..importers.timeparse import Zone
+from ..timeutil import Zone
 from . import averaging, index, tables
 from .breakpoints import INCOMPLETE, MISSING, Scores
 from .nowcast import nowcast

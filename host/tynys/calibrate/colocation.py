@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import TynysError
-from ..importers.timeparse import Zone, period_starts
+from ..timeutil import Zone, iso, period_starts, recording_interval as _step
 
 INTERVALS = {"1h": 3600, "24h": 86400}
 COMPLETENESS = 0.75
@@ -26,16 +26,10 @@ class OverlapError(TynysError):
 
 def recording_interval(time: np.ndarray) -> int:
     """The most common step between consecutive times [s] (the logger's recording interval)."""
-    d = np.diff(np.asarray(time, np.int64))
-    if (d < 0).any():
-        d = np.diff(np.sort(time))
-    d = d[d > 0]
-    if len(d) == 0:
+    step = _step(time)
+    if step is None:
         raise OverlapError("a series needs at least two distinct times to know its recording interval")
-    if d.max() < 10**6:  # steps below ~12 days: count them directly
-        return int(np.argmax(np.bincount(d)))
-    steps, counts = np.unique(d, return_counts=True)
-    return int(steps[np.argmax(counts)])
+    return step
 
 
 def days_label(tz: str | None) -> str:
@@ -86,7 +80,6 @@ class Pairs:
         return len(self.time)
 
     def span(self) -> str:
-        from ..importers.timeparse import iso
         return f"{iso(self.time[0])}…{iso(self.time[-1])}" if len(self.time) else "(none)"
 
 

@@ -2,12 +2,15 @@
 
     from tynys.calibrate import corrections
     corrections.apply("barkjohn2021", x=pa_cf1, basis="cf1", rh=rh_raw)       # µg/m³
-    corrections.apply("epa2023_atm", x=pa_atm, basis="atm", rh=rh_raw)
+    corrections.apply("epa2021_fsm_atm", x=pa_atm, basis="atm", rh=rh_raw)
     corrections.apply("aan803_alg4", we_mv=we, t_c=t, params=sheet)           # ppb
 
 Each file names its citation, the Plantower output it was fitted on (``basis``: ``cf1`` or
 ``atm``; ``we_ae_mv`` for electrochemical), its inputs and test vectors. The equation *forms*
 (piecewise polynomial with RH, κ-Köhler, AAN 803) are code here; every coefficient is data.
+Test vectors come in two kinds: cases worked from the published equation, and cases whose
+``from`` names an independent source (another implementation run on the inputs, or its
+published output) in the file's ``test_vectors.sources``.
 A correction applied to the wrong basis is refused: ATM and CF=1 differ by up to a factor 1.5.
 """
 
@@ -31,8 +34,12 @@ def catalogue() -> dict[str, dict]:
 
 
 def get(name: str) -> dict:
+    """A correction by name, or by a name it had before (``aliases``: profiles stored under it still apply)."""
     cat = catalogue()
     if name not in cat:
+        renamed = [doc for doc in cat.values() if name in doc.get("aliases", ())]
+        if renamed:
+            return renamed[0]
         raise TynysError(f"unknown correction {name!r}; known: {', '.join(cat)} (tynys calibrate corrections)")
     return cat[name]
 
@@ -166,7 +173,8 @@ def aan803(algorithm: int, *, we_mv, ae_mv=None, t_c, no2_ppb=None, params: dict
 
 
 def check_vectors(name: str) -> list[tuple[float, float]]:
-    """(computed, expected) for each test vector of *name* (used by the tests and ``corrections --check``)."""
+    """(computed, expected) for each test vector of *name* (used by the tests and ``corrections --check``);
+    :func:`independent_cases` says which came from an independent source."""
     doc = get(name)
     out = []
     for case in doc["test_vectors"]["cases"]:
@@ -179,3 +187,18 @@ def check_vectors(name: str) -> list[tuple[float, float]]:
         exp = case["out"]
         out.append((float(np.asarray(got).ravel()[0]), float("nan") if exp is None else float(exp)))
     return out
+
+
+def independent_cases(name: str) -> list[bool]:
+    """Per test vector of *name*: True when it comes from a source named in ``test_vectors.sources``."""
+    tv = get(name)["test_vectors"]
+    return [case.get("from") in tv.get("sources", {}) for case in tv["cases"]]
+
+
+def vector_summary(name: str) -> dict:
+    """``{"vectors": "9 ok (6 independent)"}``, or the worst error when a vector is missed (``corrections --check``)."""
+    pairs = check_vectors(name)
+    err = max((abs(a - b) for a, b in pairs if not (np.isnan(a) and np.isnan(b))), default=0.0)
+    ok = err <= get(name)["test_vectors"]["atol"]
+    n = sum(independent_cases(name))
+    return {"vectors": f"{len(pairs)} ok ({n} independent)" if ok else f"max error {err:.3g}"}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import TynysError
-from ..importers.timeparse import iso
+from ..timeutil import iso
 from .colocation import INTERVALS, average
 
 DAY = 86400

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import TynysError
 from .colocation import INTERVALS, average, colocate, days_label, recording_interval
+from .inputs import POLLUTANTS, Reading, day_zone, matched, pollutant_of, read_source, spec_pollutant
 from .metrics import bootstrap, deployment_error, expanded_uncertainty, precision, regression_stats, uptime
 from .targets import check, epa_targets, eu_objective, unverified
 
@@ -108,3 +109,58 @@ def evaluate(sensors: dict, reference: tuple, *, pollutant: str = "pm25", interv
     if not ev.rows:
         raise TynysError("nothing to evaluate: " + "; ".join(ev.notes or ["no co-located intervals"]))
     return ev
+
+
+def evaluate_files(sensors, reference: str, *, rh: str | None = None, correction: str | None = None,
+                   basis: str | None = None, pollutant: str | None = None, intervals=None, n_boot: int = 0,
+                   reading: Reading = Reading(), allow_unverified: bool = False) -> Evaluation:
+    """:func:`evaluate` on files: *sensors* (``FILE[:COLUMN]`` each) against *reference*, each sensor
+    with its own reference site (:func:`tynys.calibrate.inputs.matched`: a multi-site reference file
+    pairs by site name, and a sensor without its site is refused, never dropped). *correction* (a
+    published one, with *basis* and the raw *rh*) is applied first."""
+    sensors = [sensors] if isinstance(sensors, str) else list(sensors)
+    pol = spec_pollutant(pollutant, *sensors[:1], reference)
+    srcs = [read_source(s, pol, reading) for s in sensors]
+    pol = pol or (srcs[0].name if srcs[0].name in POLLUTANTS else None)
+    ref = read_source(reference, pol, reading, what="reference")
+    pol = pollutant_of(pol, srcs[0], ref)
+    series = {label: tv for s in srcs for label, tv in s.series.items()}
+    refs = matched(list(series), ref, "reference")
+    if correction:
+        hum = matched(list(series), read_source(rh, "rh", reading, what="rh"), "rh") if rh else {}
+        series = {label: (t, _corrected(t, v, hum.get(label), correction, basis, allow_unverified))
+                  for label, (t, v) in series.items()}
+    tz = day_zone(reading, *srcs, ref)
+    groups: dict[int, list[str]] = {}  # sensors sharing one reference series are one deployment
+    for label in series:
+        groups.setdefault(id(refs[label]), []).append(label)
+    out = None
+    for labels in groups.values():
+        ev = evaluate({k: series[k] for k in labels}, refs[labels[0]], pollutant=pol, intervals=intervals,
+                      n_boot=n_boot, tz=tz)
+        if out is None:
+            out = ev
+            continue
+        out.rows += ev.rows
+        out.pairs.update(ev.pairs)
+        out.notes += [n for n in ev.notes if n not in out.notes]
+    return out
+
+
+def _corrected(t, v, rh, correction: str, basis: str | None, allow: bool) -> np.ndarray:
+    """*correction* applied to one sensor series, its RH averaged onto the sensor's own times."""
+    from . import corrections
+    rh_v = None
+    if rh is not None:
+        rt, rv = rh
+        if len(rt) == len(t) and np.array_equal(rt, t):
+            rh_v = rv
+        else:
+            step = recording_interval(t)
+            at, av, _ = average(rt, rv, step)
+            slot = t // step * step
+            rh_v = np.full(len(t), np.nan)
+            if len(at):
+                j = np.minimum(np.searchsorted(at, slot), len(at) - 1)
+                rh_v = np.where(at[j] == slot, av[j], np.nan)
+    return corrections.apply(correction, x=v, basis=basis, rh=rh_v, allow_unverified=allow)

@@ -115,3 +115,25 @@ def predict(name: str, coef: dict, data: dict) -> np.ndarray:
     if name == "piecewise":
         return coef["intercept"] + coef["slope"] * x + coef["slope_change"] * np.maximum(0.0, x - coef["breakpoint"])
     raise AssertionError(name)
+
+
+def _num(v: float, lead: bool = False) -> str:
+    text = f"{v:.4g}"
+    if lead:
+        return text
+    return f"− {text[1:]}" if text.startswith("-") else f"+ {text}"
+
+
+def equation(name: str, coef: dict, *, y: str = "reference", x: str = "sensor") -> str:
+    """The fitted equation as text: ``reference = 2.44 + 0.7109·sensor + 0.02353·RH``."""
+    if name in LINEAR_TERMS or name == "deming":
+        terms = [_num(coef["intercept"], lead=True), f"{_num(coef['slope'])}·{x}"]
+        terms += [f"{_num(coef[k])}·{label}" for k, label in (("rh", "RH"), ("t_c", "T")) if k in coef]
+        return f"{y} = " + " ".join(terms)
+    if name == "kappa":
+        return (f"{y} = {_num(coef['intercept'], lead=True)} {_num(coef['slope'])}·{x} / (1 + k/(100/RH − 1)), "
+                f"k = {coef['kappa_over_density']:.4g}")
+    if name == "piecewise":
+        return (f"{y} = {_num(coef['intercept'], lead=True)} {_num(coef['slope'])}·{x} "
+                f"{_num(coef['slope_change'])}·max(0, {x} − {coef['breakpoint']:.4g})")
+    raise TynysError(f"unknown model {name!r}; use one of {', '.join(NAMES)}")

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TynysError
-from ..importers.timeparse import iso
+from ..timeutil import iso
 from . import corrections, models
 
 SCHEMA = "tynys-calibration-profile/1"
@@ -100,11 +100,14 @@ class ProfileStore:
         self.write(profile)
         return profile
 
+    def path(self, profile: Profile) -> Path:
+        """Where *profile*'s version is (or would be) written."""
+        return self._dir(profile.node, profile.sensor) / f"v{profile.version}.json"
+
     def write(self, profile: Profile) -> Path:
         """Write *profile* under its own version (an export); refuses to overwrite a version."""
-        d = self._dir(profile.node, profile.sensor)
-        d.mkdir(parents=True, exist_ok=True)
-        path = d / f"v{profile.version}.json"
+        path = self.path(profile)
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with open(path, "x") as f:  # "x": fail rather than overwrite a version
                 json.dump(asdict(profile), f, indent=2, ensure_ascii=False)

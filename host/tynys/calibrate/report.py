@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .drift import rolling_refit as drift_fits
 from .evaluate import Evaluation
 from .targets import epa_targets, unverified
 
@@ -129,10 +130,17 @@ def _cell(v) -> str:
     return html.escape(str(v))
 
 
-def write_report(ev: Evaluation, path, *, title: str = "Sensor performance report", drift: dict | None = None,
-                 sources: dict | None = None) -> Path:
+def rolling_fits(ev: Evaluation, *, window_days: int = 7) -> dict | None:
+    """Rolling refit of the first sensor's 1-h pairs (for the drift panel); None with too few pairs."""
+    first = next((p for (iv, _), p in ev.pairs.items() if iv == "1h"), None)
+    if first is None or len(first) <= 200:
+        return None
+    return drift_fits(first.time, first.sensor, first.reference, window=window_days * 86400)
+
+
+def write_report(ev: Evaluation, path, *, title: str = "Sensor performance report", sources: dict | None = None) -> Path:
     """Write the HTML report to *path* and return it."""
-    figs = figures(ev, drift)
+    figs = figures(ev, rolling_fits(ev))
     cols = ["interval", "sensor", "r2", "slope", "intercept", "rmse", "nrmse", "sd", "cv", "n", "uptime", "pass", "failed"]
     head = "".join(f"<th>{c}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{verdict(r) if c == 'pass' else _cell(r.get(c))}</td>" for c in cols) + "</tr>"

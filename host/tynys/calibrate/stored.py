@@ -36,9 +36,9 @@ from ..errors import TynysError
 from ..store import Store, StoreError
 from ..timeutil import iso
 from . import corrections, models
-from .colocation import INTERVALS, colocate, days_label
-from .profiles import Profile, ProfileStore, apply_profiles, now_iso, profile_from_fit, seconds
-from .validation import fit_validated, score
+from .colocation import INTERVALS, colocate
+from .fitting import fit_profile
+from .profiles import Profile, ProfileStore, apply_profiles, now_iso, seconds
 
 # Units of corrected values, by pollutant (the units the AQI tables take without a temperature).
 UNITS = {"pm1": "µg/m³", "pm25": "µg/m³", "pm10": "µg/m³", "so2": "ppb"}
@@ -187,16 +187,10 @@ def fit(store: Store, node: str, channel: str, reference: str, *, model: str = "
     tz = tz or site.tz or None
     pairs = colocate(w.t0, w.mean[channel], ref.t0, y, interval, extras=extras, tz=tz)
     data = {"x": pairs.sensor, "rh": pairs.extras.get("rh"), "t_c": pairs.extras.get("t_c")}
-    coef, metrics = fit_validated(model, data, pairs.reference, pairs.time, interval=interval)
-    raw = {k: v for k, v in score(pairs.reference, pairs.sensor).items() if k in ("r2", "slope", "intercept", "rmse", "nrmse")}
-    p = profile_from_fit(node, channel, model, coef, pairs.time, inputs=names, reference=f"{site.ref}:{param}",
-                         metrics=metrics, valid_from=iso(valid_from) if valid_from is not None else None,
-                         valid_to=iso(valid_to) if valid_to is not None else None, interval=interval, unit=target)
-    p.fitted_on.update({"reference_name": site.name, "reference_kind": site.kind, "raw": raw})
-    summary = {"pairs": len(pairs), "from": iso(pairs.time.min()), "to": iso(pairs.time.max()), "raw": raw,
-               "validated": metrics}
-    if interval == "24h":  # provenance: which days the daily means were made on
-        p.fitted_on["days"] = summary["days"] = days_label(tz)
+    p, summary = fit_profile(model, data, pairs.reference, pairs.time, node=node, channel=channel, inputs=names,
+                             reference=f"{site.ref}:{param}", interval=interval, unit=target, day_tz=tz,
+                             valid_from=valid_from, valid_to=valid_to)
+    p.fitted_on.update({"reference_name": site.name, "reference_kind": site.kind})
     return save(store, p), summary
 
 

@@ -1,4 +1,4 @@
-"""Honest validation: blocked leave-time-out and leave-site-out folds, and the model comparison table.
+"""Honest validation: blocked leave-time-out and leave-site-out folds, out-of-fold predictions, scores.
 
 A calibration fitted and scored on the same hours looks better than it will be next month or
 at the next site. Folds here hold out contiguous blocks of time (neighbouring hours are nearly
@@ -6,7 +6,6 @@ the same air, so random folds leak) or whole sites (transferability).
 
     folds = blocked_folds(time, k=10)
     pred = cross_validate("mlr_rh", {"x": x, "rh": rh}, ref, folds)
-    rows = compare(["ols", "mlr_rh"], {"x": x, "rh": rh}, ref, folds, fixed={"raw": x})
 """
 
 from __future__ import annotations
@@ -120,21 +119,6 @@ def score(reference, predicted) -> dict:
     s["mae"] = float(np.mean(np.abs(p[ok] - r[ok])))
     s["coverage"] = float(ok.sum() / len(r) * 100)
     return s
-
-
-def compare(names, data: dict, y, folds, *, fixed: dict | None = None, validation: str = "cv") -> list[dict]:
-    """One row per candidate: fixed series (raw, published corrections) and cross-validated models.
-
-    Rows carry r2 slope intercept rmse nrmse mae bias n of the out-of-fold (or fixed) values vs *y*,
-    sorted by RMSE.
-    """
-    rows = []
-    for label, series in (fixed or {}).items():
-        rows.append({"candidate": label, "kind": "fixed", "validation": "none needed (not fitted here)", **score(y, series)})
-    for name in names:
-        rows.append({"candidate": name, "kind": "fitted", "validation": validation,
-                     **score(y, cross_validate(name, data, y, folds))})
-    return sorted(rows, key=lambda r: r["rmse"])
 
 
 def fit_validated(name: str, data: dict, y, time, *, interval: str = "1h") -> tuple[dict, dict]:

@@ -20,6 +20,8 @@ from ..errors import TynysError
 # name -> "module:attribute" of a click command or group.
 COMMANDS = {
     "decode": "tynys.cli.decode:decode",
+    "config": "tynys.cli.config:config",
+    "flash": "tynys.cli.flash:flash",
     "vnode": "tynys.cli.vnode:vnode",
     "nodes": "tynys.cli.nodes:nodes",
     "ingest": "tynys.cli.ingest:ingest",

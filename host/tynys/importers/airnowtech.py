@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from .table import Table, long_to_wide, numbers, read_rows, require_columns, site_info
-from .timeparse import parse_times
+from ..timeutil import parse_times
 
 SOURCE = "airnowtech"
 

@@ -24,7 +24,7 @@ import re
 import numpy as np
 
 from .table import ImportFormatError, Table, numbers, read_rows
-from .timeparse import parse_times
+from ..timeutil import parse_times
 
 SOURCE = "csv"
 TIME_CANDIDATES = ("time", "timestamp", "datetime", "date", "datetime_utc", "time_utc")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .table import ImportFormatError, Table, numbers, read_rows, site_info
-from .timeparse import parse_times
+from ..timeutil import parse_times
 
 SOURCE = "sensor_community"
 

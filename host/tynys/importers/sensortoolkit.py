@@ -22,8 +22,8 @@ import re
 
 import numpy as np
 
-from .table import ImportFormatError, Table, TimeZoneError, numbers, open_text, read_rows
-from .timeparse import TZ_EXAMPLES, Zone, format_offset, localize, parse_times
+from ..timeutil import TZ_EXAMPLES, TimeZoneError, Zone, format_offset, localize, parse_times
+from .table import ImportFormatError, Table, numbers, open_text, read_rows
 
 SOURCE = "sensortoolkit"
 

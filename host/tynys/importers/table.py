@@ -16,14 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TynysError
+from ..timeutil import TimeZoneError  # noqa: F401  (readers raise it; importers exports it)
 
 
 class ImportFormatError(TynysError):
     """The file is not laid out as its format says: the message lists what was found and expected."""
-
-
-class TimeZoneError(TynysError):
-    """Timestamps whose zone is missing or ambiguous: the message names the fix (``--tz``)."""
 
 
 @dataclass

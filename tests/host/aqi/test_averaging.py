@@ -6,7 +6,7 @@ import pytest
 from tynys import aqi
 from tynys.aqi import averaging
 from tynys.aqi.tables import AqiError
-from tynys.importers.timeparse import Zone
+from tynys.timeutil import Zone
 
 pytestmark = pytest.mark.host
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-TOCO = Path(__file__).parent / "data" / "sensortoolkit-toco"
+EXAMPLES = Path(__file__).resolve().parents[3] / "calibration" / "examples"
+TOCO = EXAMPLES / "sensortoolkit-toco"
 
 
 @pytest.fixture(scope="session")

@@ -146,7 +146,7 @@ def test_published_correction_reads_the_nodes_own_rh(city):
 
 
 @pytest.mark.parametrize("node, channel, name, message", [
-    ("osk-01", "pm.pm25_cf1", "epa2023_atm", "epa2023_atm was fitted on atm (Plantower ATM (atmospheric environment)) but x is cf1"),
+    ("osk-01", "pm.pm25_cf1", "epa2021_fsm_atm", "epa2021_fsm_atm was fitted on atm (Plantower ATM (atmospheric environment)) but x is cf1"),
     ("osk-01", "pm.pm25_atm", "barkjohn2021", "barkjohn2021 was fitted on cf1 (Plantower CF=1 (standard particle)) but x is atm"),
     ("osk-01", "th.rh", "barkjohn2021", "barkjohn2021 is for Plantower CF=1 (standard particle) values (channels named *_cf1); th.rh is not one"),
 ])
@@ -159,7 +159,7 @@ def test_a_correction_on_the_wrong_basis_is_refused(city, node, channel, name, m
 
 def test_refusals_name_the_fix(city):
     with pytest.raises(TynysError, match=r"node osk-02 has no channel sps.pm25; it has pm.n0_3, pm.pm10_cf1"):
-        stored.use_correction(city, "osk-02", "sps.pm25", "epa2023_atm")
+        stored.use_correction(city, "osk-02", "sps.pm25", "epa2021_fsm_atm")
     with pytest.raises(TynysError, match=r"aan803_alg4 needs the sensor's calibration sheet"):
         stored.use_correction(city, "osk-01", "so2.we_mv", "aan803_alg4")
     with pytest.raises(TynysError, match=r"AAN 803 algorithm 4 needs sensor parameters we_0_mv, sensitivity_mv_ppb"):
@@ -208,8 +208,12 @@ def test_cli_fit_apply_profiles(city, capsys, tmp_path):
     doc = json.loads(out)
     assert (doc["version"], doc["model"], doc["summary"]["pairs"]) == (1, "mlr_rh", 240)
     code, out, err = run(capsys, "calibrate", "fit", "--db", db, "--node", "osk-01", "--reference", "kazhydromet-1")
-    assert code == 0 and out.startswith("osk-01 pm.pm25_cf1 v2: ols  intercept ")
-    assert "fitted on csv:kazhydromet-1:pm25 (Kazhydromet post 1), 2026-01-01T00:00:00Z .. 2026-01-10T23:00:00Z, 240 1h pairs" in out
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "osk-01 pm.pm25_cf1 v2: ols (profile 2 in the database)"
+    assert lines[1].startswith("  reference = ") and lines[1].endswith("·sensor   [µg/m³]")
+    assert lines[2] == ("  fitted on 240 1h pairs, 2026-01-01T00:00:00Z .. 2026-01-10T23:00:00Z, against "
+                        "csv:kazhydromet-1:pm25 (Kazhydromet post 1)")
+    assert lines[5].split()[:3] == ["raw", "sensor", "240"] and lines[6].split()[:2] == ["corrected", "240"]
     code, out, err = run(capsys, "calibrate", "apply", "--db", db, "--correction", "barkjohn2021", "--node", "osk-02")
     assert code == 0 and err == "osk-02 pm.pm25_cf1 v1: correction:barkjohn2021 (profile 3)\n"
     assert out.splitlines()[2].split() == ["osk-02", "pm.pm25_cf1", "µg/m³", "2880", "2880", "0", "0", "v1", "2880"]

@@ -11,7 +11,7 @@ from tynys.importers.generic import read_csv
 from tynys.importers.openaq import read_openaq
 from tynys.importers.sensor_community import read_sensor_community
 from tynys.importers.sensortoolkit import read_sensortoolkit
-from tynys.importers.timeparse import parse_times
+from tynys.timeutil import parse_times
 
 pytestmark = pytest.mark.host
 

@@ -12,20 +12,20 @@
 #
 # Each simulator module documents its constructor, the commands it answers and its physics.
 
-# driver type -> (module, class, fixed keyword arguments, bus, default I2C address)
-SIMS = {
-    "pms5003": ("pms", "PMSSim", {"model": "pms5003"}, "uart", None),
-    "pms7003": ("pms", "PMSSim", {"model": "pms7003"}, "uart", None),
-    "pmsa003": ("pms", "PMSSim", {"model": "pmsa003"}, "uart", None),
-    "pms5003t": ("pms", "PMSSim", {"model": "pms5003t"}, "uart", None),
-    "sds011": ("sds011", "SDS011Sim", {}, "uart", None),
-    "sps30": ("sps30", "SPS30Sim", {}, "uart", None),
-    "ze03": ("ze03", "ZE03Sim", {}, "uart", None),
-    "dgs": ("dgs", "DGSSim", {}, "uart", None),
-    "sht3x": ("sht3x", "SHT3xSim", {}, "i2c", 0x44),
-    "bme280": ("bme280", "BME280Sim", {}, "i2c", 0x76),
-    "isb": ("isb", "ISBSim", {}, "i2c", 0x48),
-}
+# driver type -> (module, class, fixed keyword arguments, bus, default I2C address), from the
+# sensor type table every part of Tynys reads (firmware/node/drivers/types.json: "sim").
+def _table():
+    import json
+
+    root = __file__.rsplit("/", 4)[0]  # <root>/ports/unix/sim/__init__: firmware/ or build/mpy/
+    with open(root + "/node/drivers/types.json") as f:
+        t = json.load(f)
+    return {k: (e["module"], e["sim"], {"model": e["model"]} if e["model"] else {}, e["bus"],
+                e["addr"][0] if e.get("addr") else None)
+            for k, e in t.items() if k[0] != "_" and e.get("sim")}
+
+
+SIMS = _table()
 
 
 def _entry(name):
