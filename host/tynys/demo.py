@@ -5,12 +5,13 @@ indices, on a laptop, in a few minutes.
    heap each; PMS5003, SHT3x and an Alphasense SO2-B4 on an ISB/ADS1115, answered byte for byte by
    the sensor simulators) stand on school roofs and parks of Oskemen and measure a winter smog day
    (``tynys sim``'s ``smog`` scenario: stove smoke under an inversion, the smelter's SO2 plume).
-   They post signed records over HTTP to the host, which verifies and stores them in SQLite. From 13:00 to 15:00 UTC the host is unreachable: those
-   windows wait on the nodes' flash and arrive late, each exactly once.
+   They post signed records over HTTP to the host, which verifies and stores them in SQLite. From
+   13:00 to 15:00 UTC the host is unreachable: those windows wait on the nodes' flash and arrive
+   late, each exactly once.
 2. **Calibrate**: the EPA's PurpleAir correction (Barkjohn et al. 2021) on each node's PM2.5 CF=1
    with its own humidity, and Alphasense AAN 803 algorithm 4 with each SO2 cell's calibration
    sheet: corrected series beside the raw ones, as versioned profiles.
-3. **Indices**: per node and for the city (median of at least 3 nodes per hour, per district too):
+3. **Indices**: per node, for the city (median of at least 3 nodes per hour) and per district:
    the US AQI with PM2.5 NowCast and the SO2 rules, and Kazakhstan's СИ, НП and grade (unofficial:
    sensor data).
 4. **Publish**: the city's map site with open data (``site/index.html``, docs/publish.md) and the
@@ -18,9 +19,14 @@ indices, on a laptop, in a few minutes.
 
     python -m tynys.demo [--out demo-out] [--nodes 6] [--hours 24]
 
+The run is one function per section (:data:`SECTIONS`), each taking the :class:`Demo` and adding
+what it found to ``demo.summary``; a new section is a function added to the list. What is printed
+is a function of the seeded world only (windows counted by when they were measured, not when
+they arrived), so two runs print the same tables; the README shows them.
+
 What it leaves in ``--out``: ``city.db`` (explore it with ``tynys db stats``, ``tynys aqi city``,
 ``tynys calibrate profiles``), ``city.keys`` (the nodes' signing keys), ``nodes.csv`` and
-``city-hours.csv`` (the two tables), ``site/`` (the map site, its open data and the bulletins) and
+``city-hours.csv`` (the tables), ``site/`` (the map site, its open data and the bulletins) and
 each node's directory (flash image, console log).
 """
 
@@ -31,7 +37,9 @@ import shutil
 import statistics
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TextIO
 
 from . import pipeline, rows, sim
 from .calibrate import stored
@@ -41,7 +49,9 @@ from .store import Store
 from .timeutil import iso
 
 HOUR = 3600
+WINDOW = 300
 SCENARIO = "smog"  # winter: stove smoke under an inversion, and the smelter's SO2 plume (docs/sim.md)
+START = 1_768_435_200  # 2026-01-15T00:00Z: a fixed winter day, so that every run prints the same tables
 OUTAGE = (13 * HOUR, 15 * HOUR)  # the host is unreachable (seconds after the day's start, UTC)
 # The SO2 cells' calibration sheet: what the ISB simulator was built with (firmware/ports/unix/sim/isb.py:
 # WEe 275, WEo 87, AEe 280, AEo 61 mV, 0.300 mV/ppb). A real node brings its own sheet.
@@ -49,60 +59,207 @@ SHEET = {"sensor_model": "so2-b4", "we_e_mv": 275, "we_0_mv": 87, "ae_e_mv": 280
          "sensitivity_mv_ppb": 0.300}
 NODE_COLUMNS = {"node": "node", "district": "district", "hours": "hours", "pm25_raw": "PM2.5 raw",
                 "pm25_corrected": "PM2.5 corr", "so2_ppb": "SO2 ppb", "aqi_max": "AQI max",
-                "aqi": "AQI last", "aqi_category": "category", "kz_si": "KZ СИ", "kz_si_by": "by", "kz_np": "НП %", "kz_grade": "KZ grade"}
+                "aqi": "AQI last", "aqi_category": "category", "kz_si": "KZ СИ", "kz_si_by": "by", "kz_np": "НП %",
+                "kz_grade": "KZ grade"}
 CITY_COLUMNS = {"hour": "hour UTC", "nodes": "nodes", "pm25": "PM2.5", "nowcast_pm25": "NowCast", "so2_ppb": "SO2 ppb",
                 "aqi": "AQI", "aqi_main": "main", "aqi_category": "category", "kz_si": "KZ СИ", "kz_grade": "KZ grade"}
-
-
-class _Progress:
-    """One line per simulated hour, printed once every node's windows of that hour are stored:
-    records stored so far, the hour's PM2.5 CF=1 (median of the nodes' hourly means), the highest
-    SO2 cell signal and how many windows a node held on its flash at most (``health.spool``)."""
-
-    def __init__(self, start: int, nodes: int, stream):
-        self.start, self.nodes, self.stream = start, nodes, stream
-        self.done = start  # every node's windows before this are stored
-        self.last: dict[str, int] = {}  # node -> end of its latest stored window
-        self.hours: dict[int, dict] = {}
-        self.stored = 0
-
-    def __call__(self, row: dict) -> None:
-        self.stored += 1
-        self.last[row["node"]] = max(self.last.get(row["node"], 0), row["t1"])
-        r = row["record"]
-        h = self.hours.setdefault((row["t0"] - self.start) // HOUR, {"pm": {}, "so2": None, "spool": 0})
-        pm, so2 = r["sensors"]["pm"]["ch"]["pm25_cf1"]["mean"], r["sensors"]["so2"]["ch"]
-        if pm is not None:
-            h["pm"].setdefault(row["node"], []).append(pm)
-        if so2["we_mv"]["mean"] is not None:
-            mv = so2["we_mv"]["mean"] - so2["ae_mv"]["mean"]
-            h["so2"] = mv if h["so2"] is None else max(h["so2"], mv)
-        h["spool"] = max(h["spool"], r["health"]["spool"])
-        if len(self.last) == self.nodes:
-            while min(self.last.values()) >= self.done + HOUR:
-                self._line((self.done - self.start) // HOUR)
-                self.done += HOUR
-
-    def _line(self, i: int) -> None:
-        h = self.hours.pop(i, {"pm": {}, "so2": None, "spool": 0})
-        pm = statistics.median(statistics.fmean(v) for v in h["pm"].values()) if h["pm"] else None
-        num = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
-        held = "  held on flash while the host was unreachable" if h["spool"] > 2 else ""
-        print(f"{time.strftime('%H:%M', time.gmtime(self.done))}  {self.stored:6d}  {num(pm):>6}  {num(h['so2']):>6}  "
-              f"{h['spool']:5d}{held}",
-              file=self.stream, flush=True)
-
-
-# What a run leaves in --out: only a directory holding nothing else is removed for a new run.
-OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes",
-           "site"}
 
 
 class DemoError(TynysError):
     """The demo cannot run as asked."""
 
 
-def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
+@dataclass
+class Demo:
+    """One run: where it writes, what it simulates, and what each section found (``summary``)."""
+
+    out: Path
+    nodes: int
+    hours: int
+    stream: TextIO
+    start: int = START
+    summary: dict = field(default_factory=dict)
+    store: Store | None = None
+    hourly: pipeline.Hourly | None = None
+
+    def say(self, *parts) -> None:
+        print(*parts, file=self.stream, flush=True)
+
+    @property
+    def outage(self) -> tuple[int, int] | None:
+        """When the host is unreachable, if the run lasts that long."""
+        return (self.start + OUTAGE[0], self.start + OUTAGE[1]) if OUTAGE[0] < self.hours * HOUR else None
+
+
+class _Progress:
+    """One line per simulated hour, printed once every node has delivered all its windows of that
+    hour (the lines of hours the host missed come when it is back). Each line describes the
+    windows *measured* in that hour, from the records themselves, so it is the same every run:
+    how many, the hour's PM2.5 CF=1 (median of the nodes' hourly means), the highest SO2 cell
+    signal (WE - AE), and how many of them ended while the host was unreachable (held on flash)."""
+
+    def __init__(self, d: Demo):
+        self.d = d
+        self.next = 0  # the first hour not printed yet
+        self.hours: dict[int, dict] = {}
+
+    def __call__(self, row: dict) -> None:
+        r = row["record"]
+        h = self.hours.setdefault((row["t0"] - self.d.start) // HOUR, {"windows": {}, "pm": {}, "so2": None, "held": 0})
+        h["windows"][row["node"]] = h["windows"].get(row["node"], 0) + 1
+        pm, so2 = r["sensors"]["pm"]["ch"]["pm25_cf1"]["mean"], r["sensors"]["so2"]["ch"]
+        if pm is not None:
+            h["pm"].setdefault(row["node"], []).append(pm)
+        if so2["we_mv"]["mean"] is not None:
+            mv = so2["we_mv"]["mean"] - so2["ae_mv"]["mean"]
+            h["so2"] = mv if h["so2"] is None else max(h["so2"], mv)
+        h["held"] += self.d.outage is not None and self.d.outage[0] <= row["t1"] < self.d.outage[1]
+        while self._complete(self.next):
+            self._line(self.next)
+
+    def _complete(self, i: int) -> bool:
+        w = self.hours.get(i, {}).get("windows", {})
+        return len(w) == self.d.nodes and all(n >= HOUR // WINDOW for n in w.values())
+
+    def finish(self) -> None:
+        """Print the hours still waiting (a node that missed a window leaves its hour incomplete)."""
+        while self.next < self.d.hours:
+            self._line(self.next)
+
+    def _line(self, i: int) -> None:
+        h = self.hours.pop(i, {"windows": {}, "pm": {}, "so2": None, "held": 0})
+        pm = statistics.median(statistics.fmean(v) for v in h["pm"].values()) if h["pm"] else None
+        num = lambda x: "-" if x is None else f"{x:.1f}"  # noqa: E731
+        why = "  ended while the host was unreachable: held on the nodes' flash" if h["held"] else ""
+        self.d.say(f"{time.strftime('%H:%M', time.gmtime(self.d.start + i * HOUR))}  {sum(h['windows'].values()):7d}  "
+                   f"{num(pm):>6}  {num(h['so2']):>6}  {h['held']:4d}{why}")
+        self.next = i + 1
+
+
+# --- the sections ------------------------------------------------------------------------------
+
+def collect(d: Demo) -> None:
+    """1. The virtual nodes measure the day and post it; the host verifies and stores each window once."""
+    away = f"{OUTAGE[0] // HOUR}:00-{OUTAGE[1] // HOUR}:00"
+    d.say(f"Tynys demo: {d.nodes} virtual nodes in Oskemen through {d.hours} h of a winter smog day "
+          f"({iso(d.start)[:10]}, simulated).\nEach runs the real firmware (.mpy) on the MicroPython unix port in a 96 KB "
+          f"heap and posts signed records over HTTP" + (f";\nthe host is unreachable {away} UTC.\n" if d.outage else ".\n"))
+    d.say("1. Collecting: the windows measured in each hour (simulated time, UTC), a line once all of them are stored")
+    d.say("hour   windows   PM2.5  SO2 mV  held")
+    d.say("                 ug/m3  WE-AE")
+    progress = _Progress(d)
+    outages = [{"from": d.outage[0], "to": d.outage[1], "what": "host"}] if d.outage else []
+    s = sim.run(city="oskemen", nodes=d.nodes, hours=d.hours, scenario=SCENARIO, transport="http", db=d.out / "city.db",
+                start=d.start, workdir=d.out / "nodes", on_record=progress, network={"outages": outages})
+    progress.finish()
+    resent = s["rejected_by_reason"].get("replay", 0)
+    refused = sum(s["rejected_by_reason"].values()) - resent
+    d.store = Store.open(d.out / "city.db")
+    d.say(f"\n{s['records']} of {s['expected_records']} windows verified (HMAC-SHA256) and stored once each.")
+    held = late = 0
+    if d.outage:  # held: by when each window ended; late: by when the host stored it (its world clock)
+        held, late = d.store.conn.execute("SELECT COUNT(*), COALESCE(SUM(received >= ?), 0) FROM records "
+                                          "WHERE t1 >= ? AND t1 < ?", (d.outage[1], *d.outage)).fetchone()
+        d.say(f"{held} windows ended while the host was unreachable ({away}): "
+              f"{'all' if late == held else f'{late} of them'} waited on the nodes' flash and were stored when it came "
+              f"back,\nand the lines for those hours appeared then.")
+    d.say(f"({resent} resent copies recognised, {refused} refused; {s['wall_seconds']} s of wall time)\n")
+    d.summary.update(s, refused=refused, resent=resent, held=held, held_late=late)
+
+
+def calibrate(d: Demo) -> None:
+    """2. Published corrections as versioned profiles; corrected values beside the raw ones."""
+    d.say("2. Calibrating: PM2.5 CF=1 -> Barkjohn et al. 2021 (EPA, with the node's RH); "
+          "SO2 WE/AE mV -> Alphasense AAN 803 alg. 4 (the cell's sheet)")
+    for r in d.summary["per_node"]:
+        stored.use_correction(d.store, r["node"], "pm.pm25_cf1", "barkjohn2021")
+        stored.use_correction(d.store, r["node"], "so2.we_mv", "aan803_alg4", params=SHEET)
+    done = stored.apply(d.store)
+    d.say(f"   {sum(r['corrected'] for r in done)} corrected values written beside the raw ones "
+          f"({len(done)} node channels, profile v1 each)\n")
+    d.hourly = pipeline.hourly(d.store, d.start, d.start + d.hours * HOUR)
+
+
+def per_node(d: Demo) -> None:
+    """3. Each node over the day: raw and corrected PM2.5, SO2, the highest and latest AQI, KZ grade."""
+    summary = pipeline.node_summary(d.hourly)
+    basis = sorted({f"{r['pm25_channel']} corrected by {r['pm25_profile']}" for r in summary})
+    d.say("3. Per node over the day (µg/m³, ppb; AQI: US EPA 2024 with NowCast; KZ: Kazakhstan, unofficial)")
+    d.say(f"   PM2.5: {'; '.join(basis)}")
+    d.say(rows.table([{v: _cell(r, k) for k, v in NODE_COLUMNS.items()} for r in summary]))
+    d.summary["nodes_table"] = summary
+
+
+def city_by_hour(d: Demo) -> None:
+    """4. The city's hourly value and index (the median of its nodes)."""
+    areas = pipeline.city_rows(d.hourly)
+    city = [r for r in areas if r["area"] == "city"]
+    d.say("4. The city by hour (median of the nodes' calibrated values; needs 3 nodes; 'incomplete': "
+          "a pollutant the nodes measure has no index yet, e.g. the PM NowCast's first hour)")
+    d.say(rows.table([{v: _cell(r, k) for k, v in CITY_COLUMNS.items()} for r in city]))
+    d.summary.update(city_hours=city, areas=areas)
+
+
+def districts(d: Demo) -> None:
+    """5. Each district over the day, and how many nodes its values rest on."""
+    by: dict[str, list] = {}
+    for r in d.summary["areas"]:
+        if r["area"] != "city":
+            by.setdefault(r["area"], []).append(r)
+    table = []
+    for name, rs in by.items():
+        scored = [r for r in rs if r["aqi"] is not None]
+        top = max(scored, key=lambda r: r["aqi"], default=None)
+        pm = [r["pm25"] for r in rs if r["pm25"] is not None]
+        table.append({"district": name, "nodes": max(r["nodes"] for r in rs),
+                      "hours": len(scored), "PM2.5 mean": pipeline.report("pm25", statistics.fmean(pm)) if pm else None,
+                      "AQI max": top and top["aqi"], "at": top and top["hour"][11:16], "main": top and top["aqi_main"]})
+    d.say("5. Districts over the day (a district's value is the median of its nodes; nodes: how many it rests on)")
+    d.say(rows.table([{k: pipeline.formatted(k.replace("PM2.5 mean", "pm25"), v) for k, v in r.items()} for r in table]))
+    d.summary["districts"] = table
+
+
+def publish(d: Demo) -> None:
+    """6. The city's map site with open data, and the bulletin of the simulated day (Oskemen's date)."""
+    city = sim.city.load("oskemen")
+    day = iso(d.start + city.utc_offset_s)[:10]
+    r = watch.rebuild(d.out / "city.db", d.out / "site", city=city.name, langs=("kk", "ru", "en"), day=day)
+    bulletins = [str(r.folder / b["path"]) for b in r.open_data["bulletin"]]
+    d.say(f"6. Publishing: the map site, open data and the bulletin of {day} (Oskemen's date)\n"
+          f"   open in a browser: {r.index}\n   open data: {r.folder / 'open-data'}/README.md\n"
+          + "".join(f"   bulletin: {b}\n" for b in bulletins))
+    d.summary["site"] = {"index": r.index, "bulletin": bulletins}
+
+
+def files(d: Demo) -> None:
+    """The tables as CSV, and where to go next."""
+    with open(d.out / "nodes.csv", "w", newline="") as f:
+        rows.write_csv(d.summary["nodes_table"], f)
+    with open(d.out / "city-hours.csv", "w", newline="") as f:
+        rows.write_csv(d.summary["areas"], f)
+    d.say(f"Files in {d.out}/: city.db, nodes.csv, city-hours.csv, site/, nodes/<id>/console.log.\n"
+          f"Next: tynys aqi city --db {d.out}/city.db    tynys db stats --db {d.out}/city.db    "
+          f"tynys calibrate profiles --db {d.out}/city.db")
+
+
+SECTIONS: list[Callable[[Demo], None]] = [collect, calibrate, per_node, city_by_hour, districts, publish, files]
+
+
+def _cell(row: dict, key: str):
+    """A row's value as the demo's tables show it: an incomplete index says so; floats keep their precision."""
+    if key.endswith("_category"):
+        return pipeline.category_cell(row, key[:-len("_category")])
+    return pipeline.formatted(key, row.get(key))
+
+
+# --- running it ---------------------------------------------------------------------------------
+
+# What a run leaves in --out: only a directory holding nothing else is removed for a new run.
+OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes",
+           "site"}
+
+
+def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout, sections=None) -> dict:
     """Run the demo in *out* (made afresh); returns a summary dict."""
     if out.exists():
         foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS) if out.is_dir() else [out.name]
@@ -111,64 +268,14 @@ def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout) -> dict:
                             "choose a new or empty --out: the demo clears its directory")
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    say = lambda *a: print(*a, file=stream, flush=True)  # noqa: E731
-    start = sim.default_start()
-    say(f"Tynys demo: {nodes} virtual nodes in Oskemen through {hours} h of a winter smog day "
-        f"({iso(start)[:10]}, simulated).\nEach runs the real firmware (.mpy) on the MicroPython unix port in a 96 KB heap and "
-        f"posts signed records over HTTP;\nthe host is unreachable {OUTAGE[0] // HOUR}:00-{OUTAGE[1] // HOUR}:00 UTC.\n")
-    say("1. Collecting: a line when every node's windows of an hour are stored (simulated time, UTC)")
-    say("hour    stored   PM2.5  SO2 mV  spool")
-    say("                 ug/m3  WE-AE   max")
-    outage = {"from": start + OUTAGE[0], "to": start + OUTAGE[1], "what": "host"}
-    s = sim.run(city="oskemen", nodes=nodes, hours=hours, scenario=SCENARIO, transport="http", db=out / "city.db",
-                start=start, workdir=out / "nodes", on_record=_Progress(start, nodes, stream), network={"outages": [outage]})
-    resent = s["rejected_by_reason"].get("replay", 0)
-    refused = sum(s["rejected_by_reason"].values()) - resent
-    say(f"\n{s['records']} of {s['expected_records']} windows verified (HMAC-SHA256) and stored once each; "
-        f"{resent} resent copies recognised; {refused} refused; {s['wall_seconds']} s of wall time.\n")
-
-    store = Store.open(out / "city.db")
+    d = Demo(out, nodes, hours, stream)
     try:
-        say("2. Calibrating: PM2.5 CF=1 -> Barkjohn et al. 2021 (EPA, with the node's RH); "
-            "SO2 WE/AE mV -> Alphasense AAN 803 alg. 4 (the cell's sheet)")
-        names = [n["node"] for n in s["per_node"]]
-        for node in names:
-            stored.use_correction(store, node, "pm.pm25_cf1", "barkjohn2021")
-            stored.use_correction(store, node, "so2.we_mv", "aan803_alg4", params=SHEET)
-        done = stored.apply(store)
-        say(f"   {sum(r['corrected'] for r in done)} corrected values written beside the raw ones "
-            f"({len(done)} node channels, profile v1 each)\n")
-
-        h = pipeline.hourly(store, start, start + hours * HOUR)
-        per_node = pipeline.node_summary(h)
-        say("3. Per node over the day (µg/m³, ppb; AQI: US EPA 2024 with NowCast; KZ: Kazakhstan, unofficial)")
-        say(rows.table([{v: r[k] for k, v in NODE_COLUMNS.items()} for r in per_node]))
-        areas = pipeline.city_rows(h)
-        city_hours = [r for r in areas if r["area"] == "city"]
-        say("4. The city by hour (median of the nodes' calibrated values; needs 3 nodes)")
-        say(rows.table([{v: r.get(k) for k, v in CITY_COLUMNS.items()} for r in city_hours]))
+        for section in SECTIONS if sections is None else sections:
+            section(d)
     finally:
-        store.close()
-    with open(out / "nodes.csv", "w", newline="") as f:
-        rows.write_csv(per_node, f)
-    with open(out / "city-hours.csv", "w", newline="") as f:
-        rows.write_csv(areas, f)
-    site = _publish(out, start, say)
-    say(f"Files in {out}/: city.db, nodes.csv, city-hours.csv, site/, nodes/<id>/console.log.\n"
-        f"Next: tynys aqi city --db {out}/city.db    tynys db stats --db {out}/city.db    tynys calibrate profiles --db {out}/city.db")
-    return {**s, "refused": refused, "resent": resent, "nodes_table": per_node, "city_hours": city_hours, "site": site}
-
-
-def _publish(out: Path, start: int, say) -> dict:
-    """5. The city's site with open data, and the bulletin of the simulated day (Oskemen's date)."""
-    city = sim.city.load("oskemen")
-    day = iso(start + city.utc_offset_s)[:10]
-    r = watch.rebuild(out / "city.db", out / "site", city=city.name, langs=("kk", "ru", "en"), day=day)
-    bulletins = [str(r.folder / b["path"]) for b in r.open_data["bulletin"]]
-    say(f"5. Publishing: the map site, open data and the bulletin of {day} (Oskemen's date)\n"
-        f"   open in a browser: {r.index}\n   open data: {r.folder / 'open-data'}/README.md\n"
-        + "".join(f"   bulletin: {b}\n" for b in bulletins))
-    return {"index": r.index, "bulletin": bulletins}
+        if d.store is not None:
+            d.store.close()
+    return d.summary
 
 
 def main(argv: list[str] | None = None) -> int:

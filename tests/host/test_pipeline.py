@@ -98,13 +98,17 @@ def test_city_and_districts_with_the_minimum_node_rule(store):
     k = 40
     assert cols["nodes"][0, k] == 5 and cols["pm25"][0, k] == pytest.approx(np.median(outdoor[:, k]))
     assert cols["nodes"][2, k] == 3 and cols["pm25"][2, k] == pytest.approx(np.median(outdoor[:3, k]))
-    assert cols["basis"][1, k] == "too-few-nodes" and np.isnan(cols["pm25"][1, k])  # Centre: 2 outdoor nodes < 3
+    assert cols["basis"][1, k] == "raw" and cols["nodes"][1, k] == 2  # a district needs 1 node by default
+    _, strict = pipeline.city_columns(h, ("us-epa",), city.Rules(district_min_nodes=3))
+    assert strict["basis"][1, k] == "too-few-nodes" and np.isnan(strict["pm25"][1, k])  # Centre: 2 outdoor nodes < 3
+    assert strict["nodes"][0, k] == 5 and strict["pm25"][0, k] == cols["pm25"][0, k]
     assert cols["basis"][0, k] == "raw"
     want = series.hourly(h.hours, cols["pm25"], "pm25", "us-epa").index
     assert np.array_equal(cols["aqi"], want, equal_nan=True)  # the NowCast of the city median
     rows = pipeline.city_rows(h, ("us-epa",), city.Rules(min_nodes=2))
     centre = [r for r in rows if r["area"] == "Centre"]
-    assert len(rows) == 3 * 24 and centre[16]["nodes"] == 2 and centre[16]["pm25"] == pytest.approx(np.median(outdoor[3:5, k]))
+    assert len(rows) == 3 * 24 and centre[16]["nodes"] == 2
+    assert centre[16]["pm25"] == pytest.approx(np.median(outdoor[3:5, k]), abs=0.05)  # reported to 0.1 ug/m3
 
 
 def test_calibrated_values_are_preferred_and_marked(store):
@@ -126,7 +130,8 @@ def test_calibrated_values_are_preferred_and_marked(store):
     assert cols["basis"][0, k] == "calibrated" and cols["nodes"][0, k] == 3
     assert cols["pm25"][0, k] == pytest.approx(np.median(h.pm25.corrected[:3, k]))
     row = pipeline.node_rows(h, ("us-epa",))[16]
-    assert row["pm25_calibrated"] is True and row["pm25_profile"] == 1 and row["pm25"] == row["pm25_corrected"]
+    assert row["pm25_calibrated"] is True and row["pm25_profile"] == "barkjohn2021 v1" and row["pm25"] == row["pm25_corrected"]
+    assert row["pm25_channel"] == "pm.pm25_cf1"
 
 
 def test_kazakhstan_si_from_20_minute_means_is_unofficial(store):
@@ -136,13 +141,13 @@ def test_kazakhstan_si_from_20_minute_means_is_unofficial(store):
     m = kz.multiples(singles, "pm25", "20min", unit="ug/m3")
     want_si = np.nanmax(m.reshape(-1, 3), axis=1)  # the hour's highest 20-min multiple of ПДК м.р.
     rows = [r for r in pipeline.node_rows(h, ("kz",)) if r["node"] == "osk-02"]
-    assert [r["kz_si"] for r in rows] == pytest.approx(want_si[24:].tolist())
+    assert [r["kz_si"] for r in rows] == pytest.approx(want_si[24:].tolist(), abs=0.005)  # reported to 0.01
     assert [r["kz_grade"] for r in rows] == kz.grade_names(kz.grade(si=want_si[24:])).tolist()
     assert {r["kz_si_by"] for r in rows} == {"pm25"} and {r["kz_official"] for r in rows} == {False}
     summary = {r["node"]: r for r in pipeline.node_summary(h)}
     a = kz.assess({"pm25": singles[72:] / 1000.0})
     assert (summary["osk-02"]["kz_si"], summary["osk-02"]["kz_np"], summary["osk-02"]["kz_grade"]) == \
-        (pytest.approx(a.si), pytest.approx(a.np), a.grade_name())
+        (pytest.approx(a.si, abs=0.005), pytest.approx(a.np, abs=0.05), a.grade_name())
 
 
 def test_so2_from_an_isb_sheet_joins_the_index(tmp_path):
@@ -163,13 +168,16 @@ def test_so2_from_an_isb_sheet_joins_the_index(tmp_path):
         stored.use_correction(store, f"osk-0{i + 1}", "so2.we_mv", "aan803_alg4", params=params)
     stored.apply(store)
     h = pipeline.hourly(store, T0 + 86400, END)
-    assert h.notes == [] and h.so2.corrected_channel == ["so2.we_mv"] * 3
+    assert h.notes == [] and h.so2.channel == ["so2.we_mv"] * 3 and [c.raw for c in h.so2.choices] == [None] * 3
     assert np.sqrt(np.nanmean((h.so2.corrected[0, 24:] - node["so2_ppb"][24:]) ** 2)) < 0.3
     areas, cols = pipeline.city_columns(h, ("us-epa", "kz"))
     so2_index = series.hourly(h.hours, cols["so2_ppb"], "so2", "us-epa", unit="ppb").index
     assert np.array_equal(cols["aqi_so2"], so2_index, equal_nan=True)
-    top = np.fmax(cols["aqi_pm25"], cols["aqi_so2"])
-    assert np.array_equal(cols["aqi"], top, equal_nan=True)
+    both = np.isfinite(cols["aqi_pm25"]) & np.isfinite(cols["aqi_so2"])
+    assert np.array_equal(cols["aqi"][both], np.maximum(cols["aqi_pm25"], cols["aqi_so2"])[both])
+    # the first hour has no PM NowCast yet (2 of the 3 latest hours): SO2 alone gives no overall index
+    assert np.isfinite(cols["aqi_so2"][0, 0]) and np.isnan(cols["aqi_pm25"][0, 0])
+    assert np.isnan(cols["aqi"][0, 0]) and cols["aqi_status"][0, 0] == "incomplete" and cols["aqi_lacking"][0, 0] == "pm25"
     plume = np.nanargmax(cols["so2_ppb"][0, 24:]) + 24
     assert cols["aqi_main"][0, plume] == "so2" and cols["so2_basis"][0, plume] == "calibrated"
     assert cols["kz_so2_multiple"][0, plume] > 0 and cols["kz_si_by"][0, plume] in ("so2", "pm25")
@@ -195,7 +203,8 @@ def test_cli_city_and_node(city_db, capsys):
     code, out, err = run(capsys, "aqi", "city", "--db", db, "--from", "2026-01-02T10:00Z", "--to", "2026-01-02T12:00Z",
                          "--no-districts", "--min-nodes", "5")
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["area", "hour", "nodes", "basis", "pm25", "so2_ppb", "aqi", "aqi_category", "aqi_main"]
+    assert code == 0 and lines[0].split() == ["area", "hour", "nodes", "basis", "pm25", "so2_ppb", "so2_nodes", "aqi",
+                                              "aqi_category", "aqi_main", "aqi_pm25"]
     assert [line.split()[:4] for line in lines[2:]] == [["city", "2026-01-02T10:00:00Z", "5", "raw"],
                                                          ["city", "2026-01-02T11:00:00Z", "5", "raw"]]
     code, out, err = run(capsys, "aqi", "node", "--db", db, "--node", "osk-05", "--from", "2026-01-02T10:00Z",

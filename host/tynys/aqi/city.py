@@ -17,7 +17,10 @@ Rules, per area and hour (:class:`Rules`):
 2. calibrated values are preferred: when at least ``min_nodes`` nodes have a calibrated value,
    only those are used (basis ``calibrated``); otherwise calibrated and raw values together, if
    ``allow_raw`` (basis ``mixed``, or ``raw`` when none is calibrated);
-3. with fewer than ``min_nodes`` usable nodes the area has no value (basis ``too-few-nodes``);
+3. with fewer than ``min_nodes`` usable nodes (default 3) the city has no value (basis
+   ``too-few-nodes``); a district needs ``district_min_nodes`` (default 1: a district is often
+   one or two volunteers' nodes, and ``nodes`` says how many each value rests on — 1 is that
+   node's own value; ``None`` applies ``min_nodes`` to districts too);
 4. the value is the ``statistic`` of the usable nodes: ``median`` (default, robust to a stuck or
    drifting sensor), ``trimmed`` (mean after cutting ``trim`` of the nodes at each end), ``mean``,
    or ``max`` (the TAD's "highest monitor in the reporting area").
@@ -48,14 +51,20 @@ class Rules:
     prefer_calibrated: bool = True
     allow_raw: bool = True
     qa_reject: int = -1  # QA bits that reject a value; -1: any non-zero flag
+    district_min_nodes: int | None = 1  # None: min_nodes
 
     def check(self) -> None:
         if self.statistic not in STATISTICS:
             raise AqiError(f"unknown statistic {self.statistic!r}; use one of {', '.join(STATISTICS)}")
-        if self.min_nodes < 1:
-            raise AqiError(f"min_nodes {self.min_nodes} must be at least 1")
+        for name in ("min_nodes", "district_min_nodes"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise AqiError(f"{name} {getattr(self, name)} must be at least 1")
         if not 0 <= self.trim < 0.5:
             raise AqiError(f"trim {self.trim} must be in [0, 0.5): the fraction cut from each end")
+
+    def minimum(self, district: bool) -> int:
+        """The fewest usable nodes for a value of the city, or of a district."""
+        return self.district_min_nodes if district and self.district_min_nodes is not None else self.min_nodes
 
 
 @dataclass
@@ -96,7 +105,7 @@ def city_values(values, *, calibrated=None, qa=None, districts=None, rules: Rule
             raise AqiError(f"districts must name one district per node ({n_nodes}); got {d.shape[0] if d.ndim else 0}")
         names = sorted({str(x) for x in d if x is not None and str(x)})
         groups = [("city", np.ones(n_nodes, dtype=bool))] + [(n, d == n) for n in names]
-    parts = [_area(v[m], ok[m], cal[m], rules) for _, m in groups]
+    parts = [_area(v[m], ok[m], cal[m], rules, rules.minimum(k > 0)) for k, (_, m) in enumerate(groups)]
     stack = lambda k: np.stack([p[k] for p in parts])  # noqa: E731
     return CityValue(areas=[g for g, _ in groups], value=stack(0), nodes=stack(1), calibrated=stack(2),
                      lo=stack(3), hi=stack(4), basis=stack(5).astype(np.int8), rules=rules)
@@ -113,14 +122,14 @@ def _per_value(x, shape, name, default):
     return a
 
 
-def _area(v, ok, cal, rules: Rules):
+def _area(v, ok, cal, rules: Rules, least: int):
     hours = v.shape[1]
     n_cal = (ok & cal).sum(axis=0)
-    only_cal = rules.prefer_calibrated & (n_cal >= rules.min_nodes)
+    only_cal = rules.prefer_calibrated & (n_cal >= least)
     usable = ok & (cal | rules.allow_raw)
     use = np.where(only_cal[None, :], ok & cal, usable)
     n = use.sum(axis=0)
-    enough = n >= rules.min_nodes
+    enough = n >= least
     x = np.where(use, v, np.nan)
     s = np.sort(x, axis=0)  # NaN last
     k = np.arange(hours)

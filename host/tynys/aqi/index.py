@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import breakpoints, tables, units
-from .breakpoints import ABOVE, INCOMPLETE, MISSING, OK, USE_OTHER, Scores
+from .breakpoints import ABOVE, IMPLAUSIBLE, INCOMPLETE, MISSING, NEGATIVE, OK, USE_OTHER, Scores
 from .tables import AqiError, Standard
 
 DEFAULT_STANDARD = "us-epa"
@@ -232,7 +232,10 @@ class Overall:
                              there is none (no index, or China's AQI of 50 or less)
     count                    how many pollutants had an index (or a category above an open table)
     complete                 whether the standard's pollutant requirement (India: three incl. a
-                             PM; EEA: NO2, O3 and PM) was met
+                             PM; EEA: NO2, O3 and PM) was met and every measured pollutant had a
+                             sub-index
+    lacking                  the measured pollutants without a sub-index, joined with ","; ""
+                             where none lacks
     """
 
     index: np.ndarray
@@ -243,19 +246,42 @@ class Overall:
     complete: np.ndarray
     standard: Standard
     subs: dict
+    lacking: np.ndarray = None
+    required: np.ndarray = None  # the standard's pollutant requirement met
 
     def category_names(self) -> np.ndarray:
         names = np.array([c.name for c in self.standard.categories] + [""], dtype=object)
         return names[self.category]
 
+    def why(self, k) -> str:
+        """Why value *k* (a flat position) is not complete, in words; "" where it is."""
+        flat = lambda a: np.ravel(a)[k]  # noqa: E731
+        parts = []
+        if flat(self.lacking):
+            parts.append(f"no {flat(self.lacking)} sub-index, so the highest of the others could understate it")
+        if self.required is not None and not flat(self.required):
+            parts.append(self.standard.data.get("overall", {}).get("requires_note", "the standard's pollutant requirement is not met"))
+        return "; ".join(parts)
 
-def overall(subs: dict[str, Scores], standard: str = DEFAULT_STANDARD, *, strict: bool = True) -> Overall:
+
+# Statuses that leave a measured pollutant without a sub-index (below-table is low enough not to matter).
+NO_SUB_INDEX = (MISSING, NEGATIVE, IMPLAUSIBLE, USE_OTHER, INCOMPLETE)
+
+
+def overall(subs: dict[str, Scores], standard: str = DEFAULT_STANDARD, *, strict: bool = True,
+            measured: dict | None = None) -> Overall:
     """Combine per-pollutant results (*subs*: pollutant -> Scores, same shape) into the overall index.
 
     The standard's ``overall`` rule decides: the highest sub-index (all breakpoint standards), the
-    pollutant requirement (with *strict*, a value that misses it gets no index and status
-    ``incomplete``; without, it is computed and ``complete`` says False) and the threshold for
-    naming a main pollutant.
+    pollutant requirement and the threshold for naming a main pollutant. A pollutant that is
+    measured but has no sub-index (its averaging is incomplete — the NowCast's first hours —, its
+    value missing, negative or implausible, or its period needs another) makes the overall index
+    incomplete too: the highest of the others could understate it ("AQI 16, Good" from SO2 alone
+    at 150 µg/m³ PM2.5). *measured* maps pollutant -> bool array (broadcast to the values' shape)
+    saying where it is measured; by default wherever its status is not ``missing``.
+
+    With *strict*, an incomplete value gets no index and status ``incomplete``; without, it is
+    computed and ``complete`` says False.
     """
     if not subs:
         raise AqiError("no pollutants given: the overall index needs at least one sub-index")
@@ -278,6 +304,14 @@ def overall(subs: dict[str, Scores], standard: str = DEFAULT_STANDARD, *, strict
         complete &= have.get(p, False)
     if req.get("any"):
         complete &= np.any([have.get(p, np.zeros_like(complete)) for p in req["any"]], axis=0)
+    required = complete.copy()
+    lacking = np.full(best.index.shape, "", dtype=object)
+    for p, s, r in zip(names, scores, ranks):
+        where = (s.status != MISSING) if measured is None or p not in measured else \
+            np.broadcast_to(np.asarray(measured[p], dtype=bool), s.status.shape)
+        gap = where & np.isin(s.status, NO_SUB_INDEX) & np.isnan(r)
+        lacking = np.where(gap, np.where(lacking == "", p, lacking + "," + p), lacking)
+    complete &= lacking == ""
 
     main = np.full(best.index.shape, "", dtype=object)
     for p, r in zip(names, ranks):
@@ -294,4 +328,5 @@ def overall(subs: dict[str, Scores], standard: str = DEFAULT_STANDARD, *, strict
         best.status[miss] = INCOMPLETE
         main = np.where(miss, "", main)
     return Overall(index=best.index, category=best.category, status=best.status, main=main,
-                   count=count, complete=complete, standard=std, subs=dict(zip(names, scores)))
+                   count=count, complete=complete, standard=std, subs=dict(zip(names, scores)),
+                   lacking=lacking, required=required)

@@ -148,6 +148,16 @@ def pollutant_facts(pollutant: str) -> dict:
     return _pollutants()["pollutants"][pollutant_id(pollutant)]
 
 
+def report_decimals(pollutant: str, unit: str) -> int:
+    """How many decimals a reported concentration of *pollutant* in *unit* keeps (the measurement
+    precision of sensor data, ``pollutants.json`` ``report_decimals``; the store keeps full precision)."""
+    pid, u = pollutant_id(pollutant), normalise_unit(unit)
+    table = _pollutants()["report_decimals"]
+    if u not in table.get(pid, {}):
+        raise AqiError(f"no reporting precision for {pid} in {u}: add it to tables/pollutants.json report_decimals")
+    return int(table[pid][u])
+
+
 def pollutant_id(name: str) -> str:
     """Canonical pollutant id (``pm25``) for a name a user typed (``PM2.5``, ``pm2_5``)."""
     key = str(name).strip().lower()

@@ -20,7 +20,13 @@ def test_calibrated_values_are_preferred_and_marked():
     assert c.value[0].tolist() == [11, 21, 6]
     assert c.basis_names()[0].tolist() == ["calibrated", "mixed", "mixed"]
     assert c.nodes[0].tolist() == [3, 3, 3] and c.calibrated[0].tolist() == [3, 2, 2]
-    assert c.basis_names()[1:].ravel().tolist() == ["too-few-nodes"] * 6  # two nodes per district < 3
+    # a district needs one node by default (and one calibrated node is preferred to raw ones); nodes says how many
+    assert c.basis_names()[1:].tolist() == [["calibrated", "raw", "calibrated"], ["calibrated"] * 3]
+    assert c.nodes[1:].tolist() == [[1, 1, 1], [2, 2, 1]] and c.value[1:].tolist() == [[11, 21, 6], [11, 21, 5]]
+    strict = city.city_values(v, calibrated=[True, True, True, False], qa=qa, districts=["Ulba", "Ulba", "Centre", "Centre"],
+                              rules=city.Rules(district_min_nodes=None))
+    assert strict.basis_names()[1:].ravel().tolist() == ["too-few-nodes"] * 6  # two nodes per district < min_nodes 3
+    assert np.array_equal(strict.value[0], c.value[0])
     no_raw = city.city_values(v, calibrated=[True, True, True, False], qa=qa, rules=city.Rules(allow_raw=False))
     assert np.isnan(no_raw.value[0, 1]) and no_raw.basis_names()[0, 1] == "too-few-nodes"
 
@@ -52,7 +58,12 @@ def test_dominant_pollutant_per_area_and_hour():
                                        "so2": city.city_values(so2, districts=d)}, "us-epa")
     assert areas == ["city", "A", "B"]
     assert o.main[0, 12] == "pm25" and o.main[0, 21] == "so2" and o.main[1, 21] == "so2"
-    assert np.isnan(o.index[2]).all()  # district B: two nodes, below min_nodes
+    assert np.isnan(o.index[:, 0]).all() and set(o.status[:, 0]) == {7}  # no PM NowCast in the first hour: incomplete
+    assert o.main[2, 21] == "so2"  # district B: two nodes, enough for a district
+    _, strict = city.city_index(hours, {"pm25": city.city_values(pm, districts=d, rules=city.Rules(district_min_nodes=3)),
+                                        "so2": city.city_values(so2, districts=d, rules=city.Rules(district_min_nodes=3))},
+                                "us-epa")
+    assert np.isnan(strict.index[2]).all() and np.array_equal(strict.index[:2], o.index[:2], equal_nan=True)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -164,3 +164,15 @@ def test_docs_show_what_the_command_prints(capsys, command, shown):
     out, err = capsys.readouterr()
     assert out + err == shown
     assert code == (2 if err.startswith("tynys: error") else 0)
+
+
+def test_an_overall_index_missing_a_given_pollutants_sub_index_is_incomplete(capsys):
+    code, out, err = run(capsys, "index", "pm25:24h=35", "so2:1h=400", "--json")
+    doc = json.loads(out)
+    assert (doc["index"], doc["category"], doc["status"], doc["complete"], doc["lacking"]) == \
+        (None, None, "incomplete", False, "so2")  # was 99 Moderate from PM2.5 alone, with SO2 at 400 ppb
+    assert doc["note"] == "no so2 sub-index, so the highest of the others could understate it"
+    code, out, err = run(capsys, "index", "pm25:24h=35", "so2:1h=400")
+    assert out.splitlines()[-1] == "us-epa 2024  overall: no index  [incomplete]" and err == f"note: {doc['note']}\n"
+    code, out, err = run(capsys, "index", "pm25:24h=35", "so2:1h=400", "--partial", "--json")
+    assert (json.loads(out)["index"], json.loads(out)["complete"]) == (99, False)

@@ -1,0 +1,75 @@
+"""Which channel of a node stands for a pollutant, and which profile corrected it.
+
+The rule (documented in docs/aqi.md, "Over the store"):
+
+1. **Chosen** (``--channel``): a channel the user names, where the node has it.
+2. **Profiled**: a channel with a calibration profile (``tynys calibrate``); when several of a
+   pollutant's channels have one (``barkjohn2021`` on ``pm.pm25_cf1``, later ``epa2021_fsm_atm`` on
+   ``pm.pm25_atm``), the one **profiled first** stays — a later profile on another channel never
+   switches what "raw" means — and a note names the others and how to choose.
+3. **Reported**: PM2.5 the first of ``pm25_atm``, ``pm25``, ``pm25_cf1`` the node reports; SO2
+   ``so2_ppb`` (a sensor reporting ppb itself: ZE03, DGS). An ISB's WE/AE in mV without a
+   calibration sheet has no SO2 value (a note says how to add one).
+
+The corrected values are those of the chosen channel's profiles; outputs name the channel and
+each profile as ``name vN`` (``barkjohn2021 v1``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PM25_RAW = ("pm25_atm", "pm25", "pm25_cf1")
+SO2_RAW = ("so2_ppb",)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One node's channel for one pollutant: ``channel`` (the one chosen), ``raw`` (the same
+    channel where its stored values are already in the pollutant's unit — PM in µg/m³, SO2 in
+    ppb —, else None: an ISB's mV), ``corrected`` (the channel when it has profiles, else None)
+    and ``profiles`` (version -> profile name)."""
+
+    channel: str | None
+    raw: str | None
+    corrected: str | None
+    profiles: dict = field(default_factory=dict)
+
+    def profile(self, version: int) -> str | None:
+        """``barkjohn2021 v1`` for a version used; None for 0 (no profile)."""
+        return f"{self.profiles.get(int(version), '?')} v{int(version)}" if version else None
+
+
+def profile_name(model: str) -> str:
+    """``correction:barkjohn2021`` -> ``barkjohn2021``; a fitted model keeps its name (``mlr_rh``)."""
+    return model.split(":", 1)[1] if model.startswith("correction:") else model
+
+
+def choose(node: str, pollutant: str, have: set, profiled: list, chosen=(), notes: list | None = None) -> Choice:
+    """The channel of *pollutant* for *node*. *have*: the node's channel names (``pm.pm25_cf1``);
+    *profiled*: its stored profiles of this pollutant as ``(id, channel, version, model)``;
+    *chosen*: channel names the user prefers (``pm.pm25_atm`` or ``pm25_atm``)."""
+    notes = notes if notes is not None else []
+    by_channel: dict[str, dict] = {}
+    first: dict[str, int] = {}
+    for pid, ch, version, model in sorted(profiled):
+        by_channel.setdefault(ch, {})[int(version)] = profile_name(model)
+        first.setdefault(ch, pid)
+    names = PM25_RAW if pollutant == "pm25" else SO2_RAW
+    mine = [c for c in sorted(have | set(by_channel)) if c in chosen or c.partition(".")[2] in chosen]
+    if mine:
+        channel = mine[0]
+    elif by_channel:
+        channel = min(first, key=first.get)
+        others = [c for c in by_channel if c != channel]
+        if others:
+            named = lambda c: f"{c} ({', '.join(f'{n} v{v}' for v, n in by_channel[c].items())})"  # noqa: E731
+            notes.append(f"{node}: {pollutant} has profiles on {named(channel)} and {', '.join(named(c) for c in others)}: "
+                         f"using {channel}, profiled first; use another with --channel {others[0].partition('.')[2]}")
+    else:
+        channel = next((c for name in names for c in sorted(have) if c.partition(".")[2] == name), None)
+        if channel is None and pollutant == "so2" and any(c.endswith(".we_mv") for c in have):
+            notes.append(f"{node}: SO2 WE/AE in mV without a calibration sheet: no SO2 value "
+                         f"(tynys calibrate apply --node {node} --correction aan803_alg4 --params sheet.json)")
+    raw = channel if channel is not None and channel.partition(".")[2] in names else None
+    return Choice(channel, raw, channel if channel in by_channel else None, by_channel.get(channel, {}))

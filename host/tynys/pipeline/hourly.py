@@ -1,0 +1,158 @@
+"""Node windows (raw and corrected) -> hourly and 20-minute means per node, on one hourly axis.
+
+- An hour counts when its valid windows cover at least 75 % of it (9 of 12 five-minute windows;
+  :func:`tynys.aqi.averaging.window_means`). Windows are weighted by time (each counts for its
+  length), not by their number of sensor frames: a window with fewer frames still stands for the
+  same five minutes of air; frames decide only whether a window has a value at all (n > 0). A
+  window sent twice (two boots) counts once.
+- Kazakhstan's single concentrations are 20-minute means made the same way (3 of 4 windows).
+- Corrected values (``tynys calibrate apply``) are averaged the same way; which channel stands for
+  a pollutant is :mod:`tynys.pipeline.channels`' rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..aqi import averaging
+from ..calibrate.stored import pollutant_of, profiles
+from ..store import Node, Store, StoreError
+from ..timeutil import iso
+from .channels import Choice, choose
+
+HOUR = 3600
+SINGLE = 1200  # Kazakhstan's single (разовая) concentration: a 20-min mean
+LOOKBACK = 24 * HOUR  # hours before the first reported one: NowCast needs 12, the US SO2 24-h mean 24
+UNITS = {"pm25": "ug/m3", "so2": "ppb"}
+
+
+@dataclass
+class Quantity:
+    """One pollutant of every node: hourly means ``raw``/``corrected`` (nodes x hours, NaN where an
+    hour is incomplete), the profile ``version`` used (highest in the hour; 0 none), 20-min means
+    ``singles_raw``/``singles_corrected`` (nodes x 3·hours), and each node's channel choice."""
+
+    pollutant: str
+    unit: str
+    choices: list[Choice]
+    raw: np.ndarray
+    corrected: np.ndarray
+    version: np.ndarray
+    singles_raw: np.ndarray
+    singles_corrected: np.ndarray
+    windows: np.ndarray  # per node: windows with a value in the reported hours
+
+    @property
+    def channel(self) -> list:
+        """Per node, the channel that stands for the pollutant (None: none)."""
+        return [c.channel for c in self.choices]
+
+    @property
+    def measured(self) -> np.ndarray:
+        """Per node, whether it measures the pollutant (has a channel for it)."""
+        return np.array([c.channel is not None for c in self.choices], dtype=bool)
+
+    def value(self, singles: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``(value, calibrated)``: the corrected mean where there is one, else the raw mean."""
+        raw, cor = (self.singles_raw, self.singles_corrected) if singles else (self.raw, self.corrected)
+        cal = np.isfinite(cor)
+        return np.where(cal, cor, raw), cal
+
+
+@dataclass
+class Hourly:
+    """Hourly node values over ``hours`` (int64 hour starts, UTC); rows are reported from ``start``
+    (the hours before it only feed the NowCast and running means)."""
+
+    hours: np.ndarray
+    start: int
+    nodes: list[Node]
+    pm25: Quantity
+    so2: Quantity
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def reported(self) -> slice:
+        return slice(self.start, len(self.hours))
+
+    @property
+    def quantities(self) -> tuple[Quantity, Quantity]:
+        return self.pm25, self.so2
+
+
+def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=None, *, lookback: int = LOOKBACK,
+           min_fraction: float = 0.75, channels=()) -> Hourly:
+    """Hourly means of every node (or *nodes*) for hours starting in ``[t0, t1)``; by default the
+    last 24 hours of stored data. *channels* names channels to prefer (``pm25_atm``), see
+    :mod:`tynys.pipeline.channels`."""
+    chosen = [n for n in store.nodes() if nodes is None or n.id in set(nodes)]
+    if nodes is not None and len(chosen) < len(set(nodes)):
+        unknown = sorted(set(nodes) - {n.id for n in chosen})
+        raise StoreError(f"no node {', '.join(unknown)} in {store.path}: see tynys nodes list")
+    if t1 is None:
+        last = max((r["t1"] for r in store.latest(n.id for n in chosen)), default=None)
+        if last is None:
+            raise StoreError(f"no records in {store.path} for {'these nodes' if nodes else 'any node'} yet")
+        t1 = -(-last // HOUR) * HOUR
+    t1 = -(-int(t1) // HOUR) * HOUR
+    t0 = t1 - 24 * HOUR if t0 is None else int(t0) // HOUR * HOUR
+    if t0 >= t1:
+        raise StoreError(f"the period {iso(t0)} .. {iso(t1)} is empty: --from must be before --to")
+    lo = t0 - lookback // HOUR * HOUR
+    hours = np.arange(lo, t1, HOUR, dtype=np.int64)
+    start = (t0 - lo) // HOUR
+    notes: list[str] = []
+    picks: dict[str, list[Choice]] = {"pm25": [], "so2": []}
+    for n in chosen:
+        latest = store.latest([n.id])
+        have = set(latest[0]["values"]) if latest else set()
+        prof = [(s.id, s.profile.sensor, s.profile.version, s.profile.model) for s in profiles(store, n.id)]
+        for p, out in picks.items():
+            out.append(choose(n.id, p, {c for c in have if pollutant_of(c) == p},
+                              [x for x in prof if pollutant_of(x[1]) == p], channels, notes))
+    return Hourly(hours, start, chosen, *(_quantity(store, chosen, hours, start, p, picks[p], min_fraction) for p in picks),
+                  notes=notes)
+
+
+def _quantity(store: Store, nodes: list[Node], hours: np.ndarray, start: int, pollutant: str, choices: list[Choice],
+              min_fraction: float) -> Quantity:
+    n, k = len(choices), len(hours)
+    lo, hi = int(hours[0]), int(hours[-1]) + HOUR
+    q = Quantity(pollutant, UNITS[pollutant], choices,
+                 np.full((n, k), np.nan), np.full((n, k), np.nan), np.zeros((n, k), np.int64),
+                 np.full((n, 3 * k), np.nan), np.full((n, 3 * k), np.nan), np.zeros(n, np.int64))
+    first = int(hours[start])
+    for i, (node, c) in enumerate(zip(nodes, choices)):
+        if c.raw is not None:
+            s = store.series(node.id, c.raw, lo, hi)
+            q.raw[i], q.singles_raw[i] = _means(s.t0, s.t1, s.mean, lo, k, min_fraction)
+            q.windows[i] = int((np.isfinite(s.mean) & (s.t0 >= first)).sum())
+        if c.corrected is not None:
+            v = store.corrected(node.id, c.corrected, lo, hi)
+            q.corrected[i], q.singles_corrected[i] = _means(v.t0, v.t1, v.value, lo, k, min_fraction)
+            np.maximum.at(q.version[i], (v.t0 - lo) // HOUR, v.version)
+            q.windows[i] = max(q.windows[i], int((np.isfinite(v.value) & (v.t0 >= first)).sum()))
+    return q
+
+
+def _means(t0, t1, values, lo: int, hours: int, min_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly and 20-min means of windows on the axis starting at *lo* (time-weighted, 75 % rule)."""
+    out_h, out_s = np.full(hours, np.nan), np.full(3 * hours, np.nan)
+    ok = np.isfinite(values)
+    if not ok.any():
+        return out_h, out_s
+    t, inv = np.unique(t0, return_inverse=True)  # a window sent twice (two boots) counts once
+    cnt = np.bincount(inv, weights=ok, minlength=len(t))
+    with np.errstate(invalid="ignore"):
+        v = np.bincount(inv, weights=np.where(ok, values, 0.0), minlength=len(t)) / cnt
+    step = int(np.bincount(np.asarray(t1 - t0, np.int64)).argmax())
+    for width, out in ((HOUR, out_h), (SINGLE, out_s)):
+        if step > width or width % step:
+            continue  # windows longer than 20 min, or not dividing it: no 20-min means
+        starts, means, _ = averaging.window_means(t, v, width, sample_s=step, min_fraction=min_fraction)
+        at = (starts - lo) // width
+        inside = (at >= 0) & (at < len(out))
+        out[at[inside]] = means[inside]
+    return out_h, out_s
