@@ -30,8 +30,8 @@ from matplotlib import rcParams
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from .. import pipeline
-from ..aqi import kz, units
+from ..aqi import kz, tables, units
+from ..aqi.results import conversion_temperature
 from ..aqi import city as aqi_city
 from ..store import Store
 from ..timeutil import parse_time
@@ -263,7 +263,7 @@ def _page_nodes(snap: Snapshot, t, head: str, off: int) -> list[Figure]:
 
 
 def _mg(values, pol: str) -> np.ndarray:
-    return units.convert(values, pol, KZ_UNITS[pol], "mg/m3", temperature_c=pipeline.KZ_TEMPERATURE_C)
+    return units.convert(values, pol, KZ_UNITS[pol], "mg/m3", temperature_c=conversion_temperature(tables.load("kz"), None))
 
 
 def exceedances(snap: Snapshot) -> list[dict]:
@@ -349,8 +349,7 @@ def _page_calibration(snap: Snapshot, t, head: str, off: int) -> list[Figure]:
     rows = []
     for i, n in enumerate(snap.nodes):
         q = snap.quality[i]
-        prof = lambda p: ("–" if q["calibration"][p] is None else  # noqa: E731
-                          f"{q['calibration'][p]['model'].removeprefix('correction:')} v{q['calibration'][p]['version']}")
+        prof = lambda p: "–" if q["calibration"][p] is None else q["calibration"][p]["profile"]  # noqa: E731
         hours = int((np.isfinite(snap.values["pm25"][i]) | np.isfinite(snap.values["so2"][i])).sum())
         last = _local(parse_time(q["last"]), off) if q["last"] else "–"
         flags = "; ".join(t(f["key"], **f["params"]) for f in q["flags"]) or "–"

@@ -21,7 +21,8 @@ import zlib
 
 import numpy as np
 
-from .. import pipeline
+from ..pipeline.channels import profile_name
+from ..pipeline.hourly import UNITS
 from ..aqi import averaging
 from ..store import Store
 from ..timeutil import iso
@@ -195,12 +196,12 @@ def _day_csv(store: Store, node: str, chans: dict, t0: int, t1: int) -> str:
             continue
         c = store.corrected(node, ch, t0, t1)
         by_record = dict(zip(c.record.tolist(), zip(c.value.tolist(), c.version.tolist())))
-        profiles = {p["version"]: p["doc"]["model"] for p in store.profiles(node, ch)}
-        unit = c.unit or pipeline.UNITS[pol]
+        profiles = {p["version"]: profile_name(p["doc"]["model"]) for p in store.profiles(node, ch)}
+        unit = c.unit or UNITS[pol]
         got = [by_record.get(r) for r in w.record.tolist()]
         cols[f"{pol}_corrected_{unit.replace('/', '').replace('µ', 'u').replace('³', '3')}"] = \
             [None if g is None or g[0] is None else _r(g[0], 2) for g in got]
-        cols[f"{pol}_profile"] = [None if g is None else f"{profiles.get(g[1], '')} v{g[1]}" for g in got]
+        cols[f"{pol}_profile"] = [None if g is None else f"{profiles.get(g[1], '?')} v{g[1]}" for g in got]
     names = list(cols)
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\n")
@@ -269,5 +270,5 @@ Sensor.Community does not define. Ids are CRC-32 numbers of our names (`tynys_no
 Daily files: `window_start`, `window_end`, each raw channel as the node sent it (`slot.channel`:
 `pm.pm25_cf1` µg/m³ CF=1, `so2.we_mv`/`so2.ae_mv` the electrochemical cell's electrodes in mV, `th.t_c`,
 `th.rh`), and for each corrected pollutant its value and the profile (model and version) that made
-it. Files written now: {len(days)}.
+it (name and version, ``barkjohn2021 v1``). Files written now: {len(days)}.
 """

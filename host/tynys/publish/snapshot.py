@@ -13,12 +13,12 @@ Rules (the site and the bulletin print them):
 - Values are the pipeline's hourly means (:func:`tynys.pipeline.hourly`): calibrated where a
   profile corrects the channel, else raw; the city and districts are the median of at least
   ``rules.min_nodes`` outdoor nodes (:mod:`tynys.aqi.city`).
-- Breakpoint standards (US EPA, EEA, UK, India, China) score each pollutant with the standard's
-  own averaging (:func:`tynys.aqi.series.hourly`) and combine them with
-  :func:`tynys.aqi.index.overall`. A pollutant a node measures whose sub-index is missing in an
-  hour (the NowCast's first hours) makes that hour ``incomplete``, never a category. Where a
-  standard requires pollutants the nodes do not measure at all (the EEA's station index wants
-  NO2 and O3), the index of the measured pollutants is shown and a note says which are missing.
+- Indices are the pipeline's (:func:`tynys.pipeline.node_columns`, :func:`~tynys.pipeline.city_columns`:
+  the standard's own averaging, NowCast, the SO2 rules; a pollutant a node measures without a
+  sub-index in an hour makes that hour ``incomplete``, never a category). Where a standard
+  requires pollutants the nodes do not measure at all (the EEA's station index wants NO2 and O3),
+  the site shows the highest of the measured pollutants' sub-indices (the EEA's own per-pollutant
+  bands), incomplete where one of them lacks, and a note says which pollutants are missing.
 - Kazakhstan: per hour the highest 20-min multiple of ПДК м.р. (СИ) and its grade, unofficial.
 """
 
@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import pipeline
-from ..aqi import city as aqi_city, index, series, tables
+from ..aqi import city as aqi_city, tables
 from ..aqi.breakpoints import INCOMPLETE, MISSING, OK, STATUS
-from ..aqi.tables import AqiError
 from ..errors import TynysError
 from ..sim import city as layouts
 from ..store import Node, Store
@@ -161,21 +160,17 @@ def take(store: Store, *, city: str | layouts.City | None = None, standard: str 
               "so2": vals["so2"][:, rep], "pm25_calibrated": cal["pm25"][:, rep], "so2_calibrated": cal["so2"][:, rep],
               "pm25_20min": h.pm25.value(True)[0][:, singles], "so2_20min": h.so2.value(True)[0][:, singles]}
 
-    infos, node_index = [], {}
-    node_kz = pipeline.kz_indices({"pm25": h.pm25.value(True)[0], "so2": h.so2.value(True)[0]})
-    areas, acols = pipeline.city_columns(h, ("kz",), rules, districts=True)
-    area_index = {}
+    channel_notes = list(h.notes)  # the index columns add notes of their own: the snapshot words those itself
+    cols = pipeline.node_columns(h, names)
+    areas, acols = pipeline.city_columns(h, names, rules, districts=True)
+    measured = tuple(q.pollutant for q in h.quantities if q.measured.any())
+    infos, node_index, area_index = [], {}, {}
     for sid in names:
-        if sid == "kz":
-            infos.append(_kz_info())
-            node_index[sid] = _kz_scored(node_kz, rep)
-            area_index[sid] = _kz_scored(acols, rep)
-            continue
-        info, node_index[sid] = _breakpoint(h.hours, vals, sid, rep)
+        std = tables.load(sid, at=end - 1)
+        info = _info(std, measured)
         infos.append(info)
-        area_index[sid] = _breakpoint(h.hours, {"pm25": acols["pm25"], "so2": acols["so2_ppb"]}, sid, rep)[1]
+        node_index[sid], area_index[sid] = _scored(cols, std, info, rep), _scored(acols, std, info, rep)
         if info.missing and info.measured:
-            std = tables.load(sid, at=end - 1)
             notes.append(Note("note.partial_standard", {"standard": sid, "missing": list(info.missing),
                                                         "measured": list(info.measured)},
                               f"{std.title}: its overall index also needs {', '.join(info.missing)}, which the nodes do "
@@ -186,12 +181,12 @@ def take(store: Store, *, city: str | layouts.City | None = None, standard: str 
     located = np.array([n.lat is not None and n.lon is not None for n in nodes], dtype=bool)
     counts = store.sensor_counts(start, end)
     quality = _quality(store, h, values, counts, end)
-    notes += _notes(store, h, nodes, located, values, area_values, rules, layout, start, end)
+    notes += _notes(store, h, nodes, located, values, area_values, rules, layout, start, end, channel_notes)
     sensors = {}
     for c in counts:
         sensors.setdefault(c["node"], {})[c["slot"]] = c["type"]
-    channels = [{"pm25": {"raw": h.pm25.channel[i], "corrected": h.pm25.corrected_channel[i]},
-                 "so2": {"raw": h.so2.channel[i], "corrected": h.so2.corrected_channel[i]}} for i in range(len(nodes))]
+    channels = [{q.pollutant: {"channel": q.choices[i].channel, "raw": q.choices[i].raw, "corrected": q.choices[i].corrected}
+                 for q in h.quantities} for i in range(len(nodes))]
     return Snapshot(start=start, end=end, hours=h.hours[rep], generated=int(time.time() if now is None else now),
                     city=layout, nodes=list(h.nodes), located=located, values=values, index=node_index, areas=areas,
                     area_values=area_values, area_index=area_index, standards=infos, default=tables.load(standard).id,
@@ -203,7 +198,7 @@ def _empty(store, names, layout, start, end, rules, now, standard) -> Snapshot:
     hours = np.arange(start, end, HOUR, dtype=np.int64)
     nothing = lambda rows: Scored(np.full((rows, HOURS), np.nan), np.full((rows, HOURS), -1, np.int8),  # noqa: E731
                                   np.full((rows, HOURS), "missing", dtype=object), np.full((rows, HOURS), "", dtype=object))
-    infos = [_kz_info() if s == "kz" else _info(tables.load(s, at=end - 1), ()) for s in names]
+    infos = [_info(tables.load(s, at=end - 1), ()) for s in names]
     nan = np.full((1, HOURS), np.nan)
     return Snapshot(start=start, end=end, hours=hours, generated=int(time.time() if now is None else now), city=layout,
                     nodes=[], located=np.zeros(0, bool),
@@ -220,69 +215,50 @@ def _empty(store, names, layout, start, end, rules, now, standard) -> Snapshot:
 
 def _info(std: tables.Standard, measured: tuple) -> StandardInfo:
     return StandardInfo(std.id, std.version, std.title, tuple((c.name, c.color) for c in std.categories), measured,
-                        _missing(std, set(measured)))
+                        _missing(std, measured))
 
 
 # --- indices ------------------------------------------------------------------------------
 
-def _breakpoint(hours, values: dict, sid: str, rep: slice) -> tuple[StandardInfo, Scored]:
-    """Overall index of the measured pollutants; incomplete where one of them has no sub-index."""
-    std = tables.load(sid, at=int(hours[-1]))
-    shape = next(iter(values.values())).shape
-    subs, measured = {}, {}
-    for pol, v in values.items():
-        has = np.isfinite(v).any(axis=1)
-        if not has.any():
-            continue
-        try:
-            subs[pol] = series.hourly(hours, v, pol, sid, unit=pipeline.UNITS[pol])
-        except AqiError:
-            continue  # the standard has no hourly rule for this pollutant: it does not count
-        measured[pol] = has
-    info = _info(std, tuple(subs))
-    if not subs:
-        nan = np.full(shape, np.nan)
-        return info, Scored(nan[:, rep], np.full(shape, -1, np.int8)[:, rep],
-                            np.full(shape, "missing", dtype=object)[:, rep], np.full(shape, "", dtype=object)[:, rep])
-    o = index.overall(subs, sid, strict=False)
-    lacking = np.zeros(shape, dtype=bool)
-    for pol, s in subs.items():
-        lacking |= measured[pol][:, None] & (s.category < 0)
-    cat, idx, status, main = o.category.copy(), o.index.copy(), o.status.copy(), o.main.copy()
-    cut = lacking & (o.count > 0)
-    idx[cut], cat[cut], status[cut], main[cut] = np.nan, -1, INCOMPLETE, ""
-    return info, Scored(idx[:, rep], cat[:, rep], np.array(STATUS, dtype=object)[status][:, rep], main[:, rep])
-
-
-def _missing(std: tables.Standard, measured: set) -> tuple:
+def _missing(std: tables.Standard, measured) -> tuple:
+    """Pollutants the standard's overall index requires that no node measures."""
     req = std.data.get("overall", {}).get("requires", {})
     out = [p for p in req.get("all", []) if p not in measured]
-    if req.get("any") and not measured & set(req["any"]):
+    if req.get("any") and not set(measured) & set(req["any"]):
         out.append(" or ".join(req["any"]))
     return tuple(out)
 
 
-def _kz_info() -> StandardInfo:
-    return _info(tables.load("kz"), POLLUTANTS)
+def _category_numbers(names, std: tables.Standard) -> np.ndarray:
+    pos = {c.name: k for k, c in enumerate(std.categories)}
+    flat = [pos.get(x, -1) for x in np.ravel(names).tolist()]
+    return np.array(flat, dtype=np.int8).reshape(np.shape(names))
 
 
-def _kz_scored(cols: dict, rep: slice) -> Scored:
-    si = np.asarray(cols["kz_si"], dtype=float)[:, rep]
-    names = [c.name for c in tables.load("kz").categories]
-    grade = np.asarray(cols["kz_grade"], dtype=object)[:, rep]
-    cat = np.vectorize(lambda g: names.index(g) if g in names else -1, otypes=[np.int8])(grade) if grade.size else \
-        np.zeros(grade.shape, np.int8)
-    status = np.where(np.isfinite(si), STATUS[OK], STATUS[MISSING]).astype(object)
-    return Scored(si, cat, status, np.asarray(cols["kz_si_by"], dtype=object)[:, rep])
+def _scored(cols: dict, std: tables.Standard, info: StandardInfo, rep: slice) -> Scored:
+    """A standard's hourly result from the pipeline's columns (rows x hours), the reported hours."""
+    cut = lambda k: np.asarray(cols[k])[:, rep]  # noqa: E731
+    if std.kind == "ratio":
+        si = cut("kz_si").astype(float)
+        status = np.where(np.isfinite(si), STATUS[OK], STATUS[MISSING]).astype(object)
+        return Scored(si, _category_numbers(cut("kz_grade"), std), status, cut("kz_si_by"))
+    p = pipeline.prefix(std.id)
+    if not (info.missing and info.measured):
+        return Scored(cut(p).astype(float), _category_numbers(cut(f"{p}_category"), std), cut(f"{p}_status"), cut(f"{p}_main"))
+    # The requirement cannot be met by these nodes: the highest sub-index of the measured pollutants
+    # (the standard's overall rule is the highest), incomplete where a measured one has none.
+    assert std.data.get("overall", {}).get("rule", "max") == "max", std.name
+    subs = np.stack([cut(f"{p}_{pol}").astype(float) for pol in info.measured])
+    has = np.isfinite(subs)
+    top = np.where(has.any(axis=0), np.nanmax(np.where(has, subs, -np.inf), axis=0), np.nan)
+    lacking = cut(f"{p}_lacking") != ""
+    top[lacking] = np.nan
+    status = np.where(lacking, STATUS[INCOMPLETE], np.where(np.isfinite(top), STATUS[OK], STATUS[MISSING])).astype(object)
+    main = np.where(np.isfinite(top), np.array(info.measured, dtype=object)[np.argmax(np.where(has, subs, -np.inf), axis=0)], "")
+    return Scored(top, std.category_of(top), status, main)
 
 
 # --- data quality and notes -----------------------------------------------------------------
-
-def _profile_label(models: dict, node: str, channel: str | None, version: int) -> dict | None:
-    if channel is None or version <= 0:
-        return None
-    return {"channel": channel, "model": models.get((node, channel, version), ""), "version": version}
-
 
 def _quality(store: Store, h: pipeline.Hourly, values: dict, sensor_counts: list, end: int) -> list[dict]:
     """Per node: calibration (profile per pollutant), the last hour with a value and whether it is
@@ -291,13 +267,13 @@ def _quality(store: Store, h: pipeline.Hourly, values: dict, sensor_counts: list
     counts = {}
     for row in sensor_counts:
         counts.setdefault(row["node"], []).append(row)
-    models = {(p["node"], p["channel"], p["version"]): p["doc"]["model"] for p in store.profiles()}
     out = []
     hours = h.hours[rep]
     for i, n in enumerate(h.nodes):
         cal = {}
-        for q, pol in ((h.pm25, "pm25"), (h.so2, "so2")):
-            cal[pol] = _profile_label(models, n.id, q.corrected_channel[i], int(q.version[i, rep].max(initial=0)))
+        for q in h.quantities:  # the channel and the newest profile used in the 24 hours ("barkjohn2021 v1")
+            c, version = q.choices[i], int(q.version[i, rep].max(initial=0))
+            cal[q.pollutant] = {"channel": c.corrected, "profile": c.profile(version)} if version else None
         has_value = {p: np.isfinite(values[p][i]).any() for p in POLLUTANTS}
         calibrated = [p for p in POLLUTANTS if cal[p] is not None]
         state = ("calibrated" if calibrated and all(cal[p] for p in POLLUTANTS if has_value[p]) else
@@ -327,7 +303,7 @@ def _quality(store: Store, h: pipeline.Hourly, values: dict, sensor_counts: list
     return out
 
 
-def _notes(store, h, nodes, located, values, area_values, rules, layout, start, end) -> list[Note]:
+def _notes(store, h, nodes, located, values, area_values, rules, layout, start, end, channel_notes) -> list[Note]:
     notes = []
     any_value = np.isfinite(values["pm25"]).any() or np.isfinite(values["so2"]).any()
     if not any_value:
@@ -338,7 +314,7 @@ def _notes(store, h, nodes, located, values, area_values, rules, layout, start, 
         notes.append(Note("note.no_location", {"nodes": lost},
                           f"{len(lost)} node(s) without a location are not on the map: {', '.join(lost)} "
                           f"(register the position: tynys nodes add ID --lat LAT --lon LON)"))
-    raw = [n.id for i, n in enumerate(nodes) if h.pm25.corrected_channel[i] is None and h.so2.corrected_channel[i] is None
+    raw = [n.id for i, n in enumerate(nodes) if all(q.choices[i].corrected is None for q in h.quantities)
            and (np.isfinite(values["pm25"][i]).any() or np.isfinite(values["so2"][i]).any())]
     if raw:
         notes.append(Note("note.no_profile", {"nodes": raw},
@@ -355,5 +331,5 @@ def _notes(store, h, nodes, located, values, area_values, rules, layout, start, 
         if unknown:
             notes.append(Note("note.unknown_district", {"districts": unknown, "city": layout.name},
                               f"district(s) {', '.join(unknown)} are not in the {layout.name} layout: not drawn"))
-    notes += [Note("note.text", {"text": t}, t) for t in h.notes]
+    notes += [Note("note.text", {"text": t}, t) for t in channel_notes]
     return notes

@@ -92,7 +92,7 @@ def test_daily_csv_per_node_with_raw_and_corrected_side_by_side(od, smog):
     assert len(rows) == 288 and rows[0]["window_start"] == "2026-11-27T00:00:00Z"
     head = list(rows[0])
     assert head.index("pm.pm25_cf1") < head.index("pm25_corrected_ugm3") and "so2.we_mv" in head
-    assert rows[100]["pm25_profile"] == "correction:barkjohn2021 v1" and rows[100]["so2_profile"] == "correction:aan803_alg4 v1"
+    assert rows[100]["pm25_profile"] == "barkjohn2021 v1" and rows[100]["so2_profile"] == "aan803_alg4 v1"
     with Store.open(smog["db"]) as store:
         c = store.corrected("osk-01", "pm.pm25_cf1", smog["start"], smog["end"])
         s = store.series("osk-01", "pm.pm25_cf1", smog["start"], smog["end"])

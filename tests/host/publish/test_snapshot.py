@@ -56,8 +56,8 @@ def test_eea_shows_the_measured_pollutants_and_says_what_it_lacks(snap):
 def test_data_quality_in_words(snap, smog):
     q = dict(zip(smog["nodes"], snap.quality))
     assert q["osk-01"]["state"] == "calibrated" and q["osk-01"]["calibration"] == {
-        "pm25": {"channel": "pm.pm25_cf1", "model": "correction:barkjohn2021", "version": 1},
-        "so2": {"channel": "so2.we_mv", "model": "correction:aan803_alg4", "version": 1}}
+        "pm25": {"channel": "pm.pm25_cf1", "profile": "barkjohn2021 v1"},
+        "so2": {"channel": "so2.we_mv", "profile": "aan803_alg4 v1"}}
     assert q[UNCALIBRATED]["state"] == "uncalibrated" and q[UNCALIBRATED]["calibration"] == {"pm25": None, "so2": None}
     assert (q[STALE]["stale"], q[STALE]["stale_since"]) == (True, "2026-11-27T20:00:00Z")
     assert (q["osk-01"]["stale"], q["osk-01"]["last"]) == (False, "2026-11-28T00:00:00Z")

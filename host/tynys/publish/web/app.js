@@ -208,7 +208,7 @@
     p.textContent = off.length ? t("ui.unlocated", {nodes: off.join(", ")}) : "";
   }
 
-  function profileText(c) { return c ? pollutant(c.p) + ": " + c.model.replace(/^correction:/, "") + " v" + c.version : ""; }
+  function profileText(c) { return c ? pollutant(c.p) + ": " + c.profile : ""; }
   function qualityShort(n) { return t("q." + n.quality.state) + (n.quality.stale ? " · " + staleText(n.quality) : "") + (n.quality.flagged ? " · " + t("q.flagged") : ""); }
   function staleText(q) { return q.stale_since ? t("q.stale", {time: localTime(Date.parse(q.stale_since) / 1000, true)}) : t("q.never"); }
   function qualityLines(q) {  // the node's detail file has its full quality
