@@ -1,5 +1,7 @@
-"""Ingest throughput: the one ingest path into SQLite (batched vs one commit per record), and end
-to end over MQTT (Mosquitto on loopback), HTTP and a serial pty. Records are made by the host
+"""Ingest throughput: the one ingest path into SQLite, batched, against one commit per record
+(the baseline) and against a plain ``executemany`` of the same rows into the same schema with the
+same pragmas (the ceiling: what storing costs with no reading or checking at all); then end to
+end over MQTT (Mosquitto on loopback), HTTP and a serial pty. Records are made by the host
 tests' factory (signed version-1 records, ~1.4 kB each, 9 channels in 3 sensors). Re-timing:
 ingest of boots that start with an unset clock against the same number of records with a set one."""
 
@@ -42,56 +44,110 @@ def _stream(per_node: int) -> list[bytes]:
     return [line for group in zip(*per) for line in group]  # interleaved, as nodes report
 
 
+BATCH = 500
+
+
+def _ingest_side(lines, size):
+    """A fresh city; the callable ingests *lines* *size* per commit (set-up and clean-up untimed)."""
+    def prepare():
+        d = tempfile.TemporaryDirectory()
+        ing = _city(Path(d.name))
+
+        def go():
+            for i in range(0, len(lines), size):
+                ing.ingest(lines[i:i + size], "bench")
+
+        def done():
+            assert ing.store.stats()["records"] == len(lines)
+            ing.store.close()
+            d.cleanup()
+
+        return go, done
+    return prepare
+
+
+def _rows(lines):
+    """The rows ingest writes for *lines* (records, record_sensors, channel_values), made in
+    advance: what a plain executemany has to store, without reading or checking anything."""
+    recs, sensors, values = [], [], []
+    for rid, line in enumerate(lines, 1):
+        b = record.parse(line)[0]
+        h = b["health"]
+        recs.append((rid, b["node"], b["boot"], b["seq"], b["t0"], b["t1"], b["clock"], b["fw"], h["heap_free"], h["uptime"],
+                     h["reset"], h.get("rssi"), h["spool"], h["dropped"], 0, "bench", "", line.decode(), "node", b["t0"], b["t1"], ""))
+        for slot, st in b["sensors"].items():
+            sensors.append((rid, slot, st["type"], st.get("model"), st.get("id"), st["frames"], st["bad"], st["warmup"],
+                            st["missing"], st.get("state")))
+            values.extend((rid, f"{slot}.{ch}", v["n"], v["mean"], v["sd"], v["min"], v["max"]) for ch, v in st["ch"].items())
+    return recs, sensors, values
+
+
+def _ceiling_side(lines):
+    """The same rows into the same schema with the same pragmas by plain executemany, BATCH per commit."""
+    recs, sensors, values = _rows(lines)
+    per = len(values) // len(recs)
+
+    def prepare():
+        d = tempfile.TemporaryDirectory()
+        store = _city(Path(d.name)).store
+        c = store.conn
+
+        def go():
+            for i in range(0, len(recs), BATCH):
+                with store.transaction():
+                    c.executemany("INSERT INTO records (id, node, boot, seq, t0, t1, clock, fw, heap_free, uptime, reset, rssi,"
+                                  " spool, dropped, received, transport, source, raw, timing, eff_t0, eff_t1, timing_note)"
+                                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", recs[i:i + BATCH])
+                    c.executemany("INSERT INTO record_sensors VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", sensors[3 * i:3 * (i + BATCH)])
+                    c.executemany("INSERT INTO channel_values VALUES (?, ?, ?, ?, ?, ?, ?)", values[per * i:per * (i + BATCH)])
+
+        def done():
+            store.close()
+            d.cleanup()
+
+        return go, done
+    return prepare
+
+
 def run(report):
     lines = _stream(500)
     n = len(lines)
     report("record size", sum(map(len, lines)) / n, "bytes")
+    # synchronous=FULL on every side; the baseline stores 500 records, the others all
+    ours, base, ceiling = f"tynys, {BATCH}/commit", "tynys, 1/commit", "plain executemany"
+    report.compare("ingest", {ours: _ingest_side(lines, BATCH), base: _ingest_side(lines[:500], 1), ceiling: _ceiling_side(lines)},
+                   work={ours: n, base: 500, ceiling: n}, per="records", repeats=5, baseline=base, ceiling=ceiling)
 
-    with tempfile.TemporaryDirectory() as d:
-        ing = _city(Path(d))
-        t = time.perf_counter()
-        for i in range(0, n, 500):
-            ing.ingest(lines[i:i + 500], "bench")
-        batched = n / (time.perf_counter() - t)
-        assert ing.store.stats()["records"] == n
-    with tempfile.TemporaryDirectory() as d:
-        ing = _city(Path(d))
-        t = time.perf_counter()
-        for line in lines[:1000]:
-            ing.ingest([line], "bench")
-        single = 1000 / (time.perf_counter() - t)
-    report("ingest batched (500/commit, synchronous=FULL)", batched, "records/s")
-    report("ingest one record per commit (baseline)", single, "records/s")
-    report("ingest batched / one per commit", batched / single, "x")
-
-    # the store alone (parsed, verified records), to show what group commit buys SQLite
-    bodies = [(record.parse(ln)[0], ln.decode()) for ln in lines]
-    rates = {}
-    for label, size in (("batched", 500), ("one per commit", 1)):
-        with tempfile.TemporaryDirectory() as d:
-            store = _city(Path(d)).store
-            m = n if size > 1 else 1000
-            t = time.perf_counter()
-            for i in range(0, m, size):
-                with store.transaction():
-                    for b, raw in bodies[i:i + size]:
-                        store.insert_record(b, raw, 0, "bench", "")
-            rates[label] = m / (time.perf_counter() - t)
-    report("store only, batched", rates["batched"], "records/s")
-    report("store only, one per commit", rates["one per commit"], "records/s")
-    report("store only, batched / one per commit", rates["batched"] / rates["one per commit"], "x")
-
-    body = record.parse(lines[0])[0]
-    sig = record.split(lines[0])[1]
-    t = time.perf_counter()
-    for _ in range(500):
-        record.validate(body, sig)
-    report("of which JSON Schema validation", (time.perf_counter() - t) / 500 * 1e6, "µs/record")
+    _decode(report, lines)
 
     _retime(report, lines)
     _http(report)
     _serial(report)
     _mqtt(report)
+
+
+def _decode(report, lines):
+    """Reading a record: msgspec's one pass into typed structs (+ the cross-field rules) against
+    what ingest did before: json.loads, a compiled JSON-Schema validator and a walk for NaN and
+    64-bit overflow."""
+    import fastjsonschema
+
+    signed = [record.split(ln)[0] for ln in lines]
+    validator = fastjsonschema.compile(record.schema())
+
+    def one_pass():
+        return lambda: [record.check(record.decode(s)) for s in signed]
+
+    def three_passes():
+        def go():
+            for s in signed:
+                body = json.loads(s)
+                validator(dict(body, sig="0" * 64))
+                record._unstorable_number(body)
+        return go
+
+    report.compare("read a record", {"msgspec, one pass": one_pass, "json + JSON Schema + walk": three_passes},
+                   work=len(signed), per="records", baseline="json + JSON Schema + walk")
 
 
 def _boot(node: str, unsynced: int, synced: int, world0: int) -> list[bytes]:

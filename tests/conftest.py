@@ -3,9 +3,11 @@
 - ``shared_dir``: ``../shared`` beside the checkout (research notes and real data); tests that
   need it skip with the reason where it is absent (a user's machine).
 - ``mpy``: run MicroPython code on the unix port with the firmware built as ``.mpy``.
-- ``browser``/``page``: Debian's Chromium driven by Playwright (a skip saying what is missing, a
-  failure when CI=true); ``static_server(root)``: a web server on loopback; ``artifacts``: where
-  tests leave screenshots (build/test-artifacts, or $TYNYS_ARTIFACTS).
+- ``need_service``: a test that needs Mosquitto, Chromium or PostgreSQL fails in CI (``CI=true``)
+  when it is missing, and skips with the reason elsewhere.
+- ``browser``/``page``: Debian's Chromium driven by Playwright; ``static_server(root)``: a web
+  server on loopback; ``artifacts``: where tests leave screenshots (build/test-artifacts, or
+  $TYNYS_ARTIFACTS).
 """
 
 from __future__ import annotations
@@ -75,21 +77,36 @@ def mpy(built_firmware):
     return run
 
 
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def need(what: str, present: bool, how: str) -> None:
+    """A test that starts a real service (Mosquitto, Chromium, PostgreSQL) and finds it missing:
+    in CI (``CI=true``), where ``make test`` installs everything, that is a failure; on a
+    developer's machine a skip with the reason and the fix."""
+    if present:
+        return
+    msg = f"{what} is not installed ({how})"
+    if in_ci():
+        pytest.fail(f"{msg}, and CI=true: the project's set-up (scripts/system-deps.sh) must install it", pytrace=False)
+    pytest.skip(msg)
+
+
+@pytest.fixture
+def need_service():
+    """``need_service(what, present, how)``: see :func:`need`."""
+    return need
+
+
 @pytest.fixture
 def mosquitto():
-    """A private Mosquitto on a free loopback port, or a skip saying how to install it."""
+    """A private Mosquitto on a free loopback port (a failure in CI when it is missing, a skip elsewhere)."""
     from tynys.broker import Mosquitto, mosquitto_binary
 
-    if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
+    need("mosquitto", mosquitto_binary() is not None, "apt-get install mosquitto; scripts/system-deps.sh does it")
     with Mosquitto() as broker:
         yield broker
-
-
-def _missing(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; on CI the set-up must provide it (make setup: scripts/system-deps.sh, scripts/web-deps.sh)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -98,13 +115,12 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed: make setup")
-    if not CHROMIUM.exists():
-        _missing(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium (scripts/system-deps.sh does it)")
+        sync_playwright = None
+    need("playwright", sync_playwright is not None, "make setup installs it")
+    need("Chromium", CHROMIUM.exists(), f"no {CHROMIUM}: apt-get install chromium; scripts/system-deps.sh does it")
     from tynys.publish import site
 
-    if not (site.LEAFLET / "dist" / "leaflet.js").is_file():
-        _missing("Leaflet is not installed for tynys publish: scripts/web-deps.sh (npm ci)")
+    need("Leaflet", (site.LEAFLET / "dist" / "leaflet.js").is_file(), "scripts/web-deps.sh runs npm ci")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b

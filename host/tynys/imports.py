@@ -3,7 +3,7 @@ sensors — into the store, each file once.
 
     from tynys.imports import import_file
     res = import_file(store, "airnowtech_example_reference_data.csv", "airnowtech")
-    res.status                      # 'imported', or 'already imported' (same SHA-256 as an earlier file)
+    res.status                      # 'imported', or 'already imported' (same content, read the same way)
     res.new, res.duplicate          # values stored now / already stored from an overlapping file
     res.sites[0]["site"]            # 'airnowtech:370630099', how calibrate fit --reference names it
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,23 +105,32 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
     if fmt not in FORMATS:
         raise ImportRefused(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)} or auto")
     spec = FORMATS[fmt]
+    key_options = {"tz": tz, "kind": kind, "site": site, "interval": interval, "units": units,
+                   **{k: v for k, v in csv_options.items() if (k, v) != ("order", "ymd")}}  # the default order says nothing
     kind = kind or spec.kind
     if kind not in KINDS:
         raise ImportRefused(f"kind {kind!r}: use one of {', '.join(KINDS)}")
     digest, size = sha256_of(path)
-    earlier = store.imported(digest)
+    key = ledger_key(digest, key_options)
+    earlier = store.imported(key)
     if earlier is not None:
         return ImportResult(str(path), fmt, digest, "already imported", earlier=_ledger(earlier))
     if fmt != "csv" and (csv_options.get("columns") or units):
         raise ImportRefused(f"--map and --unit are for plain CSV; a {fmt} file names its own columns and units")
     table = _unreadable_as_refused(path, importers.read, path, spec.reader, tz=tz, keep_flagged=True,
                                    **(csv_options if fmt == "csv" else {}))
+    given = {p: (units or {}).get(p) or table.units.get(p) or DEFAULT_UNITS.get(p, "") for p in table.columns}
+    table.check_ranges(given)
     parts = _sites(table, site, path, fmt)
-    res = ImportResult(str(path), fmt, digest, "imported")
+    res = ImportResult(str(path), fmt, digest, "imported", notes=table.messages(given))
+    before = store.imported(digest) if key != digest else None
+    if before is not None:
+        res.notes.append(f"{path}: the same content was imported {iso(before['imported'])} as {before['name']} without "
+                         "these options; read again as asked now: values already stored are kept and counted as such")
     with store.transaction():
-        import_id = store.record_import(digest, path.name, fmt, size, 0)
+        import_id = store.record_import(key, path.name, fmt, size, 0)
         if import_id is None:  # another process imported the same content a moment ago
-            return ImportResult(str(path), fmt, digest, "already imported", earlier=_ledger(store.imported(digest)))
+            return ImportResult(str(path), fmt, digest, "already imported", earlier=_ledger(store.imported(key)))
         for site_id, sub in parts:
             info = {**table.meta.get("sites", {}).get(site_id, {}), **({"name": name} if name else {}),
                     **({"lat": lat, "lon": lon} if lat is not None else {})}
@@ -139,8 +149,8 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
                 keep = np.isfinite(values)
                 if not keep.any():
                     continue
-                counts = store.insert_observations(import_id, st.id, param, sub.time[keep], sub.time[keep] + step,
-                                                   values[keep], unit, None if qc is None else qc[keep])
+                counts = store_values(store, import_id, st.id, param, sub.time[keep], step, values[keep], unit,
+                                      None if qc is None else qc[keep])
                 t = sub.time[keep]
                 row["parameters"][param] = {"unit": unit, **counts, "flagged": int(flagged[keep].sum()),
                                             "first": iso(t.min()), "last": iso(t.max())}
@@ -150,6 +160,42 @@ def import_file(store: Store, path, fmt: str = "auto", *, tz: str | None = None,
             res.sites.append(row)
         store.finish_import(import_id, res.new, _detail(res))
     return res
+
+
+CHUNK = 10_000  # values handed to the store at a time: its rows never exist all at once as Python objects
+
+
+def store_values(store: Store, import_id: int, site: int, parameter: str, t0, step: int, values, unit: str,
+                 qc=None) -> dict:
+    """``Store.insert_observations`` in chunks of :data:`CHUNK` values (inside the caller's
+    transaction), cut where the time changes so a time repeated in the file is still counted as
+    ``repeated``; returns the summed counts."""
+    order = np.argsort(t0, kind="stable")
+    t0, values = np.asarray(t0)[order], np.asarray(values)[order]
+    qc = None if qc is None else np.asarray(qc)[order]
+    counts = dict.fromkeys(("new", "duplicate", "differing", "repeated"), 0)
+    start = 0
+    while start < len(t0):
+        end = min(start + CHUNK, len(t0))
+        while end < len(t0) and t0[end] == t0[end - 1]:
+            end += 1
+        got = store.insert_observations(import_id, site, parameter, t0[start:end], t0[start:end] + step,
+                                        values[start:end], unit, None if qc is None else qc[start:end])
+        for k in counts:
+            counts[k] += got[k]
+        start = end
+    return counts
+
+
+def ledger_key(digest: str, options: dict) -> str:
+    """The import ledger's key: the file's SHA-256, and — when options say how to read it (``--map``,
+    ``--site``, ``--tz`` …) — those options too. The same file read the same way lands once; read
+    another way (another ``--map``) it is a new import."""
+    given = {k: v for k, v in options.items() if v not in (None, "", {}, ())}
+    if not given:
+        return digest
+    text = json.dumps(given, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{digest}\n{text}".encode()).hexdigest()
 
 
 def _unreadable_as_refused(path, fn, *args, **kw):
@@ -166,13 +212,14 @@ def _unreadable_as_refused(path, fn, *args, **kw):
         raise ImportRefused(f"{path}: not a readable CSV ({e})") from None
 
 
-def _sites(table, site: str | None, path, fmt) -> list[tuple[str, object]]:
-    """``[(site id, table of that site)]``: the file's own sites, or the one named."""
+def _sites(table, site: str | None, path, fmt):
+    """``(site id, table of that site)`` for each of the file's own sites, or the one named; each
+    site's rows are taken when its turn comes (one site's copy in memory at a time)."""
     if table.site is not None:
         if site:
             raise ImportRefused(f"{path} holds {len(table.sites())} sites ({', '.join(table.sites()[:5])}…); "
                                 "they are imported under their own ids: drop --site")
-        return [(s, table.select(s)) for s in table.sites()]
+        return ((s, table.select(s)) for s in table.sites())
     own = table.meta.get("site") or table.meta.get("serial")
     if site and own and site != own and fmt != "csv":
         raise ImportRefused(f"{path} names its site {own!r}; it is imported under that id: drop --site")

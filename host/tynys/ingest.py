@@ -7,17 +7,27 @@ For each received line, in this order:
 3. HMAC-SHA256 under that node's key                            → else ``bad_signature``
 4. the transport named the same node (MQTT topic, HTTP header)  → else ``node_mismatch``
 5. the version-1 schema                                         → else ``schema``
-6. the node is active (window ended before its retirement)      → else ``retired_node``
-7. the window is neither far in the future nor far in the past  → else ``clock``
+6. the window is neither far in the future nor far in the past  → else stored *pending* (below)
+7. the node is active (window ended before its retirement)      → else ``retired_node``
 8. ``(node, boot, seq)`` not stored yet                         → else ``replay`` / ``conflict``
 9. store the line untouched plus its decoded sensors and channels.
 
-A record made before the node's clock was set (``"clock":"unsynced"``) skips 6 and 7: its times
-are the node's guess. It is stored pending and re-timed from the node's uptime once a record of
-the same boot with a set clock is stored (:mod:`tynys.retime`, run for every boot a batch stored
-records of, in the same transaction), which checks the re-timed window instead.
+Steps 1–5 are one pass on the clean path: the signed bytes are parsed and validated into typed
+structs at once (:func:`tynys.record.decode`); only a line that pass refuses is read again
+loosely, to give the reason in the order above.
 
-Every refusal is a row in ``rejects``. A batch is one transaction; outcomes are returned (and
+A measurement is never thrown away for its timestamp. A record made before the node's clock was
+set (``"clock":"unsynced"``), or whose set clock puts its window further ahead of or behind the
+host's clock than the limits (6), is stored *pending*: acknowledged, kept raw, left out of every
+query by time, its reason in ``timing_note``. :mod:`tynys.retime` gives pending windows world
+times from the node's uptime once the same boot has records with a right clock (run for every
+boot a batch stored records of, in the same transaction), and checks what it infers.
+
+Nothing one line does fails another: a line that cannot be checked or stored (a host bug, a
+value the database refuses) is refused alone with the reason ``unstorable`` — acknowledged when
+its signature was verified, its whole line kept in ``rejects`` to be ingested again after a fix
+— and the rest of its batch and of the group commit is stored. Refusals are counted exactly and
+sampled (:mod:`tynys.store.rejects`). A batch is one transaction; outcomes are returned (and
 acknowledgements may be sent) only after its commit is on disk. Which outcomes free the node's
 spool is in :data:`REASONS` (docs/record.md, "Transports and acknowledgement").
 
@@ -33,13 +43,11 @@ from __future__ import annotations
 
 import hmac
 import logging
-import math
 import queue
-import sqlite3
 import threading
 import time
-from collections import Counter
-from concurrent.futures import Future
+from collections import Counter, defaultdict
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
@@ -49,6 +57,8 @@ from .keys import KeyFile
 from .registry import node_id_ok
 from .retime import retime
 from .store import Store, StoreError
+from .store.records import Stored
+from .store.rejects import Reject
 from .timeutil import iso
 
 log = logging.getLogger("tynys.ingest")
@@ -64,9 +74,10 @@ REASONS: dict[str, tuple[bool, str]] = {
     # not acknowledged: a copy of node A's record published as node B must not free B's spool
     "node_mismatch": (False, "the transport (MQTT topic, HTTP header) named another node than the record"),
     "retired_node": (True, "the node was retired before this window ended"),
-    "clock": (True, "the node says its clock was set, but the window is too far ahead of or behind the host clock"),
     "replay": (True, "this (node, boot, seq) is already stored with the same bytes: a resend or a replay"),
     "conflict": (True, "this (node, boot, seq) is already stored with different content"),
+    "unstorable": (True, "signed by the node and valid, but the host failed to store it (a host bug: the whole line "
+                         "is kept in rejects to be ingested again)"),
 }
 
 DEFAULT_MAX_FUTURE = 600  # s: node clocks drift and windows close at t1; ten minutes is generous
@@ -77,7 +88,8 @@ DEFAULT_MAX_LINE = 65536  # bytes: a record with every sensor is ~3 kB
 @dataclass
 class Outcome:
     """What became of one line. ``status``: ``stored``, ``replay`` (already stored), ``rejected``
-    (refused; see ``reason``) or ``retry`` (the store failed: nothing was written)."""
+    (refused; see ``reason``) or ``retry`` (the store failed: nothing was written). A record
+    stored pending because its clock is off says so in ``reason`` (``clock``) and ``detail``."""
 
     status: str
     node: str | None = None
@@ -103,16 +115,29 @@ class _Refused(Exception):
         self.reason, self.detail = reason, detail
 
 
+class _Line:
+    """One line on its way: refused (``outcome`` set), or checked and ready to store (``rec``)."""
+
+    __slots__ = ("raw", "text", "transport", "source", "rec", "ident", "outcome", "timing", "note", "verified")
+
+    def __init__(self, raw: bytes, transport: str, source: str):
+        self.raw, self.transport, self.source = raw, transport, source
+        self.text = self.rec = self.outcome = None
+        self.ident = (None, None, None, None)  # (node, boot, seq, clock) as far as they could be read
+        self.timing, self.note, self.verified = "node", "", False
+
+
 class Ingestor:
     """Verify, deduplicate and store record lines in one database. Use from one thread at a time."""
 
-    def __init__(self, store: Store, keys: KeyFile, *, max_future: int = DEFAULT_MAX_FUTURE,
+    def __init__(self, store: Store, keys: KeyFile, *, max_future: int | None = DEFAULT_MAX_FUTURE,
                  max_past: int | None = DEFAULT_MAX_PAST, max_line: int = DEFAULT_MAX_LINE,
                  now: Callable[[], float] = time.time):
         self.store, self.keys = store, keys
         self.max_future, self.max_past, self.max_line = max_future, max_past, max_line
         self.now = now
         self.counts: Counter[str] = Counter()
+        self._settled: dict[tuple[str, int], int] = {}  # per boot: the seq after which re-timing has nothing to do
         self._rev = None
         self._keys_mtime = None
         self._last_forced = 0.0
@@ -127,7 +152,7 @@ class Ingestor:
             mtime = None
         if not force and rev == self._rev and mtime == self._keys_mtime:
             return
-        nodes = {n.id: n.retired for n in self.store.nodes()}
+        nodes = self.store.retirements()
         self._key = self.keys.load()  # raises on a damaged file: the caller keeps the last nodes and keys
         self._nodes, self._rev, self._keys_mtime = nodes, rev, mtime
 
@@ -158,81 +183,85 @@ class Ingestor:
         """Several submissions ``(lines, transport, source, node)`` in one transaction (group commit)."""
         self._reload()
         now = int(self.now())
+        items = [[self._check(line, transport, source, claimed, now) for line in lines]
+                 for lines, transport, source, claimed in batches]
+        flat = [it for batch in items for it in batch]
         try:
             with self.store.transaction():
-                results = [[self._one(line, transport, source, claimed, now) for line in lines]
-                           for lines, transport, source, claimed in batches]
-                self._retime(results, now)
-        except (sqlite3.Error, StoreError) as e:
+                self._store(flat, now)
+        except (self.store.db.Error, StoreError) as e:
             log.error("store failed, nothing of this batch was written (the nodes will resend): %s", e)
-            return [[Outcome("retry", reason="store", detail=str(e)) for _ in lines] for lines, *_ in batches]
+            return [[Outcome("retry", reason="store", detail=str(e)) for _ in batch] for batch in items]
+        results = [[it.outcome for it in batch] for batch in items]
         for res in results:
             for o in res:
-                self.counts[o.reason or o.status] += 1
+                self.counts[o.reason if o.status != "stored" else "stored"] += 1
         return results
 
-    def _retime(self, results: list[list[Outcome]], now: int) -> None:
-        """Re-time each boot this batch stored records of (tynys.retime)."""
-        since: dict[tuple, int | None] = {}  # per boot: the lowest seq stored, None if one was unsynced
-        for o in (o for res in results for o in res if o.status == "stored"):
-            k = (o.node, o.boot)
-            if o.clock == "unsynced" or (k in since and since[k] is None):
-                since[k] = None
-            else:
-                since[k] = min(since.get(k, o.seq), o.seq)
-        for (node, boot), seq in since.items():
-            retime(self.store, node, boot, now, self.max_future, since=seq)
+    # -- checking, one line at a time (nothing written) ----------------------------------------
 
-    def _one(self, line: bytes | str, transport: str, source: str, claimed: str | None, now: int) -> Outcome:
+    def _check(self, line: bytes | str, transport: str, source: str, claimed: str | None, now: int) -> _Line:
         if isinstance(line, str):
             line = line.encode()
-        line = line.rstrip(b"\r\n")
-        body: dict = {}
+        it = _Line(line.rstrip(b"\r\n"), transport, source)
         try:
-            body, signed, sig = self._parse(line)
-            self._check(body, signed, sig, claimed, now)
+            self._verify(it, claimed, now)
         except _Refused as r:
-            return self._reject(line, transport, source, now, r.reason, r.detail, body)
-        text = line.decode()  # _check proved it is UTF-8
-        o = Outcome("stored", body["node"], body["boot"], body["seq"], clock=body["clock"])
-        c = self.store.conn
-        c.execute("SAVEPOINT line")
-        try:
-            rid = self.store.insert_record(body, text, now, transport, source)
-        except sqlite3.IntegrityError as e:  # a bug or a gap in the checks above: refuse this line only
-            c.execute("ROLLBACK TO line")
-            c.execute("RELEASE line")
-            log.error("record not storable: %s", e)
-            return self._reject(line, transport, source, now, "schema", f"not storable: {e}", body)
-        c.execute("RELEASE line")
-        if rid is not None:
-            return o
-        raw, received, via = self.store.stored_record(body["node"], body["boot"], body["seq"])
-        ident = f"({body['node']}, boot {body['boot']}, seq {body['seq']})"
-        if raw == text:
-            out = self._reject(line, transport, source, now, "replay",
-                               f"record {ident} is already stored (received {iso(received)} via {via})", body)
-            out.status = "replay"
-            return out
-        return self._reject(line, transport, source, now, "conflict",
-                            f"record {ident} is already stored with different content (received {iso(received)} via {via}): "
-                            "the node may have lost its boot/seq counters", body)
+            self._refuse(it, r.reason, r.detail)
+        except Exception as e:  # a bug in a check: this line only, the others go on
+            log.exception("checking a line failed")
+            self._refuse(it, "unstorable" if it.verified else "malformed", f"the host failed to check it ({type(e).__name__}: {e})")
+        return it
 
-    def _parse(self, line: bytes) -> tuple[dict, bytes, str]:
+    def _verify(self, it: _Line, claimed: str | None, now: int) -> None:
+        line = it.raw
         if len(line) > self.max_line:
             raise _Refused("malformed", f"line of {len(line)} bytes is longer than the {self.max_line} byte limit")
         try:
-            line.decode()
+            it.text = line.decode()
         except UnicodeDecodeError as e:
             raise _Refused("malformed", f"not UTF-8 at byte {e.start}") from None
         try:
-            return record.parse(line)
+            signed, sig = record.split(line)
+        except record.RecordError as e:
+            raise _Refused(e.reason, e.detail) from None
+        try:
+            rec = record.decode(signed)  # the clean path: parsed and validated in one pass
+        except record.RecordError:
+            rec = None
+        if rec is None:  # say why, in the order of the module docstring
+            body = self._loose(line)
+            it.ident = _identity(body)
+            self._signed_by(it, body.get("node"), signed, sig, claimed)
+            try:
+                rec = record.validate(body)
+            except record.RecordError as e:
+                raise _Refused(e.reason, e.detail) from None
+        else:
+            it.ident = (rec.node, rec.boot, rec.seq, rec.clock)
+            self._signed_by(it, rec.node, signed, sig, claimed, checked=True)
+            try:
+                record.check(rec)
+            except record.RecordError as e:
+                raise _Refused(e.reason, e.detail) from None
+        it.rec = rec
+        if rec.clock == "unsynced":
+            it.timing, it.note = "pending", f"no record of boot {rec.boot} with a set clock yet"
+        else:
+            self._judge_clock(it, rec, now)
+        retired = self._nodes[rec.node]
+        if retired is not None and rec.t1 > retired and it.timing == "node":
+            raise _Refused("retired_node", f"node {rec.node!r} was retired at {iso(retired)}; this window ends at {iso(rec.t1)}")
+
+    def _loose(self, line: bytes) -> dict:
+        try:
+            return record.parse(line)[0]
         except record.RecordError as e:
             raise _Refused(e.reason, e.detail) from None
 
-    def _check(self, body: dict, signed: bytes, sig: str, claimed: str | None, now: int) -> None:
-        node = body.get("node")
-        if not isinstance(node, str) or not node_id_ok(node):  # nothing verified: never acknowledged
+    def _signed_by(self, it: _Line, node, signed: bytes, sig: str, claimed: str | None, checked: bool = False) -> None:
+        """*checked*: the decoder already matched the node id against the schema's pattern."""
+        if not checked and (not isinstance(node, str) or not node_id_ok(node)):  # nothing verified: never acknowledged
             raise _Refused("malformed", f"node: {node!r} is not a node id")
         key = self._lookup(node)
         if not hmac.compare_digest(record.signature(signed, key), sig):
@@ -240,57 +269,136 @@ class Ingestor:
         # before any acknowledged refusal: a copy of node A's record sent as node B must not free B's spool
         if claimed is not None and claimed != node:
             raise _Refused("node_mismatch", f"record of node {node!r} arrived as node {claimed!r}")
+        it.verified = True
+
+    def _judge_clock(self, it: _Line, rec, now: int) -> None:
+        """A set clock that puts the window too far from the host's: kept pending, with why."""
+        t1 = rec.t1
+        if self.max_future is not None and t1 - now > self.max_future:
+            off = f"ends at {iso(t1)}, {t1 - now} s ahead of the host clock (limit {self.max_future} s"
+        elif self.max_past is not None and now - t1 > self.max_past:
+            off = f"ends at {iso(t1)}, {(now - t1) / 86400:.1f} days before the host clock (limit {self.max_past / 86400:g} days"
+        else:
+            return
+        it.timing = "pending"
+        it.note = (f"kept pending: the window {off}; node clock {rec.clock}): the node's clock is wrong; "
+                   "re-timed from its uptime once its boot has records with a right clock")
+
+    def _refuse(self, it: _Line, reason: str, detail: str) -> None:
+        node, boot, seq, clock = it.ident
+        it.outcome = Outcome("rejected", node, boot, seq, reason, detail, clock)
+
+    # -- storing, one transaction -------------------------------------------------------------
+
+    def _store(self, items: list[_Line], now: int) -> None:
+        new = [it for it in items if it.outcome is None]
+        # the clean path: one bulk insert; the unique key finds resends, then they are sorted out
+        if new and not self._bulk(new, now):
+            new = self._dedupe(new, now)
+            if new and not self._bulk(new, now):
+                for it in new:  # one the database refuses: the others still go in
+                    self._bulk([it], now, alone=True)
+        for it in new:
+            if it.outcome is None:
+                r = it.rec
+                off = it.timing == "pending" and r.clock != "unsynced"
+                it.outcome = Outcome("stored", r.node, r.boot, r.seq, "clock" if off else None, it.note if off else "", r.clock)
+        refused = [it for it in items if it.outcome.status != "stored"]
+        if refused:
+            self.store.add_rejects([Reject(now, it.transport, it.source, it.outcome.reason, it.outcome.detail, it.raw,
+                                           it.outcome.node and it.outcome.node[:64], it.outcome.boot, it.outcome.seq)
+                                    for it in refused])
+        self._retime(new, now)
+
+    def _bulk(self, its: list[_Line], now: int, alone: bool = False) -> bool:
+        """Insert *its* at once (all or nothing); False if one was already stored or failed."""
         try:
-            record.validate(body, sig)
-        except record.RecordError as e:
-            raise _Refused(e.reason, e.detail) from None
-        bad = _unstorable_number(body)
-        if bad:
-            raise _Refused("schema", bad)
-        if body["clock"] == "unsynced":
-            return  # stored pending; retime() checks the window it gets
-        t1 = body["t1"]
-        retired = self._nodes[node]
-        if retired is not None and t1 > retired:
-            raise _Refused("retired_node", f"node {node!r} was retired at {iso(retired)}; this window ends at {iso(t1)}")
-        if t1 - now > self.max_future:
-            raise _Refused("clock", f"window ends at {iso(t1)}, {t1 - now} s ahead of the host clock (limit {self.max_future} s; "
-                                    f"node clock {body['clock']}): the node's clock is wrong")
-        if self.max_past is not None and now - t1 > self.max_past:
-            raise _Refused("clock", f"window ends at {iso(t1)}, {(now - t1) / 86400:.1f} days before the host clock "
-                                    f"(limit {self.max_past / 86400:g} days; node clock {body['clock']}): the node's clock is wrong")
+            with self.store.db.savepoint("bulk"):
+                self.store.insert_records([self._row(it) for it in its], now)
+            return True
+        except Stored:
+            if alone:
+                self._refuse(its[0], "unstorable", "the host failed to store it (stored meanwhile by another writer?); "
+                                                   "the whole line is kept in rejects")
+            return False
+        except Exception as e:  # a value or constraint the checks did not foresee
+            if not alone:
+                log.error("%d records not storable at once (%s): storing them one by one", len(its), e)
+                return False
+            r = its[0].rec
+            log.error("record %s boot %s seq %s not storable: %s", r.node, r.boot, r.seq, e)
+            self._refuse(its[0], "unstorable", f"the host failed to store it ({type(e).__name__}: {e}); "
+                                               "the whole line is kept in rejects")
+            return False
 
-    def _reject(self, line: bytes, transport, source, now, reason, detail, body: dict) -> Outcome:
-        def field(k):
-            v = body.get(k)
-            return v if isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63 else None
+    def _dedupe(self, its: list[_Line], now: int) -> list[_Line]:
+        """Sort out records already stored (replay or conflict) and copies within the batch; the new ones."""
+        by_boot: dict[tuple[str, int], list[_Line]] = defaultdict(list)
+        for it in its:
+            by_boot[(it.rec.node, it.rec.boot)].append(it)
+        new = []
+        for (node, boot), group in by_boot.items():
+            stored = self.store.existing(node, boot, sorted({it.rec.seq for it in group}))
+            for it in group:
+                seq = it.rec.seq
+                if seq in stored:
+                    self._duplicate(it, *stored[seq])
+                else:
+                    stored[seq] = (it.text, now, it.transport)  # a second copy in this batch is a duplicate
+                    new.append(it)
+        return new
 
-        node = body.get("node") if isinstance(body.get("node"), str) else None
-        o = Outcome("rejected", node, field("boot"), field("seq"), reason, detail,
-                    body.get("clock") if isinstance(body.get("clock"), str) else None)
-        self.store.insert_reject(now, transport, source, reason, detail, line, node and node[:64], o.boot, o.seq)
-        return o
+    def _row(self, it: _Line) -> tuple:
+        r = it.rec
+        eff = (r.t0, r.t1) if it.timing == "node" else (None, None)
+        return (r, it.text, it.transport, it.source, it.timing, *eff, it.note)
+
+    def _duplicate(self, it: _Line, raw: str, received: int, via: str) -> None:
+        r = it.rec
+        ident = f"({r.node}, boot {r.boot}, seq {r.seq})"
+        if raw == it.text:
+            self._refuse(it, "replay", f"record {ident} is already stored (received {iso(received)} via {via})")
+            it.outcome.status = "replay"
+        else:
+            self._refuse(it, "conflict", f"record {ident} is already stored with different content (received {iso(received)} "
+                                         f"via {via}): the node may have lost its boot/seq counters")
+
+    def _retime(self, new: list[_Line], now: int) -> None:
+        """Re-time each boot this batch stored records of (tynys.retime); a failure there leaves
+        that boot's windows pending and stores everything else."""
+        since: dict[tuple, int | None] = {}  # per boot: the lowest seq stored, None if one was not timed by its clock
+        for it in new:
+            if it.outcome.status != "stored":
+                continue
+            r = it.rec
+            k = (r.node, r.boot)
+            if it.timing != "node" or (k in since and since[k] is None):
+                since[k] = None
+            else:
+                since[k] = min(since.get(k, r.seq), r.seq)
+        for key, seq in since.items():
+            if seq is not None and seq > self._settled.get(key, 2**63):
+                continue  # a live node's steady state: this boot has nothing left to re-time
+            try:
+                with self.store.db.savepoint("retime"):
+                    settled = retime(self.store, *key, now, self.max_future, since=seq, max_past=self.max_past)
+            except Exception:
+                log.exception("re-timing %s boot %s failed; its windows stay as they were", *key)
+                continue
+            if settled is not None:
+                if len(self._settled) > 100_000:
+                    self._settled.clear()
+                self._settled[key] = settled
 
 
-def _unstorable_number(doc, path: str = "") -> str | None:
-    """JSON has no NaN/Infinity (Python's parser takes them) and SQLite integers are 64-bit."""
-    if isinstance(doc, dict):
-        items = doc.items()
-    elif isinstance(doc, list):
-        items = enumerate(doc)
-    elif isinstance(doc, bool):
-        return None
-    elif isinstance(doc, int):
-        return None if -(2**63) <= doc < 2**63 else f"{path[1:]}: {doc} does not fit in 64 bits"
-    elif isinstance(doc, float):
-        return None if math.isfinite(doc) else f"{path[1:]}: {doc} is not a JSON number"
-    else:
-        return None
-    for k, v in items:
-        bad = _unstorable_number(v, f"{path}/{k}")
-        if bad:
-            return bad
-    return None
+def _identity(body: dict) -> tuple:
+    """``(node, boot, seq, clock)`` of a loosely read body, where they are of the right type."""
+    def field(k):
+        v = body.get(k)
+        return v if isinstance(v, int) and not isinstance(v, bool) and -(2**63) <= v < 2**63 else None
+
+    node, clock = body.get("node"), body.get("clock")
+    return (node if isinstance(node, str) else None, field("boot"), field("seq"), clock if isinstance(clock, str) else None)
 
 
 class CollectorBusy(TynysError):
@@ -367,7 +475,10 @@ class Collector:
             with self._lock:
                 self._queued -= n
             for j, res in zip(jobs, results):
-                j.future.set_result(res)
+                try:
+                    j.future.set_result(res)
+                except InvalidStateError:  # cancelled by a caller that gave up waiting
+                    pass
                 if j.on_done is not None:
                     try:
                         j.on_done(res)
@@ -395,8 +506,8 @@ class Collector:
 
 
 def open_ingestor(db, keys=None, **limits) -> Ingestor:
-    """An Ingestor over the database at *db* and its key file (default: beside it)."""
+    """An Ingestor over the database at *db* (integrity checked first) and its key file (default: beside it)."""
     from .keys import default_path
 
-    store = Store.open(db, create=False)
+    store = Store.open(db, create=False, check=True)  # a collector must not start on a damaged file
     return Ingestor(store, KeyFile(keys or default_path(db)), **limits)

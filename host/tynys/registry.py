@@ -62,7 +62,7 @@ def add_node(store: Store, keys: KeyFile, node_id: str, *, name: str = "", lat: 
             s.installed = installed
     node = Node(id=node_id, name=name, lat=lat, lon=lon, height_m=height_m, placement=placement, district=district,
                 installed=installed, notes=notes, added=int(time.time()), sensors=list(sensors))
-    if any(n.id == node_id for n in store.nodes()):
+    if store.has_node(node_id):
         raise RegistryError(f"node {node_id!r} is already registered in {store.path}: see tynys nodes show {node_id}")
     key = keys.add(node_id, key)  # key first: a node row without a key could never be verified
     try:

@@ -49,7 +49,10 @@ def iso(t: int | float | None) -> str | None:
     """``2026-11-27T21:00:00Z`` (UTC, whole seconds); None stays None."""
     if t is None:
         return None
-    return datetime.fromtimestamp(int(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(int(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError, OSError):  # beyond years 1..9999: a wrong clock, still printable
+        return f"{int(t)} s (Unix time outside years 1..9999)"
 
 
 def parse_time(text: str) -> int:
@@ -79,11 +82,17 @@ def parse_duration(text: str) -> int:
 
 TZ_EXAMPLES = "--tz UTC, --tz +06:00 or --tz Asia/Almaty"
 
-_ISO = re.compile(
-    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d*)?)?)?"
-    r"\s*(Z|UTC|[+-]\d{2}(?::?\d{2})?)?\s*$"
-)
-_SLASH = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{2,4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
+# Timestamp forms in files, as RE2 patterns (pyarrow's C regex engine runs them over a whole column).
+_ISO = (r"^\s*(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})(?:[T ](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:\.\d*)?)?)?"
+        r"\s*(?P<z>Z|UTC|[+-]\d{2}(?::?\d{2})?)?\s*$")
+_SLASH = (r"^\s*(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{2,4})(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+          r"(?P<z>)\s*$")
+# Fixed-width ISO layouts read straight from the column's bytes: length -> (time?, seconds?, zone start or None).
+_FIXED = {10: (False, False, None), 16: (True, False, None), 17: (True, False, 16), 19: (True, True, None),
+          20: (True, True, 19), 22: (True, False, 16), 25: (True, True, 19)}
+# A measurement's time lies in these years; outside is a logger's fill value or a typo (0001-01-01).
+PLAUSIBLE_YEARS = (1900, 2200)
+NO_TIME = np.iinfo(np.int64).min  # a row whose time is outside PLAUSIBLE_YEARS (parse_times(..., implausible="mark"))
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
 
 
@@ -168,53 +177,182 @@ def _days_from_civil(y, m, d):
     return era * 146097 + doe - 719468
 
 
-def parse_times(cells, *, tz: str | Zone | None = None, order: str = "ymd", what: str = "times") -> np.ndarray:
-    """Parse text timestamps to int64 UTC seconds.
+def parse_times(cells, *, tz: str | Zone | None = None, order: str = "ymd", what: str = "times", first_row: int = 1,
+                implausible: str = "raise") -> np.ndarray:
+    """Parse text timestamps (a sequence of str or a pyarrow string array) to int64 UTC seconds.
 
-    *order* is ``ymd`` (ISO, default), ``mdy`` or ``dmy`` for slashed dates. An empty cell is an
-    error (a row without a time cannot be placed). Times without an offset need *tz*.
+    *order* is ``ymd`` (ISO, default), ``mdy`` or ``dmy`` for slashed dates. Times without an
+    offset need *tz*. A date without a time is that whole day: midnight of *tz*'s standard time,
+    whatever daylight saving does to the clocks (so a daily value lands in its own day).
+    Refused, with the row (counted from *first_row*) and the fix: an empty or unreadable cell, a
+    time that does not exist (``2024-02-30``, ``25:00``: never rolled over into the next day or
+    month), a year outside :data:`PLAUSIBLE_YEARS` — or, with ``implausible="mark"``, such a
+    row's time is :data:`NO_TIME` for the caller to drop and count.
+
+    Vectorised: uniform-width ISO columns are read from their bytes with numpy, other forms by
+    one C regex over the column; no Python loop per row.
     """
-    cells = [str(c) for c in cells]
-    if not cells:
+    import pyarrow as pa
+
+    arr = cells if isinstance(cells, (pa.Array, pa.ChunkedArray)) else pa.array([str(c) for c in cells], pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks else pa.array([], pa.string())
+    if len(arr) == 0:
         return np.zeros(0, np.int64)
-    pat = _SLASH if order in ("mdy", "dmy") else _ISO
-    parts = []
-    for i, c in enumerate(cells):  # file edge: one regex per timestamp
-        m = pat.match(c)
-        if m is None:
-            raise TimestampError(
-                f"{what}: cannot read timestamp {c!r} (row {i + 1}); expected "
-                + ("M/D/YYYY H:MM" if order == "mdy" else "D/M/YYYY H:MM" if order == "dmy"
-                   else "ISO 8601 like 2024-01-31T13:00:00+06:00 or 2024-01-31 13:00")
-            )
-        parts.append(m.groups())
-    if order in ("mdy", "dmy"):
-        a = np.array([[int(p[0]), int(p[1]), int(p[2]), int(p[3] or 0), int(p[4] or 0), int(p[5] or 0)]
-                      for p in parts], dtype=np.int64)
-        mo, d = (a[:, 0], a[:, 1]) if order == "mdy" else (a[:, 1], a[:, 0])
-        y = np.where(a[:, 2] < 100, a[:, 2] + 2000, a[:, 2])
-        hms = a[:, 3:6]
-        offs = [None] * len(parts)
-    else:
-        a = np.array([[int(p[0]), int(p[1]), int(p[2]), int(p[3] or 0), int(p[4] or 0), int(p[5] or 0)]
-                      for p in parts], dtype=np.int64)
-        y, mo, d, hms = a[:, 0], a[:, 1], a[:, 2], a[:, 3:6]
-        offs = [p[6] for p in parts]
-    if ((mo < 1) | (mo > 12) | (d < 1) | (d > 31)).any():
-        bad = int(np.flatnonzero((mo < 1) | (mo > 12) | (d < 1) | (d > 31))[0])
-        raise TimestampError(f"{what}: {cells[bad]!r} (row {bad + 1}) is not a valid date for order {order}")
-    naive = _days_from_civil(y, mo, d) * 86400 + hms[:, 0] * 3600 + hms[:, 1] * 60 + hms[:, 2]
-    have = np.array([o is not None for o in offs])
+    if arr.null_count:
+        bad = int(np.flatnonzero(np.asarray(arr.is_null()))[0])
+        raise TimestampError(f"{what}: row {first_row + bad} has no time: a value that cannot be placed in time "
+                             "cannot be stored; fill in its time or remove the row")
+    f = _fields(arr, order, what, first_row)
+    _check_real(arr, f, what, first_row)
+    y, mo, d = f["y"], f["mo"], f["d"]
+    naive = _days_from_civil(y, mo, d) * 86400 + f["H"] * 3600 + f["M"] * 60 + f["S"]
+    odd = (y < PLAUSIBLE_YEARS[0]) | (y >= PLAUSIBLE_YEARS[1])
+    if odd.any() and implausible != "mark":
+        k = int(np.flatnonzero(odd)[0])
+        raise TimestampError(f"{what}: {arr[k].as_py()!r} (row {first_row + k}) is in the year {int(y[k]):04d}, not a "
+                             f"measurement's ({PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1] - 1}): a fill value or a typo; "
+                             "fix or remove the row")
+    have = f["has_zone"]
     if have.all():
-        return naive - np.array([_offset_seconds(o) for o in offs], dtype=np.int64)
-    if have.any():
+        out = naive - f["offset"]
+    elif have.any():
         i = int(np.flatnonzero(~have)[0])
-        raise TimeZoneError(f"{what}: some timestamps carry a time zone and some do not (row {i + 1}: {cells[i]!r}); "
-                            "fix the file so all rows say the same")
-    if tz is None:
-        raise TimeZoneError(f"{what}: timestamps carry no time zone (first: {cells[0]!r}); "
+        raise TimeZoneError(f"{what}: some timestamps carry a time zone and some do not (row {first_row + i}: "
+                            f"{arr[i].as_py()!r}); fix the file so all rows say the same")
+    elif tz is None:
+        raise TimeZoneError(f"{what}: timestamps carry no time zone (first: {arr[0].as_py()!r}); "
                             f"say which zone they are in with {TZ_EXAMPLES}")
-    return localize(naive, zone(tz), what=what)
+    else:
+        z = zone(tz)
+        out = np.empty(len(naive), np.int64)
+        timed = f["has_time"] & ~odd
+        out[timed] = localize(naive[timed], z, what=what)
+        dates = ~f["has_time"] & ~odd
+        out[dates] = naive[dates] - z.standard_offsets(naive[dates])  # that day, in the zone's standard time
+    if odd.any():
+        out[odd] = NO_TIME
+    return out
+
+
+def _fields(arr, order: str, what: str, first_row: int) -> dict:
+    """y, mo, d, H, M, S, offset [int64], has_time, has_zone [bool] per row."""
+    import pyarrow as pa
+
+    n = len(arr)
+    f = {k: np.zeros(n, np.int64) for k in ("y", "mo", "d", "H", "M", "S", "offset")}
+    f["has_time"], f["has_zone"] = np.zeros(n, bool), np.zeros(n, bool)
+    rest = np.arange(n)
+    if order == "ymd" and arr.type == pa.string() and arr.offset == 0:
+        offs = np.frombuffer(arr.buffers()[1], np.int32, count=n + 1)
+        width = np.diff(offs)
+        data = np.frombuffer(arr.buffers()[2], np.uint8, count=int(offs[-1])) if n and offs[-1] else np.zeros(0, np.uint8)
+        done = np.zeros(n, bool)
+        for w in np.unique(width).tolist():
+            if w in _FIXED:
+                rows = np.flatnonzero(width == w)
+                block = (data[offs[rows][:, None] + np.arange(w)] if len(rows) < n else
+                         data[offs[0]:offs[0] + n * w].reshape(n, w))
+                done[rows[_fixed_width(block, w, f, rows)]] = True
+        rest = np.flatnonzero(~done)
+    if len(rest):
+        _by_regex(arr, rest, order, what, first_row, f)
+    return f
+
+
+def _fixed_width(b: np.ndarray, w: int, f: dict, rows: np.ndarray) -> np.ndarray:
+    """Read ISO timestamps of width *w* from their bytes *b* (rows x w) into *f*; returns which rows fit the layout."""
+    timed, secs, zpos = _FIXED[w]
+    ok = (b[:, 4] == 45) & (b[:, 7] == 45)  # '-'
+    if timed:
+        ok &= ((b[:, 10] == 84) | (b[:, 10] == 32)) & (b[:, 13] == 58)  # 'T' or ' ', ':'
+    if secs:
+        ok &= b[:, 16] == 58
+
+    def num(at, k):
+        v = np.zeros(len(b), np.int64)
+        for i in range(at, at + k):
+            c = b[:, i] - np.uint8(48)
+            ok.__iand__(c <= 9)
+            v *= 10
+            v += c
+        return v
+
+    got = {"y": num(0, 4), "mo": num(5, 2), "d": num(8, 2)}
+    if timed:
+        got["H"], got["M"] = num(11, 2), num(14, 2)
+    if secs:
+        got["S"] = num(17, 2)
+    if zpos is not None:
+        z = b[:, zpos]
+        utc = (z == 90) if w in (17, 20) else np.zeros(len(b), bool)  # 'Z'
+        if w in (22, 25):
+            sign = np.where(z == 43, 1, np.where(z == 45, -1, 0))  # '+' / '-'
+            ok &= (sign != 0) & (b[:, zpos + 3] == 58)
+            got["offset"] = sign * (num(zpos + 1, 2) * 3600 + num(zpos + 4, 2) * 60)
+        else:
+            ok &= utc
+        f["has_zone"][rows[ok]] = True
+    for k, v in got.items():
+        f[k][rows[ok]] = v[ok]
+    f["has_time"][rows[ok]] = timed
+    return ok
+
+
+def _by_regex(arr, rows: np.ndarray, order: str, what: str, first_row: int, f: dict) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sub = arr.take(pa.array(rows)) if len(rows) < len(arr) else arr
+    parts = pc.extract_regex(sub, _SLASH if order in ("mdy", "dmy") else _ISO)
+    valid = np.asarray(parts.is_valid())
+    if not valid.all():
+        k = int(np.flatnonzero(~valid)[0])
+        expected = ("M/D/YYYY H:MM" if order == "mdy" else "D/M/YYYY H:MM" if order == "dmy"
+                    else "ISO 8601 like 2024-01-31T13:00:00+06:00 or 2024-01-31 13:00")
+        raise TimestampError(f"{what}: cannot read timestamp {sub[k].as_py()!r} (row {first_row + int(rows[k])}); "
+                             f"expected {expected}")
+
+    def num(name):
+        s = parts.field(name)
+        return pc.cast(pc.if_else(pc.equal(s, ""), "0", s), pa.int64()).to_numpy()
+
+    if order in ("mdy", "dmy"):
+        a, b, y = num("a"), num("b"), num("y")
+        f["mo"][rows], f["d"][rows] = (a, b) if order == "mdy" else (b, a)
+        f["y"][rows] = np.where(y < 100, y + 2000, y)
+    else:
+        f["y"][rows], f["mo"][rows], f["d"][rows] = num("y"), num("mo"), num("d")
+    f["H"][rows], f["M"][rows], f["S"][rows] = num("H"), num("M"), num("S")
+    f["has_time"][rows] = np.asarray(pc.not_equal(parts.field("H"), ""))
+    zcodes = pc.dictionary_encode(parts.field("z"))
+    labels = zcodes.dictionary.to_pylist()
+    idx = np.asarray(zcodes.indices)
+    f["has_zone"][rows] = np.array([z != "" for z in labels], bool)[idx]
+    f["offset"][rows] = np.array([_offset_seconds(z) if z else 0 for z in labels], np.int64)[idx]
+
+
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _check_real(arr, f: dict, what: str, first_row: int) -> None:
+    """Refuse a date or clock time that does not exist, naming the row: it is never rolled over."""
+    y, mo, d, H, M, S = (f[k] for k in ("y", "mo", "d", "H", "M", "S"))
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    month_ok = (mo >= 1) & (mo <= 12)
+    days = np.where(month_ok, _MONTH_DAYS[np.clip(mo - 1, 0, 11)] + ((mo == 2) & leap), 31)
+    for bad, why in ((~month_ok, lambda k: f"there is no month {mo[k]}"),
+                     ((d < 1) | (d > days), lambda k: f"{_month_name(mo[k])} {y[k]:04d} has {days[k]} days"),
+                     (H > 23, lambda k: "hours run 00 to 23" + (": 24:00 is 00:00 of the next day" if H[k] == 24 else "")),
+                     (M > 59, lambda k: "minutes run 00 to 59"), (S > 59, lambda k: "seconds run 00 to 59")):
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise TimestampError(f"{what}: {arr[k].as_py()!r} (row {first_row + k}) is not a real time ({why(k)}); "
+                                 "correct it in the file: a time is never rolled over into the next day or month")
+
+
+def _month_name(m: int) -> str:
+    return datetime(2000, int(m), 1).strftime("%B")
 
 
 def _offset_seconds(o: str) -> int:

@@ -46,9 +46,8 @@ def test_five_nodes_two_hours_over_http_are_120_records(tmp_path, capsys):
     assert true[4] > 1.3 * true[0] and pm["osk-05"] > 1.3 * pm["osk-01"]
 
 
-def test_mixed_transports_share_one_collector(tmp_path):
-    if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
+def test_mixed_transports_share_one_collector(tmp_path, need_service):
+    need_service("mosquitto", mosquitto_binary() is not None, "apt-get install mosquitto; scripts/system-deps.sh does it")
     rows = []
     s = sim.run(city="karaganda", nodes=3, hours=1, scenario="plume", transport="mixed", db=tmp_path / "k.db",
                 start=START, workdir=tmp_path / "nodes", on_record=rows.append)

@@ -110,3 +110,69 @@ def test_every_host_command_is_documented():
     for cmd in ("nodes add", "nodes list", "nodes show", "nodes retire", "db stats", "db rejects", "db latest", "db backup",
                 "ingest serial", "ingest mqtt", "serve", "monitor"):
         assert f"tynys {cmd}" in doc, cmd
+
+
+@pytest.mark.parametrize("option,value,says", [
+    ("--port", "99999", "99999 is not in the range 0<=x<=65535"),
+    ("--max-clients", "-1", "-1 is not in the range x>=1"),
+    ("--max-records", "0", "0 is not in the range x>=1"),
+    ("--max-body", "-5", "cannot read size '-5': use a positive number of bytes"),
+    ("--max-body", "inf", "cannot read size 'inf'"),
+])
+def test_serve_refuses_impossible_limits_in_one_line(city, capsys, option, value, says):
+    rc, out, err = run(capsys, "serve", "--db", str(city.db), option, value)
+    assert rc == 2 and "Traceback" not in err
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("Error:")]  # after click's usage and help hint
+    assert says in line
+
+
+def _damage(db: Path) -> None:
+    data = bytearray(db.read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:] = bytes((i * 7 + 3) % 251 for i in range(len(data) - page))
+    db.write_bytes(bytes(data))
+
+
+def test_a_damaged_database_gets_one_line_saying_what_to_do(city, capsys, tmp_path):
+    city.ingestor().ingest([make_line("osk-03", KEY, s) for s in range(20)], "test")
+    city.store.close()
+    _damage(city.db)
+    for args in (["db", "stats"], ["nodes", "list"], ["db", "backup", str(tmp_path / "copy.db")], ["serve", "--port", "0"]):
+        rc, out, err = run(capsys, *args, "--db", str(city.db))
+        assert rc == 2 and "Traceback" not in err, args
+        assert "is damaged" in err and "restore it from a backup" in err and len(err.strip().splitlines()) == 1, args
+    assert not list(tmp_path.glob("*copy.db*"))
+
+
+def _as_a_reader(cmd: list[str]) -> list[str]:
+    """Run *cmd* as someone who may read but not write root's 0444 files: root without the
+    capability to override file permissions (setpriv), or this user when not root."""
+    import os
+    import shutil
+
+    if os.geteuid() != 0:
+        return cmd
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux): cannot drop the right to write read-only files")
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search", *cmd]
+
+
+def test_a_read_only_database_can_be_read(city, tmp_path):
+    city.ingestor().ingest([make_line("osk-03", KEY, s, t0=1795813500 - 300 * (s + 1)) for s in range(3)], "test")
+    city.store.close()
+    folder = city.db.parent
+    before = sorted(x.name for x in folder.iterdir())
+    for p in folder.iterdir():
+        p.chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        for args in (["db", "stats", "--json"], ["nodes", "list", "--json"], ["db", "latest", "--json"]):
+            p = subprocess.run(_as_a_reader([*CLI, *args, "--db", str(city.db)]), capture_output=True, text=True, timeout=120)
+            assert p.returncode == 0, (args, p.stderr)
+            assert json.loads(p.stdout)
+        p = subprocess.run(_as_a_reader([*CLI, "nodes", "add", "osk-09", "--db", str(city.db)]), capture_output=True, text=True,
+                           timeout=120)
+        assert p.returncode != 0 and "Traceback" not in p.stderr  # writing is refused in words
+        assert sorted(x.name for x in folder.iterdir()) == before  # no -wal/-shm: nothing was written beside it
+    finally:
+        folder.chmod(0o755)

@@ -248,3 +248,52 @@ def test_a_file_that_is_not_utf8_text_is_refused_with_the_fix(store, tmp_path):
     with pytest.raises(ImportRefused, match=r"export.csv.gz: cannot read it .*: a .gz file must be gzip-compressed text"):
         import_file(store, fake, "csv", site="x")
     assert count(store, "imports") == 0
+
+
+def test_header_only_and_truncated_files_do_not_stop_the_others(capsys, tmp_path):
+    # Each used to end the whole command with an IndexError traceback.
+    db = str(tmp_path / "c.db")
+    empty = tmp_path / "2024-01-14_sds011_sensor_12345.csv"
+    empty.write_text("sensor_id;sensor_type;location;lat;lon;timestamp;P1;durP1;ratioP1;P2;durP2;ratioP2\n")
+    good = DATA / "2024-01-15_sds011_sensor_12345.csv"
+    code, out, err = run(capsys, "import", "sensor-community", str(empty), str(good), "--db", db)
+    assert code == 2 and out.startswith(f"imported {good} (sensor-community): 100 values, 100 new\n")
+    assert err == f"tynys: error: {empty}: a header and no data rows: nothing to read; check the file is complete\n"
+
+
+def test_dropped_values_are_reported_and_not_stored(capsys, tmp_path):
+    db = str(tmp_path / "c.db")
+    f = tmp_path / "station.csv"
+    f.write_text("time,pm25,so2\n2024-01-15 00:00,12,3\n2024-01-15 01:00,abc,4\n2024-01-15 02:00,-1e308,NaN\n"
+                 "0001-01-01 03:00,9,5\n2024-01-15 04:00,14,2e6\n")
+    code, out, err = run(capsys, "import", "csv", str(f), "--db", db, "--tz", "UTC", "--site", "st", "--unit", "so2=ppb")
+    assert code == 0, err
+    assert err.splitlines() == [
+        f"note: {f} column 'pm25': 2 value(s) dropped: 1 not numbers (first 'abc' (row 2)); 1 out of range -100…100000 "
+        "µg/m³ (first -1e+308 at 2024-01-15T02:00:00Z)",
+        f"note: {f} column 'so2': 2 value(s) dropped: 1 not finite (first 'NaN' (row 3)); 1 out of range -100…1e+06 ppb "
+        "(first 2e+06 at 2024-01-15T04:00:00Z)",
+        f"note: {f} column 'time': 1 value(s) dropped: 1 out of range (first a year outside 1900-2199 (row 4))"]
+    with Store.open(db) as s:
+        assert s.observations("csv:st", "pm25").value.tolist() == [12.0, 14.0]
+        assert s.observations("csv:st", "so2").value.tolist() == [3.0, 4.0]
+
+
+def test_the_same_file_read_another_way_is_imported_again(capsys, tmp_path):
+    # A second --map answered "already imported" with exit 0 and no way through.
+    db = str(tmp_path / "c.db")
+    f = tmp_path / "pa.csv"
+    f.write_text("time,sensor,A_B_Avg,humidity_a\n" + "".join(f"2024-01-{d:02d},7,{d + 3},{50 + d}\n" for d in range(1, 11)))
+    base = ["import", "csv", str(f), "--db", db, "--tz", "UTC", "--site-column", "sensor", "--unit", "pm25=ug/m3"]
+    code, out, err = run(capsys, *base, "--map", "pm25=A_B_Avg")
+    assert code == 0 and out.startswith(f"imported {f} (csv): 10 values, 10 new\n"), err
+    code, out, err = run(capsys, *base, "--map", "pm25=A_B_Avg")
+    assert code == 0 and out.startswith(f"already imported {f}: same content as pa.csv imported ")
+    assert out.rstrip().endswith("(10 values), read the same way (to read it another way, give other options: --map, "
+                                 "--site, --tz …)")
+    code, out, err = run(capsys, *base, "--map", "pm25=A_B_Avg", "--map", "rh=humidity_a")
+    assert code == 0, err
+    assert out.startswith(f"imported {f} (csv): 20 values, 10 new, 10 already stored\n")
+    with Store.open(db) as s:
+        assert count(s) == 20 and count(s, "imports") == 2
+        assert s.observations("csv:7", "rh").value.tolist() == [float(50 + d) for d in range(1, 11)]

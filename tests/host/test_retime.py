@@ -13,7 +13,7 @@ from conftest import VECTOR_T1
 from factory import KEY, make_body, make_line, sign_body
 
 from tynys import pipeline
-from tynys import store as store_mod
+from tynys.store import schema as store_mod
 from tynys.cli import main
 from tynys.ingest import Ingestor
 from tynys.keys import KeyFile
@@ -197,7 +197,7 @@ def test_migration_from_v2_keeps_rows_and_times(tmp_path, monkeypatch):
     s.close()
     monkeypatch.undo()
     s = Store.open(tmp_path / "old.db")
-    assert s.schema_version() == 3
+    assert s.schema_version() == store_mod.MIGRATIONS[-1][0]
     assert s.conn.execute("SELECT seq, timing, eff_t0 = t0, eff_t1 = t1 FROM records ORDER BY seq").fetchall() == \
         [(1, "node", 1, 1), (2, "node", 1, 1)]
     assert s.series("osk-03", "pm.pm25_atm").mean.tolist() == [10.0, 20.0]
@@ -224,3 +224,50 @@ def test_hourly_pipeline_uses_retimed_windows_and_ignores_pending(tmp_path):
     # hour 3 starts with two re-timed windows (the last begins 17 s past the hour), then eleven synced ones
     assert got.tolist() == [10.0, 40.0, pytest.approx((2 * 40.0 + 11 * 20.0) / 13)]
     assert store.stats()["pending"] == 1
+
+
+def test_unsynced_records_whose_uptimes_disagree_are_not_retimed_to_impossible_times(city, capsys):
+    """One unsynced record of a boot says t0 = 10**12 (its clock jumped): the others of the boot
+    are re-timed as before, it stays pending with the reason; nothing lands in year -29662."""
+    lines, world = boot_lines(POWER_ON, SET_AT, SET_AT + 3600)
+    unsynced, synced = split(lines)
+    wild = sign_body(make_body("osk-03", 5, boot=2, t0=10**12, clock="unsynced", uptime=600), KEY)
+    backwards = sign_body(make_body("osk-03", 9, boot=2, t0=RTC0 + 2400, clock="unsynced", uptime=2700 - 600), KEY)
+    out = city.ingestor().ingest([wild, backwards] + unsynced + synced, "test")
+    assert {o.status for o in out} == {"stored"}
+    rows = {r[0]: r for r in timing(city.store)}
+    assert rows[5][1] == "pending" and "disagrees by" in rows[5][7] and "jumped" in rows[5][7]
+    assert rows[9][1] == "pending"
+    assert [(rows[s][2], rows[s][3]) for s in range(10, 10 + len(unsynced))] == world[:len(unsynced)]
+    eff = city.store.conn.execute("SELECT MIN(eff_t0), MAX(eff_t1) FROM records").fetchone()
+    assert RTC0 < eff[0] and eff[1] <= VECTOR_T1 + 30 + 600
+    assert main(["db", "stats", "--db", str(city.db)]) == 0
+    assert "2 pending" in capsys.readouterr().out
+
+
+def test_db_stats_reads_times_outside_the_calendar(city, capsys):
+    """Rows an older tynys re-timed to year -29662 (or a window at t0 = 10**15) do not crash stats."""
+    city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300)], "test")
+    city.store.conn.execute("UPDATE records SET eff_t0 = -998000000000, eff_t1 = 1000000000000000, timing = 'retimed'")
+    assert main(["db", "stats", "--db", str(city.db)]) == 0
+    out = capsys.readouterr().out
+    assert "-998000000000 s (Unix time outside years 1..9999)" in out
+
+
+def test_a_set_clock_that_jumped_ahead_is_kept_pending_then_retimed_from_uptime(city):
+    """A node's NTP answer was 3000 s off mid-boot: its records are stored and acknowledged, kept
+    pending (not refused: a measurement is never thrown away for its timestamp), and re-timed by
+    their uptime against the boot's records with a right clock."""
+    t0 = VECTOR_T1 - 3600
+    good = [make_line("osk-03", KEY, s, boot=4, t0=t0 + 300 * s, uptime=1000 + 300 * (s + 1)) for s in range(6)]
+    ahead = [make_line("osk-03", KEY, s, boot=4, t0=t0 + 300 * s + 3000, uptime=1000 + 300 * (s + 1)) for s in range(6, 12)]
+    out = city.ingestor().ingest(ahead[:1], "test")  # before any right-clock record of the boot: pending
+    assert (out[0].status, out[0].reason, out[0].ack) == ("stored", "clock", True)
+    assert "1470 s ahead of the host clock" in out[0].detail and "kept pending" in out[0].detail
+    assert timing(city.store, boot=4)[0][1] == "pending"
+    city.ingestor().ingest(good + ahead[1:], "test")
+    rows = timing(city.store, boot=4)
+    assert [r[1] for r in rows] == ["node"] * 6 + ["retimed"] * 6
+    assert [(r[2], r[3]) for r in rows[6:]] == [(t0 + 300 * s, t0 + 300 * (s + 1)) for s in range(6, 12)]
+    assert rows[6][7] == "moved -3000 s by its uptime against seq 0"
+    assert len(city.store.series("osk-03", "pm.pm25_atm")) == 12

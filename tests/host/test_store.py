@@ -10,7 +10,7 @@ import pytest
 from conftest import VECTOR_T1
 from factory import KEY, make_line
 
-from tynys import store as store_mod
+from tynys.store import schema as store_mod
 from tynys.store import Store, StoreError
 
 pytestmark = pytest.mark.host
@@ -134,3 +134,89 @@ def test_online_backup(city, tmp_path):
     assert b.stats()["records"] == 1 and b.raw_lines("osk-03") == city.store.raw_lines("osk-03")
     with pytest.raises(StoreError, match="exists: choose a new file name"):
         city.store.backup(dest)
+
+
+def _vm_steps(store, fn) -> int:
+    """SQLite virtual-machine steps *fn* costs: the work a lookup does, whatever the machine's speed."""
+    steps = [0]
+
+    def count():
+        steps[0] += 1
+
+    store.conn.set_progress_handler(count, 1)
+    try:
+        fn()
+    finally:
+        store.conn.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_node_and_site_lookups_do_not_grow_with_the_registry(tmp_path):
+    s = Store.open(tmp_path / "a.db")
+    with s.transaction():
+        s.conn.execute("INSERT INTO nodes (id, added) VALUES ('osk-01', 0)")
+        s.conn.execute("INSERT INTO sites (provider, provider_id, name, kind, added) VALUES ('aqs', '1', 'One', 'reference', 0)")
+    small = _vm_steps(s, lambda: s.node("osk-01")), _vm_steps(s, lambda: s.site("aqs:1"))
+    with s.transaction():
+        s.conn.executemany("INSERT INTO nodes (id, added) VALUES (?, 0)", [(f"n{i:04d}",) for i in range(2000)])
+        s.conn.executemany("INSERT INTO node_sensors (node, slot, type) VALUES (?, 'pm', 'pms5003')",
+                           [(f"n{i:04d}",) for i in range(2000)])
+        s.conn.executemany("INSERT INTO sites (provider, provider_id, kind, added) VALUES ('aqs', ?, 'reference', 0)",
+                           [(f"x{i}",) for i in range(2000)])
+    large = _vm_steps(s, lambda: s.node("osk-01")), _vm_steps(s, lambda: s.site("aqs:1"))
+    assert large[0] < 2 * small[0] + 50 and large[1] < 2 * small[1] + 50  # indexed lookups, not scans of 2000 rows
+    assert s.node("n0007").sensors[0].type == "pms5003" and s.site("One").ref == "aqs:1"
+    assert s.site("aqs:x5").provider_id == "x5" and s.site(1).ref == "aqs:1"
+    with pytest.raises(StoreError, match="no node 'nope'"):
+        s.node("nope")
+    with pytest.raises(StoreError, match="no imported site 'nope'"):
+        s.site("nope")
+
+
+def test_only_the_dialect_module_speaks_sqlite():
+    """PostgreSQL is the next engine: every store module but store/sqlite.py writes portable SQL."""
+    from pathlib import Path
+
+    import tynys.store
+
+    pkg = Path(tynys.store.__file__).parent
+    marks = ("sqlite3", "PRAGMA", "sqlite_master", "rowid", "INSERT OR ", "BEGIN IMMEDIATE", "WITHOUT ROWID")
+    for mod in sorted(pkg.glob("*.py")):
+        if mod.name in ("sqlite.py", "schema.py"):  # schema: released migrations, passed through SQLite.ddl()
+            continue
+        text = mod.read_text()
+        assert not [m for m in marks if m in text], f"{mod.name} speaks SQLite's dialect"
+
+
+def _damaged(city) -> str:
+    """The city's database with every page but the first (header and schema) overwritten: the
+    tables are garbage, the file still opens."""
+    city.ingestor().ingest([make_line("osk-03", KEY, s, t0=VECTOR_T1 - 300 * (s + 1)) for s in range(20)], "test")
+    city.store.close()
+    data = bytearray((city.db).read_bytes())
+    page = int.from_bytes(data[16:18], "big")
+    data[page:] = bytes((i * 7 + 3) % 251 for i in range(len(data) - page))
+    city.db.write_bytes(bytes(data))
+    return str(city.db)
+
+
+def test_a_damaged_database_is_named_with_what_to_do(city, tmp_path):
+    db = _damaged(city)
+    with pytest.raises(StoreError, match=r"city.db is damaged .*restore it from a backup .*sqlite3 FILE .recover"):
+        Store.open(db, check=True)
+    with pytest.raises(StoreError, match="is damaged"):
+        Store.open(db, readonly=True).stats()
+    with pytest.raises(StoreError, match="is damaged"):
+        Store.open(db, readonly=True).backup(tmp_path / "copy.db")
+    assert list(tmp_path.glob("*copy.db*")) == []  # no damaged or partial copy left behind
+
+
+def test_a_backup_whose_copy_fails_its_check_leaves_nothing(city, tmp_path, monkeypatch):
+    """Damage the quick check on the source misses is caught in the copy: nothing is left at DEST."""
+    from tynys.store.sqlite import SQLite
+
+    db = _damaged(city)
+    monkeypatch.setattr(SQLite, "check", lambda self: None)
+    with pytest.raises(StoreError, match="failed its integrity check|is damaged"):
+        Store.open(db, readonly=True).backup(tmp_path / "b.db")
+    assert list(tmp_path.glob("*b.db*")) == []

@@ -44,26 +44,43 @@ def average(time, values, interval: int, *, step: int | None = None, completenes
     *step* is the recording interval (the mode of time steps when None); intervals are counted
     from midnight of *tz*'s standard time (None: UTC). Returns ``(start, mean, count)``.
     """
-    time = np.asarray(time, np.int64)
-    values = np.asarray(values, np.float64)
-    step = step or recording_interval(time)
-    starts = period_starts(time, interval, tz)
-    ok = np.isfinite(values)
-    v = np.where(ok, values, 0.0)
-    if len(starts) and (np.diff(starts) >= 0).all():  # time-ordered (the usual case): one pass, no sort
-        edges = np.flatnonzero(np.diff(starts)) + 1
-        first = np.concatenate([[0], edges])
-        uniq = starts[first]
-        n = np.add.reduceat(ok.astype(np.float64), first)
-        s = np.add.reduceat(v, first)
-    else:
-        uniq, inv = np.unique(starts, return_inverse=True)
-        n = np.bincount(inv, weights=ok, minlength=len(uniq))
-        s = np.bincount(inv, weights=v, minlength=len(uniq))
-    need = completeness * interval / step
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n >= need - 1e-9, s / n, np.nan)
-    return uniq, mean, n.astype(np.int64)
+    return Periods(time, interval, step=step, tz=tz).mean(values, completeness)
+
+
+class Periods:
+    """The intervals a series' times fall in, found once for every column recorded at those times
+    (a sensor's PM, RH and T share their clock: one grouping, several means)."""
+
+    def __init__(self, time, interval: int, *, step: int | None = None, tz: str | Zone | None = None):
+        time = np.asarray(time, np.int64)
+        self.time, self.interval = time, interval
+        self.step = step or recording_interval(time)
+        starts = period_starts(time, interval, tz)
+        d = np.diff(starts)
+        self.first = None
+        if not len(d) or (d >= 0).all():  # time-ordered (the usual case): one pass, no sort
+            self.first = np.concatenate([[0], np.flatnonzero(d) + 1]) if len(starts) else np.zeros(0, np.int64)
+            self.starts = starts[self.first]
+        else:
+            self.starts, self.inv = np.unique(starts, return_inverse=True)
+
+    def mean(self, values, completeness: float = COMPLETENESS):
+        """``(start, mean, count)`` of *values* (recorded at this series' times)."""
+        values = np.asarray(values, np.float64)
+        ok = np.isfinite(values)
+        v = np.where(ok, values, 0.0)
+        if self.first is not None:
+            if not len(self.first):
+                return self.starts, np.zeros(0), np.zeros(0, np.int64)
+            n = np.add.reduceat(ok.astype(np.float64), self.first)
+            s = np.add.reduceat(v, self.first)
+        else:
+            n = np.bincount(self.inv, weights=ok, minlength=len(self.starts))
+            s = np.bincount(self.inv, weights=v, minlength=len(self.starts))
+        need = completeness * self.interval / self.step
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n >= need - 1e-9, s / n, np.nan)
+        return self.starts, mean, n.astype(np.int64)
 
 
 @dataclass
@@ -95,14 +112,16 @@ def colocate(sensor_time, sensor, ref_time, reference, interval: str = "1h", *, 
     if interval not in INTERVALS:
         raise TynysError(f"unknown averaging interval {interval!r}; use one of {', '.join(INTERVALS)}")
     sec = INTERVALS[interval]
-    st, sv, _ = average(sensor_time, sensor, sec, step=sensor_step, completeness=completeness, tz=tz)
+    own = Periods(sensor_time, sec, step=sensor_step, tz=tz)
+    st, sv, _ = own.mean(sensor, completeness)
     rt, rv, _ = average(ref_time, reference, sec, step=ref_step, completeness=completeness, tz=tz)
     common, si, ri = np.intersect1d(st, rt, assume_unique=True, return_indices=True)
     y, x = sv[si], rv[ri]
     keep = np.isfinite(y) & np.isfinite(x)
     out = {}
-    for name, (et, ev) in (extras or {}).items():
-        tt, vv, _ = average(et, ev, sec, completeness=completeness, tz=tz)
+    for name, (et, ev) in (extras or {}).items():  # RH, T on the sensor's own clock: its periods again
+        same = et is sensor_time or (len(et) == len(own.time) and np.array_equal(et, own.time))
+        tt, vv, _ = (own if same else Periods(et, sec, tz=tz)).mean(ev, completeness)
         col = np.full(len(common), np.nan)
         _, ci, ei = np.intersect1d(common, tt, assume_unique=True, return_indices=True)
         col[ci] = vv[ei]

@@ -202,3 +202,26 @@ def vector_summary(name: str) -> dict:
     ok = err <= get(name)["test_vectors"]["atol"]
     n = sum(independent_cases(name))
     return {"vectors": f"{len(pairs)} ok ({n} independent)" if ok else f"max error {err:.3g}"}
+
+
+def read_sheet(path=None, items=()) -> dict | None:
+    """An electrochemical sensor's calibration sheet: a JSON object file and/or ``KEY=VALUE`` items
+    (numbers where they read as numbers); None when neither is given."""
+    import json
+    from pathlib import Path
+    out = {}
+    if path:
+        try:
+            out = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as e:
+            raise TynysError(f"cannot read the sensor sheet {path}: {e}; write a JSON object such as "
+                             '{"sensor_model": "so2-b4", "we_e_mv": 270, ...}') from None
+    for item in items:
+        k, sep, v = item.partition("=")
+        if not sep:
+            raise TynysError(f"cannot read --param {item!r}: write KEY=VALUE, e.g. we_e_mv=270")
+        try:
+            out[k.strip()] = float(v)
+        except ValueError:
+            out[k.strip()] = v.strip()
+    return out or None

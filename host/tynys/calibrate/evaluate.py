@@ -135,6 +135,7 @@ def evaluate_files(sensors, reference: str, *, rh: str | None = None, correction
     for label in series:
         groups.setdefault(id(refs[label]), []).append(label)
     out = None
+    read_notes = list(dict.fromkeys(n for src in (*srcs, ref) for n in src.notes))
     for labels in groups.values():
         ev = evaluate({k: series[k] for k in labels}, refs[labels[0]], pollutant=pol, intervals=intervals,
                       n_boot=n_boot, tz=tz)
@@ -144,6 +145,7 @@ def evaluate_files(sensors, reference: str, *, rh: str | None = None, correction
         out.rows += ev.rows
         out.pairs.update(ev.pairs)
         out.notes += [n for n in ev.notes if n not in out.notes]
+    out.notes = read_notes + out.notes
     return out
 
 

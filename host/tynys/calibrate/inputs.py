@@ -62,6 +62,7 @@ class Source:
     series: dict[str, tuple[np.ndarray, np.ndarray]]
     zone: str | None  # zone the file's times were read in (its preamble's, or --tz)
     unit: str = ""
+    notes: list[str] = field(default_factory=list)  # values the reader dropped, rows it skipped
 
     def step(self) -> int:
         """The slowest recording interval of its series [s]."""
@@ -98,7 +99,7 @@ def read_source(spec: str, column: str | None, reading: Reading = Reading(), *, 
         if reading.site not in series:
             raise TynysError(f"{what} {path} has no site {reading.site!r}; its sites: {_few(series)}")
         series = {reading.site: series[reading.site]}
-    return Source(spec, path, col, name, series, tab.meta.get("tz"), tab.units.get(name, ""))
+    return Source(spec, path, col, name, series, tab.meta.get("tz"), tab.units.get(name, ""), tab.messages())
 
 
 def _one_series(path, time) -> None:
@@ -230,7 +231,8 @@ def colocated(sensors, reference: str, *, rh: str | None = None, t_c: str | None
     more = {k: matched(labels, src, k) for k, src in extra.items()}
     iv, note = choose_interval(interval, [*srcs, ref])
     tz = day_zone(reading, *srcs, ref)
-    notes = [note] if note else []
+    notes = list(dict.fromkeys(n for src in (*srcs, ref, *extra.values()) for n in src.notes))
+    notes += [note] if note else []
     parts = []
     for label in labels:
         (t, v), (rt, rv) = series[label], refs[label]

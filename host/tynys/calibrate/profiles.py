@@ -17,14 +17,14 @@ back beside the raw one with the version used per value (raw is never overwritte
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import TynysError
-from ..timeutil import iso
+from ..timeutil import iso, parse_time
 from . import corrections, models
 
 SCHEMA = "tynys-calibration-profile/1"
@@ -32,9 +32,7 @@ SCHEMA = "tynys-calibration-profile/1"
 
 def seconds(text: str | None) -> int | None:
     """ISO 8601 UTC text (as profiles hold it) -> seconds since 1970; None stays None."""
-    if text is None:
-        return None
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+    return None if text is None else parse_time(text)
 
 
 @dataclass
@@ -67,6 +65,22 @@ class Profile:
                                      no2_ppb=data.get("no2_ppb"), params=self.coefficients.get("params"),
                                      allow_unverified=bool(self.coefficients.get("allow_unverified")))
         return models.predict(self.model, self.coefficients, data)
+
+
+def read_profile(path) -> Profile:
+    """One profile JSON file (as ``ProfileStore`` and ``tynys calibrate profiles --export`` write them)."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise TynysError(f"cannot read the profile {path}: {e}") from None
+    if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
+        raise TynysError(f"{path}: not a calibration profile (schema {doc.get('schema') if isinstance(doc, dict) else None!r}, "
+                         f"expected {SCHEMA})")
+    try:
+        return Profile(**doc)
+    except TypeError as e:
+        raise TynysError(f"{path}: not a calibration profile ({e})") from None
 
 
 class ProfileStore:
@@ -118,7 +132,7 @@ class ProfileStore:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(time.time())
 
 
 def apply_profiles(time, data: dict, profiles: list[Profile]) -> tuple[np.ndarray, np.ndarray]:

@@ -130,6 +130,60 @@ def use_correction(store: Store, node: str, channel: str, name: str, *, params: 
     return _unless_same(store, p)
 
 
+def adopt(store: Store, profile: Profile, *, node: str | None = None, channel: str | None = None,
+          rh: str | None = None, t_c: str | None = None, source: str = "") -> Stored:
+    """Store a profile fitted elsewhere — from files (``tynys calibrate fit --sensor … --profiles``)
+    or on an imported sensor site — as the next version of *node*'s *channel* (default: the
+    profile's own), its inputs renamed to the node's channels (``rh``/``t_c`` default to the
+    node's own). Where it came from is kept in ``fitted_on.adopted_from``."""
+    node = node or profile.node
+    try:
+        store.node(node)
+    except StoreError:
+        raise TynysError(f"the profile is for {node!r}, which is not a registered node: name the node to apply it "
+                         "to with --node (tynys nodes list)") from None
+    channel = channel or profile.sensor
+    have = store.channel_names(node)
+    slot = channel.partition(".")[0]
+    inputs = {"x": channel}
+    for k, given in (("rh", rh), ("t_c", t_c)):
+        if k in profile.inputs:
+            inputs[k] = given or find_channel(store, node, k, slot)
+    missing = [f"{k} ({ch})" for k, ch in inputs.items() if ch not in have]
+    if missing:
+        raise TynysError(f"node {node} has no channel for {', '.join(missing)} (it has {', '.join(have) or 'no records yet'}): "
+                         "name them with --channel/--rh/--t")
+    doc = asdict(profile)
+    doc.update(node=node, sensor=channel, inputs=inputs, version=0, created="")
+    doc["fitted_on"] = dict(profile.fitted_on, adopted_from={"node": profile.node, "channel": profile.sensor,
+                                                             "version": profile.version, "source": source})
+    return save(store, Profile(**doc))
+
+
+# Which channel a published correction reads by default, by its input basis.
+DEFAULT_CHANNEL = {"cf1": "pm.pm25_cf1", "atm": "pm.pm25_atm", "we_ae_mv": "so2.we_mv"}
+
+
+def add_correction(store: Store, name: str, *, node: str | None = None, channel: str | None = None,
+                   **options) -> list[tuple[str, str, Stored | None]]:
+    """Make the published correction *name* a profile of *node* — or of every node with the channel
+    it corrects (default by its basis) and no profile of its own for that channel yet: a node's own
+    profile is superseded only when the node is named. *options* go to :func:`use_correction`.
+    Returns ``(node, channel, stored)`` per node, ``stored`` None where a node's profile was kept."""
+    doc = corrections.get(name)
+    channel = channel or DEFAULT_CHANNEL.get(doc["basis"])
+    nodes = [node] if node else [n.id for n in store.nodes() if channel in store.channel_names(n.id)]
+    if not nodes:
+        raise TynysError(f"no node has a {channel} channel to apply {name} to: name one with --channel")
+    out = []
+    for nid in nodes:
+        if not node and profiles(store, nid, channel):
+            out.append((nid, channel, None))
+            continue
+        out.append((nid, channel, use_correction(store, nid, channel, name, **options)))
+    return out
+
+
 def _unless_same(store: Store, p: Profile) -> Stored:
     have = profiles(store, p.node, p.sensor)
     if have:
@@ -160,11 +214,49 @@ def fit(store: Store, node: str, channel: str, reference: str, *, model: str = "
     return it with a summary (pairs, span, raw and corrected scores, and what a day was).
 
     24-h intervals are days of *tz*'s standard time, by default the zone the reference site was
-    imported with (``tynys db sites``); UTC days when neither names one."""
+    imported with (``tynys db sites``); UTC days when neither names one. An imported sensor site
+    (not a node) is fitted by :func:`fit_profile_from_store`; its profile goes to a folder."""
+    p, summary = fit_profile_from_store(store, node, channel, reference, model=model, rh=rh, t_c=t_c, interval=interval,
+                                        t0=t0, t1=t1, valid_from=valid_from, valid_to=valid_to,
+                                        include_flagged=include_flagged, tz=tz)
+    if p.fitted_on.get("sensor_kind") == "site":
+        raise TynysError(f"{node} is an imported site, not a node: its profile cannot be kept in the database (profiles "
+                         "belong to nodes); write it to a folder with --profiles DIR, then apply it to a node with "
+                         "tynys calibrate apply --profile FILE --node NODE")
+    return save(store, p), summary
+
+
+def is_site(store: Store, name: str) -> bool:
+    """True when *name* is an imported site and not a registered node (``sensortoolkit:…``, ``csv:…``)."""
+    try:
+        store.node(name)
+        return False
+    except StoreError:
+        pass
+    try:
+        store.site(name)
+        return True
+    except StoreError:
+        return False
+
+
+def fit_profile_from_store(store: Store, node: str, channel: str | None, reference: str, *, model: str = "ols",
+                           rh: str | None = None, t_c: str | None = None, interval: str = "1h", t0: int | None = None,
+                           t1: int | None = None, valid_from: int | None = None, valid_to: int | None = None,
+                           include_flagged: bool = False, tz: str | None = None) -> tuple[Profile, dict]:
+    """The fit of :func:`fit` without storing it. *node* is a node's id, or an imported sensor site
+    (``sensortoolkit:Ramphastos Toco 01``) whose *channel* is one of its parameters (default: the
+    reference's); RH and T then come from the site's own ``rh`` and ``t_c``."""
     if interval not in INTERVALS:
         raise TynysError(f"unknown averaging interval {interval!r}; use one of {', '.join(INTERVALS)}")
     site, param = split_reference(store, reference)
-    pollutant = pollutant_of(channel)
+    on_site = is_site(store, node)
+    channel = channel or (param if on_site else "pm.pm25_cf1")
+    if channel is None:
+        have = ", ".join(store.site_parameters(store.site(node).id))
+        raise TynysError(f"which parameter of {node} to fit? name it with --channel (it has: {have}) or as "
+                         "--reference SITE:PARAMETER")
+    pollutant = pollutant_of(channel) or (channel if channel in UNITS else None)
     param = param or pollutant
     if param is None:
         raise TynysError(f"cannot tell which pollutant {channel} measures: name the reference parameter as SITE:PARAMETER")
@@ -173,25 +265,41 @@ def fit(store: Store, node: str, channel: str, reference: str, *, model: str = "
     y = _in_unit(ref.value, param, ref.unit, target, site.ref)
     need = models.NEEDS.get(model, ())
     names = {"x": channel}
-    if "rh" in need:
-        names["rh"] = rh or find_channel(store, node, "rh", channel.partition(".")[0])
-    if "t_c" in need:
-        names["t_c"] = t_c or find_channel(store, node, "t_c", channel.partition(".")[0])
+    if on_site:
+        sensor = store.site(node)
+        have = store.site_parameters(sensor.id)
+        if channel not in have:
+            raise TynysError(f"site {sensor.ref} has no {channel!r}; it has {', '.join(have)}: name one with --channel")
+        for k, given in (("rh", rh), ("t_c", t_c)):
+            if k in need:
+                names[k] = given or (k if k in have else None)
+        series = {k: store.observations(sensor, p_, t0, t1) for k, p_ in names.items() if p_ is not None}
+        tx, x = series["x"].t0, _in_unit(series["x"].value, channel, series["x"].unit, target, sensor.ref)
+        extras = {k: (o.t0, o.value) for k, o in series.items() if k != "x"}
+        node = sensor.ref
+    else:
+        if "rh" in need:
+            names["rh"] = rh or find_channel(store, node, "rh", channel.partition(".")[0])
+        if "t_c" in need:
+            names["t_c"] = t_c or find_channel(store, node, "t_c", channel.partition(".")[0])
+        w = store.windows(node, [c for c in names.values() if c], t0, t1)
+        if not np.isfinite(w.mean[channel]).any():
+            raise TynysError(f"node {node} has no {channel} values{_between(t0, t1)}: check the node id and channel "
+                             f"(tynys db latest {node})")
+        tx, x = w.t0, w.mean[channel]
+        extras = {k: (w.t0, w.mean[ch]) for k, ch in names.items() if k != "x" and ch}
     missing = [k for k, ch in names.items() if ch is None]
     if missing:
-        raise TynysError(f"model {model} needs {', '.join(missing)} and node {node} has no such channel: name one with --rh/--t")
-    w = store.windows(node, names.values(), t0, t1)
-    if not np.isfinite(w.mean[channel]).any():
-        raise TynysError(f"node {node} has no {channel} values{_between(t0, t1)}: check the node id and channel (tynys db latest {node})")
-    extras = {k: (w.t0, w.mean[ch]) for k, ch in names.items() if k != "x"}
+        raise TynysError(f"model {model} needs {', '.join(missing)} and {node} has no such channel: name one with --rh/--t")
     tz = tz or site.tz or None
-    pairs = colocate(w.t0, w.mean[channel], ref.t0, y, interval, extras=extras, tz=tz)
+    pairs = colocate(tx, x, ref.t0, y, interval, extras=extras, tz=tz)
     data = {"x": pairs.sensor, "rh": pairs.extras.get("rh"), "t_c": pairs.extras.get("t_c")}
     p, summary = fit_profile(model, data, pairs.reference, pairs.time, node=node, channel=channel, inputs=names,
                              reference=f"{site.ref}:{param}", interval=interval, unit=target, day_tz=tz,
                              valid_from=valid_from, valid_to=valid_to)
-    p.fitted_on.update({"reference_name": site.name, "reference_kind": site.kind})
-    return save(store, p), summary
+    p.fitted_on.update({"reference_name": site.name, "reference_kind": site.kind,
+                        "sensor_kind": "site" if on_site else "node"})
+    return p, summary
 
 
 def _in_unit(values, pollutant: str, unit: str, target: str, where: str) -> np.ndarray:

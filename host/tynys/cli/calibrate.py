@@ -4,9 +4,7 @@ here is options and how results read on a terminal."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from pathlib import Path
 
 import click
 import numpy as np
@@ -201,8 +199,10 @@ def _human_compare(c):
 @_pair_options
 @click.option("--model", "name", default="ols", show_default=True,
               help="Model: ols, deming, mlr_rh, mlr_rh_t, kappa, piecewise.")
-@click.option("--node", required=True, help="Node id the profile is for.")
-@click.option("--channel", default="pm.pm25_cf1", show_default=True, help="Node channel the profile corrects.")
+@click.option("--node", required=True, help="Node id the profile is for; with --db also an imported sensor site "
+              "(sensortoolkit:…, written to --profiles).")
+@click.option("--channel", default=None, help="Channel the profile corrects (default: pm.pm25_cf1; for an imported "
+              "site the reference's parameter).")
 @click.option("--profiles", "root", default=None, type=click.Path(file_okay=False), help="Profile folder (with --sensor files).")
 @click.option("--valid-from", type=Time, default=None, help="Start of validity (UTC); default: the fit's first interval.")
 @click.option("--valid-to", type=Time, default=None, help="End of validity (UTC); default: open.")
@@ -224,20 +224,27 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     if not sensor_specs:
         reading = _reading(ctx)
         with Store.open(db, create=False) as store:
-            s, summary = stored.fit(store, node, channel, reference, model=name, rh=rh_spec, t_c=t_spec,
-                                    interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
-                                    valid_to=valid_to, include_flagged=reading.keep_flagged,
-                                    tz=reading.day_tz or reading.tz)
-        emit({"id": s.id, **asdict(s.profile), "summary": summary}, fmt, human=_human_fit)
-        return
-    if root is None:
-        raise TynysError("with --sensor FILE the profile is written to a folder: pass --profiles DIR "
-                         "(or fit from the store: --db DB without --sensor)")
-    data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
-    p, summary = fitting.fit_colocated(data, name, node=node, channel=channel, valid_from=valid_from, valid_to=valid_to)
-    store = profiles.ProfileStore(root)
-    p = store.save(p)
-    emit({**asdict(p), "summary": summary, "path": str(store.path(p))}, fmt, human=_human_fit)
+            if root is None:
+                s, summary = stored.fit(store, node, channel, reference, model=name, rh=rh_spec, t_c=t_spec,
+                                        interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
+                                        valid_to=valid_to, include_flagged=reading.keep_flagged,
+                                        tz=reading.day_tz or reading.tz)
+                emit({"id": s.id, **asdict(s.profile), "summary": summary}, fmt, human=_human_fit)
+                return
+            p, summary = stored.fit_profile_from_store(
+                store, node, channel, reference, model=name, rh=rh_spec, t_c=t_spec, interval=interval or "1h",
+                t0=t_from, t1=t_to, valid_from=valid_from, valid_to=valid_to, include_flagged=reading.keep_flagged,
+                tz=reading.day_tz or reading.tz)
+    else:
+        if root is None:
+            raise TynysError("with --sensor FILE the profile is written to a folder: pass --profiles DIR "
+                             "(or fit from the store: --db DB without --sensor)")
+        data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
+        p, summary = fitting.fit_colocated(data, name, node=node, channel=channel or "pm.pm25_cf1",
+                                           valid_from=valid_from, valid_to=valid_to)
+    files = profiles.ProfileStore(root)
+    p = files.save(p)
+    emit({**asdict(p), "summary": summary, "path": str(files.path(p))}, fmt, human=_human_fit)
 
 
 def _human_fit(doc):
@@ -256,30 +263,8 @@ def _human_fit(doc):
                      "scored": m.get("validation", "-")})
     click.echo("\n".join("  " + line for line in table(rows).splitlines()))
     click.echo(f"valid from {doc['valid_from']}" + (f" to {doc['valid_to']}" if doc["valid_to"] else "") +
-               (f"; apply it with: tynys calibrate apply --node {doc['node']}" if "id" in doc else ""))
-
-
-# Which channel a published correction reads by default, by its input basis.
-_DEFAULT_CHANNEL = {"cf1": "pm.pm25_cf1", "atm": "pm.pm25_atm", "we_ae_mv": "so2.we_mv"}
-
-
-def _params(param_file, items) -> dict | None:
-    out = {}
-    if param_file:
-        try:
-            out = json.loads(Path(param_file).read_text())
-        except (OSError, ValueError) as e:
-            raise TynysError(f"cannot read the sensor sheet {param_file}: {e}; write a JSON object such as "
-                             '{"sensor_model": "so2-b4", "we_e_mv": 270, ...}') from None
-    for item in items:
-        k, sep, v = item.partition("=")
-        if not sep:
-            raise TynysError(f"cannot read --param {item!r}: write KEY=VALUE, e.g. we_e_mv=270")
-        try:
-            out[k.strip()] = float(v)
-        except ValueError:
-            out[k.strip()] = v.strip()
-    return out or None
+               (f"; apply it with: tynys calibrate apply --node {doc['node']}" if "id" in doc else
+                f"; apply it to a node with: tynys calibrate apply --profile '{doc['path']}' --node NODE"))
 
 
 @calibrate.command("apply")
@@ -287,6 +272,8 @@ def _params(param_file, items) -> dict | None:
 @click.option("--channel", default=None, help="Only this channel; with --correction, the channel it corrects "
               "(default pm.pm25_cf1 / pm.pm25_atm / so2.we_mv by its basis).")
 @click.option("--correction", default=None, help="First make this published correction a profile (tynys calibrate corrections).")
+@click.option("--profile", "profile_file", default=None, type=click.Path(dir_okay=False),
+              help="First store this profile file (tynys calibrate fit --profiles) as the node's next version.")
 @click.option("--params", "param_file", default=None, type=click.Path(dir_okay=False),
               help="AAN 803: the sensor's calibration sheet as a JSON object.")
 @click.option("--param", "param_items", multiple=True, metavar="KEY=VALUE", help="AAN 803: one sheet value. Repeat.")
@@ -299,34 +286,41 @@ def _params(param_file, items) -> dict | None:
 @click.option("--allow-unverified", is_flag=True, help="Allow corrections marked unverified.")
 @db_option
 @output_options
-def apply_(node, channel, correction, param_file, param_items, rh, t_c, valid_from, valid_to, t_from, t_to,
-           allow_unverified, db, keys, fmt):
+def apply_(node, channel, correction, profile_file, param_file, param_items, rh, t_c, valid_from, valid_to, t_from,
+           t_to, allow_unverified, db, keys, fmt):
     """Write corrected values beside the raw ones, by the profiles valid at each window's time.
 
     Raw values are never changed; each corrected value records the profile (and version) that made it.
     --correction NAME first adds NAME as a profile of each node with the channel and no profile
-    of its own for it yet (name a node with --node to supersede its profile).
+    of its own for it yet (name a node with --node to supersede its profile). --profile FILE first
+    stores a profile fitted from files (or on an imported site) as the next version of --node's
+    channel, its inputs renamed to the node's channels (--channel, --rh, --t).
 
     Example: tynys calibrate apply --db city.db --correction barkjohn2021
     """
     from ..calibrate import corrections as corr, stored
+    from ..calibrate.profiles import read_profile
+    if correction and profile_file:
+        raise click.UsageError("use --correction or --profile, not both")
     with Store.open(db, create=False) as store:
+        if profile_file:
+            s = stored.adopt(store, read_profile(profile_file), node=node, channel=channel, rh=rh, t_c=t_c,
+                             source=str(profile_file))
+            click.echo(f"{s.profile.node} {s.profile.sensor} v{s.profile.version}: {s.profile.model} from {profile_file} "
+                       f"(profile {s.id})", err=True)
+            node, channel = s.profile.node, s.profile.sensor
         if correction:
-            doc = corr.get(correction)
-            channel = channel or _DEFAULT_CHANNEL.get(doc["basis"])
-            nodes = [node] if node else [n.id for n in store.nodes() if channel in store.channel_names(n.id)]
-            if not nodes:
-                raise TynysError(f"no node has a {channel} channel to apply {correction} to: name one with --channel")
-            for nid in nodes:
-                have = stored.profiles(store, nid, channel)
-                if have and not node:  # never supersede a node's own profile unless that node is named
-                    p = have[-1].profile
-                    click.echo(f"{nid} {channel} already has v{p.version} ({p.model}): kept; to replace it with "
+            sheet = corr.read_sheet(param_file, param_items)
+            channel = channel or stored.DEFAULT_CHANNEL.get(corr.get(correction)["basis"])
+            for nid, ch, s in stored.add_correction(store, correction, node=node, channel=channel, params=sheet, rh=rh,
+                                                    t_c=t_c, valid_from=valid_from, valid_to=valid_to,
+                                                    allow_unverified=allow_unverified):
+                if s is None:
+                    p = stored.profiles(store, nid, ch)[-1].profile
+                    click.echo(f"{nid} {ch} already has v{p.version} ({p.model}): kept; to replace it with "
                                f"{correction}, name the node: --node {nid}", err=True)
-                    continue
-                s = stored.use_correction(store, nid, channel, correction, params=_params(param_file, param_items), rh=rh,
-                                          t_c=t_c, valid_from=valid_from, valid_to=valid_to, allow_unverified=allow_unverified)
-                click.echo(f"{nid} {channel} v{s.profile.version}: {s.profile.model} (profile {s.id})", err=True)
+                else:
+                    click.echo(f"{nid} {ch} v{s.profile.version}: {s.profile.model} (profile {s.id})", err=True)
         rows = stored.apply(store, node, channel, t_from, t_to)
     emit(rows, fmt, human=lambda rs: click.echo(table([{**r, "versions": " ".join(f"{k} {v}" for k, v in r["versions"].items())}
                                                        for r in rs]), nl=False))
@@ -406,20 +400,33 @@ def _human_drift(watched, data):
 
 
 @calibrate.command()
-@click.option("--sensor", "sensor_specs", multiple=True, required=True, metavar="FILE[:COLUMN]")
-@click.option("--reference", required=True, metavar="FILE[:COLUMN]")
+@click.option("--sensor", "sensor_specs", multiple=True, required=True, metavar="FILE[:COLUMN]",
+              help="Sensor file (repeat for co-located sensors); COLUMN defaults to the pollutant.")
+@click.option("--reference", required=True, metavar="FILE[:COLUMN]", help="Reference file.")
 @_POLLUTANT
+@click.option("--correction", default=None, help="Also report the sensors after this published correction (before/after).")
+@click.option("--rh", "rh_spec", default=None, metavar="FILE:COLUMN", help="Raw RH for a correction that needs it.")
+@_BASIS
+@click.option("--allow-unverified", is_flag=True, help="Allow corrections marked unverified.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
 @click.option("--title", default="Sensor performance report", show_default=True)
 @_file_options
-def report(sensor_specs, reference, pollutant, out_path, title, **ctx):
-    """Write an HTML report: metrics vs EPA targets, scatter, time series, drift over time.
+def report(sensor_specs, reference, pollutant, correction, rh_spec, basis, allow_unverified, out_path, title, **ctx):
+    """Write an HTML report: metrics vs EPA targets, scatter, time series, drift over time; with
+    --correction, the same after the correction beside the sensors as measured.
 
     Example: tynys calibrate report --sensor RT01.csv:pm25 --sensor RT02.csv:pm25 --reference airnow.csv --tz -05:00 --out r.html
     """
     from ..calibrate.evaluate import evaluate_files
     from ..calibrate.report import write_report
-    ev = evaluate_files(sensor_specs, reference, pollutant=pollutant, reading=_reading(ctx))
+    reading = _reading(ctx)
+    ev = evaluate_files(sensor_specs, reference, pollutant=pollutant, reading=reading)
+    after = None
+    if correction:
+        after = evaluate_files(sensor_specs, reference, rh=rh_spec, correction=correction, basis=basis,
+                               pollutant=pollutant, reading=reading, allow_unverified=allow_unverified)
     _notes(ev.notes)
-    path = write_report(ev, out_path, title=title, sources={"sensors": ", ".join(sensor_specs), "reference": reference})
+    sources = {"sensors": ", ".join(sensor_specs), "reference": reference} | (
+        {"correction": correction + (f" (RH: {rh_spec})" if rh_spec else "")} if correction else {})
+    path = write_report(ev, out_path, title=title, sources=sources, after=after, after_label=correction or "")
     click.echo(f"wrote {path}", err=True)

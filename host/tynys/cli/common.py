@@ -50,9 +50,12 @@ def _parse_size(text: str) -> int:
     t = text.strip().lower().removesuffix("b").removesuffix("i")
     num, unit = (t[:-1], t[-1]) if t[-1:] in "kmg" else (t, "")
     try:
-        return int(float(num) * units[unit])
-    except ValueError:
-        raise TynysError(f"cannot read size {text!r}: use bytes or K/M/G, e.g. 1M") from None
+        n = int(float(num) * units[unit])
+    except (ValueError, OverflowError):
+        n = 0
+    if n <= 0:
+        raise TynysError(f"cannot read size {text!r}: use a positive number of bytes or K/M/G, e.g. 1M")
+    return n
 
 
 Duration = Parsed("duration", parse_duration)
@@ -65,14 +68,15 @@ def ingest_options(fn):
     fn = click.option("--max-line", type=int, default=DEFAULT_MAX_LINE, show_default=True,
                       help="Longest record line accepted [bytes].")(fn)
     fn = click.option("--max-past", type=Duration, default=DEFAULT_MAX_PAST, show_default="366d",
-                      help="Refuse windows that ended longer ago than this (reason clock); 0 = no limit.")(fn)
+                      help="Keep pending (stored, re-timed later) windows that ended longer ago than this; 0 = no limit.")(fn)
     fn = click.option("--max-future", type=Duration, default=DEFAULT_MAX_FUTURE, show_default="10m",
-                      help="Refuse windows ending further ahead of the host clock than this (reason clock).")(fn)
+                      help="Keep pending (stored, re-timed later) windows ending further ahead of the host clock than this; "
+                           "0 = no limit (a virtual node running faster than real time).")(fn)
     return fn
 
 
 def open_collector(db: str, keys: str | None, max_future: int, max_past: int, max_line: int) -> Collector:
-    return Collector(open_ingestor(db, keys_path(db, keys), max_future=max_future, max_past=max_past or None,
+    return Collector(open_ingestor(db, keys_path(db, keys), max_future=max_future or None, max_past=max_past or None,
                                    max_line=max_line))
 
 
@@ -123,7 +127,10 @@ def outcome_printer(fmt: str | None):
                 if fmt in ("nl", "json"):
                     click.echo(dumps(dict(o.as_dict(), source=source, ack=o.ack)))
                 else:
-                    what = o.status if o.status == "stored" else f"{o.status} {o.reason}: {o.detail}"
+                    if o.status == "stored":
+                        what = f"stored, {o.detail}" if o.detail else "stored"
+                    else:
+                        what = f"{o.status} {o.reason}: {o.detail}"
                     ident = f"{o.node} boot {o.boot} seq {o.seq}" if o.node else "?"
                     click.echo(f"{iso(time.time())} {source}: {ident} {what}")
 

@@ -28,16 +28,17 @@ def stats(db, keys, fmt):
 
     Example: tynys db stats --db city.db --json
     """
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:
         s = store.stats()
 
     def human(s):
         click.echo(f"{s['path']}: schema v{s['schema_version']}, {s['bytes'] / 1e6:.1f} MB")
         click.echo(f"nodes     {s['nodes']} ({s['active_nodes']} active)")
         click.echo(f"records   {s['records']} ({s['channel_values']} channel values), {s['first'] or '-'} .. {s['last'] or '-'}")
-        click.echo(f"unsynced  {s['retimed']} re-timed, {s['pending']} pending")
+        off = f" ({s['pending_clock']} with a set clock off the host's)" if s["pending_clock"] else ""
+        click.echo(f"unsynced  {s['retimed']} re-timed, {s['pending']} pending{off}")
         by = ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items())
-        click.echo(f"rejected  {s['rejected']}{f' ({by})' if by else ''}")
+        click.echo(f"rejected  {s['rejected']}{f' ({by})' if by else ''}; {s['rejects_kept']} kept as samples")
         click.echo(f"imports   {s['imports']} ({s['observations']} observations at {s['sites']} sites)")
         click.echo(f"profiles  {s['profiles']} ({s['corrected_values']} corrected values)")
 
@@ -46,17 +47,25 @@ def stats(db, keys, fmt):
 
 @db.command()
 @click.option("--since", type=Duration, default="1d", show_default=True, help="How far back.")
-@click.option("--reason", help="Only this reason (malformed, bad_signature, unknown_node, schema, replay, clock, ...).")
+@click.option("--reason", help="Only this reason (malformed, bad_signature, unknown_node, schema, replay, conflict, ...).")
 @click.option("--node")
 @click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--counts", is_flag=True, help="Exact counts per transport, source and reason instead of the kept lines.")
 @db_option
 @output_options
-def rejects(since, reason, node, limit, db, keys, fmt):
-    """Refused lines, newest first, with reason and detail.
+def rejects(since, reason, node, limit, counts, db, keys, fmt):
+    """Refused lines, newest first, with reason and detail (a sample: the first of each kind, then
+    the 2^k-th; --counts has the exact numbers).
 
-    Example: tynys db rejects --db city.db --since 7d --reason bad_signature
+    Example: tynys db rejects --since 2h --reason bad_signature --db city.db
     """
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:
+        if counts:
+            rows = store.reject_counts(since=int(time.time()) - since, reason=reason)
+            for r in rows:
+                r["first"], r["last"] = iso(r["first"]), iso(r["last"])
+            emit(rows, fmt)
+            return
         rows = store.rejects(since=int(time.time()) - since, reason=reason, node=node, limit=limit)
     out = [{"received": iso(r["received"]), "reason": r["reason"], "node": r["node"], "boot": r["boot"], "seq": r["seq"],
             "transport": r["transport"], "source": r["source"], "detail": r["detail"]} for r in rows]
@@ -75,7 +84,7 @@ def latest(nodes, db, keys, fmt):
 
     Example: tynys db latest osk-01 osk-02 --db city.db
     """
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:
         rows = store.latest(nodes or None)
     for r in rows:
         r["t0"], r["t1"], r["received"] = iso(r["t0"]), iso(r["t1"]), iso(r["received"])
@@ -97,7 +106,7 @@ def sites(db, keys, fmt):
 
     Example: tynys db sites --db city.db
     """
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:
         rows = []
         for s in store.sites():
             params = store.site_parameters(s.id)
@@ -114,11 +123,13 @@ def sites(db, keys, fmt):
 def backup(dest, db, keys):
     """Copy the database to DEST while ingest keeps running (SQLite online backup), then check it.
 
-    The key file is not in the database: back it up separately and keep it private.
+    The source is checked first and the copy is renamed to DEST only once it passed its own
+    check: DEST is never a damaged or partial copy. The key file is not in the database: back it
+    up separately and keep it private.
 
     Example: tynys db backup /media/usb/city-backup.db --db city.db
     """
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:
         path = store.backup(dest)
     click.echo(f"backed up {db} to {path} (integrity ok); the keys are not in it: copy {keys or 'the .keys file'} separately",
                err=True)

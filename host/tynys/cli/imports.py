@@ -79,7 +79,8 @@ def _human(r: dict) -> None:
     name = r["path"]
     if r["status"] == "already imported":
         e = r["earlier"]
-        click.echo(f"already imported {name}: same content as {e['name']} imported {e['imported']} ({e['values']} values)")
+        click.echo(f"already imported {name}: same content as {e['name']} imported {e['imported']} ({e['values']} values), "
+                   "read the same way (to read it another way, give other options: --map, --site, --tz …)")
         return
     dup = ""
     if r["duplicate"]:

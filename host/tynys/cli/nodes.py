@@ -86,7 +86,7 @@ def list_(active, db, keys, fmt):
 
     Example: tynys nodes list --db city.db --csv
     """
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:
         ns = store.nodes(include_retired=not active)
         last = {r["node"]: r for r in store.latest([n.id for n in ns])}
     emit([node_row(n, last.get(n.id)) for n in ns], fmt)
@@ -102,7 +102,7 @@ def show(node_id, show_key, db, keys, fmt):
 
     Example: tynys nodes show osk-01 --db city.db
     """
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:
         n = store.node(node_id)
         last = store.latest([node_id])
     row = node_row(n, last[0] if last else None)

@@ -59,6 +59,8 @@ def detect(path) -> str:
 def read(path, fmt: str | None = None, *, tz: str | None = None, keep_flagged: bool = False, **csv_options) -> Table:
     """Read *path* in format *fmt* (detected when None). *tz* is used where times carry no zone;
     *keep_flagged* keeps AirNow-Tech values with a non-zero QC code (``Table.qc`` names them).
+    Values that are not numbers or outside their unit's physical range are dropped and counted
+    (``Table.messages()`` says where).
 
     *csv_options* (``time_column``, ``columns``, ``site_column``, ``order``) apply to plain CSV.
     """
@@ -66,9 +68,12 @@ def read(path, fmt: str | None = None, *, tz: str | None = None, keep_flagged: b
     if fmt not in FORMATS:
         raise ImportFormatError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        return read_csv(path, tz=tz, **csv_options)
-    if fmt == "sensortoolkit":
-        return read_sensortoolkit(path, tz=tz)
-    if fmt == "airnowtech":
-        return read_airnowtech(path, keep_flagged=keep_flagged)
-    return FORMATS[fmt](path)
+        table = read_csv(path, tz=tz, **csv_options)
+    elif fmt == "sensortoolkit":
+        table = read_sensortoolkit(path, tz=tz)
+    elif fmt == "airnowtech":
+        table = read_airnowtech(path, keep_flagged=keep_flagged)
+    else:
+        table = FORMATS[fmt](path)
+    table.check_ranges()
+    return table

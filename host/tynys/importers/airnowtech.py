@@ -19,8 +19,9 @@ import re
 
 import numpy as np
 
-from .table import Table, long_to_wide, numbers, read_rows, require_columns, site_info
 from ..timeutil import parse_times
+from .scan import read_header, scan
+from .table import Table, long_to_wide, require_columns, site_info
 
 SOURCE = "airnowtech"
 
@@ -36,19 +37,21 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(hr|hour|min|minute)s?\s*$", re.IGNORECASE)
 
 def read_airnowtech(path, keep_flagged: bool = False) -> Table:
     """Read an AirNow-Tech export into one wide hourly table per site (time = hour beginning, UTC)."""
-    header, rows = read_rows(path)
-    ix = require_columns(path, header, EXPECTED, "AirNow-Tech export")
-    cols = list(zip(*rows))
-    get = {c: np.asarray(cols[i], dtype=str) for c, i in ix.items()}
-    t = parse_times((d + " " + h for d, h in zip(get["Date (UTC)"], get["Time (UTC)"])),
-                    tz="UTC", order="mdy", what=str(path))
-    value = numbers(get["Value"])
-    qc = np.char.strip(get["QC Code"])
+    header = read_header(path)
+    require_columns(path, header, EXPECTED, "AirNow-Tech export")
+    optional = [c for c in ("Site", "Agency", "Duration") if c in header]
+    s = scan(path, numbers=["Value"], texts=["Site AQS", "Param", "Param AQS", "POC", "Unit", "QC Code",
+                                                            *optional],
+             times={("Date (UTC)", "Time (UTC)"): lambda cells, first: parse_times(
+                 cells, tz="UTC", order="mdy", what=str(path), first_row=first, implausible="mark")})
+    t, ok = s.timed(("Date (UTC)", "Time (UTC)"), "Date (UTC)")
+    get = {c: s.text(c)[ok] for c in ("Site AQS", "Param", "Param AQS", "POC", "Unit", "QC Code", *optional)}
+    value = s.number("Value")[ok]
+    qc = get["QC Code"]
     flagged = qc != "0"
     if not keep_flagged:
         value[flagged] = np.nan
-    code = np.char.strip(get["Param AQS"])
-    poc = np.char.strip(get["POC"])
+    code, poc = get["Param AQS"], get["POC"]
     keep = np.isin(code, list(VARIABLE_MAP))
     name = np.array([VARIABLE_MAP.get(c, "") for c in code.tolist()], dtype=object)
     # A second monitor (POC) of the same parameter at the site is its own column.
@@ -57,15 +60,17 @@ def read_airnowtech(path, keep_flagged: bool = False) -> Table:
         first.setdefault(c, p)
     extra = keep & (poc != np.array([first.get(c, p) for c, p in zip(code.tolist(), poc.tolist())]))
     name[extra] = [f"{n}_poc{p}" for n, p in zip(name[extra], poc[extra])]
-    unit = np.array([UNITS.get(u.strip().upper(), u) for u in get["Unit"].tolist()], dtype=object)
-    site = np.char.strip(get["Site AQS"])
-    optional = {c: cols[header.index(c)] for c in ("Site", "Agency", "Duration") if c in header}
+    unit = np.array([UNITS.get(u.upper(), u) for u in get["Unit"].tolist()], dtype=object)
+    site = get["Site AQS"]
     meta = {"ignored_params": sorted(set(code[~keep].tolist())),
-            "sites": site_info(site, name=optional.get("Site"), agency=optional.get("Agency"))}
-    durations = {d.strip() for d in optional.get("Duration", ())}
+            "sites": site_info(site, name=get.get("Site"), agency=get.get("Agency"))}
+    durations = set(get["Duration"].tolist()) if "Duration" in get else set()
     m = _DURATION.match(durations.pop()) if len(durations) == 1 else None
     if m:
         meta["interval_s"] = int(m.group(1)) * (3600 if m.group(2).lower().startswith("h") else 60)
-    return long_to_wide(path, SOURCE, time=t[keep], site=site[keep], name=name[keep].astype(str),
-                        value=value[keep], unit=unit[keep], label=get["Param"][keep], meta=meta,
-                        flags=np.where(flagged, qc, "")[keep])
+    table = long_to_wide(path, SOURCE, time=t[keep], site=site[keep], name=name[keep].astype(str),
+                         value=value[keep], unit=unit[keep], label=get["Param"][keep], meta=meta,
+                         flags=np.where(flagged, qc, "")[keep])
+    table.dropped.update(s.dropped)
+    table.notes += s.notes()
+    return table

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .table import Table, long_to_wide, numbers, read_rows, require_columns, site_info
 from ..timeutil import parse_times
+from .scan import read_header, scan
+from .table import Table, long_to_wide, require_columns, site_info
 
 SOURCE = "aqs"
 
@@ -38,11 +39,15 @@ EXPECTED = ["State Code", "County Code", "Site Num", "Parameter Code", "POC", "P
 
 def read_aqs(path) -> Table:
     """Read an AQS hourly file; ``site`` is ``SS-CCC-NNNN`` (state, county, site number)."""
-    header, rows = read_rows(path)
-    ix = require_columns(path, header, EXPECTED, "AQS hourly")
-    cols = list(zip(*rows))
-    get = {c: np.char.strip(np.asarray(cols[i], dtype=str)) for c, i in ix.items()}
-    t = parse_times((d + " " + h for d, h in zip(get["Date GMT"], get["Time GMT"])), tz="UTC", what=str(path))
+    header = read_header(path)
+    require_columns(path, header, EXPECTED, "AQS hourly")
+    optional = [c for c in ("Latitude", "Longitude") if c in header]
+    texts = ["State Code", "County Code", "Site Num", "Parameter Code", "POC", "Parameter Name", "Units of Measure"]
+    s = scan(path, numbers=["Sample Measurement"], texts=texts + optional,
+             times={("Date GMT", "Time GMT"): lambda cells, first: parse_times(cells, tz="UTC", what=str(path),
+                                                                              first_row=first, implausible="mark")})
+    t, ok = s.timed(("Date GMT", "Time GMT"), "Date GMT")
+    get = {c: s.text(c)[ok] for c in texts + optional}
     code, poc = get["Parameter Code"], get["POC"]
     keep = np.isin(code, list(VARIABLE_MAP))
     site = np.char.add(np.char.add(np.char.add(np.char.add(np.char.zfill(get["State Code"], 2), "-"),
@@ -50,14 +55,16 @@ def read_aqs(path) -> Table:
                        np.char.zfill(get["Site Num"], 4))
     name = np.array([VARIABLE_MAP.get(c, "") for c in code.tolist()], dtype=object)
     first = {}
-    for s, c, p in zip(site[keep].tolist(), code[keep].tolist(), poc[keep].tolist()):
-        first.setdefault((s, c), p)
-    extra = keep & (poc != np.array([first.get((s, c), p) for s, c, p in zip(site.tolist(), code.tolist(), poc.tolist())]))
+    for st, c, p in zip(site[keep].tolist(), code[keep].tolist(), poc[keep].tolist()):
+        first.setdefault((st, c), p)
+    extra = keep & (poc != np.array([first.get((st, c), p) for st, c, p in zip(site.tolist(), code.tolist(), poc.tolist())]))
     name[extra] = [f"{n}_poc{p}" for n, p in zip(name[extra], poc[extra])]
     unit = np.array([UNITS.get(u, u) for u in get["Units of Measure"].tolist()], dtype=object)
-    optional = {c: cols[header.index(c)] for c in ("Latitude", "Longitude") if c in header}
-    info = site_info(site, lat=optional.get("Latitude"), lon=optional.get("Longitude"))
-    return long_to_wide(path, SOURCE, time=t[keep], site=site[keep], name=name[keep].astype(str),
-                        value=numbers(get["Sample Measurement"])[keep], unit=unit[keep],
-                        label=get["Parameter Name"][keep],
-                        meta={"ignored_params": sorted(set(code[~keep].tolist())), "sites": info, "interval_s": 3600})
+    info = site_info(site, lat=get.get("Latitude"), lon=get.get("Longitude"))
+    table = long_to_wide(path, SOURCE, time=t[keep], site=site[keep], name=name[keep].astype(str),
+                         value=s.number("Sample Measurement")[ok][keep], unit=unit[keep],
+                         label=get["Parameter Name"][keep],
+                         meta={"ignored_params": sorted(set(code[~keep].tolist())), "sites": info, "interval_s": 3600})
+    table.dropped.update(s.dropped)
+    table.notes += s.notes()
+    return table

@@ -23,8 +23,9 @@ import re
 
 import numpy as np
 
-from .table import ImportFormatError, Table, numbers, read_rows
 from ..timeutil import parse_times
+from .scan import read_header, scan
+from .table import ImportFormatError, Sites, Table
 
 SOURCE = "csv"
 TIME_CANDIDATES = ("time", "timestamp", "datetime", "date", "datetime_utc", "time_utc")
@@ -35,7 +36,7 @@ def read_csv(path, *, time_column: str | None = None, columns: dict[str, str] | 
              tz: str | None = None, site_column: str | None = None, order: str = "ymd",
              delimiter: str = ",") -> Table:
     """Read a plain CSV; see the module docstring for the rules."""
-    header, rows = read_rows(path, delimiter=delimiter)
+    header = read_header(path, delimiter=delimiter)
     if time_column is None:
         lower = {h.lower(): h for h in header}
         time_column = next((lower[c] for c in TIME_CANDIDATES if c in lower), None)
@@ -48,40 +49,40 @@ def read_csv(path, *, time_column: str | None = None, columns: dict[str, str] | 
     if missing:
         raise ImportFormatError(f"{path}: missing column(s) {', '.join(repr(m) for m in missing)}; "
                                 f"columns found: {', '.join(repr(h) for h in header)}")
-    cols = dict(zip(header, zip(*rows))) if rows else {h: () for h in header}
-    cells = np.char.strip(np.asarray(cols[time_column], dtype=str))
-    if len(cells) and np.char.isdigit(cells).all():
-        _unix_seconds(path, time_column, cells)
-        t = cells.astype(np.int64)  # Unix seconds: UTC by definition
-    else:
-        t = parse_times(cells, tz=tz, order=order, what=f"{path} column {time_column!r}")
-    if wanted is None:
-        wanted = {}
-        for h in header:
-            if h in (time_column, site_column):
-                continue
-            v = numbers(cols[h])
-            if len(v) and np.isfinite(v).any():
-                wanted[h] = h
+    values = list(wanted.values()) if wanted else [h for h in dict.fromkeys(header) if h not in (time_column, site_column)]
+    what = f"{path} column {time_column!r}"
+
+    def times(cells, first):
+        import pyarrow.compute as pc
+        if len(cells) and not cells.null_count and pc.all(pc.utf8_is_digit(cells)).as_py():  # Unix seconds: UTC by definition
+            _unix_seconds(path, time_column, cells, first)
+            return np.asarray(cells.cast("int64"), dtype=np.int64)
+        return parse_times(cells, tz=tz, order=order, what=what, first_row=first, implausible="mark")
+
+    s = scan(path, delimiter=delimiter, numbers=values, texts=[site_column] if site_column else [],
+             times={time_column: times})
+    t, keep = s.timed(time_column, time_column)
+    if wanted is None:  # every numeric column under its own name; a text column is not a value column
+        wanted = {h: h for h in values if np.isfinite(s.number(h)).any()}
     out, units = {}, {}
     for name, h in wanted.items():
-        out[name] = numbers(cols[h])
+        out[name] = s.number(h)[keep]
         m = _UNIT.match(h)
         units[name] = m.group(1) if m else ""
-    site = None
-    if site_column:
-        site = np.char.strip(np.asarray(cols[site_column], dtype=str))
-    return Table(SOURCE, t, out, units, site=site,
-                 meta={"path": str(path), "time_column": time_column, "tz": tz}, source_names=dict(wanted))
+    site = Sites(*s.codes(site_column))[keep] if site_column else None
+    return Table(SOURCE, t, out, units, site=site, meta={"path": str(path), "time_column": time_column, "tz": tz},
+                 source_names=dict(wanted), dropped={h: d for h, d in s.dropped.items() if h in (time_column, *wanted.values())},
+                 notes=s.notes())
 
 
-def _unix_seconds(path, column, cells) -> None:
+def _unix_seconds(path, column, cells, first) -> None:
     """Whole numbers are Unix seconds only with 9-10 digits (1973-2286); refuse the look-alikes."""
-    width = np.char.str_len(cells)
+    import pyarrow.compute as pc
+    width = np.asarray(pc.utf8_length(cells))
     bad = np.flatnonzero((width < 9) | (width > 10))
     if len(bad):
-        c = str(cells[bad[0]])
+        c = cells[int(bad[0])].as_py()
         what = ("a date written YYYYMMDD: write it as YYYY-MM-DD" if len(c) == 8 else
                 "Unix milliseconds: divide by 1000" if len(c) == 13 else "not Unix seconds")
-        raise ImportFormatError(f"{path} column {column!r}: {c!r} (row {int(bad[0]) + 1}) looks like {what}; "
+        raise ImportFormatError(f"{path} column {column!r}: {c!r} (row {first + int(bad[0])}) looks like {what}; "
                                 "whole numbers in a time column are read as Unix seconds (UTC)")

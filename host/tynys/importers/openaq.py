@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .table import ImportFormatError, Table, long_to_wide, numbers, read_rows, site_info
 from ..timeutil import parse_times
+from .scan import read_header, scan
+from .table import ImportFormatError, Table, long_to_wide, site_info
 
 SOURCE = "openaq"
 
@@ -31,7 +32,7 @@ LAYOUTS = {"archive": ("datetime", "units"), "explorer": ("datetimeUtc", "unit")
 
 def read_openaq(path) -> Table:
     """Read an OpenAQ CSV (archive or Explorer layout) into a wide table."""
-    header, rows = read_rows(path)
+    header = read_header(path)
     layout = next((k for k, (tc, uc) in LAYOUTS.items() if tc in header and uc in header), None)
     need = ["location_id", "parameter", "value"]
     if layout is None or any(c not in header for c in need):
@@ -39,16 +40,19 @@ def read_openaq(path) -> Table:
             f"{path}: not an OpenAQ CSV; columns found: {', '.join(header)}; expected: "
             "location_id, parameter, value and datetime+units (archive) or datetimeUtc+unit (Explorer)")
     tcol, ucol = LAYOUTS[layout]
-    cols = list(zip(*rows))
-    get = {c: np.char.strip(np.asarray(cols[header.index(c)], dtype=str)) for c in need + [tcol, ucol]}
-    t = parse_times(get[tcol], what=str(path))
-    param = get["parameter"]
+    optional = [(k, c) for k, c in (("name", "location"), ("name", "location_name"), ("lat", "lat"), ("lon", "lon"),
+                                     ("lat", "latitude"), ("lon", "longitude")) if c in header]
+    s = scan(path, numbers=["value"], texts=["location_id", "parameter", ucol, *(c for _, c in optional)],
+             times={tcol: lambda cells, first: parse_times(cells, what=str(path), first_row=first, implausible="mark")})
+    t, ok = s.timed(tcol, tcol)
+    param = s.text("parameter")[ok]
     keep = np.isin(param, list(VARIABLE_MAP))
     name = np.array([VARIABLE_MAP.get(p, "") for p in param.tolist()])
-    optional = {k: cols[header.index(c)] for k, c in (("name", "location"), ("name", "location_name"), ("lat", "lat"),
-                                                        ("lon", "lon"), ("lat", "latitude"), ("lon", "longitude"))
-                if c in header}
-    info = site_info(get["location_id"], **optional)
-    return long_to_wide(path, SOURCE, time=t[keep], site=get["location_id"][keep], name=name[keep],
-                        value=numbers(get["value"])[keep], unit=get[ucol][keep], label=param[keep],
-                        meta={"layout": layout, "ignored_params": sorted(set(param[~keep].tolist())), "sites": info})
+    loc = s.text("location_id")[ok]
+    info = site_info(loc, **{k: s.text(c)[ok] for k, c in optional})
+    table = long_to_wide(path, SOURCE, time=t[keep], site=loc[keep], name=name[keep], value=s.number("value")[ok][keep],
+                         unit=s.text(ucol)[ok][keep], label=param[keep],
+                         meta={"layout": layout, "ignored_params": sorted(set(param[~keep].tolist())), "sites": info})
+    table.dropped.update(s.dropped)
+    table.notes += s.notes()
+    return table

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .table import ImportFormatError, Table, numbers, read_rows, site_info
 from ..timeutil import parse_times
+from .scan import read_header, scan
+from .table import ImportFormatError, Sites, Table, numbers
 
 SOURCE = "sensor_community"
 
@@ -33,7 +34,7 @@ FIXED = ["sensor_id", "sensor_type", "location", "lat", "lon", "timestamp"]
 
 def read_sensor_community(path) -> Table:
     """Read one archive file (UTC times)."""
-    header, rows = read_rows(path, delimiter=";")
+    header = read_header(path, delimiter=";")
     if header[:6] != FIXED:
         raise ImportFormatError(f"{path}: not the Sensor.Community archive format; columns found: {', '.join(header)}; "
                                 f"expected first: {';'.join(FIXED)}")
@@ -41,18 +42,30 @@ def read_sensor_community(path) -> Table:
     if extra:
         raise ImportFormatError(f"{path}: unexpected column(s) {', '.join(extra)}; columns found: {', '.join(header)}; "
                                 f"expected value columns: {', '.join(VARIABLE_MAP)}")
-    cols = list(zip(*rows))
+    values = [h for h in header if h in VARIABLE_MAP]
+    s = scan(path, delimiter=";", numbers=values, texts=["sensor_id"],
+             firsts={"sensor_id": ["sensor_type", "location", "lat", "lon"]},
+             times={"timestamp": lambda cells, first: parse_times(cells, tz="UTC", what=str(path), first_row=first,
+                                                                  implausible="mark")})
+    t, keep = s.timed("timestamp", "timestamp")
     columns, units, names = {}, {}, {}
-    for i, h in enumerate(header):
-        if h in VARIABLE_MAP:
-            name, unit = VARIABLE_MAP[h]
-            columns[name], units[name], names[name] = numbers(cols[i]), unit, h
-    sid = np.char.strip(np.asarray(cols[0], dtype=str))
-    t = parse_times(cols[5], tz="UTC", what=str(path))
-    one = len(set(sid.tolist())) == 1
-    return Table(SOURCE, t, columns, units, site=None if one else sid,
-                 meta={"path": str(path), "site": sid[0] if one else None,
-                       "sensor_type": str(cols[1][0]) if rows else None,
-                       "location": str(cols[2][0]) if rows else None,
-                       "sites": site_info(sid, sensor_type=cols[1], location=cols[2], lat=cols[3], lon=cols[4]) if rows else {}},
-                 source_names=names)
+    for h in values:
+        name, unit = VARIABLE_MAP[h]
+        columns[name], units[name], names[name] = s.number(h)[keep], unit, h
+    codes, labels = s.codes("sensor_id")
+    codes = codes[keep]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    one = len(used) == 1
+    info = {labels[i]: {"sensor_type": d["sensor_type"], "location": d["location"],
+                        **{k: _coordinate(d[k]) for k in ("lat", "lon")}}
+            for i in used.tolist() for d in [s.firsts["sensor_id"][labels[i]]]}
+    first = info[labels[int(used[0])]] if len(used) else {}
+    return Table(SOURCE, t, columns, units, site=None if one else Sites(codes, labels),
+                 meta={"path": str(path), "site": labels[int(used[0])] if one else None,
+                       "sensor_type": first.get("sensor_type"), "location": first.get("location"), "sites": info},
+                 source_names=names, dropped=s.dropped, notes=s.notes())
+
+
+def _coordinate(cell: str) -> float | None:
+    v = numbers([cell])[0]
+    return float(v) if np.isfinite(v) else None

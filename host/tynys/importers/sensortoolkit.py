@@ -23,7 +23,8 @@ import re
 import numpy as np
 
 from ..timeutil import TZ_EXAMPLES, TimeZoneError, Zone, format_offset, localize, parse_times
-from .table import ImportFormatError, Table, numbers, open_text, read_rows
+from .scan import read_header, scan
+from .table import ImportFormatError, Table, open_text
 
 SOURCE = "sensortoolkit"
 
@@ -69,11 +70,10 @@ def read_sensortoolkit(path, tz: str | None = None) -> Table:
     Returns a :class:`Table` with ``pm25`` [µg/m³], ``t_c`` [°C], ``rh`` [%] … as the file has them.
     """
     pre, skip = _preamble(path)
-    header, rows = read_rows(path, skip=skip)
+    header = read_header(path, skip=skip)
     expected = ["Time"] + [f"{p} (<unit>)" for p in VARIABLE_MAP] + ["Inlet"]
-    columns, units, names = {}, {}, {}
-    cols = list(zip(*rows)) if rows else [[] for _ in header]
-    for i, h in enumerate(header):
+    units, names = {}, {}
+    for h in header:
         if h in ("Time", "Inlet"):
             continue
         m = _COLUMN.match(h)
@@ -83,29 +83,31 @@ def read_sensortoolkit(path, tz: str | None = None) -> Table:
                 f"expected: {', '.join(expected)}"
             )
         name = VARIABLE_MAP[m.group(1)]
-        columns[name] = numbers(cols[i])
-        units[name] = m.group(2)
-        names[name] = h
-    if "Time" not in header or not columns:
+        units[name], names[name] = m.group(2), h
+    if "Time" not in header or not names:
         raise ImportFormatError(f"{path}: not a sensortoolkit export; columns found: {', '.join(header)}; "
                                 f"expected: {', '.join(expected)}")
+    # Wall-clock times first (read as if UTC): which zone they are in may need all of them (the label).
+    s = scan(path, skip=skip, numbers=list(names.values()), texts=["Inlet"] if "Inlet" in header else [],
+             times={"Time": lambda cells, first: parse_times(cells, tz="UTC", order="mdy", what=str(path),
+                                                             first_row=first, implausible="mark")})
+    wall, keep = s.timed("Time", "Time")
+    columns = {name: s.number(h)[keep] for name, h in names.items()}
     if "Inlet" in header:
-        inlet = np.asarray(cols[header.index("Inlet")], dtype=str)
-        off = np.char.strip(inlet) != "Sample"
+        off = s.text("Inlet")[keep] != "Sample"
         for v in columns.values():
             v[off] = np.nan
     serial = next((p.split(":", 1)[1].strip() for p in pre if p.startswith("Serial ID:")), None)
     label = next((p for p in pre if p.startswith("(UTC")), None)
-    times = cols[header.index("Time")]
     if tz is None:
-        tz = _zone_from_label(path, label, parse_times(times, tz="UTC", order="mdy", what=str(path)))
-    t = parse_times(times, tz=tz, order="mdy", what=str(path))
+        tz = _zone_from_label(path, label, wall)
+    t = localize(wall, Zone(tz), what=str(path))
     meta = {"path": str(path), "serial": serial, "tz": str(tz), "tz_label": label}
     period = next((p.split(":", 1)[1] for p in pre if p.startswith("Averaging period:")), "")
     m = _PERIOD.match(period)
     if m:
         meta["interval_s"] = int(m.group(1)) * {"s": 1, "m": 60, "h": 3600}[m.group(2)[0].lower()]
-    return Table(SOURCE, t, columns, units, meta=meta, source_names=names)
+    return Table(SOURCE, t, columns, units, meta=meta, source_names=names, dropped=s.dropped, notes=s.notes())
 
 
 def _zone_from_label(path, label: str | None, wall: np.ndarray) -> str:

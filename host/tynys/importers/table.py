@@ -7,7 +7,6 @@ optional ``site`` array when one file holds several monitors or sensors.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import io
 from dataclasses import dataclass, field
@@ -16,11 +15,42 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import TynysError
-from ..timeutil import TimeZoneError  # noqa: F401  (readers raise it; importers exports it)
+from ..timeutil import TimeZoneError, iso  # noqa: F401  (readers raise TimeZoneError; importers exports it)
 
 
 class ImportFormatError(TynysError):
     """The file is not laid out as its format says: the message lists what was found and expected."""
+
+
+@dataclass
+class Sites:
+    """Which site or sensor each row of a table is from: a code per row into *labels* (a million
+    rows of a few sensors are a few MB, not a string per row)."""
+
+    codes: np.ndarray  # int, per row
+    labels: list[str]
+
+    @classmethod
+    def of(cls, names) -> "Sites":
+        labels, codes = np.unique(np.asarray(names, dtype=str), return_inverse=True)
+        return cls(codes.ravel().astype(np.int32), labels.tolist())
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, rows) -> "Sites":
+        return Sites(self.codes[rows], self.labels)
+
+    def names(self) -> list[str]:
+        """The sites that have rows, sorted."""
+        return sorted(self.labels[i] for i in np.flatnonzero(np.bincount(self.codes, minlength=len(self.labels))))
+
+    def rows(self, site: str) -> np.ndarray:
+        """Which rows are *site*'s (a bool mask)."""
+        return self.codes == self.labels.index(site) if site in self.labels else np.zeros(len(self.codes), bool)
+
+    def strings(self) -> np.ndarray:
+        return np.asarray(self.labels, dtype=str)[self.codes]
 
 
 @dataclass
@@ -31,10 +61,16 @@ class Table:
     time: np.ndarray
     columns: dict[str, np.ndarray]
     units: dict[str, str]
-    site: np.ndarray | None = None  # str per row, or None for a single-series file
+    site: Sites | None = None  # the site of each row, or None for a single-series file (a str array is made Sites)
     meta: dict = field(default_factory=dict)
     source_names: dict[str, str] = field(default_factory=dict)  # Tynys name -> column in the file
     qc: dict[str, np.ndarray] = field(default_factory=dict)  # Tynys name -> the source's flag per row ('' = none)
+    dropped: dict = field(default_factory=dict)  # column -> scan.Dropped: cells not kept (not numbers, out of range)
+    notes: list[str] = field(default_factory=list)  # what the reader skipped (rows with the wrong number of cells)
+
+    def __post_init__(self):
+        if self.site is not None and not isinstance(self.site, Sites):
+            self.site = Sites.of(self.site)
 
     def __len__(self) -> int:
         return len(self.time)
@@ -56,16 +92,65 @@ class Table:
                 for n in self.columns]
 
     def sites(self) -> list[str]:
-        return [] if self.site is None else sorted(set(self.site.tolist()))
+        return [] if self.site is None else self.site.names()
 
     def select(self, site: str) -> "Table":
         """Rows of one site (``site`` as in :meth:`sites`)."""
         if self.site is None:
             return self
-        keep = self.site == site
+        keep = self.site.rows(site)
         return Table(self.source, self.time[keep], {k: v[keep] for k, v in self.columns.items()},
                      dict(self.units), self.site[keep], dict(self.meta, site=site), dict(self.source_names),
-                     {k: v[keep] for k, v in self.qc.items()})
+                     {k: v[keep] for k, v in self.qc.items()}, self.dropped, self.notes)
+
+    def check_ranges(self, units: dict | None = None) -> None:
+        """Values outside their unit's physical range (:data:`PLAUSIBLE`) become NaN, counted in
+        :attr:`dropped` (*units* overrides :attr:`units`, e.g. a unit given on the command line)."""
+        from .scan import Dropped
+        for name, values in self.columns.items():
+            bounds = plausible((units or {}).get(name) or self.units.get(name, ""))
+            if bounds is None:
+                continue
+            with np.errstate(invalid="ignore"):
+                far = (values < bounds[0]) | (values > bounds[1])
+            if far.any():
+                k = int(np.flatnonzero(far)[0])
+                col = self.source_names.get(name, name)
+                self.dropped.setdefault(col, Dropped()).add("out_of_range", int(far.sum()),
+                                                            f"{values[k]:g} at {iso(self.time[k])}")
+                values[far] = np.nan
+
+    def messages(self, units: dict | None = None) -> list[str]:
+        """One line per column with dropped values, and the reader's notes: for the user to see."""
+        where = self.meta.get("path", self.source)
+        out = list(self.notes)
+        for col, d in self.dropped.items():
+            if d.total:
+                name = next((k for k, v in self.source_names.items() if v == col), col)
+                unit = (units or {}).get(name) or self.units.get(name, "")
+                bounds = plausible(unit)
+                rng = f"{bounds[0]:g}…{bounds[1]:g} {unit}" if bounds else ""
+                out.append(d.note(f"{where} column {col!r}", rng))
+        return out
+
+
+# Physical bounds by unit — not quality limits: a value outside is a logger's fill value (-9999,
+# -1e308), a unit mix-up or a typo, never air. Generous on purpose: the highest hourly PM ever
+# reported (dust storms, wildfire smoke) stays far below 1e5 µg/m³, and reference monitors report
+# small negative hours, which are kept. Units compared as _unit_key spells them.
+PLAUSIBLE = {"ug/m3": (-100.0, 1e5), "mg/m3": (-0.1, 100.0), "ppb": (-100.0, 1e6), "ppm": (-0.1, 1000.0),
+             "%": (0.0, 100.0), "°c": (-90.0, 90.0), "°f": (-130.0, 194.0), "pa": (3e4, 1.2e5), "hpa": (300.0, 1200.0),
+             "mv": (-5000.0, 5000.0)}
+
+
+def _unit_key(unit: str) -> str:
+    u = unit.strip().lower().replace("µ", "u").replace("μ", "u").replace("³", "3").replace(" ", "")
+    return {"c": "°c", "degc": "°c", "degreescentigrade": "°c", "f": "°f", "micrograms/cubicmeter": "ug/m3"}.get(u, u)
+
+
+def plausible(unit: str) -> tuple[float, float] | None:
+    """The physical range of values in *unit*, or None when the unit is unknown or not given."""
+    return PLAUSIBLE.get(_unit_key(unit)) if unit else None
 
 
 def open_text(path) -> io.TextIOBase:
@@ -76,18 +161,6 @@ def open_text(path) -> io.TextIOBase:
     if path.suffix == ".gz":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
     return open(path, encoding="utf-8-sig", newline="")
-
-
-def read_rows(path, *, skip: int = 0, delimiter: str = ",") -> tuple[list[str], list[list[str]]]:
-    """Header and rows of a delimited file after *skip* preamble lines."""
-    with open_text(path) as f:
-        for _ in range(skip):
-            f.readline()
-        rows = list(csv.reader(f, delimiter=delimiter))
-    rows = [r for r in rows if r and any(c.strip() for c in r)]
-    if not rows:
-        raise ImportFormatError(f"{path}: no header row (the file is empty after {skip} preamble lines)")
-    return [h.strip() for h in rows[0]], rows[1:]
 
 
 def require_columns(path, header: list[str], expected: list[str], fmt: str) -> dict[str, int]:

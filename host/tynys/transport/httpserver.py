@@ -1,17 +1,31 @@
-"""Records over HTTP: ``POST /api/v1/records`` (ndjson) and ``GET /api/v1/status``.
+"""Records over HTTP: ``POST /api/v1/records`` (ndjson) and ``GET /api/v1/status``, served by
+aiohttp's low-level asyncio server in a thread of its own.
 
-The standard library's threaded server is enough here: nodes post a few kB every few minutes,
-records are signed (no session or auth layer is needed), and TLS, if wanted, belongs to a reverse
-proxy in front. What it lacks is added below: a body size limit answered before the body is read
-(``Expect: 100-continue`` or a 413 followed by a bounded drain so the client sees the answer),
-socket timeouts, a cap on concurrent connections, JSON errors with clear status codes.
+Why aiohttp: its llhttp parser is strict about framing (two ``Content-Length`` headers, ``1_0``,
+``-5`` or ``Content-Length`` beside chunked are a 400, never "first wins"), and an asyncio server
+holds thousands of slow connections at the cost of a socket each. What the collector adds:
+
+- a slot per connection (``max_clients``): when all are taken, the oldest connection that is not
+  in the middle of a request (idle, or still dribbling its head) is closed to make room, so slow
+  or stalled clients cannot lock nodes out; only when every slot is serving a request does a new
+  connection get ``503``;
+- a deadline for a request head (``head_timeout`` from connect or from the previous answer);
+- a body limit answered before the body is read (``413`` instead of ``100 Continue``, or right
+  after the head, the rest drained for a few seconds so the client reads the answer);
+- JSON errors naming the fix, a client that vanishes counted (``vanished``), never a traceback;
+- read endpoints (``/api/v1/status``) answer loopback clients, or anyone with the status token
+  (``Authorization: Bearer …``); writing is guarded by each node's HMAC, not by the server.
 
     server = RecordServer(("127.0.0.1", 0), collector).start()   # a thread; .stop() drains
     print(server.url)
+    server.route("GET", "/", site_handler, prefix=True)           # more endpoints (async aiohttp handlers)
 """
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+import ipaddress
 import json
 import logging
 import socket
@@ -19,251 +33,329 @@ import threading
 import time
 from concurrent import futures
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Awaitable, Callable
+
+from aiohttp import web
 
 from .. import __version__
 from ..ingest import Collector, CollectorBusy
 from ..registry import node_id_ok
+from .reply import http_reply
 
 log = logging.getLogger("tynys.http")
 
 RECORDS_PATH = "/api/v1/records"
 STATUS_PATH = "/api/v1/status"
 CONTENT_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "text/plain", "")
-DRAIN_MAX = 16 << 20  # bytes of a refused body read and discarded so the client reads our 413
-DRAIN_SECONDS = 5.0
+DRAIN_SECONDS = 5.0  # how long the rest of a refused body is read and discarded so the client reads our answer
+SERVER = f"tynys/{__version__}"
+
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
-class RecordServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class HttpError(Exception):
+    """An answer other than 200: status, detail, extra headers; ``close`` ends the connection."""
+
+    def __init__(self, status: int, detail: str, headers: dict | None = None, close: bool = False):
+        super().__init__(detail)
+        self.status, self.detail, self.headers, self.close = status, detail, headers or {}, close
+
+
+def _json(status: int, doc: dict, headers: dict | None = None, close: bool = False) -> web.Response:
+    resp = web.Response(status=status, body=(json.dumps(doc) + "\n").encode(), content_type="application/json",
+                        headers={"Server": SERVER, **(headers or {})})
+    if close:
+        resp.force_close()
+    return resp
+
+
+def _error(e: HttpError) -> web.Response:
+    return _json(e.status, {"error": HTTPStatus(e.status).phrase, "detail": e.detail}, e.headers, e.close)
+
+
+class _Protocol(web.RequestHandler):
+    """aiohttp's per-connection handler with HTTP errors (bad framing) answered as our JSON and
+    counted, not logged with a traceback."""
+
+    def handle_error(self, request, status=500, exc=None, message=None):
+        owner: RecordServer = self._manager.owner
+        if status == 500:
+            log.error("HTTP request failed", exc_info=exc)
+            owner.count("errors")
+        else:
+            owner.count("malformed_http")
+            log.debug("malformed HTTP request from %s: %s", request.remote, message or exc)
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already started")
+        detail = f"malformed HTTP request: {message or exc}" if status != 500 else "internal error (logged on the host)"
+        return _error(HttpError(status, detail[:300], close=True))
+
+
+class _Server(web.Server):
+    """aiohttp's connection manager with one slot per connection (see the module docstring)."""
+
+    def __init__(self, handler, owner: "RecordServer", **kw):
+        super().__init__(handler, **kw)
+        self.owner = owner
+        self.open: dict[web.RequestHandler, asyncio.Transport] = {}  # oldest first
+        self.serving: set[web.RequestHandler] = set()
+
+    def __call__(self) -> web.RequestHandler:
+        return _Protocol(self, loop=self._loop, **self._kwargs)
+
+    def connection_made(self, handler, transport) -> None:
+        super().connection_made(handler, transport)
+        self.open[handler] = transport
+        if len(self.open) <= self.owner.max_clients:
+            return
+        idle = next((h for h in self.open if h is not handler and h not in self.serving), None)
+        if idle is not None:
+            self.owner.count("evicted")
+            idle.force_close()
+            self.open.pop(idle, None)
+            return
+        self.owner.count("busy")
+        transport.write(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        handler.force_close()
+        self.open.pop(handler, None)
+
+    def connection_lost(self, handler, exc=None) -> None:
+        super().connection_lost(handler, exc)
+        self.open.pop(handler, None)
+
+
+class RecordServer:
+    """The HTTP collector: binds at construction (so a taken port fails at once), serves from
+    :meth:`start` in a background thread, drains on :meth:`stop`."""
 
     def __init__(self, address, collector: Collector, *, max_body: int = 1 << 20, max_records: int = 2000,
-                 max_clients: int = 64, timeout: float = 30.0, wait: float = 60.0):
+                 max_clients: int = 64, timeout: float = 30.0, wait: float = 60.0, head_timeout: float = 15.0,
+                 status_token: str | None = None):
+        for name, v in (("max_body", max_body), ("max_records", max_records), ("max_clients", max_clients)):
+            if v < 1:
+                raise ValueError(f"{name} must be at least 1, got {v}")
         self.collector = collector
         self.on_outcomes = None  # callback (client address, outcomes) after each POST is stored
-        self.max_body, self.max_records, self.wait = max_body, max_records, wait
+        self.max_body, self.max_records, self.max_clients = max_body, max_records, max_clients
+        self.timeout, self.wait, self.head_timeout = timeout, wait, head_timeout
+        self.status_token = status_token or None
         self.started = time.time()
-        self.counts = {"posts": 0, "refused_posts": 0}
-        self._slots = threading.BoundedSemaphore(max_clients)
-        self._active = 0
-        self._active_lock = threading.Condition()  # also guards counts: handlers run in threads of their own
+        self.counts = {"posts": 0, "refused_posts": 0, "vanished": 0, "evicted": 0, "busy": 0, "malformed_http": 0,
+                       "errors": 0}
+        self._lock = threading.Lock()
+        self._routes: dict[tuple[str, str], Handler] = {}
+        self._prefixes: list[tuple[str, str, Handler]] = []
+        self.route("POST", RECORDS_PATH, self._post_records)
+        self.route("GET", STATUS_PATH, self._status)
+        host, port = address[:2]
+        self.sock = socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                         reuse_port=False, backlog=512)
+        self.server_address = self.sock.getsockname()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        handler = type("Handler", (_Handler,), {"timeout": timeout})
-        super().__init__(address, handler)
+        self._ready = threading.Event()
+        self._active = 0  # POSTs being stored
+        self._server: _Server | None = None
+        self._listener: asyncio.base_events.Server | None = None
 
-    def count(self, name: str) -> None:
-        with self._active_lock:
-            self.counts[name] += 1
+    # -- set-up ----------------------------------------------------------------------------
+
+    def route(self, method: str, path: str, handler: Handler, *, prefix: bool = False) -> None:
+        """Serve *method* on *path* (or every path under it, with *prefix*) with an aiohttp handler
+        ``async def handler(request) -> web.StreamResponse``."""
+        if prefix:
+            self._prefixes.append((method, path, handler))
+            self._prefixes.sort(key=lambda p: -len(p[1]))
+        else:
+            self._routes[(method, path)] = handler
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
-    def process_request(self, request, client_address):
-        if not self._slots.acquire(blocking=False):  # too many clients: answer at once, spawn nothing
-            try:
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Length: 0\r\n"
-                                b"Connection: close\r\n\r\n")
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request, client_address):
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self._slots.release()
-
-    def busy(self, delta: int) -> None:
-        with self._active_lock:
-            self._active += delta
-            self._active_lock.notify_all()
+    def count(self, name: str, n: int = 1) -> None:
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + n
 
     def start(self) -> "RecordServer":
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="tynys-http", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="tynys-http", daemon=True)
         self._thread.start()
+        self._ready.wait(10)
         return self
+
+    def _serve(self) -> None:
+        loop = self._loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._listen())
+            self._ready.set()
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    async def _listen(self) -> None:
+        self._server = _Server(self._dispatch, owner=self, keepalive_timeout=self.head_timeout,
+                               lingering_time=DRAIN_SECONDS, access_log=None,
+                               logger=logging.getLogger("tynys.http.aiohttp"))
+        self._listener = await asyncio.get_running_loop().create_server(self._server, sock=self.sock)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting, let posts in progress finish (their records stored and answered)."""
-        self.shutdown()
-        with self._active_lock:
-            self._active_lock.wait_for(lambda: self._active == 0, timeout)
-        self.server_close()
-        if self._thread:
-            self._thread.join(timeout)
+        if self._loop is None:
+            self.sock.close()
+            return
+        fut = asyncio.run_coroutine_threadsafe(self._shutdown(timeout), self._loop)
+        try:
+            fut.result(timeout + 5)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread:
+                self._thread.join(timeout)
+
+    async def _shutdown(self, timeout: float) -> None:
+        self._listener.close()
+        deadline = time.monotonic() + timeout
+        while self._active and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await self._server.shutdown(1.0)
+        await self._listener.wait_closed()
+
+    # -- requests ----------------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        proto = request.protocol
+        self._server.serving.add(proto)
+        try:
+            handler = self._routes.get((request.method, request.path))
+            if handler is None:
+                handler = next((h for m, p, h in self._prefixes if m == request.method and request.path.startswith(p)), None)
+            try:
+                if handler is None:
+                    raise self._no_route(request)
+                resp = await handler(request)
+            except HttpError as e:
+                if request.method == "POST":
+                    self.count("refused_posts")
+                resp = _error(e)
+            try:
+                await resp.prepare(request)
+                await resp.write_eof()
+            except ConnectionError:
+                self.count("vanished")
+            return resp
+        finally:
+            self._server.serving.discard(proto)
+
+    def _no_route(self, request: web.BaseRequest) -> HttpError:
+        known = {p for _, p in self._routes}
+        if request.path in known:
+            allowed = sorted(m for m, p in self._routes if p == request.path)
+            if request.path == RECORDS_PATH and request.method == "GET":
+                return HttpError(405, "POST records here (application/x-ndjson, one record per line)", {"Allow": "POST"})
+            return HttpError(405, f"use POST {RECORDS_PATH} or GET {STATUS_PATH}", {"Allow": ", ".join(allowed)},
+                             close=True)
+        if request.method == "POST":
+            return HttpError(404, f"no such path {request.path[:100]!r}: POST records to {RECORDS_PATH}", close=True)
+        return HttpError(404, f"no such path {request.path[:100]!r}: POST {RECORDS_PATH} or GET {STATUS_PATH}")
+
+    async def _post_records(self, request: web.BaseRequest) -> web.StreamResponse:
+        n = self._length(request)
+        ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype not in CONTENT_TYPES:
+            raise HttpError(415, f"Content-Type {ctype!r}: send application/x-ndjson, one record per line", close=True)
+        node = request.headers.get("X-Tynys-Node")
+        if node is not None and not node_id_ok(node):
+            raise HttpError(400, f"X-Tynys-Node {node[:70]!r} is not a node id", close=True)
+        if request.headers.get("Expect", "").lower() == "100-continue":
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        try:
+            body = await asyncio.wait_for(request.content.readexactly(n), self.timeout)
+        except (asyncio.IncompleteReadError, ConnectionError):  # the client went away mid-body: counted on answering
+            raise HttpError(400, "the body ended before Content-Length", close=True) from None
+        except asyncio.TimeoutError:
+            raise HttpError(408, f"the body did not arrive within {self.timeout:g} s", close=True) from None
+        lines = [ln for ln in body.split(b"\n") if ln.strip()]
+        if len(lines) > self.max_records:
+            raise HttpError(413, f"{len(lines)} records in one POST; at most {self.max_records}")
+        self.count("posts")
+        self._active += 1
+        try:
+            return await self._ingest(request.remote or "", lines, node)
+        finally:
+            self._active -= 1
+
+    def _length(self, request: web.BaseRequest) -> int:
+        """The declared body length, within the limit (the parser already refused malformed ones)."""
+        if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            raise HttpError(411, "chunked bodies are not accepted: send Content-Length", close=True)
+        n = request.content_length
+        if n is None:
+            raise HttpError(411, "Content-Length is required", close=True)
+        if n > self.max_body:
+            raise HttpError(413, f"body of {n} bytes is larger than the {self.max_body} byte limit: post fewer records at a time",
+                            close=True)
+        return n
+
+    async def _ingest(self, source: str, lines: list[bytes], node: str | None) -> web.StreamResponse:
+        try:
+            fut = self.collector.submit(lines, "http", source, node)
+            # shielded: giving up waiting must not cancel the storing (the collector resolves it anyway)
+            outcomes = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), self.wait)
+        except CollectorBusy as e:
+            raise HttpError(503, str(e), {"Retry-After": "5"}) from None
+        except (asyncio.TimeoutError, futures.TimeoutError):
+            raise HttpError(503, f"not stored within {self.wait:g} s; resend later (a resend is deduplicated)",
+                            {"Retry-After": "10"}) from None
+        if self.on_outcomes:
+            self.on_outcomes(source, outcomes)
+        if any(o.status == "retry" for o in outcomes):
+            raise HttpError(503, f"the host could not store the records ({outcomes[0].detail}); resend later",
+                            {"Retry-After": "30"})
+        return _json(200, http_reply(outcomes, node))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _may_read(self, request: web.BaseRequest) -> None:
+        """Read endpoints answer this machine, or a client holding the status token."""
+        if self.status_token is not None:
+            given = request.headers.get("Authorization", "")
+            if hmac.compare_digest(given.encode(), f"Bearer {self.status_token}".encode()):
+                return
+        try:
+            if ipaddress.ip_address((request.remote or "").split("%")[0]).is_loopback:
+                return
+        except ValueError:
+            pass
+        how = ("send the token: Authorization: Bearer <token>" if self.status_token is not None
+               else "start tynys serve with --status-token (or TYNYS_STATUS_TOKEN) and send Authorization: Bearer <token>")
+        raise HttpError(403, f"{request.path} answers this machine only; from elsewhere {how}")
+
+    async def _status(self, request: web.BaseRequest) -> web.StreamResponse:
+        self._may_read(request)
+        try:
+            doc = await asyncio.get_running_loop().run_in_executor(None, self.status)
+        except Exception as e:  # the database may be busy or gone: say so, keep serving
+            log.warning("status failed: %s", e)
+            raise HttpError(503, f"status unavailable: {e}") from None
+        return _json(200, doc)
 
     def status(self) -> dict:
         from ..store import Store
 
-        with Store.open(self.collector.ingestor.store.path, create=False) as store:
-            nodes = {n.id: n for n in store.nodes()}
-            latest = {r["node"]: r for r in store.latest()}
+        with Store.open(self.collector.ingestor.store.path, readonly=True) as store:
+            nodes = store.nodes()
+            latest = {r["node"]: r for r in store.latest([n.id for n in nodes])}
+        with self._lock:
+            http = dict(self.counts)
         return {
             "status": "ok",
             "version": __version__,
             "time": int(time.time()),
             "uptime_s": int(time.time() - self.started),
             "db": str(self.collector.ingestor.store.path),
-            "http": dict(self.counts),
+            "http": http,
             "collector": self.collector.stats(),
-            "nodes": [{"node": nid, "active": n.active, "last_t1": latest.get(nid, {}).get("t1"),
-                       "last_received": latest.get(nid, {}).get("received"),
-                       "last_transport": latest.get(nid, {}).get("transport")} for nid, n in nodes.items()],
+            "nodes": [{"node": n.id, "active": n.active, "last_t1": latest.get(n.id, {}).get("t1"),
+                       "last_received": latest.get(n.id, {}).get("received"),
+                       "last_transport": latest.get(n.id, {}).get("transport")} for n in nodes],
         }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = f"tynys/{__version__}"
-    server: RecordServer
-
-    def log_message(self, fmt, *args):
-        log.debug("%s %s", self.address_string(), fmt % args)
-
-    def _json(self, code: int, doc: dict, headers: dict | None = None) -> None:
-        data = (json.dumps(doc) + "\n").encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _error(self, code: int, detail: str, headers: dict | None = None) -> None:
-        if self.command == "POST":
-            self.server.count("refused_posts")
-        self._json(code, {"error": HTTPStatus(code).phrase, "detail": detail}, headers)
-
-    def _length(self) -> int | None:
-        """The declared body length, or None after answering why it is unusable."""
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            self._error(411, "chunked bodies are not accepted: send Content-Length")
-            return None
-        raw = self.headers.get("Content-Length")
-        if raw is None:
-            self.close_connection = True
-            self._error(411, "Content-Length is required")
-            return None
-        try:
-            n = int(raw)
-            if n < 0:
-                raise ValueError
-        except ValueError:
-            self.close_connection = True
-            self._error(400, f"Content-Length {raw!r} is not a byte count")
-            return None
-        return n
-
-    def handle_expect_100(self):
-        # Refuse an oversized body before the client sends it.
-        if self.path == RECORDS_PATH and self.command == "POST":
-            n = self._length()
-            if n is None:
-                return False
-            if n > self.server.max_body:
-                self.close_connection = True
-                self._error(413, f"body of {n} bytes is larger than the {self.server.max_body} byte limit: post fewer records at a time")
-                return False
-        return super().handle_expect_100()
-
-    def do_GET(self):
-        if self.path.split("?")[0] == STATUS_PATH:
-            try:
-                self._json(200, self.server.status())
-            except Exception as e:
-                log.exception("status failed")
-                self._error(503, f"status unavailable: {e}")
-        elif self.path.split("?")[0] == RECORDS_PATH:
-            self._error(405, "POST records here (application/x-ndjson, one record per line)", {"Allow": "POST"})
-        else:
-            self._error(404, f"no such path {self.path!r}: POST {RECORDS_PATH} or GET {STATUS_PATH}")
-
-    def do_PUT(self):
-        self.close_connection = True
-        self._error(405, f"use POST {RECORDS_PATH} or GET {STATUS_PATH}", {"Allow": "GET, POST"})
-
-    do_DELETE = do_PATCH = do_PUT
-
-    def do_POST(self):
-        if self.path.split("?")[0] != RECORDS_PATH:
-            self.close_connection = True
-            self._error(404, f"no such path {self.path!r}: POST records to {RECORDS_PATH}")
-            return
-        n = self._length()
-        if n is None:
-            return
-        if n > self.server.max_body:
-            self.close_connection = True
-            self._error(413, f"body of {n} bytes is larger than the {self.server.max_body} byte limit: post fewer records at a time")
-            self._drain(n)
-            return
-        ctype = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if ctype not in CONTENT_TYPES:
-            self.close_connection = True
-            self._error(415, f"Content-Type {ctype!r}: send application/x-ndjson, one record per line")
-            self._drain(n)
-            return
-        node = self.headers.get("X-Tynys-Node")
-        if node is not None and not node_id_ok(node):
-            self.close_connection = True
-            self._error(400, f"X-Tynys-Node {node[:70]!r} is not a node id")
-            self._drain(n)
-            return
-        body = self.rfile.read(n)
-        if len(body) < n:  # the client gave up; nothing to answer
-            self.close_connection = True
-            return
-        lines = [ln for ln in body.split(b"\n") if ln.strip()]
-        if len(lines) > self.server.max_records:
-            self._error(413, f"{len(lines)} records in one POST; at most {self.server.max_records}")
-            return
-        self.server.count("posts")
-        self.server.busy(+1)
-        try:
-            self._ingest(lines, node)
-        finally:
-            self.server.busy(-1)
-
-    def _ingest(self, lines: list[bytes], node: str | None) -> None:
-        try:
-            outcomes = self.server.collector.submit(lines, "http", self.client_address[0], node).result(self.server.wait)
-        except CollectorBusy as e:
-            self._error(503, str(e), {"Retry-After": "5"})
-            return
-        except futures.TimeoutError:  # not the builtin TimeoutError before Python 3.11
-            self._error(503, f"not stored within {self.server.wait:g} s; resend later (a resend is deduplicated)", {"Retry-After": "10"})
-            return
-        if self.server.on_outcomes:
-            self.server.on_outcomes(self.client_address[0], outcomes)
-        if any(o.status == "retry" for o in outcomes):
-            self._error(503, f"the host could not store the records ({outcomes[0].detail}); resend later", {"Retry-After": "30"})
-            return
-        self._json(200, {
-            "ack": [o.seq for o in outcomes if o.ack],
-            "rejected": [{"seq": o.seq, "reason": o.reason, "detail": o.detail} for o in outcomes if o.status == "rejected"],
-            "time": int(time.time()),
-        })
-
-    def _drain(self, n: int) -> None:
-        """Read and discard (in 64 KiB pieces, bounded in bytes and time) what the client is still
-        sending, so it reads our error instead of a connection reset."""
-        deadline = time.monotonic() + DRAIN_SECONDS
-        left = min(n, DRAIN_MAX)
-        try:
-            self.connection.settimeout(1.0)
-            while left > 0 and time.monotonic() < deadline:
-                chunk = self.rfile.read1(min(left, 65536)) if hasattr(self.rfile, "read1") else self.rfile.read(min(left, 65536))
-                if not chunk:
-                    break
-                left -= len(chunk)
-        except (socket.timeout, OSError):
-            pass

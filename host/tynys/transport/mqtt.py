@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from typing import Callable
 
 import paho.mqtt.client as mqtt
 
 from ..ingest import Collector, CollectorBusy, Outcome
+from .reply import mqtt_reply
 
 log = logging.getLogger("tynys.mqtt")
 
@@ -96,12 +96,8 @@ class MqttIngest:
 
     def _done(self, node: str | None, msg, outcomes: list[Outcome]) -> None:
         try:
-            acks = [o.seq for o in outcomes if o.ack]
-            if node and (acks or outcomes):
-                doc = {"ack": acks, "time": int(time.time())}
-                rejected = [{"seq": o.seq, "reason": o.reason} for o in outcomes if o.status == "rejected"]
-                if rejected:
-                    doc["rejected"] = rejected
+            if node and outcomes:
+                doc = mqtt_reply(outcomes, node)
                 self.client.publish(f"{self.prefix}/{node}/ack", json.dumps(doc, separators=(",", ":")), qos=1)
                 self.counts["acks_published"] += 1
             self.client.ack(msg.mid, msg.qos)

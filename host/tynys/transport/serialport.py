@@ -21,10 +21,10 @@ from typing import Callable
 import serial
 
 from ..ingest import DEFAULT_MAX_LINE, Collector, CollectorBusy, Outcome
+from .reply import serial_ack_lines, serial_time_line
 
 log = logging.getLogger("tynys.serial")
 
-ACKS_PER_LINE = 16  # keeps an ACK line under ~200 bytes for the node's small line buffer
 _HINTS = {
     errno.EACCES: "permission denied: add your user to the dialout group (sudo usermod -aG dialout $USER) and log in again",
     errno.ENOENT: "no such port: is the node plugged in? list ports with: python -m serial.tools.list_ports",
@@ -182,7 +182,7 @@ class SerialIngest:
     def _send_time(self, link: SerialLink) -> None:
         self._time_sent[link.port] = time.monotonic()
         link.counts["time"] += 1
-        link.send(lambda: f"TIME {int(time.time())}")
+        link.send(serial_time_line)
 
     def _run(self, link: SerialLink) -> None:
         def on_open():
@@ -206,10 +206,9 @@ class SerialIngest:
         link.run(self.stop_event, on_records, noise, on_open)
 
     def _done(self, link: SerialLink, outcomes: list[Outcome]) -> None:
-        seqs = [o.seq for o in outcomes if o.ack]
-        for i in range(0, len(seqs), ACKS_PER_LINE):
-            link.send("ACK " + " ".join(map(str, seqs[i: i + ACKS_PER_LINE])))
-        link.counts["acked"] += len(seqs)
+        for line in serial_ack_lines(outcomes):
+            link.send(line)
+        link.counts["acked"] += sum(1 for o in outcomes if o.ack)
         if self.set_time and any(o.clock == "unsynced" for o in outcomes) \
                 and time.monotonic() - self._time_sent.get(link.port, 0) >= self.time_min_interval:
             self._send_time(link)

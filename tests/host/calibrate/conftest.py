@@ -1,4 +1,4 @@
-"""Fixtures for the calibration tests: the repo's copy of sensortoolkit's example data."""
+"""Fixtures for the calibration tests: the example data that ships in calibration/examples."""
 
 from pathlib import Path
 
@@ -11,3 +11,8 @@ TOCO = EXAMPLES / "sensortoolkit-toco"
 @pytest.fixture(scope="session")
 def toco() -> Path:
     return TOCO
+
+
+@pytest.fixture(scope="session")
+def examples() -> Path:
+    return EXAMPLES

@@ -1,6 +1,7 @@
 """``tynys calibrate …`` in-process: what the user sees, and exit code 2 with one line on bad input."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -91,6 +92,7 @@ def test_so2_verdict_is_marked_as_judged_by_unverified_targets(capsys, tmp_path)
     assert code == 0, err
     text = html.read_text()
     assert "<strong>Unverified targets:</strong>" in text and "<td>pass?</td>" in text
+    assert "judged on 1-hour means" in text
 
 
 def test_evaluate_with_correction_refuses_wrong_basis(capsys, toco):
@@ -118,12 +120,25 @@ def test_report_writes_html_with_figures(capsys, toco, tmp_path):
     code, _, err = run(capsys, "calibrate", "report", "--sensor", str(toco / "toco_toucan_RT01_raw.csv.gz"),
                        "--sensor", str(toco / "toco_toucan_RT02_raw.csv.gz"), "--pollutant", "pm25",
                        "--reference", str(toco / "airnowtech_example_reference_data.csv.gz"), "--tz", "-05:00",
+                       "--correction", "barkjohn2021", "--basis", "cf1", "--rh", f"{toco / 'toco_toucan_RT01_raw.csv.gz'}:rh",
                        "--out", str(html))
     assert code == 0, err
     text = html.read_text()
-    for fig in ("scatter_1h", "scatter_24h", "timeseries", "targets", "drift"):
-        assert f'alt="{fig}" src="data:image/png;base64,' in text
-    assert "<td>deployment</td>" in text and "Unverified targets" not in text  # PM2.5 targets were read
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
+    assert captions[0] == "Sensor (as measured) against reference, 1-hour means of PM2.5 [µg/m³]; dashed: 1:1"
+    assert captions[5] == "Sensor (after barkjohn2021) against reference, 1-hour means of PM2.5 [µg/m³]; dashed: 1:1"
+    assert len(captions) == 10 and all("_" not in c for c in captions)  # words, not scatter_1h
+    assert ("EPA&#x27;s targets for PM2.5 sensors, judged on 24-hour means: slope 0.65 to 1.35; intercept -5 to 5 µg/m³; "
+            "R² ≥ 0.7; RMSE ≤ 7 µg/m³ or NRMSE ≤ 30 %; SD ≤ 5 µg/m³ or CV ≤ 30 % (between co-located sensors).") in text
+    assert "<h2>As measured</h2>" in text and "<h2>After barkjohn2021</h2>" in text
+    assert text.count("<td>deployment</td>") == 4 and "Unverified targets" not in text  # PM2.5 targets were read
+    # the drift panel: one labelled line per sensor (it showed the first sensor only, unlabelled)
+    from tynys.calibrate.evaluate import evaluate_files
+    from tynys.calibrate.inputs import Reading
+    from tynys.calibrate.report import rolling_fits
+    ev = evaluate_files([f"{toco / f'toco_toucan_RT0{i}_raw.csv.gz'}:pm25" for i in (1, 2)],
+                        str(toco / "airnowtech_example_reference_data.csv.gz"), reading=Reading(tz="-05:00"))
+    assert sorted(rolling_fits(ev)) == ["toco_toucan_RT01_raw", "toco_toucan_RT02_raw"]
 
 
 def test_fit_writes_profile_and_drift_runs(capsys, toco, tmp_path):
@@ -161,9 +176,8 @@ def test_compare_leave_site_out_refuses_sensors_at_one_reference(capsys, toco):
                    "reference values (one site): use --validation time\n")
 
 
-@pytest.mark.shared
-def test_compare_leave_site_out_on_purpleair(capsys, shared_dir):
-    f = shared_dir / "data" / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv"
+def test_compare_leave_site_out_on_purpleair(capsys, examples):
+    f = examples / "purpleair-se-us-daily" / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv.gz"
     code, out, err = run(capsys, "calibrate", "compare", "--sensor", f"{f}:A_B_Avg", "--reference", f"{f}:conc",
                          "--rh", f"{f}:humidity_a", "--t", f"{f}:temp_Celsius", "--time-column", "DAILY",
                          "--site-column", "sensor_index", "--tz", "America/New_York", "--basis", "cf1", "--pollutant", "pm25",

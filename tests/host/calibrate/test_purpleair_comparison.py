@@ -9,14 +9,14 @@ import pytest
 
 from tynys.calibrate import comparison, corrections, inputs
 
-pytestmark = [pytest.mark.host, pytest.mark.shared]
+pytestmark = pytest.mark.host
 
-FILE = "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv"
+FILE = "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv.gz"
 
 
 @pytest.fixture(scope="module")
-def path(shared_dir):
-    return shared_dir / "data" / "purpleair-se-us-daily" / FILE
+def path(examples):
+    return examples / "purpleair-se-us-daily" / FILE
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,11 @@ def test_atm_corrections_are_refused_on_this_cf1_data(path):
     with pytest.raises(corrections.BasisError, match="epa2021_fsm_atm was fitted on atm"):
         corrections.apply("epa2021_fsm_atm", x=x, basis="cf1", rh=np.full(len(x), 50.0))
     assert np.isfinite(x).all()
+
+
+def test_dates_are_their_own_days_in_new_york(path):
+    # With --tz America/New_York a date was read as local midnight, 04:00 UTC under daylight saving, and fell
+    # into the standard-time day before: 12 pairs of days were averaged together (5654 pairs, not 5666).
+    data = inputs.colocated(f"{path}:A_B_Avg", f"{path}:conc", pollutant="pm25",
+                            reading=inputs.Reading(tz="America/New_York", time_column="DAILY", site_column="sensor_index"))
+    assert len(data) == 5666 and data.day_tz == "America/New_York"

@@ -246,3 +246,53 @@ def test_cli_sheet_from_params(tmp_path, capsys):
         want = corrections.apply("aan803_alg4", we_mv=290.0, t_c=20.0, params={**json.loads(sheet.read_text()),
                                                                                "sensitivity_mv_ppb": 0.3})
         assert np.allclose(s.corrected("osk-01", "so2.we_mv").value, want)
+
+
+# --- audit issue 10, item 15: the file route and the database route meet -------------------------------
+
+def test_an_imported_sensor_site_is_fitted_from_the_store(tmp_path, capsys, toco):
+    # `fit --db --node "sensortoolkit:…"` found no values: it only read nodes' windows.
+    db = str(tmp_path / "toco.db")
+    with Store.open(db) as store:
+        import_file(store, toco / "airnowtech_example_reference_data.csv.gz", "airnowtech")
+        import_file(store, toco / "toco_toucan_RT01_raw.csv.gz", "sensortoolkit", tz="-05:00")
+    args = ["calibrate", "fit", "--db", db, "--node", "sensortoolkit:Ramphastos Toco 01", "--channel", "pm25",
+            "--reference", "airnowtech:370630099", "--model", "mlr_rh"]
+    assert main(args) == 2
+    assert "sensortoolkit:Ramphastos Toco 01 is an imported site, not a node: its profile cannot be kept in the " \
+           "database (profiles belong to nodes); write it to a folder with --profiles DIR" in capsys.readouterr().err
+    assert main(args + ["--profiles", str(tmp_path / "calib"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["sensor"], doc["inputs"], doc["fitted_on"]["sensor_kind"]) == ("pm25", {"x": "pm25", "rh": "rh"}, "site")
+    # the same numbers as the file route: the store holds what the files said
+    assert doc["summary"]["pairs"] == 706 and doc["summary"]["raw"]["rmse"] == pytest.approx(3.531, abs=0.001)
+    assert doc["metrics"]["rmse"] == pytest.approx(1.522, abs=0.001)
+    assert (tmp_path / "calib" / "sensortoolkit:Ramphastos Toco 01" / "pm25" / "v1.json").is_file()
+
+
+def test_a_profile_fitted_from_files_is_applied_to_a_node(city, capsys, tmp_path):
+    # Fit on files, as a researcher does before nodes exist; then the node applies it (there was no way).
+    t, truth, rh, cf1 = scenario(seed=3)
+    hours = t.reshape(-1, 12)[:, 0]
+    f = tmp_path / "colocation.csv"
+    f.write_text("time,cf1,rh,ref\n" + "".join(f"{a},{b:.3f},{c:.2f},{d:.3f}\n" for a, b, c, d in zip(
+        hours, cf1.reshape(-1, 12).mean(1), rh.reshape(-1, 12).mean(1), truth.reshape(-1, 12).mean(1))))
+    root = tmp_path / "calib"
+    assert main(["calibrate", "fit", "--sensor", f"{f}:cf1", "--reference", f"{f}:ref", "--rh", f"{f}:rh",
+                 "--pollutant", "pm25", "--model", "mlr_rh", "--node", "lab", "--profiles", str(root)]) == 0
+    capsys.readouterr()
+    path = root / "lab" / "pm.pm25_cf1" / "v1.json"
+    code = main(["calibrate", "apply", "--db", str(city.path), "--profile", str(path), "--node", "osk-02", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert err == f"osk-02 pm.pm25_cf1 v1: mlr_rh from {path} (profile 1)\n"
+    assert json.loads(out) == [{"node": "osk-02", "channel": "pm.pm25_cf1", "unit": "µg/m³", "windows": N, "corrected": N,
+                                "no_value": 0, "not_covered": 0, "versions": {"v1": N}}]
+    s = stored.profiles(city, "osk-02")[0].profile
+    assert s.inputs == {"x": "pm.pm25_cf1", "rh": "th.rh"} and s.fitted_on["adopted_from"]["node"] == "lab"
+    # each window corrected by the file's equation on the node's own channels
+    w = city.windows("osk-02", ["pm.pm25_cf1", "th.rh"])
+    coef = json.loads(path.read_text())["coefficients"]
+    want = models.predict("mlr_rh", coef, {"x": w.mean["pm.pm25_cf1"], "rh": w.mean["th.rh"]})
+    np.testing.assert_allclose(city.corrected("osk-02", "pm.pm25_cf1").value, want, rtol=1e-9)
+    assert coef["slope"] == pytest.approx(TRUTH["slope"], abs=0.02)  # fitted on files, it found the truth

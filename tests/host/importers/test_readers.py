@@ -11,7 +11,7 @@ from tynys.importers.generic import read_csv
 from tynys.importers.openaq import read_openaq
 from tynys.importers.sensor_community import read_sensor_community
 from tynys.importers.sensortoolkit import read_sensortoolkit
-from tynys.timeutil import parse_times
+from tynys.timeutil import TimestampError, iso, parse_times
 
 pytestmark = pytest.mark.host
 
@@ -176,3 +176,83 @@ def test_whole_number_times_that_are_not_unix_seconds_are_refused(tmp_path, cell
                             "whole numbers in a time column are read as Unix seconds (UTC)")
     assert read_csv(write(tmp_path, "ok.csv", "time,pm25\n1704067200,4\n")).time.tolist() == [1704067200]
 
+
+
+# --- audit issue 10, items 11-13: no roll-over, counted drops, header-only and truncated files, dates ---
+
+@pytest.mark.parametrize("cell, why", [("2024-02-30 00:00", "February 2024 has 29 days"),
+                                       ("2023-02-29", "February 2023 has 28 days"),
+                                       ("2024-03-01 25:00", "hours run 00 to 23"),
+                                       ("2024-03-01T24:00:00", "hours run 00 to 23: 24:00 is 00:00 of the next day"),
+                                       ("2024-13-01", "there is no month 13")])
+def test_impossible_timestamps_are_refused_with_the_row(tmp_path, cell, why):
+    # 2024-02-30 used to become 2024-03-01 and 25:00 01:00 of the next day, without a word
+    p = write(tmp_path, "t.csv", f"time,pm25\n2024-02-28 00:00,4\n{cell},5\n")
+    with pytest.raises(TimestampError) as e:
+        read_csv(p, tz="UTC")
+    assert str(e.value) == (f"{p} column 'time': {cell!r} (row 2) is not a real time ({why}); correct it in the file: "
+                            "a time is never rolled over into the next day or month")
+
+
+def test_slashed_dates_are_checked_too():
+    with pytest.raises(TimestampError, match=r"'2/30/2019 5:00' \(row 1\) is not a real time \(February 2019 has 28 days\)"):
+        parse_times(["2/30/2019 5:00"], tz="UTC", order="mdy", what="f.csv")
+
+
+def test_dropped_and_out_of_range_values_are_counted_per_column(tmp_path):
+    p = write(tmp_path, "v.csv", "time,PM2.5 (µg/m³),RH (%)\n"
+              "2024-01-01 00:00,5,50\n2024-01-01 01:00,abc,51\n2024-01-01 02:00,inf,52\n"
+              "2024-01-01 03:00,NaN,180\n2024-01-01 04:00,-1e308,53\n0001-01-01 05:00,6,54\n2024-01-01 06:00,,55\n")
+    t = read(p, tz="UTC")
+    assert len(t) == 6 and t.time[-1] == 1704088800  # the year-0001 row is dropped, the empty cell is just missing
+    assert np.isnan(t.columns["PM2.5 (µg/m³)"][1:4]).all() and np.isnan(t.columns["RH (%)"][3])
+    assert t.messages() == [
+        f"{p} column 'PM2.5 (µg/m³)': 4 value(s) dropped: 1 not numbers (first 'abc' (row 2)); 2 not finite "
+        "(first 'inf' (row 3)); 1 out of range -100…100000 µg/m³ (first -1e+308 at 2024-01-01T04:00:00Z)",
+        f"{p} column 'RH (%)': 1 value(s) dropped: 1 out of range 0…100 % (first 180 at 2024-01-01T03:00:00Z)",
+        f"{p} column 'time': 1 value(s) dropped: 1 out of range (first a year outside 1900-2199 (row 6))"]
+
+
+@pytest.mark.parametrize("name, text", [
+    ("2024-01-15_sds011_sensor_1.csv", "sensor_id;sensor_type;location;lat;lon;timestamp;P1;durP1;ratioP1;P2;durP2;ratioP2\n"),
+    ("location-1.csv", "location_id,sensors_id,location,datetime,lat,lon,parameter,units,value\n"),
+    ("airnowtech.csv", "Agency,Site,Site AQS,Param,Param AQS,POC,Method,Duration,Date (UTC),Time (UTC),Date (LST),"
+                       "Time (LST),Offset (LST),Value,Unit,QC Code\n"),
+    ("hourly_88101_2024.csv", AQS_HEADER + "\n"),
+    ("st.csv", "Serial ID: X 01\nInstrument Data Export\n1/1/2020 to 1/2/2020\n(UTC-05:00) Eastern Time (US & Canada)\n"
+               "Averaging period: 1 minute\n\nTime,PM2.5 (µg/m³),Inlet\n"),
+    ("plain.csv", "time,pm25\n")])
+def test_header_only_files_are_refused_in_every_reader(tmp_path, name, text):
+    p = write(tmp_path, name, text)
+    with pytest.raises(ImportFormatError) as e:  # an IndexError before
+        read(p, tz="UTC")
+    assert str(e.value) == f"{p}: a header and no data rows: nothing to read; check the file is complete"
+
+
+def test_a_truncated_last_line_is_skipped_and_said(tmp_path):
+    p = write(tmp_path, "2024-01-15_sds011_sensor_7.csv",
+              "sensor_id;sensor_type;location;lat;lon;timestamp;P1;durP1;ratioP1;P2;durP2;ratioP2\n"
+              "7;SDS011;5;49.9;82.6;2024-01-15T00:00:10;5.4;;;3.2;;\n7;SDS011;5;49.9;82.6;2024-01-15T00:02:35;6.1;;;3.")
+    t = read(p)
+    assert len(t) == 1 and t.messages() == [f"{p}: 1 row(s) with the wrong number of cells skipped (first: "
+                                            "'7;SDS011;5;49.9;82.6;2024-01-15T00:02:35;6.1;;;3.'): a truncated line "
+                                            "or a stray delimiter"]
+    cut = write(tmp_path, "cut.csv.gz", "time,pm25\n" + "".join(f"2024-01-01T{h:02d}:00Z,{h}\n" for h in range(24)),
+                gz=True)
+    cut.write_bytes(cut.read_bytes()[:-12])
+    with pytest.raises(ImportFormatError, match=r"cut.csv.gz: the file ends early or is damaged \(.*\): copy or download"):
+        read(cut)
+
+
+def test_a_date_is_its_own_day_whatever_the_zone(tmp_path):
+    # New York's days start at 05:00 UTC (midnight EST) all year; a date-only daily value was read as local
+    # midnight, 04:00 UTC in summer, and fell into the day before (12 pairs of days merged at spring-forward).
+    times = parse_times(["2021-03-13", "2021-03-14", "2021-03-15", "2021-07-04"], tz="America/New_York")
+    assert [iso(t) for t in times] == ["2021-03-13T05:00:00Z", "2021-03-14T05:00:00Z", "2021-03-15T05:00:00Z",
+                                       "2021-07-04T05:00:00Z"]
+    assert parse_times(["2021-07-04 00:00"], tz="America/New_York").tolist() == [1625371200]  # a clock time: EDT
+
+
+def test_blank_lines_before_the_header_are_skipped(tmp_path):
+    p = write(tmp_path, "b.csv", "\n\ntime,pm25\n2024-01-01T00:00:00Z,4\n2024-01-01T01:00:00Z,5\n")
+    assert read_csv(p).columns["pm25"].tolist() == [4.0, 5.0]

@@ -1,0 +1,92 @@
+"""Reading the nodes' records by window time (through the view ``timed_records``, which leaves
+pending records out): one channel as a series, several aligned on records, the newest record per
+node, the sensors' counters over a period, the raw lines."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+from .model import Series, Windows, span
+from .nodes import nodes as _nodes
+from .records import HEALTH
+
+
+def series(db, node: str, channel: str, t0: int | None = None, t1: int | None = None) -> Series:
+    """Channel *channel* (``slot.name``) of *node* for windows starting in ``[t0, t1)``, by time."""
+    rows = db.execute(
+        "SELECT r.t0, r.t1, v.n, v.mean, v.sd, v.min, v.max FROM timed_records r"
+        " JOIN channel_values v ON v.record = r.id AND v.channel = ?"
+        " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq",
+        (channel, node, *span(t0, t1))).fetchall()
+    times = np.array([r[:3] for r in rows], dtype=np.int64).reshape(-1, 3)
+    stats = np.array([r[3:] for r in rows], dtype=np.float64).reshape(-1, 4)  # None -> NaN
+    return Series(node, channel, times[:, 0], times[:, 1], times[:, 2], stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3])
+
+
+def windows(db, node: str, channels: Iterable[str], t0: int | None = None, t1: int | None = None) -> Windows:
+    """Channels *channels* of *node* aligned on its records (windows starting in ``[t0, t1)``)."""
+    sp = span(t0, t1)
+    head = np.array(db.execute(
+        "SELECT id, t0, t1 FROM timed_records WHERE node = ? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq",
+        (node, *sp)).fetchall(), dtype=np.int64).reshape(-1, 3)
+    ids = head[:, 0]
+    order = np.argsort(ids)
+    mean, count = {}, {}
+    for ch in channels:
+        rows = db.execute(
+            "SELECT v.record, v.n, v.mean FROM channel_values v JOIN timed_records r ON r.id = v.record"
+            " WHERE r.node = ? AND v.channel = ? AND r.t0 >= ? AND r.t0 < ?", (node, ch, *sp)).fetchall()
+        rec = np.array([r[0] for r in rows], dtype=np.int64)
+        at = order[np.searchsorted(ids, rec, sorter=order)] if len(rec) else rec
+        m, k = np.full(len(ids), np.nan), np.zeros(len(ids), np.int64)
+        m[at] = np.array([r[2] for r in rows], dtype=np.float64)
+        k[at] = [r[1] for r in rows]
+        mean[ch], count[ch] = m, k
+    return Windows(node, ids, head[:, 1], head[:, 2], mean, count)
+
+
+def channel_names(db, node: str | None = None) -> list[str]:
+    """Channels a node (or any node) has ever reported (scans its values: not for hot paths)."""
+    if node is None:
+        q, args = "SELECT DISTINCT channel FROM channel_values", ()
+    else:
+        q, args = "SELECT DISTINCT v.channel FROM channel_values v JOIN records r ON r.id = v.record WHERE r.node = ?", (node,)
+    return sorted(r[0] for r in db.execute(q, args))
+
+
+def latest(db, nodes: Iterable[str] | None = None) -> list[dict]:
+    """Per node, its newest record (by window start): times, identity, health and channel means."""
+    ids = list(nodes) if nodes is not None else [n.id for n in _nodes(db)]
+    out = []
+    for nid in ids:
+        cur = db.execute(
+            f"SELECT id, node, boot, seq, t0, t1, clock, fw, {', '.join(HEALTH)}, received, transport, source"
+            " FROM timed_records WHERE node = ? ORDER BY t0 DESC, boot DESC, seq DESC LIMIT 1", (nid,))
+        row = cur.fetchone()
+        if row is None:
+            continue
+        rec = dict(zip([d[0] for d in cur.description], row))
+        rid = rec.pop("id")
+        rec["values"] = dict(db.execute("SELECT channel, mean FROM channel_values WHERE record=? ORDER BY channel", (rid,)).fetchall())
+        out.append(rec)
+    return out
+
+
+def sensor_counts(db, t0: int | None = None, t1: int | None = None) -> list[dict]:
+    """Per node and sensor slot, the sensors' own counters summed over windows starting in
+    ``[t0, t1)``: records, frames, bad, warmup, missing (docs/record.md)."""
+    rows = db.execute(
+        "SELECT r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
+        " FROM timed_records r JOIN record_sensors s ON s.record = r.id"
+        " WHERE r.t0 >= ? AND r.t0 < ? GROUP BY r.node, s.slot, s.type ORDER BY r.node, s.slot", span(t0, t1)).fetchall()
+    keys = ("node", "slot", "type", "records", "frames", "bad", "warmup", "missing")
+    return [dict(zip(keys, r)) for r in rows]
+
+
+def raw_lines(db, node: str, t0: int | None = None, t1: int | None = None) -> list[str]:
+    """The lines as received (signature intact) for re-verification or export, by effective
+    window (pending records have none yet and are left out)."""
+    return [r[0] for r in db.execute(
+        "SELECT raw FROM timed_records WHERE node=? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq", (node, *span(t0, t1)))]
