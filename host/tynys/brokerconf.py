@@ -55,6 +55,12 @@ def _private(path: Path, text: str) -> None:
         f.write(text)
 
 
+def passwd_tool() -> str | None:
+    """Mosquitto's password hasher, or None when Mosquitto is not installed."""
+    return shutil.which("mosquitto_passwd") or next(
+        (p for p in ("/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd") if Path(p).exists()), None)
+
+
 def write(directory: str | os.PathLike, nodes: list[str], key_of, *, port: int = 1883, bind: str = "0.0.0.0",
           prefix: str = "tynys", ingest_password: str | None = None) -> dict:
     """Write ``mosquitto.conf``, ``acl`` and ``passwd`` (hashed with mosquitto_passwd) into
@@ -62,8 +68,7 @@ def write(directory: str | os.PathLike, nodes: list[str], key_of, *, port: int =
     written there before (so a run after ``tynys nodes add`` leaves the running ingest's login as
     it was), else a new one.
     *key_of(node)*: the node's key. Returns ``{"conf": path, "ingest_password": …, "nodes": {node: password}}``."""
-    tool = shutil.which("mosquitto_passwd") or next(
-        (p for p in ("/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd") if Path(p).exists()), None)
+    tool = passwd_tool()
     if tool is None:
         raise BrokerConfigError("mosquitto_passwd is not installed: apt-get install mosquitto (scripts/system-deps.sh)")
     d = Path(directory).resolve()
