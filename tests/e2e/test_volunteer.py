@@ -71,6 +71,16 @@ def test_provision_copies_registers_and_the_node_boots_from_its_flash(bare, tmp_
                                  "--update to refresh its firmware and config with the key it has\n")
 
 
+def test_a_config_that_would_not_run_is_refused_before_the_board_or_registry_is_written(bare, tmp_path, capsys):
+    code, _, err = run(capsys, "provision", "--board", "virtual", "--port", bare.port, "--node", "vol-02",
+                       "--db", str(tmp_path / "c.db"), "--sensor", "th=sht3x", "--sensor", "th2=sht3x")
+    assert code == 2 and err.splitlines()[-1] == ("tynys: error: the config would not run: config.json.sensors.th2: "
+                                                  "sht3x shares I2C0 at 0x44 with sensor th; give each its own")
+    assert not (tmp_path / "c.keys").exists()
+    bare.stop()
+    assert bare.ls() == {}  # the flash is as empty as before
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--uplink", "http", "--host", "http://10.0.0.1:8080/api/v1/records"],
      "no WiFi credentials for the HTTP uplink: add --wifi SSID --password PASSWORD (or --uplink serial to send records over USB)"),

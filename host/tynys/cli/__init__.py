@@ -35,6 +35,8 @@ COMMANDS = {
     "sim": "tynys.cli.sim:sim",
     "calibrate": "tynys.cli.calibrate:calibrate",
     "aqi": "tynys.cli.aqi:aqi",
+    "publish": "tynys.cli.publish:publish",
+    "report": "tynys.cli.report:report",
 }
 
 
