@@ -310,6 +310,10 @@ def test_real_colocations_gain_alarms_point_the_way_the_calibration_moved(capsys
             assert np.sign(moved) == (1 if a["direction"] == "up" else -1), (s, a, moved)
             checked += 1
     assert checked >= 8, checked
+    code, out, err = _cli(capsys, "calibrate", "drift", "--sensor", f"{SE_US}:A_B_Avg", "--reference", f"{SE_US}:conc",
+                          "--time-column", "DAILY", "--site-column", "sensor_index", "--tz", "UTC", "--pollutant", "pm25",
+                          "--csv")
+    assert code == 0 and all(f"note: {s} not watched: " in err for s in short)   # CSV rows are alarms only
 
 
 def test_prewhitening_keeps_the_run_length_when_errors_persist():
