@@ -303,3 +303,35 @@ def test_both_time_parsers_refuse_what_does_not_exist(cell):
     for arr in (pa.array([cell] * 3, pa.string()), pa.array(["x", cell, cell, cell], pa.string()).slice(1)):
         with pytest.raises(TimestampError, match=r"\(row 1\) is not a real time"):
             parse_times(arr, tz="UTC")
+
+
+def test_value_cells_read_as_python_reads_them_and_what_is_dropped_is_counted():
+    # The C cast (with a regex for the cells it refuses) against Python's float() on random cells.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from tynys.importers.scan import Dropped, _floats
+    rng = np.random.default_rng(7)
+    forms = ["{:.2f}", "{:g}", "{:e}", " {:.1f} ", "+{:.3f}", "{:.0f}.", "{:.4E}"]
+    others = ["abc", "1,5", "--1", "1e", "n/a", ".", "nan", "NaN", "inf", "-Infinity", "+inf", " NAN "]
+    cells = []
+    for _ in range(3000):
+        if rng.random() < 0.2:
+            cells.append(others[rng.integers(len(others))])
+        else:
+            x = float(rng.normal(0, 10) * 10.0 ** rng.integers(-3, 6))
+            cells.append(forms[rng.integers(len(forms))].format(x).replace("+-", "-"))
+    cells.append(None)  # an empty cell: the reader makes it null (no value, nothing dropped)
+    want, not_number, not_finite = [], 0, 0
+    for c in cells:
+        t = (c or "").strip()
+        try:
+            v = float(t) if t else float("nan")
+        except ValueError:
+            v, not_number = float("nan"), not_number + 1
+        if t and not np.isfinite(v) and t.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            not_finite += 1
+        want.append(v if np.isfinite(v) else np.nan)
+    d = Dropped()
+    got = _floats(pa.array(cells, pa.string()), d, 1, pc)
+    assert np.array_equal(got, np.array(want), equal_nan=True)
+    assert (d.not_number, d.not_finite) == (not_number, not_finite) and not_number > 100 and not_finite > 100
