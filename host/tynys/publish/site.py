@@ -134,7 +134,7 @@ def document(snap: Snapshot, *, tiles: Tiles | None = OSM, open_data: dict | Non
         "districts": cells,
         "nodes": nodes,
         "node_chunk": CHUNK,
-        "notes": _notes(snap),
+        "notes": [{"key": n.key, "params": n.params, "text": n.text} for n in snap.notes],
         "open_data": open_data,
     }
 
@@ -147,22 +147,6 @@ def _banded(s) -> bool:
 
 def _round(x):
     return None if x is None else round(x, 5)  # about a metre
-
-
-def _notes(snap: Snapshot) -> list[dict]:
-    """The notes, those the pipeline wrote per node ("osk-06: ...") gathered into one per kind."""
-    out, grouped = [], {}
-    ids = {n.id for n in snap.nodes}
-    for n in snap.notes:
-        head, sep, rest = n.text.partition(": ")
-        if n.key == "note.text" and sep and head in ids:
-            grouped.setdefault(rest.replace(head, "ID"), []).append(head)
-            continue
-        out.append({"key": n.key, "params": n.params, "text": n.text})
-    for text, nodes in grouped.items():
-        shown = ", ".join(nodes[:10]) + (f" and {len(nodes) - 10} more" if len(nodes) > 10 else "")
-        out.append({"key": "note.text", "params": {"text": text}, "text": f"{shown}: {text}"})
-    return out
 
 
 def node_detail(snap: Snapshot, i: int) -> dict:

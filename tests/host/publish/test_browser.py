@@ -145,3 +145,15 @@ def test_a_nodes_panel_says_its_data_quality_in_words(web, page):
     assert "Flagged: pms5003 (pm) rejected 8640 of 86400 readings" in panel("osk-04")
     values = np.array(pg.eval_on_selector_all("#nodes tr[data-node] td:nth-child(5)", "els => els.map(e => e.textContent)"))
     assert "uncalibrated" in values and "calibrated · flagged" in values
+
+
+def test_a_site_without_any_calibration_profile_says_its_values_are_raw(web, page, raw_day):
+    p = page()
+    pg = p.open(web["url"] + "/raw/index.html#index=us-epa&lang=en&hour=12")
+    assert sorted(_markers(pg)) == raw_day["located"] and all(m["code"].isdigit() for m in _markers(pg).values())
+    assert "median of 7 nodes (at least 3) (raw values)" in pg.inner_text("#headline")
+    assert "No calibration profile, raw sensor values: osk-01, osk-02" in pg.inner_text("#notes")
+    pg.locator(".tn-marker[data-node='osk-02']").click()
+    pg.wait_for_selector("#panel[data-node='osk-02'] .pn-quality")
+    assert "Uncalibrated: raw sensor values, no calibration profile." in pg.inner_text("#panel")
+    assert p.errors == []
