@@ -67,6 +67,7 @@ def test_a_node_with_a_known_value_shows_its_category_colour_and_words(web, page
 
 
 def test_switching_index_and_language_changes_legend_headline_and_labels(web, page):
+    snap = web["site"].snapshot
     pg = page().open(web["url"] + "/site/index.html#index=us-epa&lang=en")
     before = {k: pg.inner_text(k) for k in ("#legend", "#headline", "#nodes")}
     assert "Unhealthy for Sensitive Groups" in before["#legend"] and "US AQI (EPA) (table 2024)" in before["#headline"]
@@ -75,8 +76,13 @@ def test_switching_index_and_language_changes_legend_headline_and_labels(web, pa
     assert "Very high" in kz["#legend"] and "Unhealthy" not in kz["#legend"]
     assert "Kazakhstan: СИ and grade (table 2022)" in kz["#headline"] and "ПДК м.р." in kz["#headline"]
     assert kz["#nodes"] != before["#nodes"]
+    # a node shows its СИ as the headline does (not its grade's number)
+    si = snap.index["kz"].index[0, -1]
+    assert 0 < si < 1 and _markers(pg)["osk-01"]["text"] == str(round(si, 2))
+    eea = snap.index["eea"]
     pg.select_option("#standard", "eea")
     assert "Extremely poor" in pg.inner_text("#legend")
+    assert _markers(pg)["osk-01"]["text"] == str(int(eea.category[0, -1]) + 1)  # a banded index: the band's number
     assert "index of PM2.5, SO₂ only: the full index also needs NO₂, O₃" in pg.inner_text("#headline")
     pg.click("#langs button[data-lang='ru']")
     assert "Крайне плохое" in pg.inner_text("#legend")
