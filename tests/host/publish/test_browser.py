@@ -162,4 +162,6 @@ def test_a_site_without_any_calibration_profile_says_its_values_are_raw(web, pag
     pg.locator(".tn-marker[data-node='osk-02']").click()
     pg.wait_for_selector("#panel[data-node='osk-02'] .pn-quality")
     assert "Uncalibrated: raw sensor values, no calibration profile." in pg.inner_text("#panel")
+    so2 = pg.locator("#panel svg.tn-chart").nth(1)  # SO2 WE/AE in mV without the cell's sheet: no SO2 value
+    assert so2.locator("rect").count() == 0 and "no values in these 24 hours" in so2.text_content()
     assert p.errors == []
