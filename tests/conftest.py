@@ -38,6 +38,8 @@ os.environ.setdefault("NO_COLOR", "1")
 
 def pytest_addoption(parser):
     parser.addoption("--port", default=None, help="serial port of a real board (hardware tests)")
+    parser.addoption("--board", default="esp32-devkitc", help="its board file in boards/ (hardware tests)")
+    parser.addoption("--image", default=None, help="a MicroPython .bin to flash first (hardware tests)")
 
 
 def pytest_collection_modifyitems(config, items):

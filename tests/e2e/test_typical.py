@@ -1,12 +1,12 @@
 """The typical node (PMS5003 + SHT3x + Alphasense SO2-B4 on an ISB/ADS1115, HTTP uplink) for a
-simulated week, as deployed (.mpy) in a 96 KB heap, its sensors byte-exact simulators."""
+simulated week, as deployed (.mpy) in a 96 KB heap, its sensors byte-exact simulators, posting
+to `tynys serve`."""
 
 import pytest
 
 from tynys import firmware
 
 from .conftest import CHECK, KEY, T0
-from .receiver import HTTPReceiver
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +30,15 @@ def typical(url, **extra):
     return cfg
 
 
-def test_typical_node_runs_a_week_in_96k(make_node, keys):
+def test_typical_node_runs_a_week_in_96k(make_node, host):
     assert firmware.DEFAULT_HEAP == "96K"
-    with HTTPReceiver(keys) as rx:
-        vn = make_node(typical(rx.url), SCENARIO, vtime="virtual", end=T0 + 7 * DAY, heap="96K")
-        vn.start()
-        vn.wait_world(T0 + 7 * DAY, timeout=900)
-        n = 7 * DAY // 300
-        rx.wait(n, timeout=60)
-    bodies = [rx.records[i] for i in rx.order]
+    vn = make_node(typical(host.url), SCENARIO, vtime="virtual", end=T0 + 7 * DAY, heap="96K")
+    vn.start()
+    vn.wait_world(T0 + 7 * DAY, timeout=900)
+    n = 7 * DAY // 300
+    host.wait(n, timeout=60)
+    assert host.rejected() <= {"replay"}
+    bodies = host.records()
     assert [b["seq"] for b in bodies] == list(range(len(bodies)))
     assert {b["boot"] for b in bodies} == {1}, "the node never restarted"
     assert vn.resets == [CHECK]  # boot 0 checked config.json and restarted to run it

@@ -1,5 +1,13 @@
-"""Watching co-located sensors for drift: calibrate each on a baseline, then run the drift alarms
-(:func:`tynys.calibrate.drift.detect_drift`) on what follows and refit on a rolling window.
+"""Watching co-located sensors for drift: calibrate each on a baseline, then run drift alarms on
+what follows and refit on a rolling window.
+
+Two methods (*method*):
+
+- ``self-starting`` (default): the rules of ``calibration/drift/<pollutant>.json``
+  (:func:`tynys.calibrate.alarms.watch`), whose false-alarm rate and detection delay are stated
+  and were measured through seasons that change the pollution level ×1–×3.
+- ``fixed-baseline``: the earlier CUSUM and KS alarms on residuals of a fixed baseline fit
+  (:func:`tynys.calibrate.drift.detect_drift`), kept for comparison; no run length is stated for them.
 
     from tynys.calibrate import inputs, watch
     data = inputs.colocated("node.csv:so2", "station.csv:so2", reading=inputs.Reading(tz="UTC"))
@@ -20,7 +28,7 @@ import numpy as np
 
 from ..errors import TynysError
 from ..timeutil import iso
-from . import drift, models
+from . import alarms, drift, models
 from .inputs import Colocated
 
 DAY = 86400
@@ -28,6 +36,7 @@ BASELINE_DAYS = 30.0
 REFIT_WINDOW_DAYS = 14
 REFIT_EVERY_DAYS = 7
 MIN_WATCHED_DAYS = 7  # the alarms judge daily residuals: a week after the baseline before they can say anything
+METHODS = ("self-starting", "fixed-baseline")
 
 
 @dataclass
@@ -85,13 +94,25 @@ class Watch:
 
 def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float | None = None,
           names: dict | None = None, refit_window_days: int = REFIT_WINDOW_DAYS,
-          refit_every_days: int = REFIT_EVERY_DAYS) -> list[Watch]:
-    """Watch each sensor of *data*: an OLS calibration on its first *baseline_days*, drift alarms on
-    its calibrated values after that (*shift*: the smallest drift worth an alarm, in the pollutant's
-    unit), and a rolling refit (*refit_window_days* ending every *refit_every_days*). *names*
+          refit_every_days: int = REFIT_EVERY_DAYS, method: str = "self-starting", sheet: dict | None = None) -> list[Watch]:
+    """Watch each sensor of *data*: an OLS calibration on its first *baseline_days*, drift alarms
+    after that by *method* (see the module), and a rolling refit (*refit_window_days* ending every
+    *refit_every_days*). *shift* (``fixed-baseline`` only) is the smallest drift worth an alarm, in
+    the pollutant's unit. *sheet* is an SO2 cell's calibration sheet (``sensor_model``,
+    ``sensitivity_mv_ppb``): the SO2 rules need it, with the temperature in *data*. *names*
     renames sensors in the output (``{label: node id}``)."""
     if not len(data):
         raise TynysError("no co-located pairs to watch: " + "; ".join(data.notes or ["check the files overlap in time"]))
+    if method not in METHODS:
+        raise TynysError(f"unknown drift method {method!r}; use one of {', '.join(METHODS)}")
+    if method == "self-starting":
+        if shift is not None:
+            raise TynysError("a minimum shift sets the fixed-baseline CUSUM's k; the self-starting rules keep the "
+                             "thresholds their stated false-alarm rate was measured with: drop it, or use the "
+                             "fixed-baseline method")
+        if data.pollutant not in alarms.known_pollutants():
+            raise TynysError(f"no self-starting drift rules for {data.pollutant} (calibration/drift has "
+                             f"{', '.join(alarms.known_pollutants())}): use the fixed-baseline method")
     out = []
     for label in data.sensors:
         sel = data.site == label
@@ -105,13 +126,28 @@ def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float
         coef = models.fit("ols", {"x": x[train]}, y[train], interval=data.interval)
         w = Watch(name, data.interval, data.unit, (start, base_end), int(t.max()), coef, int(train.sum()),
                   int((~train).sum()), refit_window_days=refit_window_days)
-        if w.enough:
+        if w.enough and method == "self-starting":
+            w.alarms = alarms.watch(name, t, x, y, pollutant=data.pollutant, covariates=_covariates(data, sel, sheet),
+                                    tz=data.day_tz, baseline_days=round(baseline_days))
+        elif w.enough:
             corrected = models.predict("ols", coef, {"x": x})
             w.alarms = drift.detect_drift(name, t, corrected, y, baseline_end=base_end, shift=shift, tz=data.day_tz)
         w.refit = drift.rolling_refit(t, x, y, window=refit_window_days * DAY, step=refit_every_days * DAY,
                                       min_n=_min_refit(data.interval, refit_window_days))
         out.append(w)
     return out
+
+
+def _covariates(data: Colocated, sel, sheet: dict | None) -> dict | None:
+    """The covariates the pollutant's rules name, for the rows *sel* (SO2: the AAN 803 zero term)."""
+    names = alarms.rules(data.pollutant).get("covariates", {})
+    if not names:
+        return None
+    if data.t_c is None or not sheet:
+        raise TynysError(f"the {data.pollutant} drift rules follow the cell's zero with temperature (AAN 803 k''_T): give the "
+                         "temperature [°C] (--t FILE:COLUMN) and the sensor sheet (--params FILE, or --param "
+                         "sensor_model=so2-b4 --param sensitivity_mv_ppb=0.30)")
+    return {"aan803_kpp_t": alarms.aan803_zero_term(data.t_c[sel], sheet)}
 
 
 def _min_refit(interval: str, window_days: int) -> int:

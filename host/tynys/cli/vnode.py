@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -51,13 +52,20 @@ def vnode():
               help="What the node's world does: sensors, network outages (docs/node.md).")
 @click.option("--board", default="virtual", show_default=True, help="A board file in boards/.")
 @click.option("--blocks", default=512, show_default=True, help="Flash size in 4 KB blocks.")
-def create(home, config, scenario, board, blocks):
-    """Format a flash image in HOME and put config.json and board.json on it.
+@click.option("--force", is_flag=True, help="Format the flash of a node already in HOME anew (its records go).")
+def create(home, config, scenario, board, blocks, force):
+    """Format a flash image in HOME and put config.json and board.json on it. The files that hold
+    the node's key (flash.img, config.json) are readable by you alone (mode 0600).
 
     Example: tynys vnode create nodes/osk-01 --config config.json --scenario winter.json
     """
-    VirtualNode.create(home, Path(config), board=board, scenario=Path(scenario) if scenario else None, blocks=blocks)
+    VirtualNode.create(home, Path(config), board=board, scenario=Path(scenario) if scenario else None, blocks=blocks,
+                       force=force)
     click.echo(f"virtual node in {Path(home).resolve()}: flash.img with config.json, board.json ({board})", err=True)
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 @vnode.command()
@@ -72,7 +80,7 @@ def create(home, config, scenario, board, blocks):
 def run(home, speed, start, for_, rtc_set, heap):
     """Run the node in HOME; its console is a pty (path printed on stderr). Output: the console.
 
-    Stop with Ctrl-C. With --for, the node stops after that much simulated time.
+    Stop with Ctrl-C or SIGTERM. With --for, the node stops after that much simulated time.
 
     Example: tynys vnode run nodes/osk-01 --for 2h --rtc-set
     """
@@ -87,6 +95,7 @@ def run(home, speed, start, for_, rtc_set, heap):
 
     vn = VirtualNode(home, heap=heap, vtime=speed, start=t0, end=None if dur is None else t0 + dur,
                      rtc="world" if rtc_set else POWER_ON_RTC, on_line=echo)
+    signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops the node too: no MicroPython process is left behind
     vn.start()
     click.echo(f"virtual node {Path(home).name}: console on {vn.port} (Ctrl-C stops it)", err=True)
     try:
