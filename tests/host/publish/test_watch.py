@@ -102,8 +102,10 @@ def test_the_command_keeps_publishing_until_stopped(smog_store, tmp_path, how, s
             assert changed.wait_for(lambda: sum(x.startswith("site: ") for x in printed) >= at_least, timeout=120), printed
     finally:
         proc.send_signal(stop_with)
-        err = proc.communicate(timeout=120)[1]
-        reader.join(timeout=60)
+        proc.wait(timeout=120)
+        reader.join(timeout=60)  # stdout is the reader's alone (communicate() would take lines from it)
+        err = proc.stderr.read()
+        proc.stderr.close()
     assert proc.returncode == 0, err
     runs = sum(x.startswith("site: ") for x in printed)
     assert err.splitlines()[-1] == f"tynys: stopped after {runs} run(s)" and runs >= at_least
