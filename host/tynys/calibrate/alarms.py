@@ -189,12 +189,13 @@ def _error_components(r, m, use, iters: int = 6):
     return a, b
 
 
-def fit(x, y, use, *, covariates=(), prior_sd=(), iters: int = 3) -> Fit:
+def fit(x, y, use, *, covariates=(), prior_sd=(), errors: str = "ar1+noise", iters: int = 3) -> Fit:
     """Weighted least squares of sensor *y* on reference *x* (and *covariates*) over days where *use*.
 
     Alternates the coefficients and the two error components (iteratively reweighted), then
-    estimates the AR(1) coefficient of the standardised residuals. *prior_sd* gives each covariate
-    a zero-mean Gaussian prior [its unit per covariate unit]; intercept and slope have none.
+    estimates the day-to-day memory of the standardised residuals (*errors*, one of
+    :data:`ERROR_MODELS`). *prior_sd* gives each covariate a zero-mean Gaussian prior [its unit per
+    covariate unit]; intercept and slope have none.
     """
     x = np.asarray(x, float)
     covs = [np.asarray(c, float) for c in covariates]
@@ -218,7 +219,7 @@ def fit(x, y, use, *, covariates=(), prior_sd=(), iters: int = 3) -> Fit:
         m = beta[:, 1:2] * np.where(use, x, 0.0)
         a, b = _error_components(r, m, use)
         w = np.where(use, 1.0 / (a[:, None] + b[:, None] * m * m), 0.0)
-    phi, share = _ar1_plus_noise(r * np.sqrt(w), use)
+    phi, share = _ar1_plus_noise(r * np.sqrt(w), use, errors)
     f = Fit(beta=beta, cov=np.empty(0), s_a2=a, s_r2=b, phi=phi, share=share, n=cnt)
     infl = f.long_run
     dof = cnt / np.maximum(cnt - p * infl, cnt / 2)   # residuals under-estimate the error by the fit's share
@@ -228,11 +229,19 @@ def fit(x, y, use, *, covariates=(), prior_sd=(), iters: int = 3) -> Fit:
     return f
 
 
-def _ar1_plus_noise(z, use):
+# How the daily errors' memory is modelled before the CUSUMs: "ar1+noise" (the rules' choice, an
+# ARMA(1, 1)); "ar1" and "white" (none) are kept so bench/bench_drift.py can show why.
+ERROR_MODELS = ("ar1+noise", "ar1", "white")
+
+
+def _ar1_plus_noise(z, use, errors: str = "ar1+noise"):
     """φ and the persistent share s of standardised residuals z modelled as an AR(1) plus white noise
     (an AR(1) measured with error is an ARMA(1, 1); Staudenmayer & Buonaccorsi, JASA 100, 841, 2005):
     lag-k autocorrelation s·φᵏ, so φ = ρ₂/ρ₁ and s = ρ₁/φ (moments; each ρ bias-corrected by
-    (1 + 3ρ)/n as for a lag-1 estimate, Kendall 1954). A plain AR(1) when ρ₂ is not positive."""
+    (1 + 3ρ)/n as for a lag-1 estimate, Kendall 1954). A plain AR(1) when ρ₂ is not positive.
+    *errors* "ar1" forces s = 1 (φ = ρ₁), "white" φ = 0 (no prewhitening)."""
+    if errors not in ERROR_MODELS:
+        raise ValueError(f"errors must be one of {', '.join(ERROR_MODELS)}, not {errors!r}")
     z = np.where(use, z, 0.0)
     cnt = use.sum(1)
     den = (z * z).sum(1)
@@ -244,6 +253,9 @@ def _ar1_plus_noise(z, use):
         return r + (1 + 3 * r) / cnt
 
     r1, r2 = np.clip(rho(1), 0.0, 0.9), rho(2)
+    if errors != "ar1+noise":
+        phi = r1 if errors == "ar1" else np.zeros_like(r1)
+        return phi, (phi > 0).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         phi = np.where((r2 > 0) & (r1 > 0.05), np.clip(r2 / r1, r1, 0.9), r1)
         share = np.where(phi > 0, np.clip(r1 / phi, 0.0, 1.0), 0.0)
@@ -253,7 +265,7 @@ def _ar1_plus_noise(z, use):
 # --- standardised recursive residuals ---
 
 def residuals(x, y, *, covariates=(), prior_sd=(), baseline_days: int = 30, refit_every: int = 7,
-              guard_days: int = 28) -> dict:
+              guard_days: int = 28, errors: str = "ar1+noise") -> dict:
     """Each day's standardised, prewhitened prediction residual ``e`` (≈ N(0, 1) while nothing drifts).
 
     Days before *baseline_days* calibrate only (``e`` NaN). From then on the calibration is refitted
@@ -271,7 +283,7 @@ def residuals(x, y, *, covariates=(), prior_sd=(), baseline_days: int = 30, refi
     day = np.arange(nd)
     for d0 in range(baseline_days, nd, refit_every):
         use = np.broadcast_to(day < max(d0 - guard_days, baseline_days), (ns, nd))
-        f = fit(x, y, use, covariates=covs, prior_sd=prior_sd)
+        f = fit(x, y, use, covariates=covs, prior_sd=prior_sd, errors=errors)
         lo, hi = max(d0 - WARM_UP, 0), min(d0 + refit_every, nd)
         X = _design(x[:, lo:hi], [c[:, lo:hi] for c in covs])
         r = y[:, lo:hi] - np.einsum("ndi,ni->nd", X, f.beta)
@@ -391,6 +403,8 @@ def describe(pollutant: str) -> list[str]:
                      + (f" (at half the noise {quiet['mean']:.0f} and {quiet['p90']:.0f})" if quiet else ""))
     lines.append(f"{pollutant} both rules: {doc['false_alarms_per_sensor_year']:.2f} false alarms per sensor-year "
                  f"({doc['measured']['summary']})")
+    if "field" in doc:
+        lines.append(f"{pollutant} both rules: {doc['field']['alarms_per_sensor_year']:g} alarms per sensor-year {doc['field']['label']}")
     return lines
 
 

@@ -54,6 +54,7 @@ class Watch:
     alarms: list = field(default_factory=list)  # drift.Alarm
     refit: dict = field(default_factory=dict)  # rolling refit: end, n, slope, intercept, r2
     refit_window_days: int = REFIT_WINDOW_DAYS
+    problem: str | None = None  # why this sensor could not be watched (its neighbours in the files still are)
 
     @property
     def watched_days(self) -> float:
@@ -61,13 +62,15 @@ class Watch:
 
     @property
     def enough(self) -> bool:
-        return self.watched_days >= MIN_WATCHED_DAYS
+        return self.problem is None and self.watched_days >= MIN_WATCHED_DAYS
 
     def summary(self) -> str:
         base_days = (self.baseline[1] - self.baseline[0]) / DAY
         head = (f"{self.sensor}: baseline {iso(self.baseline[0])[:16]} .. {iso(self.baseline[1])[:16]} "
                 f"({base_days:g} days, {self.baseline_n} {self.interval} pairs)")
         after = f"{self.watched_days:.1f} days ({self.watched_n} {self.interval} pairs) after it"
+        if self.problem:
+            return f"{head}: not watched: {self.problem}"
         if not self.enough:
             return (f"{head} covers most of the data ({self.baseline_n} of {self.baseline_n + self.watched_n} pairs): "
                     f"only {after}, too few to judge drift (the alarms need {MIN_WATCHED_DAYS} days); "
@@ -87,7 +90,7 @@ class Watch:
         return {"sensor": self.sensor, "interval": self.interval, "unit": self.unit,
                 "baseline": {"from": iso(self.baseline[0]), "to": iso(self.baseline[1]), "n": self.baseline_n,
                              "calibration": self.calibration},
-                "watched": {"n": self.watched_n, "to": iso(self.end), "enough": self.enough},
+                "watched": {"n": self.watched_n, "to": iso(self.end), "enough": self.enough, "problem": self.problem},
                 "summary": self.summary(), "alarms": [a.as_dict() for a in self.alarms],
                 "refit": {"window_days": self.refit_window_days, "rows": self.refit_rows()}}
 
@@ -100,7 +103,9 @@ def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float
     *refit_every_days*). *shift* (``fixed-baseline`` only) is the smallest drift worth an alarm, in
     the pollutant's unit. *sheet* is an SO2 cell's calibration sheet (``sensor_model``,
     ``sensitivity_mv_ppb``): the SO2 rules need it, with the temperature in *data*. *names*
-    renames sensors in the output (``{label: node id}``)."""
+    renames sensors in the output (``{label: node id}``). A sensor too short or gappy to calibrate
+    is refused when it is the only one; among several it is reported (:attr:`Watch.problem`) and
+    the others are watched."""
     if not len(data):
         raise TynysError("no co-located pairs to watch: " + "; ".join(data.notes or ["check the files overlap in time"]))
     if method not in METHODS:
@@ -123,12 +128,23 @@ def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float
         start = int(t.min())
         base_end = start + int(baseline_days * DAY)
         train = t < base_end
-        coef = models.fit("ols", {"x": x[train]}, y[train], interval=data.interval)
+        one = len(data.sensors) == 1
+        try:
+            coef, problem = models.fit("ols", {"x": x[train]}, y[train], interval=data.interval), None
+        except TynysError as e:
+            if one:
+                raise
+            coef, problem = {}, str(e)
         w = Watch(name, data.interval, data.unit, (start, base_end), int(t.max()), coef, int(train.sum()),
-                  int((~train).sum()), refit_window_days=refit_window_days)
+                  int((~train).sum()), refit_window_days=refit_window_days, problem=problem)
         if w.enough and method == "self-starting":
-            w.alarms = alarms.watch(name, t, x, y, pollutant=data.pollutant, covariates=_covariates(data, sel, sheet),
-                                    tz=data.day_tz, baseline_days=round(baseline_days))
+            try:
+                w.alarms = alarms.watch(name, t, x, y, pollutant=data.pollutant, covariates=_covariates(data, sel, sheet),
+                                        tz=data.day_tz, baseline_days=round(baseline_days))
+            except alarms.DriftDataError as e:
+                if one:
+                    raise
+                w.problem = str(e)
         elif w.enough:
             corrected = models.predict("ols", coef, {"x": x})
             w.alarms = drift.detect_drift(name, t, corrected, y, baseline_end=base_end, shift=shift, tz=data.day_tz)

@@ -401,7 +401,8 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method,
                 "they are not known"])
     watched = watch(data, baseline_days=baseline_days, shift=shift, names={data.sensors[0]: node} if node else None,
                     method=method, sheet=read_sheet(param_file, param_items))
-    if fmt == "csv":
+    if fmt == "csv":   # one row per alarm: a sensor that could not be watched has no row, so say so
+        _notes([f"{w.sensor} not watched: {w.problem}" for w in watched if w.problem])
         emit([a.as_dict() for w in watched for a in w.alarms], fmt)
         return
     emit([w.as_dict() for w in watched], fmt, human=lambda _: _human_drift(watched, data))

@@ -2,10 +2,10 @@
 
 What the rules in calibration/drift state is re-checked here on a few dozen simulated sensors with
 fixed seeds (the long Monte-Carlo that measured the numbers is bench/bench_drift.py):
-(a) no drift, seasonal level rise ×3: at most one false alarm per sensor-year, where the previous
+(a) no drift, seasonal level rise ×3: at most the stated false alarms per sensor-year, where the previous
     CUSUM/KS alarms fire on most sensors; the standardised residuals stay N(0, 1) as levels triple;
 (b) a 10 % gain change and a 2 µg/m³ offset are caught within the stated delays;
-(c) an SO2-B4 cell calibrated in summer is watched into the winter without false alarms, and a
+(c) SO2-B4 cells calibrated in summer are watched into the winter within the stated rate, and a
     0.6 mV zero shift is caught within the stated delay.
 """
 
@@ -53,7 +53,7 @@ def test_no_drift_seasonal_rise_at_most_one_false_alarm_per_sensor_year(winter):
     sensor_years = 60 * 365 / 365
     stated = PM["false_alarms_per_sensor_year"]
     assert stated <= 1.0
-    assert _count(found) <= sensor_years * 1.0, _count(found)
+    assert _count(found) <= sensor_years * stated, _count(found)
     # Levels triple, the standardised residuals do not notice: mean 0, SD 1, no day-to-day memory.
     e = res["e"][:, 30:]
     assert abs(np.nanmean(e)) < 0.05 and 0.9 < np.nanstd(e) < 1.1
@@ -100,7 +100,7 @@ def _so2_cov(sim):
 
 def test_so2_summer_to_winter_without_false_alarms(so2_year):
     res, found = _run(SO2, so2_year, _so2_cov(so2_year))
-    assert _count(found) <= 30 * 1.0
+    assert _count(found) <= 30 * SO2["false_alarms_per_sensor_year"], _count(found)
     # Each unit's zero follows the AAN 803 temperature table only typically (scale u). Without the
     # k''_T term its residuals on hot days lean with u − 1, which a summer calibration then carries
     # into the winter as a zero shift; with the term (and its prior) they do not.
@@ -245,22 +245,34 @@ def _window_stats(x, y, rh=None, days=30):
     return float(np.median(sds)), np.mean(acs, axis=0)
 
 
-def test_synthetic_pm_noise_looks_like_the_real_colocations():
-    """PM_NOISE against the SE-US PurpleAir/AQS daily co-locations in calibration/examples."""
+SE_US = (Path(__file__).resolve().parents[3] / "calibration" / "examples" / "purpleair-se-us-daily"
+         / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv.gz")
+
+
+@pytest.fixture(scope="module")
+def se_us():
+    """The SE-US PurpleAir/AQS daily co-locations: {sensor: (first day, grid)}, grid rows reference
+    (conc), sensor (A_B_Avg, CF=1) and raw RH, one column per day from the first, NaN where missing."""
     import csv
     import gzip
-    f = Path(__file__).resolve().parents[3] / "calibration" / "examples" / "purpleair-se-us-daily"
-    with gzip.open(next(f.glob("DAILY90*.csv.gz")), "rt") as fh:
+    with gzip.open(SE_US, "rt") as fh:
         rows = list(csv.DictReader(fh))
-    day = np.array([np.datetime64(r["DAILY"]) for r in rows]).astype(int)
+    day = np.array([np.datetime64(r["DAILY"]) for r in rows])
     site = np.array([r["sensor_index"] for r in rows])
-    grids = []
+    out = {}
     for s in np.unique(site):
         sel = site == s
-        g = np.full((3, day[sel].max() - day[sel].min() + 1), np.nan)
+        at = (day[sel] - day[sel].min()).astype(int)
+        g = np.full((3, at.max() + 1), np.nan)
         for j, col in enumerate(("conc", "A_B_Avg", "humidity_a")):
-            g[j, day[sel] - day[sel].min()] = [float(r[col]) for r, keep in zip(rows, sel) if keep]
-        grids.append(g)
+            g[j, at] = [float(r[col]) for r, keep in zip(rows, sel) if keep]
+        out[str(s)] = (day[sel].min(), g)
+    return out
+
+
+def test_synthetic_pm_noise_looks_like_the_real_colocations(se_us):
+    """PM_NOISE against the SE-US PurpleAir/AQS daily co-locations in calibration/examples."""
+    grids = [g for _, g in se_us.values()]
     real_sd, real_ac = _window_stats([g[0] for g in grids], [g[1] for g in grids], [g[2] for g in grids])
     sim = synthetic.pm_colocation(60, days=180, level=9.0, seed=4)
     pairs = alarms.daily_pairs(sim["time"], sim["sensor"], sim["reference"])
@@ -268,3 +280,50 @@ def test_synthetic_pm_noise_looks_like_the_real_colocations():
     assert real_sd == pytest.approx(1.16, abs=0.05) and real_ac == pytest.approx([0.30, 0.055], abs=0.02)
     assert syn_sd == pytest.approx(real_sd, abs=0.1)
     assert syn_ac == pytest.approx(real_ac, abs=0.04)
+
+
+def test_real_colocations_gain_alarms_point_the_way_the_calibration_moved(capsys, se_us):
+    """The rules on the 18 real SE-US PurpleAir sensors (daily, 2021–2023): sensors too short to
+    calibrate are named and the others still watched (the command used to stop at the first), and
+    every gain alarm is borne out by the 60 days after it: the sensor-to-reference ratio moved the
+    way the alarm says, against the 60 days before the drift's estimated start. (These sensors'
+    response changes with the seasons: real calibration changes, not false alarms.)"""
+    code, out, err = _cli(capsys, "calibrate", "drift", "--sensor", f"{SE_US}:A_B_Avg", "--reference", f"{SE_US}:conc",
+                          "--time-column", "DAILY", "--site-column", "sensor_index", "--tz", "UTC", "--pollutant", "pm25",
+                          "--json")
+    assert code == 0, err
+    docs = {d["sensor"]: d for d in json.loads(out)}
+    assert len(docs) == 18
+    short = [s for s, d in docs.items() if d["watched"]["problem"]]
+    assert short and all("at least" in docs[s]["watched"]["problem"] for s in short)
+    checked = 0
+    for s, d in docs.items():
+        first, g = se_us[s]
+        for a in d["alarms"]:
+            if a["rule"] != "gain":
+                continue
+            since, at = ((np.datetime64(a[k][:10]) - first).astype(int) for k in ("since", "time"))
+            before, after = g[:, max(since - 60, 0):since], g[:, at + 1:at + 61]
+            if min(np.isfinite(before[0] * before[1]).sum(), np.isfinite(after[0] * after[1]).sum()) < 20:
+                continue
+            moved = (np.nanmean(after[1]) / np.nanmean(after[0])) / (np.nanmean(before[1]) / np.nanmean(before[0])) - 1
+            assert np.sign(moved) == (1 if a["direction"] == "up" else -1), (s, a, moved)
+            checked += 1
+    assert checked >= 8, checked
+    code, out, err = _cli(capsys, "calibrate", "drift", "--sensor", f"{SE_US}:A_B_Avg", "--reference", f"{SE_US}:conc",
+                          "--time-column", "DAILY", "--site-column", "sensor_index", "--tz", "UTC", "--pollutant", "pm25",
+                          "--csv")
+    assert code == 0 and all(f"note: {s} not watched: " in err for s in short)   # CSV rows are alarms only
+
+
+def test_prewhitening_keeps_the_run_length_when_errors_persist():
+    """Why the rules model the daily errors as an AR(1) plus white noise (an ARMA(1, 1)): on sensors
+    whose day-scale errors persist longer than the rules were measured with (φ = 0.8 instead of
+    0.55), the same thresholds raise about half the false alarms of a plain AR(1) prewhitening and
+    a tenth of none (60 sensor-years; bench/bench_drift.py has the full table)."""
+    sim = synthetic.pm_colocation(60, days=395, noise={"day_phi": 0.8}, seed=41)
+    pairs = alarms.daily_pairs(sim["time"], sim["sensor"], sim["reference"])
+    n = {errors: _count(alarms.rule_alarms(alarms.residuals(pairs["x"], pairs["y"], errors=errors,
+                                                            **alarms.settings(PM, pairs)), PM))
+         for errors in alarms.ERROR_MODELS}
+    assert n["ar1+noise"] <= 60 and 1.3 * n["ar1+noise"] < n["ar1"] and 4 * n["ar1"] < n["white"], n
