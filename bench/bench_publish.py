@@ -7,10 +7,11 @@ factory's PMS5003 + SHT3x + SO2-B4 records), Barkjohn 2021 as every node's PM2.5
 corrected values. Records go in with ``Store.insert_record``, the ingest path's own insert without
 the HMAC check (bench_ingest measures that).
 
-- **tynys**: :func:`tynys.publish.build`: the snapshot (US EPA with NowCast and the SO2 rules, EEA,
-  Kazakhstan's СИ from 20-min means, the city median, data quality per node), the site and the
-  open data (CSV, GeoJSON, Sensor.Community-shaped feeds). The daily archive (a CSV per node and
-  complete day, written once a day) is timed on its own.
+- **tynys**: :func:`tynys.publish.build` as it runs every hour: the snapshot (US EPA with NowCast
+  and the SO2 rules, EEA, Kazakhstan's СИ from 20-min means, the city median, data quality per
+  node), the site and the open data (CSV, GeoJSON, Sensor.Community-shaped feeds), into a folder
+  an earlier run made. The daily archive (a CSV per node and complete day) is written by the
+  first run after a day ends: that run, and the archive alone, are timed on their own.
 - **naive**: what one writes first: pandas reads every window in one query, hourly means by
   groupby (no completeness rule, no calibration, no NowCast), the US AQI of each node-hour with
   python-aqi (one call per value), and one HTML page with every node's 24 hours inline as GeoJSON
@@ -153,19 +154,25 @@ def run(report):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         db = _city(root)
+        first = root / "first"  # a site published once: the day's archive is in it, as it is for every later run
+        _ours(db, first)
         counter = iter(range(10_000))
 
-        def side(fn):
+        def side(fn, start_from: Path | None = None):
             def setup():
                 out = root / f"out{next(counter)}"
+                if start_from is not None:
+                    shutil.copytree(start_from, out)
                 return (lambda: fn(db, out)), (lambda: shutil.rmtree(out, ignore_errors=True))
             return setup
 
-        times = report.compare(f"publish {NODES} nodes x 24 h", {"tynys": side(_ours), "naive": side(_naive)},
+        times = report.compare(f"publish {NODES} nodes x 24 h", {"tynys": side(_ours, first), "naive": side(_naive)},
                                repeats=3, baseline="naive")
         best = min(times["tynys"])
         report(f"publish {NODES} nodes x 24 h: goal", f"{'met' if best < GOAL_S else 'NOT met'} "
                f"(best {best:.2f} s against {GOAL_S:.0f} s)")
+        report.compare(f"first publish of a day {NODES} nodes (site + the day's archive)", {"tynys": side(_ours)},
+                       repeats=1)
         report.compare(f"daily archive {NODES} nodes (once a day)",
                        {"tynys": side(lambda d, o: _ours(d, o, archive=True))}, repeats=1)
 

@@ -131,22 +131,28 @@ def browser():
 
 class Page:
     """A browser page that records console errors, page errors and every request; *offline*
-    aborts every request that would leave the machine (and lists it in ``blocked``)."""
+    aborts every request that would leave the machine (and lists it in ``blocked``), unless
+    *tile* is given: then images it asks the network for are answered with that file, here
+    (listed in ``answered``), as a tile server would."""
 
-    def __init__(self, browser, *, offline: bool = False):
+    def __init__(self, browser, *, offline: bool = False, tile: Path | None = None):
         self.context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="en-GB")
         self.page = self.context.new_page()
-        self.errors, self.requests, self.blocked = [], [], []
+        self.tile = tile
+        self.errors, self.requests, self.blocked, self.answered = [], [], [], []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("request", lambda r: self.requests.append(r.url))
-        if offline:
+        if offline or tile:
             self.page.route("**/*", self._offline)
 
     def _offline(self, route):
         url = route.request.url
         if url.startswith(("http://127.0.0.1", "file://", "data:")):
             route.continue_()
+        elif self.tile and route.request.resource_type == "image":
+            self.answered.append(url)
+            route.fulfill(path=self.tile, content_type="image/png")
         else:
             self.blocked.append(url)
             route.abort("internetdisconnected")

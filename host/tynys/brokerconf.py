@@ -55,18 +55,26 @@ def _private(path: Path, text: str) -> None:
         f.write(text)
 
 
+def passwd_tool() -> str | None:
+    """Mosquitto's password hasher, or None when Mosquitto is not installed."""
+    return shutil.which("mosquitto_passwd") or next(
+        (p for p in ("/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd") if Path(p).exists()), None)
+
+
 def write(directory: str | os.PathLike, nodes: list[str], key_of, *, port: int = 1883, bind: str = "0.0.0.0",
           prefix: str = "tynys", ingest_password: str | None = None) -> dict:
     """Write ``mosquitto.conf``, ``acl`` and ``passwd`` (hashed with mosquitto_passwd) into
-    *directory*, and ``ingest.password`` (0600) with the host's password (made when not given).
+    *directory*, and ``ingest.password`` (0600) with the host's password: when not given, the one
+    written there before (so a run after ``tynys nodes add`` leaves the running ingest's login as
+    it was), else a new one.
     *key_of(node)*: the node's key. Returns ``{"conf": path, "ingest_password": …, "nodes": {node: password}}``."""
-    tool = shutil.which("mosquitto_passwd") or next(
-        (p for p in ("/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd") if Path(p).exists()), None)
+    tool = passwd_tool()
     if tool is None:
         raise BrokerConfigError("mosquitto_passwd is not installed: apt-get install mosquitto (scripts/system-deps.sh)")
     d = Path(directory).resolve()
     d.mkdir(parents=True, exist_ok=True)
-    ingest_password = ingest_password or secrets.token_hex(16)
+    kept = d / "ingest.password"
+    ingest_password = ingest_password or (kept.read_text().strip() if kept.exists() else "") or secrets.token_hex(16)
     passwords = {n: node_password(key_of(n)) for n in nodes}
     _private(d / "passwd", f"{INGEST_USER}:{ingest_password}\n" + "".join(f"{n}:{p}\n" for n, p in passwords.items()))
     out = subprocess.run([tool, "-U", str(d / "passwd")], capture_output=True, text=True)

@@ -24,7 +24,7 @@ from tynys.transport import reply
 from tynys.vnode import VirtualNode
 
 KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-# 21:00:37 UTC ten days ago: power-on 37 s into a 5-minute window, and a week of simulated time
+# 21:00:37 UTC ten days ago: power-on 37 s into a 5-minute window, and days of simulated time
 # later still in the host's past (tynys serve refuses windows ahead of its clock)
 T0 = (int(time.time()) // 86400 - 10) * 86400 + 21 * 3600 + 37
 CHECK = "soft"  # a node checks a new config.json once, then restarts to run it (node.startup)

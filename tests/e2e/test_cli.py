@@ -44,6 +44,17 @@ def test_create_run_ls_get_put(tmp_path, capsys):
     assert "spool/none: no such file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("option, value, said", [("--for", "2 days", "cannot read duration '2 days'"),
+                                                   ("--start", "2026-02-30", "cannot read time '2026-02-30'")])
+def test_run_names_a_time_it_cannot_read(tmp_path, capsys, option, value, said):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps(config()))
+    home = tmp_path / "n5"
+    assert main(["vnode", "create", str(home), "--config", str(cfg)]) == 0
+    assert main(["vnode", "run", str(home), option, value]) == 2
+    assert said in capsys.readouterr().err
+
+
 def test_run_reports_a_node_stuck_at_its_repl(tmp_path, capsys):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps(config(sensors={"pm": {"type": "pms9000"}})))

@@ -40,9 +40,8 @@ def client(broker, user=None, password=None, on_message=None):
     return c, codes[0] if codes else None
 
 
-def test_records_travel_through_the_projects_broker_config_once_each(make_node, tmp_path):
-    if mosquitto_binary() is None:
-        pytest.skip("mosquitto is not installed (apt-get install mosquitto; scripts/system-deps.sh does it)")
+def test_records_travel_through_the_projects_broker_config_once_each(make_node, tmp_path, need_service):
+    need_service("mosquitto", mosquitto_binary() is not None, "apt-get install mosquitto; scripts/system-deps.sh does it")
     db = tmp_path / "city.db"
     store = Store.open(db)
     keys = KeyFile(tmp_path / "city.keys")

@@ -1,6 +1,5 @@
 """`tynys broker config`: the Mosquitto files for ingest over MQTT (tynys.brokerconf)."""
 
-import shutil
 import stat
 
 import pytest
@@ -10,9 +9,9 @@ from tynys import brokerconf
 pytestmark = pytest.mark.host
 
 
-def test_passwords_come_from_the_keys_and_stay_hashed_and_private(tmp_path):
-    if shutil.which("mosquitto_passwd") is None:
-        pytest.skip("mosquitto_passwd is not installed (apt-get install mosquitto; scripts/system-deps.sh)")
+def test_passwords_come_from_the_keys_and_stay_hashed_and_private(tmp_path, need_service):
+    need_service("mosquitto_passwd", brokerconf.passwd_tool() is not None,
+                 "apt-get install mosquitto; scripts/system-deps.sh does it")
     keys = {"osk-01": bytes(range(32)), "osk-02": bytes(range(1, 33))}
     out = brokerconf.write(tmp_path, sorted(keys), keys.get, port=18830, bind="127.0.0.1")
     assert out["nodes"] == {n: brokerconf.node_password(k) for n, k in keys.items()}
@@ -25,3 +24,14 @@ def test_passwords_come_from_the_keys_and_stay_hashed_and_private(tmp_path):
     assert "listener 18830 127.0.0.1" in conf and "allow_anonymous false" in conf
     acl = (tmp_path / "acl").read_text()
     assert "pattern write tynys/%u/records" in acl and "pattern read tynys/%u/ack" in acl
+
+
+def test_a_second_run_for_a_new_node_keeps_the_hosts_login(tmp_path, need_service):
+    need_service("mosquitto_passwd", brokerconf.passwd_tool() is not None,
+                 "apt-get install mosquitto; scripts/system-deps.sh does it")
+    keys = {"osk-01": bytes(range(32)), "osk-02": bytes(range(1, 33))}
+    first = brokerconf.write(tmp_path, ["osk-01"], keys.get)
+    again = brokerconf.write(tmp_path, sorted(keys), keys.get)  # after `tynys nodes add osk-02`
+    assert again["ingest_password"] == first["ingest_password"]  # tynys ingest mqtt logs in as before
+    assert (tmp_path / "ingest.password").read_text().strip() == first["ingest_password"]
+    assert "osk-02:$7$" in (tmp_path / "passwd").read_text()

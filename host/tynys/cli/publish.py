@@ -54,6 +54,10 @@ def publish(out, city, standard, at, tiles, tiles_attribution, licence, min_node
         return
     if at is not None:
         raise click.UsageError("--at names a fixed time; --every and --watch follow the newest data: use one or the other")
+    if every is not None and watch_:
+        raise click.UsageError("--every rebuilds on the clock, --watch when a new hour is stored: use one or the other")
+    if every is not None and every <= 0:
+        raise click.UsageError("--every needs an interval such as 1h or 15m (or use --watch)")
     langs = langs or ("kk", "ru", "en")
     stop = threading.Event()
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -62,9 +66,9 @@ def publish(out, city, standard, at, tiles, tiles_attribution, licence, min_node
         _report(watch.rebuild(db, out, langs=langs, **kw), fmt)
 
     try:
-        click.echo(f"tynys: publishing {out} {'every ' + str(every) + ' s' if every else 'on each new hour'}; Ctrl-C to stop",
-                   err=True)
-        n = watch.every(every, run, stop) if every else watch.on_new_hour(db, run, stop)
+        how = f"every {every} s" if every is not None else "on each new hour"
+        click.echo(f"tynys: publishing {out} {how}; Ctrl-C to stop", err=True)
+        n = watch.every(every, run, stop) if every is not None else watch.on_new_hour(db, run, stop)
     finally:
         for s, h in old.items():
             signal.signal(s, h)

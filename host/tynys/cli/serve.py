@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .common import ByteSize, counts, db_option, ingest_options, open_collector, outcome_printer, run_until_stopped, setup_logging, verbosity
@@ -19,8 +21,9 @@ from .common import ByteSize, counts, db_option, ingest_options, open_collector,
                    "Without it status answers this machine only. Env TYNYS_STATUS_TOKEN.")
 @click.option("--nl", "fmt", flag_value="nl", help="One JSON object per record outcome on stdout.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per record.")
-@click.option("--site", type=click.Path(file_okay=False, exists=True), default=None,
-              help="Also serve this published site (tynys publish --out) at /, so one laptop is a whole station.")
+@click.option("--site", type=click.Path(file_okay=False), default=None,
+              help="Also serve the site tynys publish --out writes in this folder at /, so one laptop is a whole station "
+                   "(only the site's own files; 404 until the first publish).")
 @db_option
 @ingest_options
 @verbosity
@@ -33,6 +36,11 @@ def serve(host, port, max_body, max_records, max_clients, status_token, fmt, qui
     from ..transport.httpserver import RecordServer
 
     setup_logging(verbose)
+    files = None
+    if site:
+        from ..publish import static
+
+        files = static.handler(Path(site))
     collector = open_collector(db, keys, max_future, max_past, max_line)
     try:
         server = RecordServer((host, port), collector, max_body=max_body, max_records=max_records, max_clients=max_clients,
@@ -41,12 +49,7 @@ def serve(host, port, max_body, max_records, max_clients, status_token, fmt, qui
         collector.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror} (another tynys serve? choose --port)")
     server.on_outcomes = None if quiet else outcome_printer(fmt)
-    if site:
-        from pathlib import Path
-
-        from ..publish import static
-
-        files = static.handler(Path(site))
+    if files is not None:
         for method in ("GET", "HEAD"):
             server.route(method, "/", files, prefix=True)
     server.start()

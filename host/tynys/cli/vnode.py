@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from ..timeutil import parse_duration, parse_time
 from ..vnode import POWER_ON_RTC, VirtualNode
-
-
-def _when(s: str | None) -> int | None:
-    """Unix seconds from "1795813200" or "2026-11-27T12:00Z"."""
-    if s is None:
-        return None
-    if s.isdigit():
-        return int(s)
-    try:
-        return int(datetime.fromisoformat(s.replace("Z", "+00:00")).replace(tzinfo=timezone.utc).timestamp())
-    except ValueError:
-        raise click.BadParameter(f"{s!r}: give Unix seconds or an ISO time such as 2026-11-27T12:00Z")
-
-
-def _duration(s: str | None) -> int | None:
-    """Seconds from "90s", "15m", "24h", "7d" or a plain number of seconds."""
-    if s is None:
-        return None
-    m = re.fullmatch(r"(\d+)([smhd]?)", s.strip())
-    if not m:
-        raise click.BadParameter(f"{s!r}: give a duration such as 600, 15m, 24h or 7d")
-    return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
 @click.group()
@@ -84,8 +61,8 @@ def run(home, speed, start, for_, rtc_set, heap):
 
     Example: tynys vnode run nodes/osk-01 --for 2h --rtc-set
     """
-    t0 = _when(start) or int(time.time())
-    dur = _duration(for_)
+    t0 = int(time.time()) if start is None else parse_time(start)
+    dur = None if for_ is None else parse_duration(for_)
     said = [time.monotonic()]  # when the console last printed a line
 
     def echo(line: bytes) -> None:

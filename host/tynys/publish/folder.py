@@ -23,41 +23,47 @@ FORMAT = "tynys-site-files/1"
 KEEP = ("open-data/daily/", "bulletin/")  # archives: kept from run to run
 
 
+def own_files(root: Path) -> set[str]:
+    """The files an earlier ``tynys publish`` wrote in *root*, as its list names them (none if
+    there is no list); PublishError if the list cannot be read."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        return set()
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert doc.get("format") == FORMAT
+        return set(doc["files"])
+    except (ValueError, KeyError, AssertionError):
+        raise PublishError(f"{path} is not a list of the site's files ({FORMAT}); nothing was changed: "
+                           "choose a new --out folder") from None
+
+
+def foreign_files(root: Path, own: set[str]) -> list[str]:
+    """Files under *root* that are not in *own* (nor the list itself or a rebuild's temporary files)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    out = set()
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            rel = Path(dirpath, n).relative_to(root).as_posix()
+            if rel != MANIFEST and not n.startswith(".tynys-tmp-"):
+                out.add(rel)
+    return sorted(out - own)
+
+
 class Folder:
     def __init__(self, root: Path):
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir():
             raise PublishError(f"--out {self.root} is a file, not a folder: choose a folder for the site")
-        self.previous = self._manifest()
-        foreign = sorted(self._files() - self.previous)
+        self.previous = own_files(self.root)
+        foreign = foreign_files(self.root, self.previous)
         if foreign:
             shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
             raise PublishError(f"{self.root} holds files tynys publish did not write ({shown}); nothing was changed: "
                                "choose an empty or new --out folder (or one an earlier tynys publish made)")
         self.written: set[str] = set()
-
-    def _manifest(self) -> set[str]:
-        path = self.root / MANIFEST
-        if not path.is_file():
-            return set()
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            assert doc.get("format") == FORMAT
-            return set(doc["files"])
-        except (ValueError, KeyError, AssertionError):
-            raise PublishError(f"{path} is not a list of the site's files ({FORMAT}); nothing was changed: "
-                               "choose a new --out folder") from None
-
-    def _files(self) -> set[str]:
-        if not self.root.is_dir():
-            return set()
-        out = set()
-        for dirpath, _, names in os.walk(self.root):
-            for n in names:
-                rel = Path(dirpath, n).relative_to(self.root).as_posix()
-                if rel != MANIFEST and not n.startswith(".tynys-tmp-"):
-                    out.add(rel)
-        return out
 
     def path(self, rel: str) -> Path:
         return self.root / rel

@@ -116,7 +116,11 @@ def _pm10(store: Store, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
         else:
             continue
         step = int(np.bincount(np.asarray(s.t1 - s.t0, np.int64)).argmax())
-        starts, means, _ = averaging.window_means(s.t0, s.mean, HOUR, sample_s=step)
+        t, inv = np.unique(s.t0, return_inverse=True)  # a window sent twice (after a reboot) counts once
+        ok = np.isfinite(s.mean)
+        with np.errstate(invalid="ignore"):
+            v = np.bincount(inv, np.where(ok, s.mean, 0.0), len(t)) / np.bincount(inv, ok, len(t))
+        starts, means, _ = averaging.window_means(t, v, HOUR, sample_s=step)
         last = means[starts == snap.hours[-1]]
         hour[i] = last[0] if len(last) else np.nan
         ok = np.isfinite(means)

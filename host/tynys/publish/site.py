@@ -97,7 +97,7 @@ def document(snap: Snapshot, *, tiles: Tiles | None = OSM, open_data: dict | Non
     """The site's data (``data/site.js``): what the page needs at first load."""
     city = snap.city
     nodes = []
-    numbered = [s.id for s in snap.standards if not _banded(s)]
+    numbered = [s.id for s in snap.standards if not _banded(snap, s.id)]
     for i, n in enumerate(snap.nodes):
         idx = {s.id: {"c": _codes(snap.index[s.id].category[i], snap.index[s.id].status[i])} for s in snap.standards}
         for sid in numbered:
@@ -134,35 +134,22 @@ def document(snap: Snapshot, *, tiles: Tiles | None = OSM, open_data: dict | Non
         "districts": cells,
         "nodes": nodes,
         "node_chunk": CHUNK,
-        "notes": _notes(snap),
+        "notes": [{"key": n.key, "params": n.params, "text": n.text} for n in snap.notes],
         "open_data": open_data,
     }
 
 
-def _banded(s) -> bool:
-    """A banded index (EEA): category k has the single index value k + 1, so the page derives it."""
-    return all(c.lo == k + 1 for k, c in enumerate(tables.load(s.id, version=s.version).categories)) and \
-        all(c.hi in (c.lo, None) for c in tables.load(s.id, version=s.version).categories)
+def _banded(snap: Snapshot, sid: str) -> bool:
+    """A banded index (EEA): each value is its category's number (category k has the value k + 1),
+    so the page derives the number from the category. Read from the values, not the table: Kazakhstan's
+    grades are numbered 1..4 too, but its index is СИ, a ratio the page must show as it is."""
+    sc = snap.index[sid]
+    ok = sc.category >= 0
+    return bool(np.array_equal(sc.index[ok], sc.category[ok] + 1.0))
 
 
 def _round(x):
     return None if x is None else round(x, 5)  # about a metre
-
-
-def _notes(snap: Snapshot) -> list[dict]:
-    """The notes, those the pipeline wrote per node ("osk-06: ...") gathered into one per kind."""
-    out, grouped = [], {}
-    ids = {n.id for n in snap.nodes}
-    for n in snap.notes:
-        head, sep, rest = n.text.partition(": ")
-        if n.key == "note.text" and sep and head in ids:
-            grouped.setdefault(rest.replace(head, "ID"), []).append(head)
-            continue
-        out.append({"key": n.key, "params": n.params, "text": n.text})
-    for text, nodes in grouped.items():
-        shown = ", ".join(nodes[:10]) + (f" and {len(nodes) - 10} more" if len(nodes) > 10 else "")
-        out.append({"key": "note.text", "params": {"text": text}, "text": f"{shown}: {text}"})
-    return out
 
 
 def node_detail(snap: Snapshot, i: int) -> dict:

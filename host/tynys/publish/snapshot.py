@@ -331,5 +331,20 @@ def _notes(store, h, nodes, located, values, area_values, rules, layout, start, 
         if unknown:
             notes.append(Note("note.unknown_district", {"districts": unknown, "city": layout.name},
                               f"district(s) {', '.join(unknown)} are not in the {layout.name} layout: not drawn"))
-    notes += [Note("note.text", {"text": t}, t) for t in channel_notes]
-    return notes
+    return notes + _per_node(channel_notes, {n.id for n in nodes})
+
+
+def _per_node(texts: list[str], ids: set[str]) -> list[Note]:
+    """The pipeline's notes, those it writes per node ("osk-06: ...") gathered into one per kind
+    (a city of a thousand nodes gets one line, not a thousand)."""
+    out, grouped = [], {}
+    for text in texts:
+        head, sep, rest = text.partition(": ")
+        if sep and head in ids:
+            grouped.setdefault(rest.replace(head, "ID"), []).append(head)
+        else:
+            out.append(Note("note.text", {"text": text}, text))
+    for text, nodes in grouped.items():
+        shown = ", ".join(nodes[:10]) + (f" and {len(nodes) - 10} more" if len(nodes) > 10 else "")
+        out.append(Note("note.text", {"text": text}, f"{shown}: {text}"))
+    return out

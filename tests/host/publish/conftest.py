@@ -22,6 +22,12 @@ def smog(tmp_path_factory) -> dict:
     return smogday.build(tmp_path_factory.mktemp("smog"))
 
 
+@pytest.fixture(scope="session")
+def raw_day(tmp_path_factory) -> dict:
+    """The same day's records in a database where no node has a calibration profile."""
+    return smogday.build(tmp_path_factory.mktemp("raw"), calibrate=False)
+
+
 @pytest.fixture
 def smog_store(smog, tmp_path):
     """A private copy of the smog day's database."""
@@ -33,9 +39,10 @@ def smog_store(smog, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def web(tmp_path_factory, smog, static_server):
+def web(tmp_path_factory, smog, raw_day, static_server):
     """The smog day published under a local web server, which also serves a map tile: the site's
-    tile layer points at it, so the page needs nothing beyond localhost."""
+    tile layer points at it, so the page needs nothing beyond localhost (site/; osm/ with
+    OpenStreetMap's tiles; raw/: the day without any calibration profile)."""
     root = tmp_path_factory.mktemp("web")
     (root / "tiles").mkdir()
     shutil.copyfile(Path(publish.site.LEAFLET) / "dist" / "images" / "layers.png", root / "tiles" / "tile.png")
@@ -44,6 +51,8 @@ def web(tmp_path_factory, smog, static_server):
     with Store.open(smog["db"]) as store:
         online = publish.build(store, root / "site", city="oskemen", tiles=tiles)
         offline = publish.build(store, root / "osm", city="oskemen")  # OpenStreetMap's tiles, for the offline test
+    with Store.open(raw_day["db"]) as store:
+        publish.build(store, root / "raw", city="oskemen", tiles=tiles)
     return {"url": url, "root": root, "site": online, "osm": offline}
 
 

@@ -51,7 +51,8 @@ def _sensor_values(world: dict, n: int) -> dict:
             "th.t_c": air["t_c"], "th.rh": air["rh"], "so2.we_mv": we, "so2.ae_mv": ae}
 
 
-def build(root: Path) -> dict:
+def build(root: Path, *, calibrate: bool = True) -> dict:
+    """The smog day under *root*; ``calibrate=False``: records only, no node has a profile."""
     root.mkdir(parents=True, exist_ok=True)
     db = root / "city.db"
     plans = sim.plan(city="oskemen", nodes=7, hours=HOURS, scenario="smog", start=START, seed=1)
@@ -74,11 +75,12 @@ def build(root: Path) -> dict:
     end = START + HOURS * 3600
     out = Ingestor(store, keys, now=lambda: end + 60, max_past=None).ingest(lines, "test")
     assert all(o.status == "stored" for o in out), {o.status for o in out}
-    for p in plans:
+    for p in plans if calibrate else []:
         if p.node != UNCALIBRATED:
             stored.use_correction(store, p.node, "pm.pm25_cf1", "barkjohn2021")
             stored.use_correction(store, p.node, "so2.we_mv", "aan803_alg4", params=SHEET)
-    stored.apply(store)
+    if calibrate:
+        stored.apply(store)
     store.close()
     (root / "plans.json").write_text(json.dumps([{"node": p.node, "district": p.place.district} for p in plans]))
     return {"db": db, "start": START, "end": end, "nodes": [p.node for p in plans],

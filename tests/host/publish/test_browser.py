@@ -67,6 +67,7 @@ def test_a_node_with_a_known_value_shows_its_category_colour_and_words(web, page
 
 
 def test_switching_index_and_language_changes_legend_headline_and_labels(web, page):
+    snap = web["site"].snapshot
     pg = page().open(web["url"] + "/site/index.html#index=us-epa&lang=en")
     before = {k: pg.inner_text(k) for k in ("#legend", "#headline", "#nodes")}
     assert "Unhealthy for Sensitive Groups" in before["#legend"] and "US AQI (EPA) (table 2024)" in before["#headline"]
@@ -75,8 +76,13 @@ def test_switching_index_and_language_changes_legend_headline_and_labels(web, pa
     assert "Very high" in kz["#legend"] and "Unhealthy" not in kz["#legend"]
     assert "Kazakhstan: СИ and grade (table 2022)" in kz["#headline"] and "ПДК м.р." in kz["#headline"]
     assert kz["#nodes"] != before["#nodes"]
+    # a node shows its СИ as the headline does (not its grade's number)
+    si = snap.index["kz"].index[0, -1]
+    assert 0 < si < 1 and _markers(pg)["osk-01"]["text"] == str(round(si, 2))
+    eea = snap.index["eea"]
     pg.select_option("#standard", "eea")
     assert "Extremely poor" in pg.inner_text("#legend")
+    assert _markers(pg)["osk-01"]["text"] == str(int(eea.category[0, -1]) + 1)  # a banded index: the band's number
     assert "index of PM2.5, SO₂ only: the full index also needs NO₂, O₃" in pg.inner_text("#headline")
     pg.click("#langs button[data-lang='ru']")
     assert "Крайне плохое" in pg.inner_text("#legend")
@@ -145,3 +151,17 @@ def test_a_nodes_panel_says_its_data_quality_in_words(web, page):
     assert "Flagged: pms5003 (pm) rejected 8640 of 86400 readings" in panel("osk-04")
     values = np.array(pg.eval_on_selector_all("#nodes tr[data-node] td:nth-child(5)", "els => els.map(e => e.textContent)"))
     assert "uncalibrated" in values and "calibrated · flagged" in values
+
+
+def test_a_site_without_any_calibration_profile_says_its_values_are_raw(web, page, raw_day):
+    p = page()
+    pg = p.open(web["url"] + "/raw/index.html#index=us-epa&lang=en&hour=12")
+    assert sorted(_markers(pg)) == raw_day["located"] and all(m["code"].isdigit() for m in _markers(pg).values())
+    assert "median of 7 nodes (at least 3) (raw values)" in pg.inner_text("#headline")
+    assert "No calibration profile, raw sensor values: osk-01, osk-02" in pg.inner_text("#notes")
+    pg.locator(".tn-marker[data-node='osk-02']").click()
+    pg.wait_for_selector("#panel[data-node='osk-02'] .pn-quality")
+    assert "Uncalibrated: raw sensor values, no calibration profile." in pg.inner_text("#panel")
+    so2 = pg.locator("#panel svg.tn-chart").nth(1)  # SO2 WE/AE in mV without the cell's sheet: no SO2 value
+    assert so2.locator("rect").count() == 0 and "no values in these 24 hours" in so2.text_content()
+    assert p.errors == []

@@ -4,10 +4,12 @@ and the site says what is missing."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 
 import pytest
+from pypdf import PdfReader
 
 from tynys.cli import main
 from tynys.publish import site
@@ -130,3 +132,25 @@ def test_an_empty_database_gives_a_site_that_says_so(tmp_path, capsys):
     code, text, err = run(capsys, "publish", "--db", str(db), "--out", str(tmp_path / "site"))
     assert code == 0 and "no active nodes" in err
     assert _site_data(tmp_path / "site")["nodes"] == []
+
+
+def test_records_without_any_calibration_profile_give_a_site_and_bulletin_of_raw_values_that_say_so(raw_day, tmp_path,
+                                                                                                     capsys):
+    out = tmp_path / "site"
+    code, text, err = run(capsys, "publish", "--db", str(raw_day["db"]), "--out", str(out), "--city", "oskemen")
+    nodes = ", ".join(raw_day["nodes"])
+    assert code == 0 and text.startswith(f"site: {out}/index.html  (6 of 7 nodes on the map")
+    assert f"tynys: note: no calibration profile for {nodes}: their values are raw sensor values" in err
+    # the pipeline's per-node note (no SO2 without the cell's sheet) comes once, naming the nodes
+    assert err.count("SO2 WE/AE in mV without a calibration sheet") == 1
+    assert f"tynys: note: {nodes}: SO2 WE/AE in mV without a calibration sheet: no SO2 value" in err
+    d = _site_data(out)
+    assert set(d["area_values"]["basis"][0]) == {"raw"} and d["area_index"]["us-epa"]["c"][0][1:].isdigit()
+    assert {n["key"] for n in d["notes"]} >= {"note.no_profile", "note.text"}
+    with open(out / "open-data" / "latest.csv", encoding="utf-8") as f:
+        assert {r["pm25_calibrated"] for r in csv.DictReader(f)} == {"false"}
+    code, text, _ = run(capsys, "report", "--db", str(raw_day["db"]), "--day", "2026-11-27", "--out", str(tmp_path / "b"))
+    assert code == 0
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "b" / "tynys-bulletin-network-2026-11-27-en.pdf").pages]
+    status = pages[3]
+    assert all(n in status for n in raw_day["nodes"]) and status.count("uncalibrated") >= len(raw_day["nodes"])

@@ -119,3 +119,10 @@ def test_a_standard_the_site_cannot_score_is_refused(smog):
             snapshot.take(store, standard="us")
         with pytest.raises(snapshot.PublishError, match="unknown city 'gotham'"):
             snapshot.take(store, city="gotham")
+
+
+def test_a_retired_node_is_not_published(smog_store, smog):
+    smog_store.retire_node("osk-03", smog["end"] - 7200, "moved to Almaty")
+    s = snapshot.take(smog_store, city="oskemen")
+    assert [n.id for n in s.nodes] == [n for n in smog["nodes"] if n != "osk-03"]
+    assert s.index["us-epa"].index.shape[0] == len(smog["nodes"]) - 1

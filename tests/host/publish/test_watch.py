@@ -5,11 +5,16 @@ hour (records arriving through the real ingest path while it watches), once."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from factory import KEY, make_body, sign_body
 
+from tynys.cli import main
 from tynys.ingest import Ingestor
 from tynys.keys import KeyFile
 from tynys.publish import watch
@@ -72,3 +77,47 @@ def test_watch_rebuilds_when_a_new_hour_is_stored(smog_store, smog):
         stop.set()
         t.join(timeout=60)
     assert len(runs) == 2
+
+
+def _lines(stream, into: list, changed: threading.Condition) -> None:
+    for line in stream:
+        with changed:
+            into.append(line.rstrip("\n"))
+            changed.notify_all()
+
+
+@pytest.mark.parametrize("how, stop_with, at_least", [(["--every", "1s"], signal.SIGINT, 2),
+                                                       (["--watch"], signal.SIGTERM, 1)])
+def test_the_command_keeps_publishing_until_stopped(smog_store, tmp_path, how, stop_with, at_least):
+    out = tmp_path / "site"
+    tynys = Path(sys.executable).parent / "tynys"
+    proc = subprocess.Popen([str(tynys), "publish", "--db", str(smog_store.path), "--out", str(out), "--city", "oskemen",
+                             "--tiles", "none", "--bulletin-lang", "en", *how], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    printed, changed = [], threading.Condition()
+    reader = threading.Thread(target=_lines, args=(proc.stdout, printed, changed))
+    reader.start()
+    try:
+        with changed:
+            assert changed.wait_for(lambda: sum(x.startswith("site: ") for x in printed) >= at_least, timeout=120), printed
+    finally:
+        proc.send_signal(stop_with)
+        proc.wait(timeout=120)
+        reader.join(timeout=60)  # stdout is the reader's alone (communicate() would take lines from it)
+        err = proc.stderr.read()
+        proc.stderr.close()
+    assert proc.returncode == 0, err
+    runs = sum(x.startswith("site: ") for x in printed)
+    assert err.splitlines()[-1] == f"tynys: stopped after {runs} run(s)" and runs >= at_least
+    assert printed.count(f"bulletin: {out}/bulletin/tynys-bulletin-oskemen-2026-11-28-en.pdf") == runs
+    assert (out / "index.html").is_file() and not list(out.rglob(".tynys-tmp-*"))  # a run is finished before it stops
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--every", "0"], "--every needs an interval such as 1h or 15m (or use --watch)"),
+    (["--every", "1h", "--watch"], "use one or the other"),
+    (["--watch", "--at", "2026-11-27"], "--at names a fixed time"),
+])
+def test_every_or_watch_with_a_bad_choice_is_refused(smog, tmp_path, capsys, argv, message):
+    assert main(["publish", "--db", str(smog["db"]), "--out", str(tmp_path / "site"), *argv]) == 2
+    assert message in capsys.readouterr().err and not (tmp_path / "site").exists()

@@ -247,7 +247,8 @@
       e.setAttribute("x", x); e.setAttribute("y", y); e.setAttribute("text-anchor", anchor || "start");
       e.textContent = s; svg.append(e);
     };
-    text(2, -3, top + " " + unit);
+    if (values.every((v) => v === null)) text(W / 2, H / 2, t("ui.no_values"), "middle");
+    else text(2, -3, top + " " + unit);
     text(0, H + 12, localTime(S.hours[0]));
     text(W, H + 12, localTime(S.hours[n - 1] + 3600), "end");
     return el("figure", {}, el("figcaption", {}, label), svg);
