@@ -57,7 +57,8 @@ def test_provision_copies_registers_and_the_node_boots_from_its_flash(bare, tmp_
     assert (done["first_record"]["seq"],) in stored
     assert any(line.startswith(b"tynys: node vol-01 on virtual: pm=pms5003, so2=isb, th=sht3x") for line in bare.lines)
     # the code that ran is the code on the flash: the node's MICROPYPATH has no node package
-    assert bare._env("soft", False)["MICROPYPATH"].endswith("ports/unix") and "node/" not in bare._env("soft", False)["MICROPYPATH"]
+    path = bare.board._env("soft", False, None)["MICROPYPATH"]
+    assert path.endswith("ports/unix") and "node/" not in path
     # again, for a firmware update: the same key, nothing copied that did not change
     code, out, err = run(capsys, "provision", "--board", "virtual", "--port", bare.port, "--node", "vol-01",
                          "--db", db, "--window", "60", "--update", "--json")

@@ -311,7 +311,9 @@ def overall(subs: dict[str, Scores], standard: str = DEFAULT_STANDARD, *, strict
         where = (s.status != MISSING) if measured is None or p not in measured else \
             np.broadcast_to(np.asarray(measured[p], dtype=bool), s.status.shape)
         gap = where & np.isin(s.status, NO_SUB_INDEX) & np.isnan(r)
-        lacking = np.where(gap, np.where(lacking == "", p, lacking + "," + p), lacking)
+        if gap.any():  # strings only where a pollutant lacks (object arrays are slow)
+            now = lacking[gap]
+            lacking[gap] = np.where(now == "", p, now + ("," + p))
     complete &= lacking == ""
 
     main = np.full(best.index.shape, "", dtype=object)

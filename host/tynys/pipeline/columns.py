@@ -192,8 +192,9 @@ def _mean(key: str, v) -> float | None:
 def table_rows(rows: list[dict], head, standards) -> list[dict]:
     """*rows* as a person's table shows them: the *head* columns, then each standard's columns by
     its kind — breakpoints: the overall index, its category (or ``incomplete``), the main
-    pollutant and each pollutant's sub-index (for banded standards, its band); ratio: СИ, by
-    which pollutant, the grade; formula: the index and category."""
+    pollutant and each pollutant's sub-index (with its category's name for banded standards and
+    standards with a pollutant requirement, :func:`named_sub_indices`); ratio: СИ, by which
+    pollutant, the grade; formula: the index and category."""
     out = []
     for r in rows:
         row = {k: r.get(k) for k in head}
@@ -214,12 +215,12 @@ def category_cell(row: dict, p: str) -> str | None:
     return row.get(f"{p}_category") or ("incomplete" if row.get(f"{p}_status") == "incomplete" else None)
 
 
-def _breakpoint_cells(r, p, banded: bool):
+def _breakpoint_cells(r, p, named: bool):
     cells = {p: r.get(p), f"{p}_category": category_cell(r, p), f"{p}_main": r.get(f"{p}_main")}
     for pol in UNITS:
         k = f"{p}_{pol}"
-        if k in r:  # a band reads as its name too: "3 Moderate"
-            cells[k] = f"{r[k]} {r[f'{k}_category']}" if banded and r[k] is not None else r[k]
+        if k in r:  # with its name where the sub-index is what the standard offers: "3 Moderate"
+            cells[k] = f"{r[k]} {r[f'{k}_category']}" if named and r[k] is not None else r[k]
     return cells
 
 
@@ -228,8 +229,15 @@ def banded(standard: str) -> bool:
     return all((t.ilo == t.ihi).all() for t in tables.load(standard).tables.values())
 
 
+def named_sub_indices(standard: str) -> bool:
+    """Whether a table names each pollutant's category beside its sub-index: for bands (EEA, UK
+    DAQI) and where the overall index has a pollutant requirement (EEA, India), so that a row
+    whose overall index is incomplete still reads as a level."""
+    return banded(standard) or "requires" in tables.load(standard).data.get("overall", {})
+
+
 _SHOWN = {
-    "breakpoints": lambda r, p, s: _breakpoint_cells(r, p, banded(s)),
+    "breakpoints": lambda r, p, s: _breakpoint_cells(r, p, named_sub_indices(s)),
     "ratio": lambda r, p, s: {k: r.get(k) for k in ("kz_si", "kz_si_by", "kz_grade")},
     "formula": lambda r, p, s: {p: r.get(p), f"{p}_category": category_cell(r, p)},
 }
