@@ -9,14 +9,17 @@ indices, on a laptop, in a few minutes.
    13:00 to 15:00 UTC the host is unreachable: those windows wait on the nodes' flash and arrive
    late, each exactly once.
 2. **Calibrate**: the EPA's PurpleAir correction (Barkjohn et al. 2021) on each node's PM2.5 CF=1
-   with its own humidity, and Alphasense AAN 803 algorithm 4 with each SO2 cell's calibration
-   sheet: corrected series beside the raw ones, as versioned profiles.
+   with its own humidity: corrected series beside the raw ones, as versioned profiles. SO2 stays in
+   mV: NO2 pulls the cells' electrode down by more than the city's SO2 and the nodes measure no NO2
+   (part 4 shows what AAN 803 with each cell's sheet would publish).
 3. **Indices**: per node, for the city (median of at least 3 nodes per hour) and per district:
    the US AQI with PM2.5 NowCast and the SO2 rules, and Kazakhstan's СИ, НП and grade (unofficial:
    sensor data).
 4. **Against the truth**: the simulation kept the air it put at each node (``truth.csv``); the
    published hourly values are compared with it, beside the error each node's sensor models imply
    (their units' gain, offset, hygroscopic growth, the SO2 cell's temperature and NO2 response).
+5. **Publish**: the city's map site with open data (``site/index.html``, docs/publish.md) and the
+   day's bulletin in Kazakh, Russian and English (PDF and PNG, ``site/bulletin/``).
 
     python -m tynys.demo [--out demo-out] [--nodes 6] [--hours 24]
 
@@ -28,8 +31,8 @@ they arrived), so two runs print the same tables; the README shows them.
 What it leaves in ``--out``: ``city.db`` (explore it with ``tynys db stats``, ``tynys aqi city``,
 ``tynys calibrate profiles``), ``city.keys`` (the nodes' signing keys), ``nodes.csv`` and
 ``city-hours.csv`` (the tables), ``truth.csv`` with ``truth.sensors.json`` (the true air and each
-node's sensor units), ``truth-check.csv`` (every series against the truth), and each node's
-directory (flash image, console log).
+node's sensor units), ``truth-check.csv`` (every series against the truth), ``site/`` (the map
+site, its open data and the bulletins) and each node's directory (flash image, console log).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from typing import Callable, TextIO
 from . import pipeline, rows, sim
 from .calibrate import stored
 from .errors import TynysError
+from .publish import watch
 from .store import Store
 from .timeutil import iso
 
@@ -258,18 +262,31 @@ def against_the_truth(d: Demo) -> None:
     d.summary["truth_table"] = table
 
 
+def publish(d: Demo) -> None:
+    """7. The city's map site with open data, and the bulletin of the simulated day (Oskemen's date)."""
+    city = sim.city.load("oskemen")
+    day = iso(d.start + city.utc_offset_s)[:10]
+    r = watch.rebuild(d.out / "city.db", d.out / "site", city=city.name, langs=("kk", "ru", "en"), day=day)
+    bulletins = [str(r.folder / b["path"]) for b in r.open_data["bulletin"]]
+    d.say(f"7. Publishing: the map site, open data and the bulletin of {day} (Oskemen's date)\n"
+          f"   open in a browser: {r.index}\n   open data: {r.folder / 'open-data'}/README.md\n"
+          + "".join(f"   bulletin: {b}\n" for b in bulletins))
+    d.summary["site"] = {"index": r.index, "bulletin": bulletins}
+
+
 def files(d: Demo) -> None:
     """The tables as CSV, and where to go next."""
     with open(d.out / "nodes.csv", "w", newline="") as f:
         rows.write_csv(d.summary["nodes_table"], f)
     with open(d.out / "city-hours.csv", "w", newline="") as f:
         rows.write_csv(d.summary["areas"], f)
-    d.say(f"Files in {d.out}/: city.db, nodes.csv, city-hours.csv, truth.csv, truth-check.csv, nodes/<id>/console.log.\n"
+    d.say(f"Files in {d.out}/: city.db, nodes.csv, city-hours.csv, truth.csv, truth-check.csv, site/, nodes/<id>/console.log.\n"
           f"Next: tynys aqi city --db {d.out}/city.db    tynys db stats --db {d.out}/city.db    "
           f"tynys calibrate profiles --db {d.out}/city.db")
 
 
-SECTIONS: list[Callable[[Demo], None]] = [collect, calibrate, per_node, city_by_hour, districts, against_the_truth, files]
+SECTIONS: list[Callable[[Demo], None]] = [collect, calibrate, per_node, city_by_hour, districts, against_the_truth, publish,
+                                          files]
 
 
 def _cell(row: dict, key: str):
@@ -283,7 +300,7 @@ def _cell(row: dict, key: str):
 
 # What a run leaves in --out: only a directory holding nothing else is removed for a new run.
 OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes",
-           "truth.csv", "truth.sensors.json", "truth-check.csv"}
+           "truth.csv", "truth.sensors.json", "truth-check.csv", "site"}
 
 
 def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout, sections=None) -> dict:

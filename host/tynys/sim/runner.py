@@ -171,6 +171,7 @@ def create_node(p: NodePlan, config: dict, home: Path, start: int, hours: int, h
     (``{"outages": [{"from": t, "to": t, "what": "wifi" | "host"}]}``, docs/node.md)."""
     scenario = {"world": p.world, "network": network or {},
                 "sensors": {slot: {"options": {"unit": u["params"]}} for slot, u in p.units.items()}}
+    kw.setdefault("force", True)  # a simulation's node directories are its own: made anew each run
     return VirtualNode.create(home, config, scenario=scenario, start=start + POWER_ON_S, end=start + hours * 3600,
                               heap=heap or HEAPS[p.transport], **kw)
 

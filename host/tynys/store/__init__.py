@@ -143,6 +143,7 @@ class Store:
     insert_records = _on_db(_records.insert_records)
     stored_record = _on_db(_records.stored_record)
     existing = _on_db(_records.existing)
+    newest_received = _on_db(_records.newest_received)
     # re-timing
     clock_anchors = _on_db(_timing.clock_anchors)
     clocked_before = _on_db(_timing.clocked_before)
@@ -176,6 +177,7 @@ class Store:
     windows = _on_db(_queries.windows)
     channel_names = _on_db(_queries.channel_names)
     latest = _on_db(_queries.latest)
+    sensor_counts = _on_db(_queries.sensor_counts)
     raw_lines = _on_db(_queries.raw_lines)
     stats = _on_db(_stats.stats)
 
