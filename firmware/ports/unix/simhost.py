@@ -22,7 +22,6 @@ import machine
 import sim
 from sim.scenario import Scenario
 from sim.faults import Faults
-from sim.uart import NEVER
 
 
 def _world(sc):
@@ -33,9 +32,7 @@ def _world(sc):
 
 
 def build(config, board, sc):
-    """Make and attach the simulators config.json needs; returns ([[kind, bus, addr, acks], ...],
-    wires) (acks: every write to that I2C device is ACKed, so the node need not wait for the
-    answer; wires: {bus: (sensor TX pin, sensor RX pin, baud)} for UART sensors)."""
+    """Make and attach the simulators config.json needs; returns [[kind, bus, addr], ...]."""
     world = _world(sc)
     peers = []
     slots = dict(config.get("sensors", {}))
@@ -64,8 +61,7 @@ def build(config, board, sc):
                     opts[k] = s[k]
         peer = sim.create(typ, world, faults=Faults(**spec.get("faults", {})), **opts)
         sim.attach(typ, bus, peer, addr)
-        acks = kind == "i2c" and peer.acks_writes()
-        peers.append([kind, bus, addr if kind == "i2c" else 0, acks])
+        peers.append([kind, bus, addr if kind == "i2c" else 0])
         sock = board.get("uart", {}).get(str(bus), {})
         tx, rx = s.get("tx", sock.get("tx")), s.get("rx", sock.get("rx"))
         if kind == "uart" and tx is not None and rx is not None:
@@ -98,117 +94,73 @@ def _exact(c, buf, n):
 
 
 def serve(c, sc, state):
-    """Answer the node's batches (simlink.py) until it hangs up."""
-    b = bytearray(4096)  # one batch of requests
-    out = bytearray(12 + 4096)  # one answer
-    n_in = state.setdefault("counts", [0, 0, 0, 0])  # batches, requests, answers, hour noted
-    while _exact(c, b, 4):
-        n_in[0] += 1
-        size = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
-        if size > len(b):
-            b = bytearray(size)
-        if not _exact(c, b, size):
-            return
-        i = 0
-        while i < size:
-            op, bus, addr, _, n, w = struct.unpack_from("<BBBBIq", b, i)
-            i += 16
-            now = time.world_us()
-            if w > now:
-                time.advance_us(w - now)
-            data = memoryview(b)[i:]
-            if op in (0x77, 0x57, 0x56, 0x43, 0x4F):  # requests that bring bytes
-                i += n
-            k = _request(op, bus, addr, n, data, out, state, sc)
-            n_in[1] += 1
+    h = bytearray(16)
+    buf = bytearray(4096)
+    r = bytearray(4)
+    while _exact(c, h, 16):
+        op, bus, addr, _, n, w = struct.unpack_from("<BBBBIq", h, 0)
+        now = time.world_us()
+        if w > now:
+            time.advance_us(w - now)
+        if op in (0x77, 0x57, 0x43, 0x4F):  # requests that bring bytes
+            if n > len(buf):
+                buf = bytearray(n)
+            if not _exact(c, buf, n):
+                return
+        if op == 0x72:  # UART read
+            p = machine._uarts.get(bus)
+            k = p.readinto(buf, min(n, len(buf))) if p is not None and p.any() else 0
+            line = _line(state, bus)[0]
+            if line == "off":
+                k = 0  # the sensor's bytes went to a pin nobody reads
+            elif line == "garbled":
+                for i in range(k):
+                    buf[i] ^= 0xA5
+            struct.pack_into("<I", r, 0, k)
+            c.write(r)
             if k:
-                c.write(out, k)
-                n_in[2] += 1
-        hour = time.world_us() // 3600000000
-        if hour != n_in[3]:  # the link's traffic so far, once a simulated hour (benchmarks read it)
-            n_in[3] = hour
-            print("simhost: hour %d: %d batches, %d requests, %d answered" % (hour, n_in[0], n_in[1], n_in[2]))
-
-
-def _request(op, bus, addr, n, data, out, state, sc):
-    """Act on one request; returns the length of its answer in out (0: none)."""
-    if op == 0x72:  # UART read
-        p = machine._uarts.get(bus)
-        if p is None:
-            struct.pack_into("<Iq", out, 0, 0, NEVER)
-            return 12
-        k = p.readinto(memoryview(out)[12:], min(n, len(out) - 12)) if p.any() else 0
-        line = _line(state, bus)[0]
-        if line == "off":
-            k = 0  # the sensor's bytes went to a pin nobody reads
-        elif line == "garbled":
-            for i in range(12, 12 + k):
-                out[i] ^= 0xA5
-        struct.pack_into("<Iq", out, 0, k, p.quiet_until())
-        return 12 + k
-    if op == 0x77:  # UART write
-        p = machine._uarts.get(bus)
-        if p is not None and _line(state, bus)[1]:
-            p.write(bytes(data[:n]))
-        return 0
-    if op == 0x4F:  # the node opened a UART: its pins and speed
-        state.setdefault("opened", {})[bus] = struct.unpack_from("<HHI", data, 0)
-        return 0
-    if op == 0x56:  # I2C write the simulator vouched it ACKs: no answer awaited
-        try:
-            d = machine._i2c[bus][addr]
-            if n == 0:  # an address probe (I2C.scan): only the ACK
-                d._ack()
-            else:
-                d.i2c_write(data, n)
-        except (KeyError, OSError) as e:  # a broken promise: a bug in the simulator
-            print("simhost: posted I2C write to", bus, hex(addr), "failed:", repr(e))
-        return 0
-    if op in (0x57, 0x52):  # I2C write / read
-        d = machine._i2c.get(bus, {}).get(addr)
-        err = 0
-        try:
-            if d is None:
-                raise OSError(19)
-            if op == 0x57 and n == 0:  # an address probe (I2C.scan): only the ACK
-                d._ack()
-            elif op == 0x57:
-                d.i2c_write(data, n)
-            else:
-                d.i2c_read_into(memoryview(out)[4:], n)
-        except OSError as e:
-            err = e.errno or 19
-        struct.pack_into("<I", out, 0, err)
-        if op == 0x57:
-            return 4
-        hint = d.read_hint() if not err else None  # what a later read will say (simlink.py)
-        wn, rn = (len(hint[0]), len(hint[1])) if hint else (0, 0)
-        out[4 + n] = wn
-        out[5 + n] = rn
-        if hint:
-            out[6 + n:6 + n + wn] = hint[0]
-            out[10 + n:10 + n + rn] = hint[1]
-        return 14 + n
-    if op == 0x50:  # a pin changed
-        for fn in machine._pin_listeners:
-            fn(bus, addr)
-        return 0
-    if op == 0x43:  # the node's config: make the sensors (once; a reset keeps them)
-        key = bytes(data[:n])
-        if state.get("key") != key:
-            config, _, board = key.partition(b"\x00")
-            state["key"] = key
+                c.write(buf, k)
+        elif op == 0x77:  # UART write
+            p = machine._uarts.get(bus)
+            if p is not None and _line(state, bus)[1]:
+                p.write(bytes(buf[:n]))
+        elif op == 0x4F:  # the node opened a UART: its pins and speed
+            state.setdefault("opened", {})[bus] = struct.unpack_from("<HHI", buf, 0)
+        elif op in (0x57, 0x52):  # I2C write / read
+            d = machine._i2c.get(bus, {}).get(addr)
+            err = 0
             try:
-                state["peers"], state["wires"] = build(json.loads(config or b"{}"), json.loads(board or b"{}"), sc)
-            except ValueError as e:  # a config the firmware will refuse: no sensors then
-                print("simhost: no simulators for this config.json:", e)
-                state["peers"], state["wires"] = [], {}
-        js = json.dumps(state["peers"]).encode()
-        struct.pack_into("<I", out, 0, len(js))
-        out[4:4 + len(js)] = js
-        return 4 + len(js)
-    print("simhost: unknown request", op)
-    return 0
+                if d is None:
+                    raise OSError(19)
+                if op == 0x57 and n == 0:  # an address probe (I2C.scan): only the ACK
+                    d._ack()
+                elif op == 0x57:
+                    d.i2c_write(buf, n)
+                else:
+                    d.i2c_read_into(buf, n)
+            except OSError as e:
+                err = e.errno or 19
+            struct.pack_into("<I", r, 0, err)
+            c.write(r)
+            if op == 0x52 and not err:
+                c.write(buf, n)
+        elif op == 0x50:  # a pin changed
+            for fn in machine._pin_listeners:
+                fn(bus, addr)
+        elif op == 0x43:  # the node's config: make the sensors (once; a reset keeps them)
+            key = bytes(buf[:n])
+            if state.get("key") != key:
+                config, _, board = key.partition(b"\x00")
+                state["key"] = key
+                try:
+                    state["peers"], state["wires"] = build(json.loads(config or b"{}"), json.loads(board or b"{}"), sc)
+                except ValueError as e:  # a config the firmware will refuse: no sensors then
+                    print("simhost: no simulators for this config.json:", e)
+                    state["peers"], state["wires"] = [], {}
+            out = json.dumps(state["peers"]).encode()
+            struct.pack_into("<I", r, 0, len(out))
+            c.write(r)
+            c.write(out)
 
 
 def main():

@@ -128,9 +128,6 @@ class BME280Sim(I2CSim):
         else:
             self.reg[0xF4] &= 0xFC  # forced mode: back to sleep
 
-    def acks_writes(self):
-        return not self.faults.unplugged  # any register write, as the chip does
-
     def i2c_write(self, buf, n):
         self._ack()
         self._finish()

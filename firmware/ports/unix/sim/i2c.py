@@ -18,17 +18,6 @@ class I2CSim:
         if self.faults.unplugged:
             raise OSError(ENODEV)
 
-    def acks_writes(self):
-        """True when every write is ACKed (no command it could refuse), as long as it is
-        plugged in: the virtual node's link then need not wait for the answer."""
-        return False
-
-    def read_hint(self):
-        """(write, answer): a read right after writing `write` (<= 4 bytes) will answer `answer`
-        (<= 4 bytes) for as long as nothing else is written to the device, or None. The virtual
-        node's link then answers that read itself (simlink.py)."""
-        return None
-
     def measure(self):
         """This reading's values: fresh from the scenario, or frozen with the `stuck` fault."""
         if not (self.faults.stuck and self._last is not None):

@@ -74,9 +74,6 @@ class ISBSim(I2CSim):
         self._done = None
         self._mv = None
 
-    def acks_writes(self):
-        return not self.faults.unplugged  # any register write, as the chip does
-
     def voltages(self):
         """(WE, AE) in mV now, noise-free."""
         sc = self.scenario
@@ -86,13 +83,6 @@ class ISBSim(I2CSim):
         we = self.we0 + u["zero_t_scale"] * k_t(self.model, t) + \
             s * (sc.value("so2_ppb") + u["no2_cross"] * sc.value("no2_ppb"))
         return we, self.ae0
-
-    def read_hint(self):
-        # with no conversion running, the conversion register holds still until the next config write
-        if self._done is not None:
-            return None
-        v = self.conversion & 0xFFFF
-        return b"\x00", bytes((v >> 8, v & 0xFF))
 
     def _reading(self):
         r = self.noise_rand
