@@ -100,6 +100,12 @@ def _legacy_arl(sim: dict, base_days: int, sensors: int) -> float:
     return watched / max(fired, 1)
 
 
+def _early_late(found: dict, base: int, sensors: int) -> tuple[float, float]:
+    """False alarms per sensor-year in the first 90 days watched and after them."""
+    per_day = sum((found[r]["up"] | found[r]["down"]).sum(0) for r in alarms.RULES)[base:]
+    return per_day[:90].sum() / (sensors * 90 / 365), per_day[90:].sum() / (sensors * (WATCH - 90) / 365)
+
+
 def _in_control(report, pollutant: str, doc: dict, regimes: dict, sensors: int, legacy: int) -> list[dict]:
     rows, base = [], doc["method"]["baseline_days"]
     for i, (name, (label, kw)) in enumerate(regimes.items()):
@@ -107,8 +113,7 @@ def _in_control(report, pollutant: str, doc: dict, regimes: dict, sensors: int, 
         res = _residuals(doc, _pairs(pollutant, sim))
         found = alarms.rule_alarms(res, doc)
         counts = {rule: int(found[rule]["up"].sum() + found[rule]["down"].sum()) for rule in alarms.RULES}
-        per_day = sum((found[r]["up"] | found[r]["down"]).sum(0) for r in alarms.RULES)[base:]
-        early, late = per_day[:90].sum() / (sensors * 90 / 365), per_day[90:].sum() / (sensors * (WATCH - 90) / 365)
+        early, late = _early_late(found, base, sensors)
         watched = int(np.isfinite(res["e"]).sum())   # sensor-days the rules could judge (outages excluded)
         arl = {rule: watched / max(c, 1) for rule, c in counts.items()}
         arl["both"] = watched / max(sum(counts.values()), 1)
@@ -217,6 +222,10 @@ def _error_models(report, sensors: int, drifted: int) -> None:
             report(f"pm25 errors {errors} h×{c:g} worst in-control ARL", worst, "days")
             for k in PERSISTENT:
                 report(f"pm25 errors {errors} h×{c:g} in-control ARL {k}", arl[k], "days")
+                if c == 1.0:
+                    early, late = _early_late(alarms.rule_alarms(res[k], d), base, sensors)
+                    report(f"pm25 errors {errors} {k} false alarms per sensor-year: first 90 days, after",
+                           f"{early:.2f}, {late:.2f}")
             for what, v in delay.items():
                 report(f"pm25 errors {errors} h×{c:g} {what} delay mean", v, "days")
             report(f"pm25 errors {errors} h×{c:g} alarms per sensor-year on the SE-US co-locations", on_real, "")
