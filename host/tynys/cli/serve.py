@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..store import shown
 from .common import ByteSize, counts, db_option, ingest_options, open_collector, outcome_printer, run_until_stopped, setup_logging, verbosity
 
 
@@ -40,5 +41,5 @@ def serve(host, port, max_body, max_records, max_clients, status_token, fmt, qui
     server.on_outcomes = None if quiet else outcome_printer(fmt)
     server.start()
     who = "this machine and holders of --status-token" if status_token else "this machine only"
-    click.echo(f"tynys: serving {server.url}/api/v1/records into {db} (status: {who}); Ctrl-C to stop", err=True)
+    click.echo(f"tynys: serving {server.url}/api/v1/records into {shown(db)} (status: {who}); Ctrl-C to stop", err=True)
     run_until_stopped(collector, server.stop, lambda: [f"http: {counts(server.counts)}"])

@@ -58,7 +58,7 @@ def add_rejects(db, rejects: Iterable[Reject]) -> int:
     for r in rejects:
         groups[(r.transport, r.source, r.reason)].append(r)
     kept_rows = []
-    for (transport, source, reason), rs in groups.items():
+    for (transport, source, reason), rs in sorted(groups.items()):  # counters updated in one order by every writer
         row = db.execute("SELECT n FROM reject_counts WHERE transport=? AND source=? AND reason=?",
                          (transport, source, reason)).fetchone()
         if row is None and db.execute("SELECT COUNT(*) FROM reject_counts WHERE transport=? AND reason=?",
