@@ -39,6 +39,7 @@ class DecodeError(TynysError):
 class Decoded:
     frames: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)  # frames bad replies warming missing noise
+    checksums: list[dict] = field(default_factory=list)  # frames that failed it: computed vs sent sum
 
     @property
     def summary(self) -> dict:
@@ -66,17 +67,46 @@ def _xxd(text: str) -> bytes:
     return bytes(out)
 
 
+_HEXTEXT = re.compile(rb"(?:\s|0[xX]|[0-9a-fA-F]|[,:;])+")
+
+
+def capture_kind(path: str | Path, data: bytes, sensor: str | None = None) -> str:
+    """What a capture is: "hexdump" (xxd), "csv" (PyPMS time,sensor,hex), "hex text" (bytes
+    written out as hex, e.g. piped from a log) or "raw". A sensor that speaks ASCII lines (DGS)
+    sends text that can look like hex: its captures are raw."""
+    path = Path(path)
+    if path.suffix == ".hexdump":
+        return "hexdump"
+    if path.suffix == ".csv" or data.startswith(b"time,sensor,hex"):
+        return "csv"
+    ascii_sensor = sensor is not None and sensortypes.types().get(sensor, {}).get("ascii")
+    if data.strip() and not ascii_sensor and _HEXTEXT.fullmatch(data):
+        return "hex text"
+    return "raw"
+
+
+def read_bytes(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise DecodeError(f"cannot read the capture {path}: {e.strerror}") from None
+
+
 def read_capture(path: str | Path, sensor: str | None = None, data: bytes | None = None) -> list[tuple]:
     """The records of a capture file: [(time or None, bytes)], one per CSV row of `sensor`."""
     path = Path(path)
     if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise DecodeError(f"cannot read the capture {path}: {e.strerror}") from None
-    if path.suffix == ".hexdump":
+        data = read_bytes(path)
+    what = capture_kind(path, data, sensor)
+    if what == "hexdump":
         return [(None, _xxd(data.decode(errors="replace")))]
-    if path.suffix != ".csv" and not data.startswith(b"time,sensor,hex"):
+    if what == "hex text":
+        try:
+            return [(None, parse_hex(data.decode()))]
+        except DecodeError as e:
+            raise DecodeError(f"{path} looks like hex text but {str(e).removeprefix('--hex: ')}; or give the "
+                              f"bytes with --hex \"42 4D ...\"") from None
+    if what == "raw":
         return [(None, data)]
     rows = list(csv.DictReader(io.StringIO(data.decode(errors="replace"))))
     if rows and not {"time", "sensor", "hex"} <= set(rows[0]):
@@ -111,7 +141,7 @@ def run_firmware(sensor: str, records: list[bytes], chunk: int = 0, seed: int = 
             raise DecodeError(last[0].split("ValueError:", 1)[1].strip())
         raise firmware.FirmwareError(f"the decoder failed on the unix port:\n{err}")
     channels = scales = None
-    frames, counts = [], None
+    frames, counts, sums = [], None, []
     for line in proc.stdout.decode().splitlines():
         kind, _, rest = line.partition(" ")
         if kind == "H":
@@ -120,9 +150,12 @@ def run_firmware(sensor: str, records: list[bytes], chunk: int = 0, seed: int = 
         elif kind == "F":
             parts = rest.split()
             frames.append((int(parts[0]), [int(v) for v in parts[1:]]))
+        elif kind == "B":  # a frame whose checksum failed: record, computed sum, the frame's sum
+            sums.append(tuple(int(v) for v in rest.split()))
         elif kind == "C":
             counts = dict(zip(("frames", "bad", "replies", "warming", "missing", "noise"),
                               (int(v) for v in rest.split())))
+    counts["sums"] = sums
     return channels, scales, frames, counts
 
 
@@ -134,6 +167,8 @@ def decode(sensor: str, records: list[tuple], options: dict | None = None) -> De
     records = [(t, r[i:i + _PIECE]) for t, r in records for i in range(0, max(len(r), 1), _PIECE)]
     channels, scales, frames, counts = run_firmware(sensor, [r for _, r in records], options=options)
     out = Decoded(counts=counts)
+    out.checksums = [{**({"time": records[rec][0]} if records[rec][0] is not None else {}), "computed": want, "sent": got}
+                     for rec, want, got in counts.pop("sums")]
     for rec, raw in frames:
         row = {}
         t = records[rec][0]

@@ -62,11 +62,14 @@ def _flashtool(*args: str) -> str:
 class VirtualNode:
     def __init__(self, home: str | Path, *, heap: str = firmware.DEFAULT_HEAP, vtime: str = "virtual",
                  start: int | None = None, end: int | None = None, rtc: int | str | None = POWER_ON_RTC,
-                 unique_id: str | None = None, env: dict | None = None, on_line=None, keep_lines: int = 10000):
+                 unique_id: str | None = None, env: dict | None = None, on_line=None, keep_lines: int = 10000,
+                 from_flash: bool = False):
         """*vtime*: "virtual" (as fast as the CPU goes), "real", or a speed factor such as "60".
         *start*/*end*: world time [Unix s] at the first start, and where a virtual clock slows to real
         time. *rtc*: what the node's clock reads after power-on (default 2000-01-01 as on an ESP32;
-        "world" for a clock that is right from the start). *on_line(bytes)*: called for each console line."""
+        "world" for a clock that is right from the start). *on_line(bytes)*: called for each console line.
+        *from_flash*: run the firmware copied onto the flash (lib/, main.py, as tynys provision puts it),
+        not the host's build: a board as a volunteer gets it."""
         self.home = Path(home).resolve()
         if not (self.home / "flash.img").exists():
             raise VnodeError(f"{self.home} is not a virtual node (no flash.img); create it with `tynys vnode create`")
@@ -77,6 +80,7 @@ class VirtualNode:
         self.rtc = rtc
         self.unique_id = unique_id
         self.extra_env = dict(env or {})
+        self.from_flash = from_flash
         self.on_line = on_line
         self.lines: collections.deque[bytes] = collections.deque(maxlen=keep_lines)
         self.resets: list[str] = []  # reset causes of every start after the first
@@ -97,13 +101,14 @@ class VirtualNode:
 
     # -- creating
     @classmethod
-    def create(cls, home: str | Path, config: dict | str | Path, *, board: str = "virtual",
+    def create(cls, home: str | Path, config: dict | str | Path | None, *, board: str = "virtual",
                scenario: dict | str | Path | None = None, blocks: int = 512, **kw) -> "VirtualNode":
-        """Make a node directory: format a flash image and put config.json and board.json on it."""
+        """Make a node directory: format a flash image and put config.json and board.json on it.
+        With config None the flash stays empty, as on a board just flashed with MicroPython (the
+        scenario's sensors with a "type" are wired all the same; see simhost.py)."""
         home = Path(home).resolve()
         home.mkdir(parents=True, exist_ok=True)
-        cfg = json.loads(Path(config).read_text()) if not isinstance(config, dict) else config
-        (home / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
+        cfg = json.loads(Path(config).read_text()) if isinstance(config, (str, Path)) else config
         sc = scenario if isinstance(scenario, dict) or scenario is None else json.loads(Path(scenario).read_text())
         (home / "scenario.json").write_text(json.dumps(sc or {}, indent=1) + "\n")
         img = home / "flash.img"
@@ -111,9 +116,11 @@ class VirtualNode:
             img.unlink()
         firmware.build()
         _flashtool("format", str(img), str(blocks))
-        _flashtool("put", str(img), "config.json", str(home / "config.json"))
         (home / "board.json").write_text(boards.node_json(board))  # checked, with its chip's limits
-        _flashtool("put", str(img), "board.json", str(home / "board.json"))
+        if cfg is not None:
+            (home / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
+            _flashtool("put", str(img), "config.json", str(home / "config.json"))
+            _flashtool("put", str(img), "board.json", str(home / "board.json"))
         for f in ("clock", "console.log"):
             (home / f).unlink(missing_ok=True)
         return cls(home, **kw)
@@ -178,8 +185,13 @@ class VirtualNode:
             e["TYNYS_UNIQUE_ID"] = self.unique_id
         if no_app:
             e["TYNYS_NO_APP"] = "1"
+        e["TYNYS_BOARD"] = str(self.home / "board.json")  # the hardware, whatever is on the flash
         e.update(self.extra_env)
-        return firmware.env(e)
+        e = firmware.env(e)
+        if self.from_flash:  # the board's modules only; the node's come from the flash's lib/
+            e["TYNYS_FROM_FLASH"] = "1"
+            e["MICROPYPATH"] = str(firmware.BUILD / "ports" / "unix")
+        return e
 
     def _network_plan(self) -> str:
         """The node's process gets only the network plan of scenario.json: the world table is the

@@ -36,9 +36,9 @@ def test_every_type_has_a_simulator_and_its_default_address_is_the_drivers():
 
     for t in sensortypes.names():
         e = sensortypes.entry(t)
-        mod, cls, fixed, bus, addr = sim.SIMS[t]
+        mod, cls, fixed, bus, addr, baud = sim.SIMS[t]
         assert hasattr(importlib.import_module("sim." + mod), cls) and bus == e["bus"]
-        assert addr == (e["addr"][0] if bus == "i2c" else None)
+        assert addr == (e["addr"][0] if bus == "i2c" else None) and baud == e.get("baud")
 
 
 @pytest.mark.parametrize("t", sensortypes.names())

@@ -42,8 +42,8 @@ def test_compare_alternates_sides_and_prints_median_best_and_fraction_of_the_cei
     assert order == ["tynys", "baseline", "ceiling", "baseline", "ceiling", "tynys", "ceiling", "tynys", "baseline"]
     assert times == {"tynys": [2.0, 2.0, 4.0], "baseline": [8.0, 8.0, 8.0], "ceiling": [1.0, 1.0, 1.0]}
     lines = out.getvalue().splitlines()
-    assert lines[0] == "ingest [tynys]: 50 records/s (median; best 50, 3 runs)"
-    assert lines[1] == "ingest [baseline]: 12.5 records/s (median; best 12.5, 3 runs)"
+    assert lines[0] == "ingest [tynys]: 50 records/s (median; best 50; best by CPU time 100, 3 runs)"
+    assert lines[1] == "ingest [baseline]: 12.5 records/s (median; best 12.5; best by CPU time 25, 3 runs)"
     assert lines[3] == "ingest: tynys / baseline: 4 x (median of 3 rounds; range 2..4; by CPU time 4)"
     assert lines[4] == "ingest: fraction of the ceiling (tynys / ceiling): 0.5 (median of 3 rounds; range 0.25..0.5; by CPU time 0.5)"
 

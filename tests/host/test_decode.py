@@ -49,7 +49,9 @@ def test_binary_capture_with_garbage_and_rejected_frames(capsys, tmp_path):
     assert code == 0
     # rejected: the wrong checksum, the cut frame, the all-zero start-up frame
     assert lines == [{"pm25": 123.6, "pm10": 261.8}] * 2 + [{"frames": 2, "rejected": 3}]
-    assert "bytes outside frames" in err
+    assert "bytes outside valid frames" in err
+    # the wrong checksum is named with both sums (bytes 2..7 of AA C0 D4 04 3A 0A A1 60 add to 0x1D)
+    assert "a sds011 frame failed its checksum: computed 0x1D, the frame says 0x00 (rejected)" in err
 
 
 def test_pypms_csv_capture_keeps_the_row_time(capsys):
@@ -87,6 +89,37 @@ def test_stdin(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(bytes.fromhex("AAC02D0057001D7617AB"))))
     code, lines, _ = run(capsys, "--sensor", "sds011", "--file", "-")
     assert code == 0 and lines == [{"pm25": 4.5, "pm10": 8.7}, {"frames": 1, "rejected": 0}]
+
+
+@pytest.mark.parametrize("text", ["AA C0 2D 00 57 00 1D 76 17 AB\n", "aac02d0057001d7617ab", "0xAA,0xC0,0x2D,0x00,0x57,0x00,0x1D,0x76,0x17,0xAB"])
+def test_hex_text_on_stdin_is_read_as_the_bytes_it_spells(capsys, monkeypatch, text):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    code, lines, err = run(capsys, "--sensor", "sds011", "--file", "-")
+    assert code == 0 and lines == [{"pm25": 4.5, "pm10": 8.7}, {"frames": 1, "rejected": 0}]  # was {"frames": 0} in silence
+    assert "stdin is hex text: decoding the bytes it spells" in err
+
+
+def test_odd_hex_text_is_refused_with_the_hex_hint(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"AA C0 2D 0")))
+    assert main(["decode", "--sensor", "sds011", "--file", "-"]) == 2
+    assert capsys.readouterr().err.strip() == ("tynys: error: stdin looks like hex text but 7 hex digits is an odd number; "
+                                               "every byte needs two digits; or give the bytes with --hex \"42 4D ...\"")
+
+
+def test_an_ascii_sensors_capture_is_never_taken_for_hex(capsys, tmp_path):
+    line = b"071421030446, 875, 23, 19, 2111737, 23956, 19605, 00, 01, 02, 03\r\n"  # DGS: digits and commas
+    (tmp_path / "dgs.txt").write_bytes(line)
+    code, lines, err = run(capsys, "--sensor", "dgs", "--file", str(tmp_path / "dgs.txt"))
+    assert code == 0 and lines[0]["so2_ppb"] == 875 and "hex text" not in err
+
+
+def test_a_pms_checksum_failure_names_both_sums(capsys):
+    bad = PMS_FRAME[:-2] + "C6"  # the 16-bit sum of bytes 0..29 is 0x02C5
+    code, lines, err = run(capsys, "--sensor", "pms5003", "--hex", bad)
+    assert code == 0 and lines == [{"frames": 0, "rejected": 1}]
+    assert "a pms5003 frame failed its checksum: computed 0x02C5, the frame says 0x02C6 (rejected)" in err
+    code = main(["decode", "--json", "--sensor", "pms5003", "--hex", bad])
+    assert json.loads(capsys.readouterr().out)["checksum_failures"] == [{"computed": 0x2C5, "sent": 0x2C6}]
 
 
 def test_no_valid_frame_gives_a_hint(capsys):

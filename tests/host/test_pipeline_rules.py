@@ -95,6 +95,9 @@ def test_each_kind_of_standard_shows_what_it_can(smoky, capsys):
     assert json.loads(out)[0]["india_naqi_so2"] is None and "pass a temperature" in err
     code, out, err = run(capsys, "aqi", "city", "--db", smoky, *evening, "--temperature", "25")
     assert json.loads(out)[0]["india_naqi_so2"] is not None and "pass a temperature" not in err
+    code, out, err = run(capsys, "aqi", "city", "--db", smoky, *evening[:-1], "--temperature", "25")
+    first = out.splitlines()[2]
+    assert first.split()[7:9] == ["-", "incomplete"] and "323 Very Poor" in first  # India: each level, named
     # kz converts SO2 ppb at its documented convention (20 °C) unless told
     with Store.open(smoky) as store:
         h = pipeline.hourly(store, T0, T0 + 3600 * 4)

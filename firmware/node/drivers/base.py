@@ -26,6 +26,7 @@ class Sensor:
     CHANNELS = ()
     SCALE = ()
     WARMUP_MS = 0
+    on_checksum = None  # a tool (tynys decode) may set a function(computed, sent) per failed checksum
 
     def __init__(self, model, warmup_ms):
         self.model = model

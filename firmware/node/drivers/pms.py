@@ -82,6 +82,8 @@ class PMS5003(FrameSensor):
         for i in range(n - 2):
             s += f[i]
         if s != (f[n - 2] << 8 | f[n - 1]):
+            if self.on_checksum is not None:
+                self.on_checksum(s, f[n - 2] << 8 | f[n - 1])
             return -1
         if n != _DATA_LEN + 4:
             self.replies += 1

@@ -92,7 +92,10 @@ class SDS011(FrameSensor):
         return 10 if k >= 10 else 0
 
     def _accept(self, f, n):
-        if f[9] != 0xAB or (f[2] + f[3] + f[4] + f[5] + f[6] + f[7]) & 0xFF != f[8]:
+        s = (f[2] + f[3] + f[4] + f[5] + f[6] + f[7]) & 0xFF
+        if f[9] != 0xAB or s != f[8]:
+            if f[9] == 0xAB and self.on_checksum is not None:
+                self.on_checksum(s, f[8])
             return -1
         if f[1] == _REPLY:
             self.replies += 1

@@ -142,6 +142,8 @@ class SPS30(UartSensor):
         for i in range(k):
             s += f[i]
         if s & 0xFF != 0xFF or f[0] != 0 or f[3] + 5 != k:
+            if s & 0xFF != 0xFF and self.on_checksum is not None:
+                self.on_checksum(~(s - f[k - 1]) & 0xFF, f[k - 1])
             self.bad += 1
             return False
         cmd = f[1]

@@ -59,6 +59,8 @@ class ZE03(FrameSensor):
         for i in range(1, 8):
             s += f[i]
         if (-s) & 0xFF != f[8]:
+            if self.on_checksum is not None:
+                self.on_checksum((-s) & 0xFF, f[8])
             return -1
         if f[1] != _READ_REPLY:
             self.replies += 1

@@ -6,7 +6,8 @@
 # stdin: records, each a 4-byte big-endian length and that many bytes (a CSV capture row, or the
 # whole capture as one record). Every record is fed to the driver through a UART peer (in reads
 # of 1..N bytes when chunk=N, seeded) and polled until nothing is left. Prints one line per
-# valid reading, "F <record> <raw int> ...", first a header "H <channels> <scales>", last
+# valid reading, "F <record> <raw int> ...", first a header "H <channels> <scales>", one line
+# "B <record> <computed sum> <sum in the frame>" per frame that failed its checksum, last
 # "C frames bad replies warming missing noise". Warm-up is off (a capture has no wake time).
 import sys
 
@@ -60,6 +61,8 @@ def main(argv):
     print("H", ",".join(d.CHANNELS), ",".join(str(s) for s in d.SCALE))
     inp = sys.stdin.buffer
     rec = 0
+    at = [0]  # the record being parsed, for the checksum report
+    d.on_checksum = lambda computed, sent: print("B", at[0], computed, sent)
     while True:
         head = inp.read(4)
         if not head or len(head) < 4:
@@ -73,6 +76,7 @@ def main(argv):
             data += more
         feed.data = data
         feed.pos = 0
+        at[0] = rec
         while d.poll():  # True per reading; False once every byte of the record is parsed
             print("F", rec, " ".join(str(v) for v in d.values))
         rec += 1

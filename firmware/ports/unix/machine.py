@@ -92,6 +92,9 @@ class UART:
         if rx is not None:
             _pin(rx)
         self.id = id
+        p = _uarts.get(id)
+        if p is not None and hasattr(p, "opened"):
+            p.opened(tx, rx, baudrate)  # the wires and speed decide what a simulated sensor hears
 
     def any(self):
         p = _uarts.get(self.id)
@@ -131,7 +134,15 @@ class I2C:
         return d
 
     def scan(self):
-        return sorted(_i2c.get(self.id, {}))
+        # as a chip does: an empty write to each address; the ones that ACK are there
+        found = []
+        for a, d in sorted(_i2c.get(self.id, {}).items()):
+            try:
+                d.i2c_write(_scratch, 0)
+                found.append(a)
+            except OSError:
+                pass
+        return found
 
     def writeto(self, addr, buf, stop=True):
         self._dev(addr).i2c_write(buf, len(buf))

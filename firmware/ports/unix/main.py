@@ -10,8 +10,9 @@ if boot and __import__("os").getenv("TYNYS_MEASURE"):  # benchmarks only (measur
     __import__("measure").install()
 n = boot() if boot else None
 boot = None
-import node
+if "node.startup" in sys.modules:  # (a bare board run from its flash has no node package)
+    import node
 
-node.forget("startup")
+    node.forget("startup")
 if n:
     n.serve()

@@ -5,9 +5,14 @@
 #   micropython simhost.py     with TYNYS_SIM_SOCKET (socket path) and TYNYS_SCENARIO set
 #
 # scenario.json: {"world": <sim.scenario table or constants>,
-#                 "sensors": {"<slot>": {"faults": {...sim.faults.Faults...}, "options": {...}}}}
+#                 "sensors": {"<slot>": {"faults": {...sim.faults.Faults...}, "options": {...},
+#                                        "wires": "swapped"}}}
 # A slot's simulator is the one for its config type (sim.SIMS), on the UART or I2C bus and
-# address config.json gives it (else the board's only bus and the type's usual address).
+# address config.json gives it (else the board's only bus and the type's usual address). A slot
+# whose scenario entry has a "type" (and "uart"/"i2c", "addr") is wired so whatever config.json
+# says, as on a board not provisioned yet. A UART sensor's TX goes to the socket's RX pin and its
+# RX to the TX pin ("wires": "swapped": the other way round); the node hears it only on a UART
+# opened with its RX on the sensor's TX and at the sensor's speed (at another speed: garbage).
 import os
 import json
 import struct
@@ -30,8 +35,13 @@ def build(config, board, sc):
     """Make and attach the simulators config.json needs; returns [[kind, bus, addr], ...]."""
     world = _world(sc)
     peers = []
-    for name in sorted(config.get("sensors", {})):
-        s = config["sensors"][name]
+    slots = dict(config.get("sensors", {}))
+    for name, spec in sc.get("sensors", {}).items():
+        if "type" in spec:  # wired so on the board, whatever config.json says
+            slots[name] = spec
+    wires = {}
+    for name in sorted(slots):
+        s = slots[name]
         typ = s.get("type")
         if typ not in sim.SIMS:
             continue  # a sensor without a simulator (the fake) needs no wire
@@ -52,7 +62,24 @@ def build(config, board, sc):
         peer = sim.create(typ, world, faults=Faults(**spec.get("faults", {})), **opts)
         sim.attach(typ, bus, peer, addr)
         peers.append([kind, bus, addr if kind == "i2c" else 0])
-    return peers
+        sock = board.get("uart", {}).get(str(bus), {})
+        tx, rx = s.get("tx", sock.get("tx")), s.get("rx", sock.get("rx"))
+        if kind == "uart" and tx is not None and rx is not None:
+            wires[bus] = (tx, rx, sim.SIMS[typ][5]) if spec.get("wires") == "swapped" else (rx, tx, sim.SIMS[typ][5])
+    return peers, wires
+
+
+def _line(state, bus):
+    """The UART line between the node and the sensor on `bus`: "ok", "off" (the node's RX is not
+    on the sensor's TX), or "garbled" (another speed); the node's TX reaches the sensor on "ok"."""
+    w = state.get("wires", {}).get(bus)
+    o = state.get("opened", {}).get(bus)
+    if w is None or o is None:
+        return "ok", True
+    tx, rx, baud = o
+    if rx != 0xFFFF and rx != w[0]:
+        return "off", tx in (0xFFFF, w[1]) and baud == w[2]
+    return ("ok" if baud == w[2] else "garbled"), tx in (0xFFFF, w[1]) and baud == w[2]
 
 
 def _exact(c, buf, n):
@@ -75,7 +102,7 @@ def serve(c, sc, state):
         now = time.world_us()
         if w > now:
             time.advance_us(w - now)
-        if op in (0x77, 0x57, 0x43):  # requests that bring bytes
+        if op in (0x77, 0x57, 0x43, 0x4F):  # requests that bring bytes
             if n > len(buf):
                 buf = bytearray(n)
             if not _exact(c, buf, n):
@@ -83,21 +110,31 @@ def serve(c, sc, state):
         if op == 0x72:  # UART read
             p = machine._uarts.get(bus)
             k = p.readinto(buf, min(n, len(buf))) if p is not None and p.any() else 0
+            line = _line(state, bus)[0]
+            if line == "off":
+                k = 0  # the sensor's bytes went to a pin nobody reads
+            elif line == "garbled":
+                for i in range(k):
+                    buf[i] ^= 0xA5
             struct.pack_into("<I", r, 0, k)
             c.write(r)
             if k:
                 c.write(buf, k)
         elif op == 0x77:  # UART write
             p = machine._uarts.get(bus)
-            if p is not None:
+            if p is not None and _line(state, bus)[1]:
                 p.write(bytes(buf[:n]))
+        elif op == 0x4F:  # the node opened a UART: its pins and speed
+            state.setdefault("opened", {})[bus] = struct.unpack_from("<HHI", buf, 0)
         elif op in (0x57, 0x52):  # I2C write / read
             d = machine._i2c.get(bus, {}).get(addr)
             err = 0
             try:
                 if d is None:
                     raise OSError(19)
-                if op == 0x57:
+                if op == 0x57 and n == 0:  # an address probe (I2C.scan): only the ACK
+                    d._ack()
+                elif op == 0x57:
                     d.i2c_write(buf, n)
                 else:
                     d.i2c_read_into(buf, n)
@@ -116,10 +153,10 @@ def serve(c, sc, state):
                 config, _, board = key.partition(b"\x00")
                 state["key"] = key
                 try:
-                    state["peers"] = build(json.loads(config), json.loads(board or b"{}"), sc)
+                    state["peers"], state["wires"] = build(json.loads(config or b"{}"), json.loads(board or b"{}"), sc)
                 except ValueError as e:  # a config the firmware will refuse: no sensors then
                     print("simhost: no simulators for this config.json:", e)
-                    state["peers"] = []
+                    state["peers"], state["wires"] = [], {}
             out = json.dumps(state["peers"]).encode()
             struct.pack_into("<I", r, 0, len(out))
             c.write(r)

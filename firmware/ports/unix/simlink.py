@@ -12,6 +12,7 @@
 #   'r' UART read up to n  -> u32 k + k bytes      'w' UART write n bytes (no answer)
 #   'W' I2C write n bytes  -> u32 errno (0: ACK)   'R' I2C read n -> u32 errno + n bytes
 #   'P' pin `bus` set to `addr` (no answer)
+#   'O' UART `bus` opened: n = 8 bytes tx:u16 rx:u16 baud:u32 (0xFFFF: no pin given) (no answer)
 import usocket
 import utime
 import struct
@@ -71,6 +72,11 @@ class _Uart:
     def write(self, buf):
         _req(0x77, self.bus, 0, len(buf))  # 'w'
         _s.write(buf)
+
+    def opened(self, tx, rx, baud):
+        _req(0x4F, self.bus, 0, 8)  # 'O'
+        _s.write(struct.pack("<HHI", 0xFFFF if tx is None else tx, 0xFFFF if rx is None else rx, baud))
+        self.pos = self.end = 0  # a reopened UART starts empty
 
 
 class _I2c:

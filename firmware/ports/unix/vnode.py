@@ -7,6 +7,9 @@
 #                        "sensors": {...}} (world and sensors: simhost.py)
 #   TYNYS_SIM_SOCKET     where the sensor simulators listen (simhost.py, started by the launcher)
 #   TYNYS_NO_APP         "1": leave main.py out (a soft reset in raw REPL, as on a board)
+#   TYNYS_FROM_FLASH     "1": the firmware is what was copied onto the flash (lib/, main.py), as
+#                        on a board; without it, the build on the host (MICROPYPATH)
+#   TYNYS_BOARD          the board file of this virtual hardware, for a flash without board.json
 # plus those of time.py and machine.py (virtual time, reset cause, unique id).
 import os
 import json
@@ -36,18 +39,21 @@ def _scenario():
         return json.load(f)
 
 
+def _read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 def wire(scenario):
     import network
 
     net = scenario.get("network", {})
     network.plan(net.get("outages", ()), net.get("rssi", -67), net.get("ssid"))
-    try:
-        with open("config.json", "rb") as f:
-            cfg = f.read()
-        with open("board.json", "rb") as f:
-            brd = f.read()
-    except OSError:
-        return  # no config: the firmware says so itself
+    cfg = _read("config.json") or b"{}"  # none yet: the firmware says so; the sensors are wired all the same
+    brd = _read("board.json") or _read(os.getenv("TYNYS_BOARD") or "") or b"{}"
     if b'"fake"' in cfg:  # the fake sensor type, a driver of this board only
         import sys
         from node import drivers
@@ -63,12 +69,29 @@ def wire(scenario):
 
 
 def start():
-    """Mount the flash and wire the world; return node.startup.boot (None with TYNYS_NO_APP)."""
+    """Mount the flash and wire the world; return node.startup.boot (None with TYNYS_NO_APP).
+    With TYNYS_FROM_FLASH, the flash's own main.py instead, as a board runs it (None when there
+    is none: a freshly flashed board sits at its REPL)."""
+    import sys
+    import time
+
+    # The REPL ending (Ctrl-D: a soft reset) notes the world clock as any reset does, so the
+    # restarted node does not go back to the last minute's checkpoint behind its sensors' time.
+    sys.atexit(time.note)
     blocks = os.getenv("TYNYS_FLASH_BLOCKS")
     mount(os.getenv("TYNYS_FLASH"), int(blocks) if blocks else None)
+    from_flash = os.getenv("TYNYS_FROM_FLASH") == "1"
+    if from_flash:
+        sys.path.append(MOUNT + "/lib")  # /lib on a board
     wire(_scenario())
     if os.getenv("TYNYS_NO_APP") == "1":
         return None
+    if from_flash:
+        return _flash_main if _read("main.py") is not None else None
     import node.startup
 
     return node.startup.boot
+
+
+def _flash_main():
+    exec(_read("main.py"), {"__name__": "__main__"})

@@ -18,9 +18,11 @@ nothing here knows a standard by name — the rules come from the table data:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
+from . import tables
 from .tables import Standard, Table, pollutant_facts
 from .units import ugm3_per_ppb
 
@@ -125,26 +127,60 @@ def plausible_max(table: Table, standard: Standard) -> float:
     return ppb / 1000.0 if table.unit == "ppm" else ppb
 
 
-def score(values, table: Table, standard: Standard) -> Scores:
-    """Score concentrations *values* (in ``table.unit``) on *table* of *standard*."""
+def score(values, table: Table, standard: Standard, *, lookup: bool = True) -> Scores:
+    """Score concentrations *values* (in ``table.unit``) on *table* of *standard*.
+
+    Where the table quantises concentrations (truncate, half-up, half-even) and its rows span at
+    most ``LOOKUP_MAX`` steps, every value is scored by table lookup: each quantised
+    concentration's result was computed once by the reference arithmetic (row search and
+    interpolation, :class:`_Plan`), so both give identical results (``lookup=False`` runs the
+    reference on everything; ``tests/host/aqi/test_lookup.py`` compares them). Values the lookup
+    does not cover (missing, negative, implausible, beyond the last row) take the reference path.
+    ``bound`` is None when no value has one.
+    """
     c = np.asarray(values, dtype=float)
     flat = c.ravel()
     index = np.empty(flat.size)
     category = np.empty(flat.size, dtype=np.int8)
     status = np.empty(flat.size, dtype=np.int8)
     used = np.empty(flat.size)
-    bound = np.empty(flat.size)
-    plan = _Plan(table, standard)
+    plan = _plan(table, standard, lookup)
+    bounds = []
     # Blocks keep the temporaries in cache and bound memory; results do not depend on the size.
     for a in range(0, flat.size, _BLOCK):
         b = slice(a, a + _BLOCK)
-        plan.run(flat[b], index[b], category[b], status[b], used[b], bound[b])
+        got = plan.run(flat[b], index[b], category[b], status[b], used[b])
+        if got is not None:
+            bounds.append((b, got))
+    bound = None
+    if bounds:
+        bound = np.full(flat.size, np.nan)
+        for b, got in bounds:
+            bound[b] = got
+        bound = bound.reshape(c.shape)
     shape = c.shape
     return Scores(index=index.reshape(shape), category=category.reshape(shape), status=status.reshape(shape),
-                  concentration=used.reshape(shape), standard=standard, table=table, bound=bound.reshape(shape))
+                  concentration=used.reshape(shape), standard=standard, table=table, bound=bound)
 
 
 _BLOCK = 1 << 16
+_SHIFT = {"truncate": _NOISE, "half-up": 0.5 + _NOISE}  # quantise() for values >= 0, before truncation
+LOOKUP_MAX = 1 << 20  # steps of a table's range a lookup may hold (8 MiB of index values)
+
+
+@lru_cache(maxsize=256)
+def _cached(std_id: str, version: str, key: str, lookup: bool):
+    std = tables.load(std_id, version=version)
+    plan = _Plan(std.tables[key], std)
+    return (_Lookup(plan) if lookup and _Lookup.fits(plan) else plan), std.tables[key], std
+
+
+def _plan(table: Table, standard: Standard, lookup: bool):
+    plan, t, std = _cached(standard.id, standard.version, table.key, lookup)
+    if t is table and std is standard:
+        return plan
+    p = _Plan(table, standard)  # a table not read from the catalogue (a test's own)
+    return _Lookup(p) if lookup and _Lookup.fits(p) else p
 
 
 class _Plan:
@@ -163,7 +199,9 @@ class _Plan:
         self.span = np.where(flat, 1.0, span)
         self.cat_lo = np.array([c.lo for c in standard.categories], dtype=float)
 
-    def run(self, c, index, category, status, used, bound):
+    def run(self, c, index, category, status, used, bound=None):
+        """Score block *c* into the output blocks; returns the bounds (NaN where none), or None
+        when no value has one (and *bound* is not given)."""
         t = self.table
         status[:] = OK
         status[np.isnan(c)] = MISSING
@@ -198,7 +236,72 @@ class _Plan:
         cat = np.searchsorted(self.cat_lo, which, side="right") - 1
         category[:] = np.where(np.isnan(which) | (cat < 0), -1, cat)
         used[:] = np.where(good, u / self.scale, np.nan)
-        bound[:] = np.nan if forced is None else np.where(np.isnan(index), forced, np.nan)
+        got = None if forced is None else np.where(np.isnan(index), forced, np.nan)
+        if bound is not None:
+            bound[:] = np.nan if got is None else got
+        return got
+
+
+class _Lookup:
+    """A quantising table scored by lookup: the reference :class:`_Plan`'s result for every
+    quantised concentration from 0 to the table's last bound (the start of an open last row),
+    computed once; a block of values costs a quantisation and a few array lookups. Slot 0 stands
+    for values the lookup does not cover, the last slot for values beyond it: both are scored by
+    the reference afterwards, so the results are the reference's everywhere."""
+
+    def __init__(self, plan: _Plan):
+        self.plan, self.table, self.scale = plan, plan.table, plan.scale
+        self.top = self.span(plan)
+        n = self.top + 1
+        grid = np.arange(n, dtype=float) / self.scale
+        self.index, used = np.full(n + 2, np.nan), np.full(n, np.nan)
+        self.category, self.status = np.full(n + 2, -1, np.int8), np.full(n + 2, MISSING, np.int8)
+        bound = np.full(n + 2, np.nan)
+        got = plan.run(grid, self.index[1:-1], self.category[1:-1], self.status[1:-1], used, bound[1:-1])
+        ok = self.status[1:-1] == OK
+        assert np.array_equal(np.round(used[ok] * self.scale), np.arange(n)[ok]), \
+            f"{plan.table.key}: a quantised concentration must quantise to itself"
+        self.bound = bound if got is not None and np.isfinite(bound).any() else None
+        self.cap = min(plan.cap, self.top / self.scale)  # above either: the reference decides
+
+    def _take(self, k, skip: int, index, category, status):
+        """The results in slots *k* + *skip* (*skip* 1: *k* are quantised concentrations)."""
+        np.take(self.index[skip:], k, out=index)
+        np.take(self.category[skip:], k, out=category)
+        np.take(self.status[skip:], k, out=status)
+        return None if self.bound is None else self.bound[skip:].take(k)
+
+    @staticmethod
+    def span(plan: _Plan) -> int:
+        last = plan.hi[-1] if np.isfinite(plan.hi[-1]) else plan.lo[-1]
+        return int(last)
+
+    @staticmethod
+    def fits(plan: _Plan) -> bool:
+        return plan.table.quantise != "none" and 0 <= _Lookup.span(plan) <= LOOKUP_MAX
+
+    def run(self, c, index, category, status, used, bound=None):
+        lo, hi = c.min(initial=np.inf), c.max(initial=-np.inf)
+        if lo >= 0 and hi <= self.cap and self.table.quantise in _SHIFT:  # NaN fails both
+            # 0 <= c: truncating to an integer is the floor, and the quantised value is in the table
+            k = np.multiply(c, self.scale)
+            k += _SHIFT[self.table.quantise]
+            k = k.astype(np.intp)
+            np.divide(k, self.scale, out=used)
+            return self._take(k, 1, index, category, status)
+        u = quantise(c, self.table)
+        k = np.fmin(np.fmax(u, -1.0), self.top + 1.0)  # NaN -> -1 (fmax ignores NaN): slot 0
+        k += 1.0
+        np.divide(u, self.scale, out=used)
+        got = self._take(k.astype(np.intp), 0, index, category, status)
+        odd = np.flatnonzero(~((c >= 0) & (u <= self.top) & (c <= self.plan.cap)))
+        sub = [np.empty(odd.size), np.empty(odd.size, np.int8), np.empty(odd.size, np.int8), np.empty(odd.size)]
+        more = self.plan.run(c[odd], *sub)
+        index[odd], category[odd], status[odd], used[odd] = sub
+        if more is not None or got is not None:
+            got = np.full(c.size, np.nan) if got is None else got
+            got[odd] = np.nan if more is None else more
+        return got
 
 
 def round_index(x: np.ndarray, rule: str) -> np.ndarray:

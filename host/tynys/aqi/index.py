@@ -90,8 +90,9 @@ def _empty(shape, std, table) -> Scores:
 def _put(out: Scores, mask, s: Scores) -> None:
     # Category numbers stay comparable across versions of one standard: their lists align by
     # position (checked by the table tests).
-    for name in ("index", "category", "status", "concentration", "bound"):
+    for name in ("index", "category", "status", "concentration"):
         getattr(out, name)[mask] = getattr(s, name)
+    out.bound[mask] = _bound(s)
     out.standard = s.standard
 
 
@@ -310,7 +311,9 @@ def overall(subs: dict[str, Scores], standard: str = DEFAULT_STANDARD, *, strict
         where = (s.status != MISSING) if measured is None or p not in measured else \
             np.broadcast_to(np.asarray(measured[p], dtype=bool), s.status.shape)
         gap = where & np.isin(s.status, NO_SUB_INDEX) & np.isnan(r)
-        lacking = np.where(gap, np.where(lacking == "", p, lacking + "," + p), lacking)
+        if gap.any():  # strings only where a pollutant lacks (object arrays are slow)
+            now = lacking[gap]
+            lacking[gap] = np.where(now == "", p, now + ("," + p))
     complete &= lacking == ""
 
     main = np.full(best.index.shape, "", dtype=object)

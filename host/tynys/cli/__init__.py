@@ -22,6 +22,8 @@ COMMANDS = {
     "decode": "tynys.cli.decode:decode",
     "config": "tynys.cli.config:config",
     "flash": "tynys.cli.flash:flash",
+    "provision": "tynys.cli.provision:provision",
+    "doctor": "tynys.cli.doctor:doctor",
     "vnode": "tynys.cli.vnode:vnode",
     "nodes": "tynys.cli.nodes:nodes",
     "ingest": "tynys.cli.ingest:ingest",

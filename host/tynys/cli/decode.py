@@ -30,15 +30,21 @@ def decode(sensor, hex_, path, fmt):
         raise lib.DecodeError("give exactly one of --hex or --file")
     if hex_ is not None:
         records = [(None, lib.parse_hex(hex_))]
-    elif path == "-":
-        records = lib.read_capture("stdin", sensor, data=sys.stdin.buffer.read())
     else:
-        records = lib.read_capture(path, sensor)
+        name = "stdin" if path == "-" else path
+        data = sys.stdin.buffer.read() if path == "-" else lib.read_bytes(path)
+        records = lib.read_capture(name, sensor, data=data)
+        if lib.capture_kind(name, data, sensor) == "hex text":
+            click.echo(f"tynys decode: {name} is hex text: decoding the bytes it spells", err=True)
     result = lib.decode(sensor, records)
+    for c in result.checksums:
+        width = 4 if max(c["computed"], c["sent"]) > 0xFF else 2
+        click.echo(f"tynys decode: a {sensor} frame{' at ' + str(c['time']) if 'time' in c else ''} failed its "
+                   f"checksum: computed 0x{c['computed']:0{width}X}, the frame says 0x{c['sent']:0{width}X} (rejected)", err=True)
     if fmt == "nl":
         emit([*result.frames, result.summary], fmt)
     elif fmt == "json":
-        emit({"readings": result.frames, **result.summary}, fmt)
+        emit({"readings": result.frames, **result.summary, "checksum_failures": result.checksums}, fmt)
     elif fmt == "csv":
         emit(result.frames, fmt)
         click.echo(f"tynys decode: {result.summary['frames']} valid frame(s), {result.summary['rejected']} rejected", err=True)
@@ -49,7 +55,7 @@ def decode(sensor, hex_, path, fmt):
     c = result.counts
     if c["replies"] or c["noise"]:
         click.echo(f"tynys decode: also skipped {c['replies']} command replies and "
-                   f"{c['noise']} bytes outside frames", err=True)
+                   f"{c['noise']} bytes outside valid frames", err=True)
     if not result.frames and (c["noise"] or c["bad"]):
         click.echo(f"tynys decode: no valid {sensor} frame; check --sensor, and for a live log the "
                    "baud rate (SPS30 115200, the others 9600)", err=True)

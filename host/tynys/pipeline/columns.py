@@ -50,8 +50,9 @@ def node_columns(h: Hourly, standards=("us-epa", "kz"), temperature_c: float | N
     """Per node and hour (``nodes x hours`` arrays over ``h.hours``): values and index columns."""
     pm, pm_cal = h.pm25.value()
     so2, so2_cal = h.so2.value()
-    cols = {"pm25_raw": h.pm25.raw, "pm25_corrected": h.pm25.corrected, "pm25": pm, "pm25_calibrated": pm_cal,
-            "so2_ppb": so2, "so2_calibrated": so2_cal}
+    cols = {"pm25_raw": h.pm25.raw, "pm25_corrected": h.pm25.corrected, "pm25_profile": _profile_names(h.pm25),
+            "pm25": pm, "pm25_calibrated": pm_cal, "so2_ppb": so2, "so2_calibrated": so2_cal,
+            "so2_profile": _profile_names(h.so2)}
     cols.update(index_columns(h.hours, {"pm25": pm, "so2": so2}, {q.pollutant: q.value(True)[0] for q in h.quantities},
                               standards, {q.pollutant: q.measured for q in h.quantities},
                               temperature_c=temperature_c, notes=h.notes))
@@ -64,15 +65,17 @@ def node_rows(h: Hourly, standards=("us-epa", "kz"), temperature_c: float | None
     cols = node_columns(h, standards, temperature_c)
     ids = [{"node": n.id, "district": n.district, "pm25_channel": h.pm25.channel[i], "so2_channel": h.so2.channel[i]}
            for i, n in enumerate(h.nodes)]
-    rows = _rows(h, ids, cols, standards)
-    rep = h.reported
-    k = 0
-    for i in range(len(h.nodes)):
-        for j in range(rep.start, rep.stop):
-            rows[k]["pm25_profile"] = _profiles(h.pm25, i, h.pm25.version[i, j:j + 1])
-            rows[k]["so2_profile"] = _profiles(h.so2, i, h.so2.version[i, j:j + 1])
-            k += 1
-    return rows
+    return _rows(h, ids, cols, standards)
+
+
+def _profile_names(q: Quantity) -> np.ndarray:
+    """Per node and hour, the profile behind the corrected value (``barkjohn2021 v1``; None: none)."""
+    out = np.full(q.version.shape, None, dtype=object)
+    for i, c in enumerate(q.choices):
+        if c.profiles:
+            names = np.array([c.profile(v) for v in range(max(c.profiles) + 1)], dtype=object)
+            out[i] = names[np.minimum(q.version[i], len(names) - 1)]
+    return out
 
 
 def city_columns(h: Hourly, standards=("us-epa", "kz"), rules: city.Rules = city.Rules(), districts: bool = True,
@@ -189,8 +192,9 @@ def _mean(key: str, v) -> float | None:
 def table_rows(rows: list[dict], head, standards) -> list[dict]:
     """*rows* as a person's table shows them: the *head* columns, then each standard's columns by
     its kind — breakpoints: the overall index, its category (or ``incomplete``), the main
-    pollutant and each pollutant's sub-index (for banded standards, its band); ratio: СИ, by
-    which pollutant, the grade; formula: the index and category."""
+    pollutant and each pollutant's sub-index (with its category's name for banded standards and
+    standards with a pollutant requirement, :func:`named_sub_indices`); ratio: СИ, by which
+    pollutant, the grade; formula: the index and category."""
     out = []
     for r in rows:
         row = {k: r.get(k) for k in head}
@@ -211,12 +215,12 @@ def category_cell(row: dict, p: str) -> str | None:
     return row.get(f"{p}_category") or ("incomplete" if row.get(f"{p}_status") == "incomplete" else None)
 
 
-def _breakpoint_cells(r, p, banded: bool):
+def _breakpoint_cells(r, p, named: bool):
     cells = {p: r.get(p), f"{p}_category": category_cell(r, p), f"{p}_main": r.get(f"{p}_main")}
     for pol in UNITS:
         k = f"{p}_{pol}"
-        if k in r:  # a band reads as its name too: "3 Moderate"
-            cells[k] = f"{r[k]} {r[f'{k}_category']}" if banded and r[k] is not None else r[k]
+        if k in r:  # with its name where the sub-index is what the standard offers: "3 Moderate"
+            cells[k] = f"{r[k]} {r[f'{k}_category']}" if named and r[k] is not None else r[k]
     return cells
 
 
@@ -225,8 +229,15 @@ def banded(standard: str) -> bool:
     return all((t.ilo == t.ihi).all() for t in tables.load(standard).tables.values())
 
 
+def named_sub_indices(standard: str) -> bool:
+    """Whether a table names each pollutant's category beside its sub-index: for bands (EEA, UK
+    DAQI) and where the overall index has a pollutant requirement (EEA, India), so that a row
+    whose overall index is incomplete still reads as a level."""
+    return banded(standard) or "requires" in tables.load(standard).data.get("overall", {})
+
+
 _SHOWN = {
-    "breakpoints": lambda r, p, s: _breakpoint_cells(r, p, banded(s)),
+    "breakpoints": lambda r, p, s: _breakpoint_cells(r, p, named_sub_indices(s)),
     "ratio": lambda r, p, s: {k: r.get(k) for k in ("kz_si", "kz_si_by", "kz_grade")},
     "formula": lambda r, p, s: {p: r.get(p), f"{p}_category": category_cell(r, p)},
 }

@@ -12,7 +12,7 @@
 #
 # Each simulator module documents its constructor, the commands it answers and its physics.
 
-# driver type -> (module, class, fixed keyword arguments, bus, default I2C address), from the
+# driver type -> (module, class, fixed keyword arguments, bus, default I2C address, UART baud), from the
 # sensor type table every part of Tynys reads (firmware/node/drivers/types.json: "sim").
 def _table():
     import json
@@ -21,7 +21,7 @@ def _table():
     with open(root + "/node/drivers/types.json") as f:
         t = json.load(f)
     return {k: (e["module"], e["sim"], {"model": e["model"]} if e["model"] else {}, e["bus"],
-                e["addr"][0] if e.get("addr") else None)
+                e["addr"][0] if e.get("addr") else None, e.get("baud"))
             for k, e in t.items() if k[0] != "_" and e.get("sim")}
 
 
@@ -38,7 +38,7 @@ def _entry(name):
 
 def create(name, scenario, **options):
     """The simulator of a driver type, measuring `scenario`."""
-    mod, cls, fixed, _, _ = _entry(name)
+    mod, cls, fixed = _entry(name)[:3]
     options.update(fixed)
     return getattr(__import__("sim." + mod, None, None, (cls,)), cls)(scenario, **options)
 
@@ -47,7 +47,7 @@ def attach(name, bus, peer, addr=None):
     """Wire `peer` to UART `bus` or to I2C `bus` at `addr` (the type's default address)."""
     import machine
 
-    _, _, _, kind, default = _entry(name)
+    kind, default = _entry(name)[3:5]
     if kind == "uart":
         machine.attach_uart(bus, peer)
     else:
