@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# System packages that service tests start themselves: Mosquitto (MQTT broker).
+# System packages that service tests start themselves: Mosquitto (MQTT broker), PostgreSQL
+# (the server database; tests run a private server in a temporary directory).
 # Installs them with apt when missing and we may; otherwise says what to install.
 set -uo pipefail
 need=()
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || need+=(mosquitto)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
-    echo "setup: system packages present: mosquitto" >&2
+    echo "setup: system packages present: mosquitto postgresql" >&2
     exit 0
 fi
 sudo=""
@@ -14,7 +16,8 @@ if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" 
     echo "setup: installing ${need[*]} (apt)" >&2
     $sudo apt-get update -qq >/dev/null 2>&1 || true
     if DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
-        # The Debian package starts a system broker on :1883; tests run their own on a free port.
+        # The Debian packages start a system broker on :1883 and a server on :5432; tests run their own
+        # on free ports.
         exit 0
     fi
 fi

@@ -17,7 +17,7 @@ from tynys.cli import main
 from tynys.keys import KeyFile
 from tynys.store import Store, StoreError
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.backends]
 
 T0 = 1_767_225_600  # 2026-01-01T00:00Z
 N = 2 * 288  # two days of 5-min windows
@@ -35,9 +35,10 @@ def pm_pattern():
 
 
 @pytest.fixture(scope="module")
-def city_db(tmp_path_factory):
+def city_db(tmp_path_factory, dbs):
     root = tmp_path_factory.mktemp("city")
-    store = Store.open(root / "city.db")
+    db = dbs.new(root, "city", copyable=True)
+    store = Store.open(db)
     keys = KeyFile(root / "city.keys")
     pm = pm_pattern()
     for k, (node, (district, placement, scale)) in enumerate(NODES.items()):
@@ -49,15 +50,13 @@ def city_db(tmp_path_factory):
         fill(store, keys, node, T0, {"pm.pm25_cf1": v * 1.4, "pm.pm25_atm": v, "th.rh": np.full(N, 60.0)},
              district=district, placement=placement)
     store.close()
-    return root / "city.db"
+    return db
 
 
 @pytest.fixture
-def store(city_db, tmp_path):
+def store(city_db, dbs, tmp_path):
     """A private copy of the module's city (tests add profiles to it)."""
-    with Store.open(city_db) as src:
-        src.backup(tmp_path / "city.db")
-    s = Store.open(tmp_path / "city.db")
+    s = Store.open(dbs.copy(city_db, tmp_path, "city"))
     yield s
     s.close()
 
