@@ -14,6 +14,7 @@ A package by concern; :class:`Store` is a thin facade whose methods are the func
 - ``profiles``: calibration profiles and the corrected values beside the raw ones;
 - ``queries``: series, aligned windows, latest records, raw lines (by effective window time);
 - ``stats``: counts for ``tynys db stats``;
+- ``archive``: one UTC day of readings, corrected values and observations for ``tynys archive export``;
 - ``sqlite`` and ``postgres``: the only modules that speak a SQL dialect (connections,
   transactions, locks, DDL, bulk loads, backup, integrity checks, which errors mean
   busy/damaged/read-only/unreachable). Everything above them is plain SQL both engines run;
@@ -35,6 +36,7 @@ import functools
 import os
 from pathlib import Path
 
+from . import archive as _archive
 from . import ledger as _ledger
 from . import nodes as _nodes
 from . import profiles as _profiles
@@ -212,6 +214,9 @@ class Store:
     latest = _on_db(_queries.latest)
     raw_lines = _on_db(_queries.raw_lines)
     stats = _on_db(_stats.stats)
+    # the Parquet archive's day slices
+    archive_days = _on_db(_archive.archive_days)
+    archive_rows = _on_db(_archive.archive_rows)
 
 
 def _readable(db) -> None:
