@@ -12,7 +12,7 @@ import numpy as np
 from ..calibrate import inputs
 from ..errors import TynysError
 from ..store import Store
-from .common import Time, db_option
+from .common import Time, cluster_option, db_option
 from .output import emit, output_options, table
 
 _FILE_OPTS = [
@@ -199,8 +199,8 @@ def _human_compare(c):
 @_pair_options
 @click.option("--model", "name", default="ols", show_default=True,
               help="Model: ols, deming, mlr_rh, mlr_rh_t, kappa, piecewise.")
-@click.option("--node", required=True, help="Node id the profile is for; with --db also an imported sensor site "
-              "(sensortoolkit:…, written to --profiles).")
+@click.option("--node", "nodes", multiple=True, required=True, help="Node id the profile is for; with --db also an "
+              "imported sensor site (sensortoolkit:…, written to --profiles). Repeat to fit several nodes.")
 @click.option("--channel", default=None, help="Channel the profile corrects (default: pm.pm25_cf1; for an imported "
               "site the reference's parameter).")
 @click.option("--profiles", "root", default=None, type=click.Path(file_okay=False), help="Profile folder (with --sensor files).")
@@ -208,19 +208,29 @@ def _human_compare(c):
 @click.option("--valid-to", type=Time, default=None, help="End of validity (UTC); default: open.")
 @click.option("--from", "t_from", type=Time, default=None, help="With --db: co-locate from this time (UTC).")
 @click.option("--to", "t_to", type=Time, default=None, help="With --db: co-locate until this time (UTC).")
+@cluster_option
 @db_option
 @output_options
-def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, node, channel, root, valid_from, valid_to,
-        t_from, t_to, db, keys, fmt, **ctx):
+def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nodes, channel, root, valid_from, valid_to,
+        t_from, t_to, cluster, db, keys, fmt, **ctx):
     """Fit a model on co-located data and store it as the next profile version.
 
     From the store (--db, no --sensor): the node's CHANNEL against an imported reference,
     --reference SITE[:PARAMETER] (tynys db sites); --rh/--t name node channels (found when omitted).
     From files (--sensor): FILE[:COLUMN] inputs, the profile written to --profiles DIR.
 
+    Several --node (or --cluster): each node fitted as a part, on Dask workers with --cluster.
+
     Example: tynys calibrate fit --db city.db --node osk-01 --channel pm.pm25_cf1 --reference csv:kazhydromet-1:pm25 --model mlr_rh
     """
     from ..calibrate import fitting, profiles, stored
+    if len(nodes) > 1 or cluster:
+        if sensor_specs or root:
+            raise TynysError("several nodes, or --cluster, are fitted from the store into it: drop --sensor and --profiles")
+        _fit_network(nodes, channel, reference, name, rh_spec, t_spec, interval, t_from, t_to, valid_from, valid_to,
+                     cluster, db, fmt, _reading(ctx))
+        return
+    node = nodes[0]
     if not sensor_specs:
         reading = _reading(ctx)
         with Store.open(db, create=False) as store:
@@ -245,6 +255,26 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     files = profiles.ProfileStore(root)
     p = files.save(p)
     emit({**asdict(p), "summary": summary, "path": str(files.path(p))}, fmt, human=_human_fit)
+
+
+def _fit_network(nodes, channel, reference, name, rh, t_c, interval, t_from, t_to, valid_from, valid_to, cluster, db, fmt,
+                 reading):
+    from ..calibrate import network
+    with Store.open(db, create=False) as store:
+        rows = network.fit_nodes(store, nodes, reference, channel=channel, cluster=cluster, model=name, rh=rh, t_c=t_c,
+                                 interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from, valid_to=valid_to,
+                                 include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
+    fitted = [{"id": r["id"], **asdict(r["profile"]), "summary": r["summary"]} for r in rows if "id" in r]
+    if fmt:
+        emit(fitted, fmt)
+    else:
+        for doc in fitted:
+            _human_fit(doc)
+    failed = [f"{r['node']}: {r['error']}" for r in rows if "error" in r]
+    for message in failed[:-1]:
+        click.echo(f"tynys: error: {message}", err=True)
+    if failed:
+        raise TynysError(failed[-1])
 
 
 def _human_fit(doc):

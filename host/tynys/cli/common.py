@@ -18,6 +18,13 @@ from ..timeutil import iso, parse_duration, parse_time
 from .output import dumps
 
 
+def cluster_option(fn):
+    """``--cluster local:N | tcp://HOST:PORT``: run the per-node parts on Dask workers."""
+    return click.option("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
+                        help="Run each node as a part on a Dask cluster: local:N worker processes here, or a running "
+                             "scheduler's address. Same results as without.")(fn)
+
+
 def db_option(fn):
     fn = click.option("--keys", "keys", type=click.Path(dir_okay=False), envvar="TYNYS_KEYS", default=None,
                       help="Node key file (0600). Default: beside a database file, DB with suffix .keys (a PostgreSQL URL needs it named). Env TYNYS_KEYS.")(fn)
