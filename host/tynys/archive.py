@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import re
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -65,11 +64,13 @@ class ArchiveError(TynysError):
 
 
 def export(store: Store, out, *, city: str = "unknown", t0: int | None = None, t1: int | None = None) -> dict:
-    """Write every UTC day in ``[t0, t1)`` (default: all) of *store* under *out*; returns counts
-    (``days``, rows per table, ``skipped_days`` whose date no calendar names)."""
+    """Write every UTC day of *store* from the one holding *t0* through the one holding *t1*
+    (default: all; always whole days) under *out*; returns counts (``days``, rows per table,
+    ``skipped_days`` whose date no calendar names)."""
     _check_city(city)
     out = _archive_dir(out, create=True)
-    lo, hi = -(2**62) if t0 is None else int(t0), 2**62 if t1 is None else int(t1)
+    lo = -(2**62) if t0 is None else int(t0) // DAY * DAY
+    hi = 2**62 if t1 is None else int(t1) // DAY * DAY + DAY
     days = store.archive_days(lo, hi)
     counts = {"days": 0, "skipped_days": 0, **dict.fromkeys(TABLES, 0)}
     for day in days:
@@ -104,15 +105,18 @@ def write_atomic(table: pa.Table, dest: Path) -> None:
 
 def add_sensor_community(out, files, *, city: str = "unknown") -> dict:
     """Sensor.Community archive CSVs straight into the archive's observations (no database on the
-    way: a researcher's first step over months of files); returns counts."""
+    way: a researcher's first step over months of files); returns counts. The files of one call
+    go into one Parquet file per day, named by their contents: adding the same files again
+    replaces it with the same rows (adding other files, or some of them again in another call,
+    adds files beside it; ``tynys import parquet`` stores each value once either way)."""
     _check_city(city)
     out = _archive_dir(out, create=True)
     counts = {"files": 0, "rows": 0, "sites": 0}
+    tables, digests = [], []
     for path in files:
-        digest, _ = sha256_of(path)
+        digests.append(sha256_of(path)[0])
         table = importers.read(path, "sensor_community", keep_flagged=True)
         parts = [(s, table.select(s)) for s in table.sites()] if table.site is not None else [(table.meta.get("site"), table)]
-        cols = defaultdict(list)
         for site, sub in parts:
             if not site:
                 raise ArchiveError(f"{path}: the file names no sensor id: is it a Sensor.Community archive file?")
@@ -122,23 +126,22 @@ def add_sensor_community(out, files, *, city: str = "unknown") -> dict:
                 keep = np.isfinite(values)
                 k = int(keep.sum())
                 t = sub.time[keep]
-                for name, col in (("provider", ["sensor-community"] * k), ("site", [str(site)] * k), ("kind", ["sensor"] * k),
-                                  ("name", [info.get("name") or ""] * k), ("lat", [info.get("lat")] * k),
-                                  ("lon", [info.get("lon")] * k), ("parameter", [param] * k), ("t0", t),
-                                  ("t1", t + step), ("value", values[keep]), ("unit", [sub.units[param]] * k), ("qc", [""] * k)):
-                    cols[name].append(np.asarray(col))
+                same = {"provider": "sensor-community", "site": str(site), "kind": "sensor", "name": info.get("name") or "",
+                        "lat": info.get("lat"), "lon": info.get("lon"), "parameter": param, "unit": sub.units[param], "qc": ""}
+                varying = {"t0": t, "t1": t + step, "value": values[keep]}
+                tables.append(pa.table({f.name: varying[f.name] if f.name in varying else pa.repeat(pa.scalar(same[f.name], f.type), k)
+                                        for f in SCHEMAS["observations"]}, schema=SCHEMAS["observations"]))
             counts["sites"] += 1
-        if not cols:
-            counts["files"] += 1
-            continue
-        whole = pa.table({name: np.concatenate(cols[name]) for name in SCHEMAS["observations"].names},
-                         schema=SCHEMAS["observations"])
-        day = whole["t0"].to_numpy() // DAY * DAY
-        for d in np.unique(day):
-            part = whole.filter(pa.array(day == d))
-            write_atomic(part, _partition(out, "observations", city, int(d)) / f"sensor-community-{digest[:16]}.parquet")
-            counts["rows"] += part.num_rows
         counts["files"] += 1
+    if not tables:
+        return counts
+    whole = pa.concat_tables(tables)
+    name = "sensor-community-" + hashlib.sha256("\n".join(sorted(digests)).encode()).hexdigest()[:16] + ".parquet"
+    day = whole["t0"].to_numpy() // DAY * DAY
+    for d in np.unique(day):
+        part = whole.filter(pa.array(day == d))
+        write_atomic(part, _partition(out, "observations", city, int(d)) / name)
+        counts["rows"] += part.num_rows
     return counts
 
 

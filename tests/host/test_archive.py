@@ -71,6 +71,12 @@ def test_export_writes_each_day_by_city_and_again_the_same_files(city, tmp_path,
     before = files(out)
     assert main(["archive", "export", "--db", str(city.location), "--out", str(out), "--city", "oskemen"]) == 0
     assert files(out) == before  # idempotent: the same bytes
+    # a day named by a time inside it is exported whole, never cut at that time
+    capsys.readouterr()
+    assert main(["archive", "export", "--db", str(city.location), "--out", str(out), "--city", "oskemen",
+                 "--from", "2026-01-01T13:00Z", "--to", "2026-01-01T13:00Z"]) == 0
+    assert capsys.readouterr().out.startswith("exported 1 day(s)")
+    assert files(out) == before
 
 
 def test_a_failed_export_leaves_the_previous_partition(city, tmp_path, monkeypatch):

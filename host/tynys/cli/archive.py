@@ -20,8 +20,8 @@ def archive():
 @archive.command("export")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="The archive folder (made if missing).")
 @click.option("--city", default="unknown", show_default=True, help="The city partition these data go under (oskemen, almaty …).")
-@click.option("--from", "t_from", type=Time, default=None, help="First day (UTC) to export; default: the first stored.")
-@click.option("--to", "t_to", type=Time, default=None, help="Export days before this time (UTC); default: all.")
+@click.option("--from", "t_from", type=Time, default=None, help="First day (UTC) to export, whole; default: the first stored.")
+@click.option("--to", "t_to", type=Time, default=None, help="Last day (UTC) to export, whole; default: the last stored.")
 @db_option
 @output_options
 def export_(out, city, t_from, t_to, db, keys, fmt):
@@ -32,7 +32,7 @@ def export_(out, city, t_from, t_to, db, keys, fmt):
     from ..archive import export
 
     with Store.open(db, readonly=True) as store:
-        counts = export(store, out, city=city, t0=t_from // 86400 * 86400 if t_from is not None else None, t1=t_to)
+        counts = export(store, out, city=city, t0=t_from, t1=t_to)
     emit({"out": out, "city": city, **counts}, fmt, human=lambda c: click.echo(
         f"exported {c['days']} day(s) to {out} (city={city}): {c['readings']} readings, {c['corrected']} corrected values, "
         f"{c['observations']} observations"
