@@ -219,3 +219,20 @@ def test_cli_city_and_node(city_db, capsys):
 def test_empty_store_says_so(tmp_path):
     with Store.open(tmp_path / "e.db") as s, pytest.raises(StoreError, match="no records in .* for any node yet"):
         pipeline.hourly(s)
+
+
+def test_city_and_node_series_on_a_local_cluster_equal_the_single_process_run(city_db, capsys):
+    """Each node's hourly series read and averaged on a Dask worker process, the NowCast, indices
+    and city median computed from them as always: the same rows as one process."""
+    for cmd in (["aqi", "city", "-s", "us-epa", "-s", "kz"], ["aqi", "node", "-s", "us-epa"]):
+        args = [*cmd, "--db", str(city_db), "--from", "2026-01-02T00:00Z", "--to", "2026-01-03T00:00Z", "--json"]
+        code, here, _ = run(capsys, *args)
+        assert code == 0
+        code, there, err = run(capsys, *args, "--cluster", "local:2")
+        assert code == 0, err
+        a, b = json.loads(here), json.loads(there)
+        assert len(a) == len(b) > 0
+        for ra, rb in zip(a, b):
+            assert ra.keys() == rb.keys()
+            for k, v in ra.items():
+                assert rb[k] == (pytest.approx(v, rel=1e-12) if isinstance(v, float) else v), (k, ra, rb)
