@@ -50,7 +50,8 @@ def client(spec: str, *, timeout: float | None = None) -> Iterator:
     with dask.config.set({"distributed.comm.timeouts.connect": f"{timeout:g}s", "distributed.logging.distributed": "error"}):
         m = _LOCAL.fullmatch(spec)
         if m:
-            with LocalCluster(n_workers=int(m.group(1)), threads_per_worker=1, processes=True, dashboard_address=None,
+            # the dashboard on a free port: two clusters at once must not fight over 8787
+            with LocalCluster(n_workers=int(m.group(1)), threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                               silence_logs=50) as cluster, Client(cluster) as c:
                 yield c
             return

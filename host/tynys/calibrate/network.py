@@ -1,10 +1,9 @@
-"""Calibration over a whole network: every node fitted, or every sensor watched for drift, as
-independent parts — in this process or on a Dask cluster (:mod:`tynys.cluster`) — by the same
-functions that fit one node or watch one sensor, so the results are the same either way.
+"""Calibration over a whole network: every node fitted as an independent part — in this process
+or on a Dask cluster (:mod:`tynys.cluster`) — by the function that fits one node, so the results
+are the same either way.
 
     from tynys.calibrate import network
     rows = network.fit_nodes(store, ["osk-01", "osk-02"], "csv:kazhydromet-1:pm25", model="mlr_rh", cluster="local:4")
-    watched = network.watch_sensors(data, cluster="local:4", baseline_days=30)
 
 A worker opens the database itself (a SQLite file on shared storage, or the PostgreSQL URL) and
 only reads; the profiles are stored by the caller once every part came back.
@@ -12,13 +11,10 @@ only reads; the profiles are stored by the caller once every part came back.
 
 from __future__ import annotations
 
-import dataclasses
-
 from ..cluster import map_parts
 from ..errors import TynysError
 from ..store import Store
 from . import stored
-from .inputs import Colocated
 
 
 def fit_nodes(store: Store, nodes, reference: str, *, channel: str | None = None, cluster: str | None = None,
@@ -50,29 +46,3 @@ def fit_one(node: str, location: str, reference: str, channel: str | None, fit_k
     except TynysError as e:
         return node, None, None, str(e)
     return node, profile, summary, None
-
-
-def watch_sensors(data: Colocated, *, cluster: str | None = None, **watch_kw) -> list:
-    """:func:`tynys.calibrate.watch.watch` for each sensor of *data* as its own part (its own
-    baseline, alarms and refit, as the pooled call gives them)."""
-    from .watch import watch
-
-    if not data.sensors:
-        return watch(data, **watch_kw)  # says why there is nothing to watch
-    alone = len(data.sensors) == 1
-    parts = map_parts(watch_one, [sensor_part(data, s) for s in data.sensors], alone, watch_kw, cluster=cluster)
-    return [w for ws in parts for w in ws]
-
-
-def watch_one(part: Colocated, alone: bool, watch_kw: dict) -> list:
-    from .watch import watch
-
-    return watch(part, alone=alone, **watch_kw)
-
-
-def sensor_part(data: Colocated, sensor: str) -> Colocated:
-    """The rows of one sensor of *data* (its own arrays: a part sent to a worker carries only them)."""
-    sel = data.site == sensor
-    pick = lambda a: None if a is None else a[sel].copy()  # noqa: E731
-    return dataclasses.replace(data, x=pick(data.x), y=pick(data.y), rh=pick(data.rh), t_c=pick(data.t_c),
-                               time=pick(data.time), site=pick(data.site), sensors=[sensor])
