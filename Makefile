@@ -7,7 +7,7 @@ export NO_COLOR := 1
 .PHONY: setup test bench demo firmware clean
 
 setup: $(VENV)/.setup-test
-$(VENV)/.setup-test: pyproject.toml scripts/setup.sh scripts/system-deps.sh
+$(VENV)/.setup-test: pyproject.toml scripts/setup.sh scripts/system-deps.sh scripts/web-deps.sh host/tynys/publish/web/package-lock.json
 	scripts/setup.sh test
 	touch $@
 

@@ -9,22 +9,20 @@ validation. Three sides on the same arrays in the same process:
 - the ceiling: plain numpy that knows what tynys must find out (the minutes lie on one regular
   grid, so an hour is a reshape), the least a machine can do for the same numbers.
 
-Fair: pandas and statsmodels are imported (and every side warmed up) before anything is timed;
-each node's data is made outside the timed calls; the sides run in alternation, their order
-rotating every round, and several rounds give a min and a median. All three must agree on the
-validated RMSE. Peak memory is traced (tracemalloc) for one node of each.
+Fair: pandas and statsmodels are imported, the nodes' data made and every side run once before
+anything is timed; ``run.py``'s ``report.compare`` runs the sides in alternation, their order
+rotating every round, median and best over the rounds. All three must agree on the validated
+RMSE. Peak memory per node: tracemalloc (numpy, pandas and statsmodels all allocate through it).
 """
 
 from __future__ import annotations
 
-import statistics
-import time
 import tracemalloc
 
 import numpy as np
 
-NODES = 10  # per round
-ROUNDS = 3
+NODES = 10  # per round (their minutes, ~12 MB each, are made once)
+ROUNDS = 5
 MINUTES = 365 * 24 * 60
 FOLDS = 10
 T0 = 1_735_689_600  # 2025-01-01 UTC
@@ -97,45 +95,26 @@ def numpy_node(t, pm, rh, rt, ref):
 SIDES = {"tynys": tynys_node, "pandas+statsmodels": pandas_node, "numpy ceiling": numpy_node}
 
 
-def _peak(fn, args) -> float:
-    tracemalloc.start()
-    fn(*args)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 2**20
-
-
 def run(report):
     import pandas  # noqa: F401  (imports out of the timed section: they cost ~1 s, and are not calibration)
     import statsmodels.api  # noqa: F401
-    warm = node_data(0)
-    for fn in SIDES.values():  # first calls load code and caches; not what a network-scale run pays per node
-        fn(*warm)
-    labels = list(SIDES)
-    rounds = {k: [] for k in labels}
+    nodes = [node_data(i) for i in range(NODES)]  # one year of minutes per node, made before any timing
     worst = 0.0
-    for r in range(ROUNDS):
-        total = dict.fromkeys(labels, 0.0)
-        for i in range(NODES):  # one node's minute data in memory at a time, as a host would stream them
-            args = node_data(i)
-            rmse = {}
-            for k in labels[r % len(labels):] + labels[: r % len(labels)]:  # alternated, order rotating
-                s = time.perf_counter()
-                rmse[k] = SIDES[k](*args)
-                total[k] += time.perf_counter() - s
-            worst = max(worst, max(rmse.values()) - min(rmse.values()))
-        for k in labels:
-            rounds[k].append(total[k])
-    report("calibrate.nodes", NODES, f"nodes x 1 year of 1-min data per round, {ROUNDS} rounds")
-    for k in labels:
-        rates = [NODES / s for s in rounds[k]]
-        report(f"calibrate.{k}", statistics.median(rates), f"nodes/s median (best {max(rates):.3g})")
-    per_round = lambda a, b: statistics.median(x / y for x, y in zip(rounds[a], rounds[b]))  # noqa: E731
-    report("calibrate.speedup_vs_pandas_statsmodels", per_round("pandas+statsmodels", "tynys"),
-           "x (median of per-round time ratios; imports untimed)")
-    report("calibrate.fraction_of_numpy_ceiling", per_round("numpy ceiling", "tynys"),
-           "(ceiling time / tynys time: what tynys spends finding the grid and checking completeness)")
+    for args in nodes:
+        got = [fn(*args) for fn in SIDES.values()]  # also the warm-up: code loaded, caches filled
+        worst = max(worst, max(got) - min(got))
+    assert worst < 1e-9, f"the sides disagree on the validated RMSE by {worst} µg/m³: they are not doing the same job"
+
+    def side(fn):
+        return lambda: (lambda: [fn(*args) for args in nodes])
+
+    report("calibrate.nodes", NODES, "nodes x 1 year of 1-min data per round")
+    report.compare("calibrate", {k: side(fn) for k, fn in SIDES.items()}, work=NODES, per="nodes", repeats=ROUNDS,
+                   baseline="pandas+statsmodels", ceiling="numpy ceiling")
     report("calibrate.cv_rmse_max_difference", worst, "µg/m³ between the three sides")
-    args = node_data(0)
-    for k in labels:
-        report(f"calibrate.peak_per_node.{k}", _peak(SIDES[k], args), "MiB (tracemalloc)")
+    for k, fn in SIDES.items():  # every side allocates through numpy or Python: tracemalloc sees it all
+        tracemalloc.start()
+        fn(*nodes[0])
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        report(f"calibrate, one node peak memory [{k}]", peak / 2**20, "MiB (tracemalloc)")

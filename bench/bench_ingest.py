@@ -223,8 +223,9 @@ def _serial(report, n=3000):
 
     with tempfile.TemporaryDirectory() as d:
         col = Collector(_city(Path(d)))
-        node = PtyNode(Path(d) / "ttyBENCH")
-        ing = SerialIngest(col, [str(node.link)], reopen_every=0.1, set_time=False).start()
+        node = PtyNode(Path(d) / "ttyBENCH", KEY)
+        # gap=0: the host's own pace (a board's console needs a second between reply lines)
+        ing = SerialIngest(col, [str(node.link)], reopen_every=0.1, set_time=False, gap=0).start()
         ing.links[0].connected.wait(10)
         fake = FakeNode("b00", KEY, capacity=n)
         lines = fake.produce(n)
@@ -237,7 +238,7 @@ def _serial(report, n=3000):
         ing.stop()
         node.close()
         col.close()
-    report("serial end to end over a pty (spool dump, ACK lines back)", rate, "records/s")
+    report("serial end to end over a pty (spool dump, signed reply lines back)", rate, "records/s")
 
 
 def _mqtt(report, n=3000):

@@ -1,5 +1,6 @@
 """The typical node (PMS5003 + SHT3x + SO2-B4 on ISB/ADS1115, HTTP uplink) as deployed (.mpy) on
-the MicroPython unix port, its sensors byte-exact simulators, virtual time:
+the MicroPython unix port, its sensors byte-exact simulators, virtual time, posting to the host's
+HTTP collector (tynys.sim builds it as `tynys sim` does; the library, not the tests):
 
 - a simulated day in a 96 KB heap: wall time and the speed-up over real time, records delivered,
   least free heap at a window's end;
@@ -13,25 +14,27 @@ the MicroPython unix port, its sensors byte-exact simulators, virtual time:
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "host"))
-sys.path.insert(0, str(REPO))
 
-from tests.e2e.conftest import KEY, T0  # noqa: E402
-from tests.e2e.receiver import HTTPReceiver  # noqa: E402
-from tests.e2e.test_typical import SCENARIO, typical  # noqa: E402
 from tynys import firmware  # noqa: E402
+from tynys.ingest import Collector, Ingestor  # noqa: E402
+from tynys.keys import KeyFile  # noqa: E402
+from tynys.sim import Endpoints, create_node, node_config, plan, register  # noqa: E402
+from tynys.store import Store  # noqa: E402
+from tynys.transport.httpserver import RecordServer  # noqa: E402
 from tynys.vnode import VirtualNode, VnodeError  # noqa: E402
 
-KEYS = {"vn-01": bytes.fromhex(KEY)}
 HOUR = 3600
 # What the typical node loads (firmware/, as .mpy; main.py stays source on a board).
-TYPICAL = ["node/__init__", "node/app", "node/clock", "node/config", "node/console", "node/net", "node/record",
+TYPICAL = ["node/__init__", "node/app", "node/clock", "node/config", "node/console", "node/net", "node/record", "node/sign",
            "node/sensors", "node/spool", "node/startup", "node/state", "node/stats", "node/wiring",
            "node/uplink/__init__", "node/uplink/http", "node/drivers/__init__", "node/drivers/bus",
            "node/drivers/base", "node/drivers/pms", "node/drivers/sht3x", "node/drivers/isb", "node/drivers/ads1115"]
@@ -59,49 +62,63 @@ for f in (naive, ours):
 """
 
 
-def _day(hours: int, heap: str, measure: int = 0, tmp: Path = Path("/tmp")) -> tuple[VirtualNode, HTTPReceiver, float]:
-    with HTTPReceiver(KEYS) as rx:
-        vn = VirtualNode.create(tmp / f"bench-node-{heap}", typical(rx.url), scenario=SCENARIO, start=T0,
-                                end=T0 + hours * HOUR, heap=heap, env={"TYNYS_MEASURE": str(measure)} if measure else None)
-        t = time.perf_counter()
-        with vn.start():
-            vn.wait_world(T0 + hours * HOUR, timeout=1800)
-            wall = time.perf_counter() - t
+def _day(hours: int, heap: str, measure: int = 0) -> tuple[VirtualNode, list[dict], float]:
+    """One typical node for *hours* into a fresh host; returns it, its stored records, wall time."""
+    start = (int(time.time()) // 86400 - 3) * 86400  # midnight three days ago: the host's past
+    with tempfile.TemporaryDirectory(prefix="tynys-bench-node-") as d:
+        d = Path(d)
+        p = plan("oskemen", 1, hours, "inversion", "http", start=start)[0]
+        store = Store.open(d / "city.db")
+        keys = KeyFile(d / "city.keys")
+        key = register(store, keys, [p], installed=start)[p.node]
+        holder = []
+        with Collector(Ingestor(store, keys, now=lambda: holder[0].world_time() if holder else start)) as col:
+            srv = RecordServer(("127.0.0.1", 0), col).start()
             try:
-                rx.wait(hours * 12 - 1, timeout=30)
-            except AssertionError:
-                pass
-    return vn, rx, wall
+                vn = create_node(p, node_config(p, key, Endpoints(srv.url + "/api/v1/records")), d / "node", start,
+                                 hours, heap=heap, env={"TYNYS_MEASURE": str(measure)} if measure else None)
+                holder.append(vn)
+                t = time.perf_counter()
+                with vn.start():
+                    vn.wait_world(start + hours * HOUR, timeout=1800)
+                    wall = time.perf_counter() - t
+                    deadline = time.monotonic() + 30
+                    while store.stats()["records"] < hours * 12 - 1 and time.monotonic() < deadline:
+                        time.sleep(0.2)
+            finally:
+                srv.stop()
+        records = [json.loads(raw) for (raw,) in store.conn.execute("SELECT raw FROM records ORDER BY seq")]
+        store.close()
+    return vn, records, wall
 
 
-def _runs(heap_k: int, tmp: Path) -> bool:
+def _runs(heap_k: int) -> bool:
     try:
-        vn, rx, _ = _day(6, f"{heap_k}K", tmp=tmp)
+        vn, records, _ = _day(6, f"{heap_k}K")
     except VnodeError:
         return False
-    return vn.resets == ["soft"] and len(rx.order) >= 6 * 12 - 1 and not any(
+    return vn.resets == ["soft"] and len(records) >= 6 * 12 - 1 and not any(
         b"MemoryError" in line for line in vn.lines)
 
 
 def run(report):
     build = firmware.build()
-    tmp = Path("/tmp")
-    vn, rx, wall = _day(24, "96K", tmp=tmp)
+    vn, records, wall = _day(24, "96K")
     report("node.day_96k.wall", wall, "s")
     report("node.day_96k.speedup_over_real_time", 86400 / wall, "x")
-    report("node.day_96k.records_delivered", len(rx.order), "records")
-    least = min(b["health"]["heap_free"] for b in rx.records.values())
+    report("node.day_96k.records_delivered", len(records), "records")
+    least = min(b["health"]["heap_free"] for b in records)
     report("node.day_96k.least_free_heap_at_window_end", least, "B")
     lo, hi = 64, 96  # smallest cap that runs; 96K is known to
     while hi - lo > 2:
         mid = (lo + hi) // 2 // 2 * 2
-        if _runs(mid, tmp):
+        if _runs(mid):
             hi = mid
         else:
             lo = mid
     report("node.peak_heap_cap_needed", hi, "KB")
     report("node.peak_heap_ratio_to_96k_cap", hi / 96, "x")
-    vn, rx, _ = _day(2, "16M", measure=12, tmp=tmp)
+    vn, _, _ = _day(2, "16M", measure=12)
     line = next((ln.decode() for ln in vn.lines if ln.startswith(b"measure ")), None)
     if line is None:
         raise RuntimeError("the node printed no measurement")

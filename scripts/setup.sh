@@ -22,4 +22,6 @@ step "checking that the MicroPython unix port starts"
     || { echo "setup: the MicroPython unix port did not start from $VENV/bin/micropython" >&2; exit 1; }
 step "checking the system services tests start (scripts/system-deps.sh)"
 scripts/system-deps.sh
+step "installing the site's front-end library from the npm registry (scripts/web-deps.sh: npm ci)"
+scripts/web-deps.sh
 step "done"

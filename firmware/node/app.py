@@ -7,7 +7,7 @@ import gc
 import sys
 import time
 import machine
-from node import VERSION, log, forget
+from node import VERSION, Signer, log, forget, watchdog
 from node.spool import Spool
 from node.clock import Clock, EPOCH
 from node.console import Console
@@ -44,10 +44,12 @@ class Node:
         self.boot = st["boot"]
         self.reset = reset
         self.window_s = cfg["window_s"]
-        self.key = bytes.fromhex(cfg["key"])
+        self.signer = Signer(bytes.fromhex(cfg["key"]))  # signs records, checks the host's replies
+        self.replies = [0, -1]  # host replies refused since the start; the seq of the last one
+                                # whose time was taken (reply())
         self.slots = slots
         self.spool = self.clock = self.net = self.console = self.sc = self.wdt = None
-        self.uplinks = []
+        self.uplinks = cfg["uplinks"]  # their config; the uplinks themselves when the node runs
         self.up_s = self._up_ms = self.t0 = self.t1 = 0
         self._last = self.end = time.ticks_ms()
         self.spool = Spool("spool", cfg["spool"]["max_records"])
@@ -56,12 +58,8 @@ class Node:
             from node.net import Net
 
             self.net = Net(cfg["wifi"])
-        self.console = Console(self.spool.ack, self.host_time)
-        self.uplinks = [_load(m, c)(self, cfg["uplinks"][k]) for k, m, c in UPLINKS if cfg["uplinks"].get(k) is not None]
-        if cfg["uplinks"].get("sensor_community") is not None:
-            from node.uplink.sensorcommunity import SensorCommunity
+        self.console = Console(self)
 
-            self.sc = SensorCommunity(self, cfg["uplinks"]["sensor_community"])
 
     # -- what uplinks and the console call
     def net_up(self):
@@ -74,7 +72,29 @@ class Node:
         if self.wdt is not None:
             self.wdt.feed()
 
+    def reply(self, line):
+        """A reply of the host (docs/record.md, "Replies"; checked by node.reply, loaded for it):
+        the reply (a dict) when obeyed; else None, and the refusal counts (health bad_replies).
+        Its acks free the spool; its time is taken only from a reply to the newest record, newer
+        than the last one taken, so an old reply played again cannot set an old clock."""
+        from node import reply
+
+        doc = reply.verify(self, line)
+        reply = None
+        forget("reply")  # before the spool's files open: they need the room
+        if doc is None:
+            self.replies[0] += 1
+            return None
+        self.spool.ack(doc["ack"])
+        t = doc.get("time")
+        seq = doc["seq"]
+        if type(t) is int and seq == self.spool.last_seq and seq > self.replies[1]:
+            self.replies[1] = seq
+            self.host_time(t)
+        return doc
+
     def host_time(self, t):
+        """The host's time, from a verified reply: through the clock's step rules."""
         q = self.clock.quality
         self._stepped(self.clock.set_host(t), q)
 
@@ -117,15 +137,16 @@ class Node:
         gc.collect()
         rssi = self.net.rssi() if self.net is not None else None
         health = (("heap_free", gc.mem_free()), ("uptime", self.up_s), ("reset", self.reset),
-                  ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped))
+                  ("rssi", rssi), ("spool", sp.count + 1), ("dropped", sp.dropped),
+                  ("bad_replies", self.replies[0]))
         seq = sp.last_seq + 1
         hdr = (self.id, self.boot, seq, self.t0, t1, quality, VERSION)
         from node import record  # once a window: loaded for it, then let go
 
-        signer = record.Signer(self.key)
-        sp.append(seq, lambda f: record.build(f, signer, hdr, self.slots, health))
-        record = signer = None
+        sp.append(seq, lambda f: record.build(f, self.signer, hdr, self.slots, health))
+        record = None
         forget("record")
+        gc.collect()  # their code leaves the heap before the uplinks send the record
         if self.sc is not None:
             self.sc.push(self.slots)
         tm = time.gmtime(t1 - EPOCH)
@@ -142,12 +163,24 @@ class Node:
             state.save(self.st)
 
     def run(self):
-        wdt = self.wdt = machine.WDT(timeout=self.wdt_s * 1000)
+        w = self.wdt = watchdog(self.wdt_s)
+        if type(self.uplinks) is dict:
+            # The uplinks and their modules, loaded once node.startup has left the heap (main.py
+            # forgets it before serve()): the largest modules come in when there is most room.
+            cfg, self.uplinks = self.uplinks, []
+            gc.collect()
+            for k, m, c in UPLINKS:
+                if cfg.get(k) is not None:
+                    self.uplinks.append(_load(m, c)(self, cfg[k]))
+            if cfg.get("sensor_community") is not None:
+                from node.uplink.sensorcommunity import SensorCommunity
+
+                self.sc = SensorCommunity(self, cfg["sensor_community"])
         if self.net is not None:  # a first try at the network and NTP, so windows start right
             for _ in range(20):
                 if self.net.up():
                     break
-                wdt.feed()
+                w.feed()
                 time.sleep_ms(500)
             if self.net.up():
                 self.clock.sync_ntp(0)
@@ -156,7 +189,7 @@ class Node:
         self._start_window()
         while True:
             now = time.ticks_ms()
-            wdt.feed()
+            w.feed()
             self._up_ms += time.ticks_diff(now, self._last)  # uptime, without a big int
             self._last = now
             if self._up_ms >= 1000:
@@ -171,13 +204,13 @@ class Node:
                 self._start_window(t1)
                 now = time.ticks_ms()
             for u in self.uplinks:
-                wdt.feed()
+                w.feed()
                 u.service(now)
             self.console.service()
             if self.net is not None:
                 self.net.service(self.up_s)
                 if self.clock.ntp_due(self.up_s) and self.net.up():
-                    wdt.feed()
+                    w.feed()
                     q = self.clock.quality
                     self._stepped(self.clock.sync_ntp(self.up_s), q)
             d = time.ticks_diff(self.end, now)
@@ -196,8 +229,7 @@ class Node:
             self.run()
         except KeyboardInterrupt:
             log("stopped by Ctrl-C; the REPL is free (the node is `n`). machine.reset() starts measuring again")
-            if self.wdt is not None:  # the watchdog cannot be stopped: a timer keeps feeding it
-                self._timer = machine.Timer(0)
-                self._timer.init(period=1000, mode=machine.Timer.PERIODIC, callback=lambda t: self.wdt.feed())
+            if self.wdt is not None:  # the watchdog cannot be stopped: a Timer keeps feeding it
+                watchdog()
         except Exception as e:
             crashed(e)

@@ -1,28 +1,30 @@
 # The USB console while the node runs: records and log lines go out (print), and the host's
-# lines come back (docs/record.md):  ACK <seq> [<seq> ...]  and  TIME <unix seconds>.
-# Ctrl-C stops the node and leaves the REPL (a board's runtime catches it before us; the
-# virtual node's console hands it over as a byte).
+# signed replies come back, one JSON line each (node.reply; docs/record.md, "Replies").
+# Ctrl-C stops the node and leaves the REPL (a board's UART interrupt catches it before us;
+# the virtual node's console hands it over as a byte).
 #
-#     con = Console(on_ack, on_time)  # on_ack([seq, ...]), on_time(unix_s)
-#     con.service()                   # read what waits, without blocking or allocating
+#     con = Console(node)        # node.reply(line) -> the reply when obeyed, else None (counted)
+#     con.service()              # read what waits, without blocking or allocating
+#
+# A board's console input is a 260-byte ring that drops what does not fit while the node is
+# busy, so a host line may arrive cut or spliced with the next: the signature catches that.
 import sys
 import select
 from micropython import const
 
-_MAXLINE = const(256)  # host lines are short; longer ones are cut
+_MAXLINE = const(256)  # a host's reply line is shorter (docs/record.md); longer ones are cut
 
 
 class Console:
-    def __init__(self, on_ack, on_time):
-        self.on_ack = on_ack
-        self.on_time = on_time
+    def __init__(self, node):
+        self.node = node
         self._in = getattr(sys.stdin, "buffer", sys.stdin)
         self._poll = select.poll()
         self._poll.register(sys.stdin, select.POLLIN)
         self._b = bytearray(1)
         self.line = bytearray(_MAXLINE)
         self._n = 0
-        self.heard = False  # a host has spoken since boot
+        self.heard = False  # a host has answered since boot (a verified reply)
 
     def _byte(self):
         for _ in self._poll.ipoll(0):
@@ -48,16 +50,9 @@ class Console:
         return 0
 
     def _dispatch(self):
-        # Parsing a host line allocates a little; host lines are rare.
-        words = bytes(self.line[:self._n]).split()
-        if not words:
-            return
-        try:
-            if words[0] == b"ACK":
+        line = self.line
+        if line[0] == 0x7B:  # '{': a reply
+            if self.node.reply(memoryview(line)[:self._n]) is not None:
                 self.heard = True
-                self.on_ack([int(w) for w in words[1:]])
-            elif words[0] == b"TIME" and len(words) == 2:
-                self.heard = True
-                self.on_time(int(words[1]))
-        except ValueError:
-            pass  # not a number: a line for someone else
+        elif line[0] in b"AT" and (line[:4] == b"ACK " or line[:5] == b"TIME "):
+            self.node.replies[0] += 1  # unsigned: the old protocol, or someone else's line

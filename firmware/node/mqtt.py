@@ -2,8 +2,9 @@
 # resending and acknowledgements are the uplink's business (node/uplink/mqtt.py), not this core's.
 #
 #     c = MQTTClient("tynys-osk-01", "broker.local", keepalive=60, clean=False)
-#     c.set_callback(lambda topic, msg: ...)
+#     c.set_callback(lambda topic, msg: ...)   # msg None: longer than 512 bytes, read and dropped
 #     c.connect()                         # -> True when the broker kept our session
+#     c.deadline = time.ticks_add(...)    # blocking reads give up after it (connect sets its own)
 #     c.subscribe(b"tynys/osk-01/ack", 1)
 #     pid = c.publish(b"tynys/osk-01/records", line, qos=1)
 #     c.check_msg()                       # handle one waiting packet; never blocks when none waits
@@ -11,6 +12,7 @@
 # Packet layouts: OASIS MQTT 3.1.1 (2014), section 3.
 import socket
 import struct
+import time
 from micropython import const
 
 _CONNECT = const(0x10)
@@ -43,12 +45,13 @@ class MQTTClient:
         self.clean = clean
         self.timeout = timeout
         self.sock = None
+        self.deadline = None  # ticks_ms after which a blocking read gives up (None: never)
         self.cb = None
         self.pid = 0
         self._hdr = bytearray(5)  # fixed header: type byte + up to 4 length bytes
         self._h1 = memoryview(self._hdr)[:1]
         self._var = bytearray(2)
-        self._rx = bytearray(512)  # incoming PUBLISH topic + payload (acks are short)
+        self._rx = bytearray(512)  # incoming PUBLISH topic + payload (a longer one comes as None)
         self._inflight = [0] * _INFLIGHT  # pids awaiting PUBACK (0: free)
 
     def set_callback(self, f):
@@ -82,6 +85,10 @@ class MQTTClient:
             if not k:
                 raise OSError(104)  # ECONNRESET: the broker closed the connection
             got += k
+            # each read waits up to the timeout anew on an ESP32: a broker trickling bytes must
+            # not hold the node past the caller's deadline
+            if got < n and self.deadline is not None and time.ticks_diff(time.ticks_ms(), self.deadline) > 0:
+                raise OSError(110)  # ETIMEDOUT
         return n
 
     def _read_len(self):
@@ -98,8 +105,13 @@ class MQTTClient:
                 raise MQTTError("malformed remaining length")
 
     # -- session
-    def connect(self):
+    def connect(self, feed=None):
+        """Connect and log in; feed() runs after the name lookup (on an ESP32 it has no timeout),
+        and the rest gives up `timeout` after it began."""
         ai = socket.getaddrinfo(self.server, self.port)[0][-1]
+        if feed is not None:
+            feed()
+        self.deadline = time.ticks_add(time.ticks_ms(), self.timeout * 1000)
         self.sock = socket.socket()
         self.sock.settimeout(self.timeout)
         try:
@@ -137,6 +149,7 @@ class MQTTClient:
             raise MQTTError("broker refused the connection: " + why)
         for i in range(_INFLIGHT):
             self._inflight[i] = 0
+        self.deadline = None  # the caller sets one for what it does next
         return bool(r[2] & 1)
 
     def disconnect(self):
@@ -231,23 +244,29 @@ class MQTTClient:
                     self._inflight[i] = 0
             return _PUBACK
         if typ & 0xF0 == _PUBLISH:
-            if n > len(self._rx):
-                raise MQTTError("incoming message of %d bytes is too long" % n)
-            self._read_exact(self._rx, n)
             b = self._rx
+            k = n if n < len(b) else len(b)
+            self._read_exact(b, k)
             tl = b[0] << 8 | b[1]
+            i = 2 + tl + (2 if typ & 6 else 0)
+            if i > k:
+                raise MQTTError("malformed PUBLISH")
             topic = bytes(b[2:2 + tl])
-            i = 2 + tl
+            pid = b[i - 2] << 8 | b[i - 1]
+            msg = bytes(b[i:n]) if n == k else None  # None: longer than any message we take
+            left = n - k
+            while left:  # read what does not fit and drop it: the broker must not send it again
+                k = left if left < len(b) else len(b)
+                self._read_exact(b, k)
+                left -= k
             if typ & 6:
-                pid = b[i] << 8 | b[i + 1]
-                i += 2
                 self._hdr[0] = _PUBACK
                 self._hdr[1] = 2
                 self._hdr[2] = pid >> 8
                 self._hdr[3] = pid & 0xFF
                 self.sock.write(memoryview(self._hdr)[:4])
             if self.cb:
-                self.cb(topic, bytes(b[i:n]))
+                self.cb(topic, msg)
             return _PUBLISH
         # SUBACK, PINGRESP, anything else: read and drop the body
         while n:

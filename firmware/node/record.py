@@ -2,36 +2,9 @@
 # Floats never appear: every statistic is formatted from exact integer sums, so an ESP32
 # (single-precision floats) and the unix port produce the same bytes.
 #
-#     signer = Signer(key32)
-#     build(f, signer, hdr, slots, health)   # writes the line, ending ,"sig":"<64 hex>"}, to f
-from hashlib import sha256
-from binascii import hexlify
+#     build(f, signer, hdr, slots, health)   # signer: node.Signer; writes the line, ending
+#                                            # ,"sig":"<64 hex>"}, to f
 from json import dumps
-from micropython import const
-
-_BLOCK = const(64)  # SHA-256 block size
-
-
-class Signer:
-    """HMAC-SHA256 (RFC 2104) over hashlib.sha256: MicroPython has no hmac module.
-
-        h = signer.begin(); h.update(part); ...; signer.end(h) -> 64 hex digits
-    """
-
-    def __init__(self, key):
-        if len(key) > _BLOCK:
-            key = sha256(key).digest()
-        key = bytes(key) + bytes(_BLOCK - len(key))
-        self._ipad = bytes(b ^ 0x36 for b in key)
-        self._opad = bytes(b ^ 0x5C for b in key)
-
-    def begin(self):
-        return sha256(self._ipad)
-
-    def end(self, h):
-        o = sha256(self._opad)
-        o.update(h.digest())
-        return hexlify(o.digest()).decode()
 
 
 def isqrt(n):

@@ -13,7 +13,7 @@ import gc
 import machine
 from node import VERSION, log, state, ConfigError, forget
 
-SAFE_AFTER = 3  # failed starts in a row (resets other than power-on) before safe mode
+SAFE_AFTER = 3  # starts in a row that never made a record, before safe mode
 _CHECKED = "config.run"  # config.json and board.json as checked, with defaults filled in
 _RESETS = (("PWRON_RESET", "power_on"), ("HARD_RESET", "hard"), ("WDT_RESET", "wdt"),
            ("DEEPSLEEP_RESET", "deepsleep"), ("SOFT_RESET", "soft"))
@@ -70,17 +70,23 @@ def boot():
         if getattr(machine, attr, None) == c:
             reset = name
     st["boot"] += 1
-    if reset in ("power_on", "deepsleep"):
-        st["crashes"] = 0  # someone unplugged it, or it woke by plan: a fresh start
-    elif st["pending"]:
-        st["crashes"] += 1  # the last start never got as far as its first record
+    if st["pending"]:
+        # The last start never got as far as its first record: it crashed, the watchdog reset it,
+        # or the power failed. An ESP32 reports a brownout (a weak supply giving way as WiFi
+        # starts) as PWRON_RESET, like a power-on, so the cause cannot tell these apart.
+        st["crashes"] += 1
+    elif reset in ("power_on", "deepsleep"):
+        st["crashes"] = 0  # after a start that worked, or after safe mode: a fresh start
     st["pending"] = True
     state.save(st)
     log("%s, boot %d, reset: %s" % (VERSION, st["boot"], reset))
     if st["crashes"] >= SAFE_AFTER:
-        log("SAFE MODE: the last %d starts failed (last reset: %s); not measuring, the REPL is free. "
+        log("SAFE MODE: the last %d starts failed (last reset: %s%s); not measuring, the REPL is free. "
             "Fix the cause shown before the resets, then run: import node.startup; "
-            "node.startup.clear_safe_mode()  (or power-cycle the node)" % (st["crashes"], reset))
+            "node.startup.clear_safe_mode()  (or power-cycle the node)" % (
+                st["crashes"], reset, ": a brownout reads so too, check the supply" if c == machine.PWRON_RESET else ""))
+        st["pending"] = False  # so that a power cycle from here is a fresh start
+        state.save(st)
         return None
     try:
         cfg, brd = _config(st)

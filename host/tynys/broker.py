@@ -27,21 +27,26 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class Mosquitto:
-    """Start ``mosquitto`` with a generated config (anonymous, loopback only, no persistence)."""
+    """Start ``mosquitto`` with a generated config (anonymous, loopback only, no persistence), or
+    with *conf*, a configuration of one's own (``tynys broker config`` writes one) listening on
+    *host*:*port*."""
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1", max_inflight: int = 20):
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1", max_inflight: int = 20,
+                 conf: str | Path | None = None):
         self.binary = mosquitto_binary()
         if self.binary is None:
             raise TynysError("mosquitto is not installed: apt-get install mosquitto (or run scripts/system-deps.sh)")
         self.host, self.port = host, port or free_port(host)
         self.max_inflight = max_inflight
+        self.conf = conf
         self._dir = tempfile.TemporaryDirectory(prefix="tynys-mosquitto-")
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 10.0) -> "Mosquitto":
-        conf = Path(self._dir.name) / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
-                        f"max_inflight_messages {self.max_inflight}\nmax_queued_messages 100000\n")
+        conf = Path(self.conf) if self.conf else Path(self._dir.name) / "mosquitto.conf"
+        if not self.conf:
+            conf.write_text(f"listener {self.port} {self.host}\nallow_anonymous true\npersistence false\n"
+                            f"max_inflight_messages {self.max_inflight}\nmax_queued_messages 100000\n")
         self.log = Path(self._dir.name) / "mosquitto.log"
         self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=self.log.open("wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout

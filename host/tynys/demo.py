@@ -14,6 +14,8 @@ indices, on a laptop, in a few minutes.
 3. **Indices**: per node, for the city (median of at least 3 nodes per hour) and per district:
    the US AQI with PM2.5 NowCast and the SO2 rules, and Kazakhstan's СИ, НП and grade (unofficial:
    sensor data).
+4. **Publish**: the city's map site with open data (``site/index.html``, docs/publish.md) and the
+   day's bulletin in Kazakh, Russian and English (PDF and PNG, ``site/bulletin/``).
 
     python -m tynys.demo [--out demo-out] [--nodes 6] [--hours 24]
 
@@ -24,7 +26,8 @@ they arrived), so two runs print the same tables; the README shows them.
 
 What it leaves in ``--out``: ``city.db`` (explore it with ``tynys db stats``, ``tynys aqi city``,
 ``tynys calibrate profiles``), ``city.keys`` (the nodes' signing keys), ``nodes.csv`` and
-``city-hours.csv`` (the tables), and each node's directory (flash image, console log).
+``city-hours.csv`` (the tables), ``site/`` (the map site, its open data and the bulletins) and
+each node's directory (flash image, console log).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import Callable, TextIO
 from . import pipeline, rows, sim
 from .calibrate import stored
 from .errors import TynysError
+from .publish import watch
 from .store import Store
 from .timeutil import iso
 
@@ -215,18 +219,30 @@ def districts(d: Demo) -> None:
     d.summary["districts"] = table
 
 
+def publish(d: Demo) -> None:
+    """6. The city's map site with open data, and the bulletin of the simulated day (Oskemen's date)."""
+    city = sim.city.load("oskemen")
+    day = iso(d.start + city.utc_offset_s)[:10]
+    r = watch.rebuild(d.out / "city.db", d.out / "site", city=city.name, langs=("kk", "ru", "en"), day=day)
+    bulletins = [str(r.folder / b["path"]) for b in r.open_data["bulletin"]]
+    d.say(f"6. Publishing: the map site, open data and the bulletin of {day} (Oskemen's date)\n"
+          f"   open in a browser: {r.index}\n   open data: {r.folder / 'open-data'}/README.md\n"
+          + "".join(f"   bulletin: {b}\n" for b in bulletins))
+    d.summary["site"] = {"index": r.index, "bulletin": bulletins}
+
+
 def files(d: Demo) -> None:
     """The tables as CSV, and where to go next."""
     with open(d.out / "nodes.csv", "w", newline="") as f:
         rows.write_csv(d.summary["nodes_table"], f)
     with open(d.out / "city-hours.csv", "w", newline="") as f:
         rows.write_csv(d.summary["areas"], f)
-    d.say(f"Files in {d.out}/: city.db, nodes.csv, city-hours.csv, nodes/<id>/console.log.\n"
+    d.say(f"Files in {d.out}/: city.db, nodes.csv, city-hours.csv, site/, nodes/<id>/console.log.\n"
           f"Next: tynys aqi city --db {d.out}/city.db    tynys db stats --db {d.out}/city.db    "
           f"tynys calibrate profiles --db {d.out}/city.db")
 
 
-SECTIONS: list[Callable[[Demo], None]] = [collect, calibrate, per_node, city_by_hour, districts, files]
+SECTIONS: list[Callable[[Demo], None]] = [collect, calibrate, per_node, city_by_hour, districts, publish, files]
 
 
 def _cell(row: dict, key: str):
@@ -239,7 +255,8 @@ def _cell(row: dict, key: str):
 # --- running it ---------------------------------------------------------------------------------
 
 # What a run leaves in --out: only a directory holding nothing else is removed for a new run.
-OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes"}
+OUTPUTS = {"city.db", "city.db-wal", "city.db-shm", "city.keys", "city.keys.lock", "nodes.csv", "city-hours.csv", "nodes",
+           "site"}
 
 
 def run(out: Path, nodes: int = 6, hours: int = 24, stream=sys.stdout, sections=None) -> dict:

@@ -175,6 +175,10 @@ class Ingestor:
                                            "restore the key file or pass the right --keys")
         return self._key[node]
 
+    def key(self, node: str) -> bytes | None:
+        """The node's key as last loaded (transports sign their replies with it, tynys.transport.reply)."""
+        return self._key.get(node)
+
     def ingest(self, lines: Iterable[bytes | str], transport: str, source: str = "", node: str | None = None) -> list[Outcome]:
         """Ingest lines in one transaction; *node* is the node the transport claims, if it says."""
         return self.ingest_many([(list(lines), transport, source, node)])[0]

@@ -149,10 +149,16 @@ def provision(board_name: str, port: str, node: str, *, db: str | Path, keys: st
     given = {}
     for text in sensors or ():
         s = parse_sensor(text)
-        entry = sensortypes.entry(s.type)
+        kind = sensortypes.entry(s.type)["bus"]
         given[s.slot] = {"type": s.type, **({"model": s.model} if s.model else {})}
-        if entry["bus"] and len(b[entry["bus"]]) == 1:
-            given[s.slot][entry["bus"]] = int(next(iter(b[entry["bus"]])))
+        if kind == "i2c":
+            given[s.slot]["i2c"] = int(sorted(b["i2c"])[0])  # I2C sensors share the bus
+        elif kind == "uart":  # the board's UART sockets in order, one sensor each
+            free = [int(n) for n in sorted(b["uart"]) if all(g.get("uart") != int(n) for g in given.values())]
+            if free:
+                given[s.slot]["uart"] = free[0]
+                say(f"{s.slot}={s.type} on UART{free[0]} (TX GPIO {b['uart'][str(free[0])]['tx']}, "
+                    f"RX GPIO {b['uart'][str(free[0])]['rx']}): wire it there")
     # -- the board: read only until everything is checked
     with Device(port, timeout=15) as dev:
         info = dev.info()

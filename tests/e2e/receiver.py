@@ -1,67 +1,12 @@
-"""A minimal host for the node's tests: verifies, dedupes and acknowledges records as the real
-ingest will (docs/record.md), over HTTP, the serial console or MQTT. Not the product's ingest.
+"""Stand-ins for what the e2e tests cannot get from the product: faults on the host's side of an
+HTTP uplink (a man in the middle of the real `tynys serve`: busy, size limits, forged answers) and
+Sensor.Community's push API. The records themselves always go to the real host.
 """
 
 from __future__ import annotations
 
-import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-from tynys import record
-
-
-class Collector:
-    """Records by identity (node, boot, seq), first arrival order, duplicates and refusals."""
-
-    def __init__(self, keys: dict[str, bytes]):
-        self.keys = keys
-        self.records: dict[tuple, dict] = {}
-        self.lines: dict[tuple, bytes] = {}
-        self.order: list[tuple] = []
-        self.duplicates = 0
-        self.rejected: list[tuple] = []
-        self.lock = threading.Lock()
-
-    def take(self, line: bytes) -> tuple[int | None, str | None]:
-        """Verify one line; returns (seq, refusal reason or None)."""
-        try:
-            body, _, _ = record.parse(line)
-            key = self.keys.get(body.get("node"))
-            if key is None:
-                return body.get("seq"), "unknown_node"
-            body = record.verify(line, key)
-            record.validate(body)
-        except record.RecordError as e:
-            seq = None
-            try:
-                seq = json.loads(record.split(line)[0]).get("seq")
-            except Exception:
-                pass
-            with self.lock:
-                self.rejected.append((seq, e.reason))
-            return seq, e.reason
-        ident = (body["node"], body["boot"], body["seq"])
-        with self.lock:
-            if ident in self.records:
-                self.duplicates += 1
-            else:
-                self.records[ident] = body
-                self.lines[ident] = line
-                self.order.append(ident)
-        return body["seq"], None
-
-    def seqs(self) -> list[int]:
-        with self.lock:
-            return [i[2] for i in self.order]
-
-    def wait(self, n: int, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.order) < n:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(self.order)} of {n} records arrived within {timeout} s")
-            time.sleep(0.05)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -95,111 +40,6 @@ class _Server:
         self.server.server_close()
 
 
-class HTTPReceiver(Collector, _Server):
-    """POST /api/v1/records with NDJSON -> {"ack": [...], "rejected": [...], "time": t}."""
-
-    PATH = "/api/v1/records"
-
-    def __init__(self, keys, time_fn=None, max_lines=None, busy=0):
-        """max_lines: answer 413 to a bigger batch; busy: answer 503 to the first requests."""
-        super().__init__(keys)
-        self.time_fn = time_fn
-        self.max_lines, self.busy = max_lines, busy
-        self.requests = 0
-        self.statuses: list[int] = []
-        outer = self
-
-        class Handler(_Handler):
-            def do_POST(self):
-                outer.requests += 1
-                n = int(self.headers.get("Content-Length", 0))
-                data = self.rfile.read(n)
-                if self.path != "/api/v1/records":
-                    return self._send(404, {"error": "not found"})
-                if outer.busy:
-                    outer.busy -= 1
-                    return self._send(503, {"error": "busy"})
-                if outer.max_lines and len(data.splitlines()) > outer.max_lines:
-                    return self._send(413, {"error": "too large"})
-                ack, rejected = [], []
-                for line in data.splitlines():
-                    if not line.strip():
-                        continue
-                    seq, why = outer.take(line)
-                    if why is None:
-                        ack.append(seq)
-                    elif seq is not None:
-                        rejected.append({"seq": seq, "reason": why})
-                reply = {"ack": ack, "rejected": rejected}
-                if outer.time_fn:
-                    reply["time"] = outer.time_fn()
-                self._send(200, reply)
-
-            def _send(self, code, obj):
-                outer.statuses.append(code)
-                body = json.dumps(obj).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._serve(Handler)
-
-
-class SerialReceiver(Collector):
-    """Reads record lines from a serial port (a virtual node's pty) and answers ACK lines; with
-    `time_fn` it sends TIME (the host's clock) on opening the port and when a record says its
-    clock is unsynced, as tynys ingest serial does."""
-
-    def __init__(self, port: str, keys, time_fn=None, ack=True):
-        super().__init__(keys)
-        import serial
-
-        self.ser = serial.Serial(port, 115200, timeout=0.1)
-        self.time_fn = time_fn
-        self.ack = ack
-        self.other: list[bytes] = []
-        self._stop = False
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        self.time_sent = time.monotonic()
-        if self.time_fn:
-            self.ser.write(b"TIME %d\n" % self.time_fn())
-        buf = b""
-        while not self._stop:
-            try:
-                data = self.ser.read(4096)
-            except Exception:
-                break
-            buf += data
-            *lines, buf = buf.split(b"\n")
-            acks = []
-            for line in lines:
-                line = line.strip()
-                if line.startswith(b'{"v":'):
-                    seq, why = self.take(line)
-                    if seq is not None and why is None:
-                        acks.append(seq)
-                    if self.time_fn and b'"clock":"unsynced"' in line and time.monotonic() - self.time_sent > 0.05:
-                        self.ser.write(b"TIME %d\n" % self.time_fn())
-                        self.time_sent = time.monotonic()
-                elif line:
-                    self.other.append(line)
-            if acks and self.ack:
-                self.ser.write(b"ACK " + b" ".join(b"%d" % s for s in acks) + b"\n")
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop = True
-        self.thread.join(2)
-        self.ser.close()
-
-
 class Capture(_Server):
     """An HTTP server that keeps every request (method, path, headers, body) and answers 201,
     as api.sensor.community does."""
@@ -218,5 +58,60 @@ class Capture(_Server):
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
+
+        self._serve(Handler)
+
+
+class Interceptor(_Server):
+    """Something on the path between a node and the real host (a proxy, a captive portal, a
+    compromised router): forwards each POST to `upstream` and passes the host's answer back,
+    keeping a copy (`genuine`). Faults it injects: while `forge` holds answers, it answers with the
+    next of those instead; the first `busy` POSTs get 503; a POST of more than `max_lines`
+    records gets 413 (in those cases the records never reach the host). `statuses`: every answer's."""
+
+    PATH = "/api/v1/records"
+
+    def __init__(self, upstream: str, busy: int = 0, max_lines: int | None = None):
+        from urllib.parse import urlsplit
+
+        u = urlsplit(upstream)
+        self.upstream = (u.hostname, u.port)
+        self.genuine: list[bytes] = []
+        self.forge: list[bytes] = []
+        self.forged = 0  # answers sent from `forge`
+        self.busy, self.max_lines = busy, max_lines
+        self.statuses: list[int] = []
+        outer = self
+
+        class Handler(_Handler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if outer.forge:
+                    outer.forged += 1
+                    return self._answer(200, outer.forge.pop(0))
+                if outer.busy:
+                    outer.busy -= 1
+                    return self._answer(503, b'{"error": "busy"}')
+                if outer.max_lines and len(body.splitlines()) > outer.max_lines:
+                    return self._answer(413, b'{"error": "too large"}')
+                import http.client
+
+                conn = http.client.HTTPConnection(*outer.upstream, timeout=30)
+                conn.request("POST", self.path, body=body, headers={k: v for k, v in self.headers.items()
+                                                                    if k.lower() in ("content-type", "x-tynys-node")})
+                r = conn.getresponse()
+                data = r.read()
+                conn.close()
+                if r.status == 200:
+                    outer.genuine.append(data)
+                self._answer(r.status, data)
+
+            def _answer(self, code, data):
+                outer.statuses.append(code)
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         self._serve(Handler)

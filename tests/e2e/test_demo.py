@@ -1,7 +1,8 @@
 """`make demo` as a user runs it (six virtual nodes, a day, the host away 13:00-15:00): it prints
 what the README shows — every line of the README's excerpt, in order, numbers within one unit of
 the last digit shown — and its tables are deterministic (windows counted by when they were
-measured), the first hour `incomplete`, every district with a value and its node count."""
+measured), the first hour `incomplete`, every district with a value and its node count; it ends
+with the published site and bulletin, which Chromium opens."""
 
 import csv
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tynys import demo
+from tynys.publish import site
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "host"))
 from numtext import differences  # noqa: E402
@@ -47,12 +49,17 @@ def find(runs: list[list[str]], printed: list[str]) -> list[str]:
     return missing
 
 
-def test_the_demo_prints_what_the_readme_shows(tmp_path):
-    out = tmp_path / "demo"
-    log = tmp_path / "demo.log"
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    log = out.with_name("demo.log")
     with open(log, "w") as stream:
         s = demo.run(out, stream=stream)
-    printed = log.read_text().splitlines()
+    return out, log.read_text().splitlines(), s
+
+
+def test_the_demo_prints_what_the_readme_shows(demo_run):
+    out, printed, s = demo_run
     assert find(readme_excerpt(), printed) == []
     assert s["records"] == s["expected_records"] == 6 * 24 * 12 and s["refused"] == 0
     assert s["held"] == s["held_late"] == 6 * 24  # every window that ended in the outage was stored after it
@@ -72,6 +79,32 @@ def test_the_demo_prints_what_the_readme_shows(tmp_path):
         rows = list(csv.DictReader(f))
     assert {r["area"] for r in rows} >= {"city", "Centre"} and rows[0]["aqi_status"] == "incomplete"
     assert (out / "nodes.csv").read_text().startswith("node,district")
+
+
+def test_the_demo_ends_with_a_site_and_the_bulletin(demo_run):
+    out, printed, s = demo_run
+    assert f"   open in a browser: {out}/site/index.html" in printed
+    assert s["site"]["index"] == out / "site" / "index.html" and s["site"]["index"].is_file()
+    assert len(s["site"]["bulletin"]) == 6  # kk, ru, en; PDF and PNG
+    for path in s["site"]["bulletin"]:
+        assert f"   bulletin: {path}" in printed and Path(path).stat().st_size > 10_000
+
+
+@pytest.mark.service
+def test_the_demo_site_opens_in_chromium(demo_run, page, artifacts):
+    out, _, s = demo_run
+    # The demo's site draws OpenStreetMap's tiles: the test answers those requests itself, with
+    # one tile, so nothing leaves the machine and nothing fails.
+    p = page(tile=site.LEAFLET / "dist" / "images" / "layers.png")
+    pg = p.open((out / "site" / "index.html").as_uri())
+    assert sorted(pg.eval_on_selector_all(".tn-marker", "els => els.map(e => e.dataset.node)")) == \
+        [r["node"] for r in s["nodes_table"]]
+    assert "Oskemen (Ust-Kamenogorsk)" in pg.inner_text("#headline")
+    pg.wait_for_function("document.querySelectorAll('.leaflet-tile-loaded').length > 0")
+    pg.screenshot(path=str(artifacts / "demo-site.png"), full_page=True)
+    assert p.errors == [] and p.blocked == []
+    assert all(u.startswith(("file://", "data:")) for u in p.requests if u not in p.answered)
+    assert p.answered and all(u.startswith("https://tile.openstreetmap.org/") for u in p.answered)
 
 
 def test_the_readme_check_finds_a_line_that_is_not_printed():

@@ -1,42 +1,44 @@
-"""HTTP uplink against a host that is busy or refuses big batches, and the Sensor.Community
-live push beside it."""
+"""HTTP uplink to `tynys serve` through a proxy that is busy or refuses big batches (the faults
+a stand-in injects on the host's side: tests/e2e/receiver.py), and the Sensor.Community live push
+beside it (its API stood in for)."""
 
 import json
 
 import pytest
 
 from .conftest import T0
-from .receiver import Capture, HTTPReceiver
+from .receiver import Capture, Interceptor
 from .test_typical import SCENARIO, typical
 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_busy_host_and_a_small_batch_limit_cost_nothing(make_node, keys):
-    with HTTPReceiver(keys, max_lines=2, busy=3) as rx:
-        cfg = typical(rx.url)
+def test_a_busy_host_and_a_small_batch_limit_cost_nothing(make_node, host):
+    with Interceptor(host.url, busy=3, max_lines=2) as proxy:
+        cfg = typical(proxy.url)
         cfg["uplinks"]["http"].update(batch=8, retry_s=1)
         # the host unreachable for 2 h: a backlog of 24 records meets the 2-line limit
         scenario = dict(SCENARIO, network={"outages": [{"from": T0 + 600, "to": T0 + 7800, "what": "host"}]})
         vn = make_node(cfg, scenario, vtime="virtual", end=T0 + 4 * 3600)
         vn.start()
         vn.wait_world(T0 + 4 * 3600, timeout=240)
-        rx.wait(4 * 12 - 1, timeout=60)
-    assert rx.seqs() == list(range(len(rx.seqs())))
-    assert 503 in rx.statuses and 413 in rx.statuses  # both happened, and nothing was lost
-    assert rx.statuses[-1] == 200
+        host.wait(4 * 12 - 1, timeout=60)
+    seqs = [r["seq"] for r in host.records()]
+    assert seqs == list(range(len(seqs))) and host.rejected() <= {"replay"}
+    assert 503 in proxy.statuses and 413 in proxy.statuses  # both happened, and nothing was lost
+    assert proxy.statuses[-1] == 200
 
 
-def test_sensor_community_gets_pm_and_t_rh_in_its_format(make_node, keys):
+def test_sensor_community_gets_pm_and_t_rh_in_its_format(make_node, host):
     # HTTP + Sensor.Community on the typical node is more than fits a 96 KB heap on the 64-bit
     # unix port (docs/node.md, "Memory"): this one runs in 128 KB.
-    with HTTPReceiver(keys) as rx, Capture() as sc:
-        cfg = typical(rx.url)
+    with Capture() as sc:
+        cfg = typical(host.url)
         cfg["uplinks"]["sensor_community"] = {"url": sc.url}
         vn = make_node(cfg, SCENARIO, vtime="virtual", end=T0 + 3600, unique_id="a4cf12345678", heap="128K")
         vn.start()
         vn.wait_world(T0 + 3600, timeout=120)
-        rx.wait(11, timeout=60)
+        host.wait(11, timeout=60)
     assert len(sc.requests) >= 2 * 10  # one POST per X-PIN per window
     pins = {}
     for method, path, headers, body in sc.requests:
@@ -49,7 +51,7 @@ def test_sensor_community_gets_pm_and_t_rh_in_its_format(make_node, keys):
     assert pm["software_version"].startswith("tynys-")
     values = {v["value_type"]: v["value"] for v in pm["sensordatavalues"]}
     assert set(values) == {"P0", "P1", "P2"} and all(isinstance(v, str) for v in values.values())
-    rec = rx.records[rx.order[-1]]["sensors"]["pm"]["ch"]
+    rec = host.records()[-1]["sensors"]["pm"]["ch"]
     assert float(values["P2"]) == pytest.approx(rec["pm25_atm"]["mean"], abs=0.01)  # P2 is PM2.5
     assert float(values["P1"]) == pytest.approx(rec["pm10_atm"]["mean"], abs=0.01)  # P1 is PM10
     th = {v["value_type"]: float(v["value"]) for v in pins["7"][-1]["sensordatavalues"]}

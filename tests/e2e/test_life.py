@@ -116,3 +116,25 @@ def test_malformed_json_is_named(make_node):
     vn.start()
     m = vn.expect(rb"^tynys: config\.json.*\(not measuring; the REPL is free\)$", timeout=60)
     assert b"not valid JSON" in m.group(0)
+
+
+def test_a_brownout_loop_at_wifi_start_ends_in_safe_mode(make_node):
+    # A supply that gives way when the radio starts: an ESP32 reports each brownout as a power-on.
+    weak = {"network": {"outages": [{"from": T0 - 60, "to": T0 + 600, "what": "brownout"}]}}
+    vn = make_node(config(wifi={"ssid": "balcony", "password": "x"}), weak, vtime="virtual", end=T0 + 10 ** 6)
+    vn.start()
+    vn.expect(rb"SAFE MODE: the last 3 starts failed \(last reset: power_on", timeout=60)
+    assert vn.resets == [CHECK, "brownout", "brownout", "brownout"]
+    vn.expect(rb">>> $", timeout=20)
+    vn.power_cycle(off_s=900)  # on a better supply a quarter of an hour later: a fresh start
+    vn.expect(rb"boot 5, reset: power_on", timeout=60)
+    vn.expect(rb"window to .* seq 0 ", timeout=60)
+
+
+def test_the_reset_button_reads_as_a_power_on_on_an_esp32(make_node):
+    vn = make_node(vtime="virtual", end=T0 + 10 ** 6)
+    vn.start()
+    vn.expect(rb"window to .* seq 1 ", timeout=60)
+    vn.reset()  # EN: a chip reset, reported as PWRON_RESET (never HARD_RESET)
+    vn.expect(rb"boot 2, reset: power_on", timeout=60)
+    assert vn.resets == [CHECK, "en"]

@@ -57,7 +57,8 @@ def test_provision_copies_registers_and_the_node_boots_from_its_flash(bare, tmp_
     assert (done["first_record"]["seq"],) in stored
     assert any(line.startswith(b"tynys: node vol-01 on virtual: pm=pms5003, so2=isb, th=sht3x") for line in bare.lines)
     # the code that ran is the code on the flash: the node's MICROPYPATH has no node package
-    assert bare._env("soft", False)["MICROPYPATH"].endswith("ports/unix") and "node/" not in bare._env("soft", False)["MICROPYPATH"]
+    path = bare.board._env("soft", False, None)["MICROPYPATH"]
+    assert path.endswith("ports/unix") and "node/" not in path
     # again, for a firmware update: the same key, nothing copied that did not change
     code, out, err = run(capsys, "provision", "--board", "virtual", "--port", bare.port, "--node", "vol-01",
                          "--db", db, "--window", "60", "--update", "--json")
@@ -68,6 +69,16 @@ def test_provision_copies_registers_and_the_node_boots_from_its_flash(bare, tmp_
     code, _, err = run(capsys, "provision", "--board", "virtual", "--port", bare.port, "--node", "vol-01", "--db", db)
     assert code == 2 and err == (f"tynys: error: node vol-01 is already registered in {db}: pick another id, or add "
                                  "--update to refresh its firmware and config with the key it has\n")
+
+
+def test_a_config_that_would_not_run_is_refused_before_the_board_or_registry_is_written(bare, tmp_path, capsys):
+    code, _, err = run(capsys, "provision", "--board", "virtual", "--port", bare.port, "--node", "vol-02",
+                       "--db", str(tmp_path / "c.db"), "--sensor", "th=sht3x", "--sensor", "th2=sht3x")
+    assert code == 2 and err.splitlines()[-1] == ("tynys: error: the config would not run: config.json.sensors.th2: "
+                                                  "sht3x shares I2C0 at 0x44 with sensor th; give each its own")
+    assert not (tmp_path / "c.keys").exists()
+    bare.stop()
+    assert bare.ls() == {}  # the flash is as empty as before
 
 
 @pytest.mark.parametrize("argv, message", [

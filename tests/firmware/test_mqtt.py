@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from tynys.transport import reply
+
 pytestmark = pytest.mark.firmware
 
 FAKE = """
@@ -96,10 +98,16 @@ import os, powercut, time
 dev = powercut.RamFlash(64); os.VfsLfs2.mkfs(dev); os.mount(os.VfsLfs2(dev), "/f"); os.chdir("/f")
 from node.spool import Spool
 from node.uplink.mqtt import MQTT
+from node import Signer
+import node.app
 class Node:
     id = "osk-01"
+    signer = Signer(bytes(range(32)))
+    replies = [0, -1]
     def net_up(self): return True
+    def feed(self): pass
     def host_time(self, t): print("time", t)
+    reply = node.app.Node.reply
 n = Node(); n.spool = sp = Spool("spool")
 for i in range(3):
     sp.append(i, lambda f: f.write(b'{"v":1,"node":"osk-01","boot":0,"seq":%d}' % i))
@@ -112,18 +120,27 @@ print(sp.count)
 # the broker PUBACKs all three: nothing leaves the spool
 sock.rx = bytearray(b"\\x40\\x02\\x00\\x02\\x40\\x02\\x00\\x03\\x40\\x02\\x00\\x04")
 up.service(time.ticks_ms()); print(sp.count)
-# the host acknowledges 0 and 1 on tynys/osk-01/ack (QoS 1): they leave, the client PUBACKs
-msg = b'{"ack":[0,1],"time":1795813300}'
 topic = b"tynys/osk-01/ack"
-body = bytes([0, len(topic)]) + topic + b"\\x00\\x09" + msg
-sock.tx = bytearray()
-sock.rx = bytearray(bytes([0x32, len(body)]) + body)
-up.service(time.ticks_ms()); print(sp.count, sock.tx[:4].hex())
+def deliver(msg):  # a QoS 1 PUBLISH on the ack topic
+    body = bytes([0, len(topic)]) + topic + b"\\x00\\x09" + msg
+    sock.tx = bytearray()
+    n = len(body)
+    sock.rx = bytearray(bytes([0x32, (n & 0x7F) | 0x80, n >> 7] if n > 127 else [0x32, n]) + body)
+    up.service(time.ticks_ms())
+# someone else on the broker acknowledges everything: unsigned, nothing leaves
+deliver(b'{"ack":[0,1,2],"time":4102444800}'); print(sp.count, n.replies[0])
+# the host's signed reply acknowledges 0 and 1 (QoS 1): they leave, the client PUBACKs
+deliver(REPLY); print(sp.count, sock.tx[:4].hex())
+# 2 kB on the ack topic: read, dropped, PUBACKed (or the broker sends it for ever), counted
+deliver(b"{" + b"x" * 2000 + b"}"); print(sp.count, n.replies[0], sock.tx[:4].hex(), len(sock.rx))
 """
 
 
-def test_the_uplink_frees_the_spool_on_the_hosts_ack_only(mpy):
-    out = mpy("exec(" + repr(UPLINK) + ")", heap="2M").stdout.decode().split()
+def test_the_uplink_frees_the_spool_on_the_hosts_signed_reply_only(mpy):
+    signed = reply.build("osk-01", bytes(range(32)), [0, 1], now=1795813300)
+    out = mpy("REPLY = " + repr(signed) + "\nexec(" + repr(UPLINK) + ")", heap="2M").stdout.decode().split()
     assert out[0] == "3"  # published, waiting
     assert out[1] == "3"  # PUBACKs from the broker free nothing
-    assert out[2:5] == ["time", "1795813300", "1"] and out[5] == "40020009"
+    assert out[2:4] == ["3", "1"]  # a forged ack frees nothing and is counted
+    assert out[4:6] == ["1", "40020009"]  # 0 and 1 leave; the time answers seq 1, not the newest (2): not taken
+    assert out[6:] == ["1", "2", "40020009", "0"]

@@ -14,8 +14,10 @@ from pathlib import Path
 
 
 class PtyNode:
-    def __init__(self, link: Path):
+    def __init__(self, link: Path, key: bytes | None = None):
+        """*key*: the node's key, to read the host's signed replies."""
         self.link = Path(link)
+        self.key = key
         self.master = self.slave = None
         self._buf = b""
         self.received: list[str] = []
@@ -68,8 +70,14 @@ class PtyNode:
                 return True
         return pred()
 
+    def replies(self) -> list[dict]:
+        """The host's reply lines that verify under the node's key (tynys.transport.reply)."""
+        from tynys.transport import reply
+
+        return [reply.verify(line.encode(), self.key) for line in self.received if line.startswith("{")]
+
     def acked(self) -> list[int]:
-        return [int(s) for line in self.received if line.startswith("ACK ") for s in line.split()[1:]]
+        return [a for doc in self.replies() for a in doc["ack"]]
 
     def close(self) -> None:
         for fd in (self.master, self.slave):

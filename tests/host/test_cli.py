@@ -58,17 +58,20 @@ def test_nodes_list_and_retire(city, capsys):
 
 
 def test_ingest_serial_command(city, tmp_path):
-    node = PtyNode(tmp_path / "ttyNODE")
-    p = subprocess.Popen([*CLI, "ingest", "serial", str(node.link), "--db", str(city.db), "--nl"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    node = PtyNode(tmp_path / "ttyNODE", KEY)
+    log = tmp_path / "ingest.log"
+    with open(log, "wb") as f:
+        p = subprocess.Popen([*CLI, "ingest", "serial", str(node.link), "--db", str(city.db), "--nl"],
+                             stdout=subprocess.PIPE, stderr=f)
     try:
         fake = FakeNode("osk-03", KEY)
-        assert node.wait_for(lambda: any(s.startswith("TIME") for s in node.received), 20)
+        assert node.wait_for(lambda: b"ttyNODE: connected" in log.read_bytes(), 20)
         node.write(b"\n".join(fake.produce(3)) + b"\nnoise\n")
         assert node.wait_for(lambda: sorted(node.acked()) == [0, 1, 2])
     finally:
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=20)
+        out, _ = p.communicate(timeout=20)
+        err = log.read_bytes()
         node.close()
     assert p.returncode == 0
     assert [json.loads(x)["status"] for x in out.splitlines()] == ["stored"] * 3

@@ -14,6 +14,7 @@ import time
 import pytest
 from factory import KEY, FakeNode, make_line
 
+from tynys.transport import reply
 from tynys.ingest import Collector, Ingestor
 from tynys.store import Store
 from tynys.transport.httpserver import RecordServer
@@ -56,7 +57,9 @@ def test_post_acknowledges_stored_and_names_refusals(server, city):
     forged = make_line("osk-03", bytes(32), 77)
     status, headers, doc = post(server, b"\n".join(lines + [b"garbage", forged, lines[0]]) + b"\n", {"X-Tynys-Node": "osk-03"})
     assert status == 200 and headers["Content-Type"] == "application/json"
-    assert doc["ack"] == [0, 1, 2, 3, 4, 0]  # the resent seq 0 is already stored: acknowledged again
+    assert reply.verify(json.dumps(doc, separators=(",", ":")).encode(), KEY) == {k: v for k, v in doc.items() if k != "sig"}
+    assert doc["node"] == "osk-03" and doc["seq"] == 4  # signed for the node (docs/record.md, "Replies")
+    assert doc["ack"] == [0, 1, 2, 3, 4]  # the resent seq 0 is already stored: acknowledged again
     assert [(r["seq"], r["reason"]) for r in doc["rejected"]] == [(None, "malformed"), (77, "bad_signature")]
     assert abs(doc["time"] - time.time()) < 5
     assert city.store.stats()["records"] == 5
@@ -64,7 +67,7 @@ def test_post_acknowledges_stored_and_names_refusals(server, city):
 
 def test_header_naming_another_node_is_refused(server):
     status, _, doc = post(server, make_line("osk-03", KEY, 1) + b"\n", {"X-Tynys-Node": "osk-02"})
-    assert status == 200 and doc["ack"] == []
+    assert status == 200 and doc["ack"] == [] and "sig" not in doc  # nothing signed: no node obeys it
     assert doc["rejected"] == [{"seq": 1, "reason": "node_mismatch", "detail": "record of node 'osk-03' arrived as node 'osk-02'"}]
 
 

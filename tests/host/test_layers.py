@@ -60,3 +60,25 @@ def test_the_check_sees_every_way_of_importing(tmp_path):
         path = pkg / "aqi" / f"m{k}.py" if src.startswith(("from ..", "def")) else pkg / f"m{k}.py"
         path.write_text(src + "\n")
         assert forbidden(imported(path, pkg)) == want, src
+
+
+def test_time_is_read_and_written_in_one_module():
+    # Issue 11.4: iso() existed twice and the vnode CLI parsed times and durations its own way. Times
+    # (ISO text, durations, zones) are read and written by tynys.timeutil alone; others import it.
+    own = {"iso", "parse_time", "parse_duration", "parse_times", "period_starts"}
+    found = {}
+    for p in PACKAGE.rglob("*.py"):
+        if p.name == "timeutil.py":
+            continue
+        tree = ast.parse(p.read_text(encoding="utf-8"), str(p))
+        defs = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        calls = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and (
+            n.attr in ("utcfromtimestamp", "strptime") or n.attr == "fromisoformat" and _named(n.value, "datetime"))}
+        if defs & own or calls:
+            found[str(p.relative_to(PACKAGE))] = sorted(defs & own | calls)
+    assert found == {}
+
+
+def _named(node, name: str) -> bool:
+    """``datetime`` or ``….datetime`` (``datetime.fromisoformat``; ``date.fromisoformat`` reads a date, not a time)."""
+    return isinstance(node, ast.Name) and node.id == name or isinstance(node, ast.Attribute) and node.attr == name

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -10,6 +9,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from factory import KEY, FakeNode, make_line
 
+from tynys.transport import reply
 from tynys.ingest import Collector
 from tynys.transport.mqtt import MqttIngest
 
@@ -32,7 +32,7 @@ class NodeClient:
         self.client = c
 
     def _on_message(self, c, u, msg):
-        doc = json.loads(msg.payload)
+        doc = reply.verify(msg.payload, KEY)  # signed with the node's key (docs/record.md, "Replies")
         self.docs.append(doc)
         self.acks.update(doc["ack"])
 
@@ -72,9 +72,10 @@ def test_records_are_stored_and_acknowledged_on_the_ack_topic(city, collector, m
         for line in fake.produce(5):
             node.publish(line)
         node.publish(make_line("osk-03", bytes(32), 50))
-        assert node.wait(lambda: node.acks == {0, 1, 2, 3, 4} and len(node.docs) == 6)
-        assert all(abs(d["time"] - time.time()) < 10 for d in node.docs)
-        assert [d.get("rejected") for d in node.docs if d.get("rejected")] == [[{"seq": 50, "reason": "bad_signature"}]]
+        assert node.wait(lambda: node.acks == {0, 1, 2, 3, 4} and len(node.docs) == 5)
+        assert all(abs(d["time"] - time.time()) < 10 and d["seq"] == d["ack"][0] for d in node.docs)
+        assert node.wait(lambda: city.store.stats()["rejected"] == 1)
+        assert len(node.docs) == 5  # the forged record: refused, and nothing to sign a reply for
         assert city.store.stats()["records"] == 5
         assert {r[0] for r in city.store.conn.execute("SELECT source FROM records")} == {"tynys/osk-03/records"}
     finally:
@@ -87,9 +88,10 @@ def test_a_record_on_another_nodes_topic_frees_nobody(city, collector, mosquitto
     victim = NodeClient(mosquitto, "osk-02")
     try:
         victim.publish(make_line("osk-03", KEY, 3), topic="tynys/osk-02/records")
-        assert victim.wait(lambda: victim.docs)
-        assert victim.docs[0]["ack"] == [] and victim.docs[0]["rejected"] == [{"seq": 3, "reason": "node_mismatch"}]
-        assert city.store.stats()["records"] == 0
+        assert victim.wait(lambda: city.store.stats()["rejected"] == 1)
+        assert [r["reason"] for r in city.store.rejects()] == ["node_mismatch"]
+        time.sleep(0.3)
+        assert victim.docs == [] and city.store.stats()["records"] == 0  # no reply: nothing acknowledged
     finally:
         victim.close()
         sub.stop()

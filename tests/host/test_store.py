@@ -116,6 +116,17 @@ def test_series_latest_and_channels(city):
                                                   "so2.ae_mv", "so2.we_mv", "th.rh", "th.t_c"]
 
 
+def test_sensor_counts_sum_each_slot_over_a_period(city):
+    t = VECTOR_T1 - 300 * 10
+    lines = [make_line("osk-03", KEY, seq, t0=t + 300 * seq) for seq in range(3)]
+    assert all(o.status == "stored" for o in city.ingestor().ingest(lines, "test"))
+    rows = {r["slot"]: r for r in city.store.sensor_counts(t, t + 600)}  # the first two windows
+    assert rows["pm"] == {"node": "osk-03", "slot": "pm", "type": "pms5003", "records": 2, "frames": 540, "bad": 0,
+                          "warmup": 0, "missing": 0}
+    assert set(rows) == {"pm", "th", "so2"} and rows["so2"]["type"] == "isb"
+    assert city.store.sensor_counts(t + 900) == []
+
+
 def test_stats(city, record_vectors):
     city.ingestor().ingest([v.encode() for v in record_vectors["valid"]] + [b"junk"], "test")
     s = city.store.stats()

@@ -1,8 +1,8 @@
-# MQTT uplink: records published QoS 1 to <prefix>/<node>/records; the host's acknowledgements
-# come on <prefix>/<node>/ack as {"ack": [seq, ...], "time": <unix s>} (docs/record.md). The
-# broker's PUBACK alone frees nothing. A persistent session (clean=0) keeps acknowledgements
-# the host sent while the node was away.
-import json
+# MQTT uplink: records published QoS 1 to <prefix>/<node>/records; the host's signed replies
+# come on <prefix>/<node>/ack (node.reply, docs/record.md). The broker's PUBACK alone frees
+# nothing, and neither does a message on the ack topic that does not verify (anyone allowed to
+# publish there could send one). A persistent session (clean=0) keeps the replies the host sent
+# while the node was away.
 import time
 from node import log
 from node.mqtt import MQTTClient, MQTTError
@@ -36,24 +36,15 @@ class MQTT:
         self._pinged = False  # a PINGREQ waits for its PINGRESP: no second one meanwhile
 
     def _on_msg(self, topic, msg):
-        if topic != self.ack_topic:
-            return
-        try:
-            r = json.loads(msg)
-            seqs = r["ack"]  # only "ack" frees the spool (docs/record.md)
-        except (ValueError, KeyError, TypeError):
-            return
-        self.sp.ack(seqs)
-        t = r.get("time")
-        if isinstance(t, int):
-            self.node.host_time(t)
+        if topic == self.ack_topic:
+            self.node.reply(msg or b"")  # None: too long to be a reply
 
     def service(self, now):
         if not self.up:
             if not self.bo.due(now) or not self.node.net_up():
                 return
             try:
-                self.client.connect()
+                self.client.connect(self.node.feed)
                 self.client.subscribe(self.ack_topic, 1)
             except (OSError, MQTTError) as e:
                 self.client.close()
@@ -67,6 +58,10 @@ class MQTT:
                 log("mqtt: connected again")
                 self.failing = None
         try:
+            # Each phase below may block (a broker that trickles or stalls): each gets its timeout,
+            # the watchdog fed before it.
+            self.node.feed()
+            self.client.deadline = time.ticks_add(time.ticks_ms(), self.client.timeout * 1000)
             for _ in range(64):  # all that waits: PUBACKs, the host's acks, PINGRESP
                 t = self.client.check_msg()
                 if not t:
@@ -74,6 +69,7 @@ class MQTT:
                 if t == 0xD0:
                     self._pinged = False
             sp = self.sp
+            self.node.feed()
             while self.client.inflight() < _WINDOW:
                 n = sp.read(self.c)
                 if not n:

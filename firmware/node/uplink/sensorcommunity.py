@@ -56,9 +56,9 @@ class SensorCommunity:
                 VERSION, ",".join(vals))).encode()
             hdrs = ((b"Content-Type", b"application/json"), (b"X-Sensor", self.sensor),
                     (b"X-PIN", b"%d" % p[0]))
-            self.node.feed()  # each POST may take its whole timeout
+            self.node.feed()  # each POST may take its DNS lookup and twice its timeout
             try:
-                status, _ = post(self.url, hdrs, len(body), lambda sock: sock.write(body), self.timeout)
+                status, _ = post(self.url, hdrs, len(body), lambda sock: sock.write(body), self.timeout, self.node.feed)
             except OSError as e:
                 status = "no answer (%s)" % e
             if status in (200, 201, 202, 204, 208):

@@ -1,4 +1,4 @@
-# Files in a virtual node's flash image, from the host (host/tynys/vnode.py calls these):
+# Files in a virtual node's flash image, from the host (host/tynys/vnode/flashimage.py calls these):
 #     micropython -c "import flashtool; flashtool.main(['put', IMAGE, 'config.json', '/tmp/c.json'])"
 # commands: format IMAGE BLOCKS | put IMAGE NAME HOSTFILE | get IMAGE NAME HOSTFILE | ls IMAGE [DIR]
 #           rm IMAGE NAME
@@ -10,7 +10,7 @@ import vnode
 def main(argv):
     try:
         _main(argv)
-    except OSError as e:  # one line for the host (host/tynys/vnode.py shows it)
+    except OSError as e:  # one line for the host (host/tynys/vnode/flashimage.py shows it)
         print("flashtool: %s: %s" % (" ".join(argv[2:3]) or argv[1], "no such file" if e.errno == 2 else e))
         raise SystemExit(1)
 

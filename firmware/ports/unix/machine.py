@@ -33,7 +33,8 @@ _uarts = {}
 _i2c = {}
 _NO_DEVICES = {}
 _pin_listeners = []
-_reset_cause = int(os.getenv("TYNYS_RESET_CAUSE") or PWRON_RESET)
+# TYNYS_RESET_CAUSE: "<cause> [<watchdog timeout us> <fed us>]" (the watchdog: see WDT)
+_reset_cause = [int(x) for x in (os.getenv("TYNYS_RESET_CAUSE") or "1").split()] + [0, 0]
 _scratch = bytearray(66)  # register address + up to 64 data bytes
 
 
@@ -185,19 +186,29 @@ def _reg(memaddr, addrsize):
 
 
 class WDT:
-    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets as a board does."""
+    """Watchdog: if not fed within `timeout` ms of virtual time, the node resets as a board does.
+    A second WDT(timeout=...) re-arms the same watchdog with the new timeout. The chip has one
+    (WDT.timeout [us], 0: not armed; WDT._last: world us when fed last): like the chip's, it
+    survives a soft reset (the launcher hands it to the next process with the reset cause) and
+    nothing stops it; every Timer stops at a soft reset (a new process has none)."""
+
+    timeout = _reset_cause[1]
+    _last = _reset_cause[2]
 
     def __init__(self, id=0, timeout=5000):
-        self.timeout_us = timeout * 1000
+        WDT.timeout = timeout * 1000
         self.feed()
-        time.on_advance(self._check)
 
     def feed(self):
-        self._last = time.world_us()
+        WDT._last = time.world_us()
 
-    def _check(self, now_us):
-        if now_us - self._last > self.timeout_us:
-            _stop(WDT_RESET, "watchdog expired")
+
+def _check(now_us):
+    if WDT.timeout and now_us - WDT._last > WDT.timeout:
+        _stop(WDT_RESET, "watchdog expired")
+
+
+time.on_advance(_check)
 
 
 class Timer:
@@ -215,6 +226,9 @@ class Timer:
             time.on_advance(self._tick)
         self._cb = callback
 
+    def deinit(self):
+        self._due = 1e30  # never again, until init()
+
     def _tick(self, now_us):
         while now_us >= self._due:
             self._due += self._period_us
@@ -231,17 +245,23 @@ class RTC:
 
 
 def reset_cause():
-    return _reset_cause
+    return _reset_cause[0]
 
 
 def _stop(cause, why):
     # A reset stops the chip dead: no finally blocks, no buffered writes. The process kills
-    # itself; the launcher (host/tynys/vnode.py) reads the cause from the clock file and starts
-    # the node again with TYNYS_RESET_CAUSE set, as a board's reset circuit would.
-    name = ("", "", "hard", "wdt", "deepsleep", "soft")[cause]
+    # itself; the launcher (host/tynys/vnode/board.py) reads the event from the clock file and starts
+    # the node again with TYNYS_RESET_CAUSE set as the chip reports it, as a board's reset
+    # circuit would. PWRON_RESET here is a brownout (the network shim's).
+    name = ("", "brownout", "hard", "wdt", "deepsleep", "soft")[cause]
     print("virtual node: %s (reset: %s)" % (why, name))
-    time.note(name)
+    time.note(name, (WDT.timeout, WDT._last))
     os.system("kill -9 $PPID")
+
+
+# Leaving the REPL (Ctrl-D) is a soft reset too: the launcher starts the next process with the
+# watchdog as it is now.
+__import__("sys").atexit(lambda: time.note("", (WDT.timeout, WDT._last)))
 
 
 def reset():

@@ -1,5 +1,5 @@
 # The sensor simulators of a virtual node, in a process of their own (started by
-# host/tynys/vnode.py; the node reaches them through simlink.py). Each request carries the
+# host/tynys/vnode/board.py; the node reaches them through simlink.py). Each request carries the
 # node's world time; the simulators see exactly that time, so the node's clock drives the world.
 #
 #   micropython simhost.py     with TYNYS_SIM_SOCKET (socket path) and TYNYS_SCENARIO set

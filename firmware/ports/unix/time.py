@@ -6,7 +6,7 @@
 #            mimic an unset RTC after power-on); NTP or the host set it through set_rtc().
 # ticks_* derive from world time and wrap at 2**30 like the ESP32 port, so wrap bugs show here.
 #
-# Environment (read at import; the launcher, host/tynys/vnode.py, sets them):
+# Environment (read at import; the launcher, host/tynys/vnode/board.py, sets them):
 #   TYNYS_VTIME        "virtual" (default): sleep_* advance world time at once, a simulated day
 #                      runs in seconds; "real": sleeps really sleep and world time follows the
 #                      host clock; a number N: like real, but N times faster.
@@ -14,8 +14,9 @@
 #   TYNYS_VTIME_END    world time [Unix s] at which a virtual clock slows to real time, so a
 #                      finished run idles (and answers its host) instead of racing on
 #   TYNYS_RTC_START    what the node's RTC reads at start [Unix s] (default: world time)
-#   TYNYS_CLOCK_FILE   where to note "world_us rtc_offset_us cause" every simulated minute and
-#                      at a reset, so the launcher can restart the node where the world was
+#   TYNYS_CLOCK_FILE   where to note "world_us rtc_offset_us cause wdt_timeout_us wdt_fed_us"
+#                      every simulated minute and at a reset, so the launcher can restart the
+#                      node where the world was (cause "-": none noted)
 # Listeners (machine.WDT, machine.Timer, simulators) register with on_advance(fn) and are called
 # as fn(world_us) after every advance.
 import utime as _t
@@ -57,14 +58,37 @@ def _now_us():
     return _world_us
 
 
-def note(cause=""):
-    """Write the clock file now (the machine shim calls this with the cause of a reset)."""
+def note(cause="", wdt=(0, 0)):
+    """Write the clock file now (the machine shim calls this with the cause of a reset and the
+    watchdog's [timeout us, fed us], which outlives a soft reset)."""
     global _noted_us
     _noted_us = _world_us
     if _clock_file:
         with open(_clock_file + ".tmp", "w") as f:
-            f.write("%d %d %s\n" % (_world_us, _offset_us, cause))
+            f.write("%d %d %s %d %d\n" % (_world_us, _offset_us, cause or "-", wdt[0], wdt[1]))
         _os.rename(_clock_file + ".tmp", _clock_file)  # a reader never sees half a file
+
+
+def repl_clock():
+    """The firmware has stopped and the REPL has the console. On a chip the clock, its timers
+    and the watchdog run on meanwhile: here the world keeps real time from now on (someone is
+    typing, or mpremote is copying files) and a thread of its own runs the listeners, as the
+    hardware would."""
+    global _speed, _real0_us, _world0_us
+    if not _speed:
+        _speed = 1
+        _real0_us = _t.time_ns() // 1000
+        _world0_us = _world_us
+    import _thread
+
+    _thread.start_new_thread(_tick, ())
+
+
+def _tick():  # the chip's hardware: its clock, timers and watchdog
+    while True:
+        _t.sleep_ms(50)
+        _now_us()
+        advance_us(0)
 
 
 def advance_us(us):

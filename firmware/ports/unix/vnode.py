@@ -1,7 +1,7 @@
 # The virtual node's board: mount the flash image, wire the simulated world (network plan,
 # sensor simulators), then start the firmware exactly as main.py does on an ESP32.
 #
-# Environment (host/tynys/vnode.py sets it):
+# Environment (host/tynys/vnode/board.py sets it):
 #   TYNYS_FLASH          flash image file (LittleFS, 4 KB blocks)
 #   TYNYS_SCENARIO       JSON file: {"network": {"outages": [...], "rssi": -67}, "world": {...},
 #                        "sensors": {...}} (world and sensors: simhost.py)
@@ -73,16 +73,13 @@ def start():
     With TYNYS_FROM_FLASH, the flash's own main.py instead, as a board runs it (None when there
     is none: a freshly flashed board sits at its REPL)."""
     import sys
-    import time
 
-    # The REPL ending (Ctrl-D: a soft reset) notes the world clock as any reset does, so the
-    # restarted node does not go back to the last minute's checkpoint behind its sensors' time.
-    sys.atexit(time.note)
     blocks = os.getenv("TYNYS_FLASH_BLOCKS")
     mount(os.getenv("TYNYS_FLASH"), int(blocks) if blocks else None)
     from_flash = os.getenv("TYNYS_FROM_FLASH") == "1"
     if from_flash:
-        sys.path.append(MOUNT + "/lib")  # /lib on a board
+        sys.path.append(MOUNT)  # '' and /lib on a board: its boot.py, main.py and node package
+        sys.path.append(MOUNT + "/lib")
     wire(_scenario())
     if os.getenv("TYNYS_NO_APP") == "1":
         return None

@@ -14,8 +14,10 @@ fitted models with honest validation, versioned profiles, drift detection and a 
 | ``fitting`` | a profile fitted on pairs, with its equation and raw vs validated scores |
 | ``profiles`` | versioned per-node calibration profiles applied by time |
 | ``stored`` | the same over the store: fit, adopt, published corrections, apply |
-| ``drift`` | rolling refit, sandwich, moment matching, CUSUM/KS alarms, EC zero tracking |
-| ``watch`` | the drift workflow: a calibrated baseline per sensor, alarms after it, rolling refit |
+| ``alarms`` | drift alarms with stated false-alarm rates and delays (``calibration/drift``) |
+| ``drift`` | rolling refit, sandwich, moment matching, the earlier CUSUM/KS alarms, EC zero tracking |
+| ``watch`` | the drift workflow: a calibrated baseline per sensor, alarms (either method) after it, rolling refit |
+| ``synthetic`` | simulated co-locations with known drift, many sensors at once |
 | ``evaluate`` / ``report`` | the evaluation table (from arrays or files) and the HTML report |
 | ``data`` | the one loader of ``calibration/`` |
 """

@@ -7,7 +7,10 @@
   reference or the network median, Miskell et al. ACS Sensors 3, 832, 2018):
   b = σ_s/σ_p, a = μ_s − b·μ_p, corrected = (s − a)/b.
 - :func:`cusum` and :func:`ks_rolling` detect change; :func:`detect_drift` turns them into
-  per-node :class:`Alarm` objects.
+  per-node :class:`Alarm` objects on residuals of a fixed baseline fit. These are the earlier
+  alarms, kept for comparison: they state no false-alarm rate, and ``bench/bench_drift.py``
+  measures one alarm every few weeks on sensors that do not drift. The alarms to use are
+  :mod:`tynys.calibrate.alarms`.
 - :func:`track_zero` follows the zero (baseline) of an electrochemical sensor from the lower
   envelope of its signal (the hours with the least gas).
 

@@ -1,5 +1,13 @@
-"""Watching co-located sensors for drift: calibrate each on a baseline, then run the drift alarms
-(:func:`tynys.calibrate.drift.detect_drift`) on what follows and refit on a rolling window.
+"""Watching co-located sensors for drift: calibrate each on a baseline, then run drift alarms on
+what follows and refit on a rolling window.
+
+Two methods (*method*):
+
+- ``self-starting`` (default): the rules of ``calibration/drift/<pollutant>.json``
+  (:func:`tynys.calibrate.alarms.watch`), whose false-alarm rate and detection delay are stated
+  and were measured through seasons that change the pollution level ×1–×3.
+- ``fixed-baseline``: the earlier CUSUM and KS alarms on residuals of a fixed baseline fit
+  (:func:`tynys.calibrate.drift.detect_drift`), kept for comparison; no run length is stated for them.
 
     from tynys.calibrate import inputs, watch
     data = inputs.colocated("node.csv:so2", "station.csv:so2", reading=inputs.Reading(tz="UTC"))
@@ -20,7 +28,7 @@ import numpy as np
 
 from ..errors import TynysError
 from ..timeutil import iso
-from . import drift, models
+from . import alarms, drift, models
 from .inputs import Colocated
 
 DAY = 86400
@@ -28,6 +36,7 @@ BASELINE_DAYS = 30.0
 REFIT_WINDOW_DAYS = 14
 REFIT_EVERY_DAYS = 7
 MIN_WATCHED_DAYS = 7  # the alarms judge daily residuals: a week after the baseline before they can say anything
+METHODS = ("self-starting", "fixed-baseline")
 
 
 @dataclass
@@ -45,6 +54,7 @@ class Watch:
     alarms: list = field(default_factory=list)  # drift.Alarm
     refit: dict = field(default_factory=dict)  # rolling refit: end, n, slope, intercept, r2
     refit_window_days: int = REFIT_WINDOW_DAYS
+    problem: str | None = None  # why this sensor could not be watched (its neighbours in the files still are)
 
     @property
     def watched_days(self) -> float:
@@ -52,13 +62,15 @@ class Watch:
 
     @property
     def enough(self) -> bool:
-        return self.watched_days >= MIN_WATCHED_DAYS
+        return self.problem is None and self.watched_days >= MIN_WATCHED_DAYS
 
     def summary(self) -> str:
         base_days = (self.baseline[1] - self.baseline[0]) / DAY
         head = (f"{self.sensor}: baseline {iso(self.baseline[0])[:16]} .. {iso(self.baseline[1])[:16]} "
                 f"({base_days:g} days, {self.baseline_n} {self.interval} pairs)")
         after = f"{self.watched_days:.1f} days ({self.watched_n} {self.interval} pairs) after it"
+        if self.problem:
+            return f"{head}: not watched: {self.problem}"
         if not self.enough:
             return (f"{head} covers most of the data ({self.baseline_n} of {self.baseline_n + self.watched_n} pairs): "
                     f"only {after}, too few to judge drift (the alarms need {MIN_WATCHED_DAYS} days); "
@@ -78,20 +90,34 @@ class Watch:
         return {"sensor": self.sensor, "interval": self.interval, "unit": self.unit,
                 "baseline": {"from": iso(self.baseline[0]), "to": iso(self.baseline[1]), "n": self.baseline_n,
                              "calibration": self.calibration},
-                "watched": {"n": self.watched_n, "to": iso(self.end), "enough": self.enough},
+                "watched": {"n": self.watched_n, "to": iso(self.end), "enough": self.enough, "problem": self.problem},
                 "summary": self.summary(), "alarms": [a.as_dict() for a in self.alarms],
                 "refit": {"window_days": self.refit_window_days, "rows": self.refit_rows()}}
 
 
 def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float | None = None,
           names: dict | None = None, refit_window_days: int = REFIT_WINDOW_DAYS,
-          refit_every_days: int = REFIT_EVERY_DAYS) -> list[Watch]:
-    """Watch each sensor of *data*: an OLS calibration on its first *baseline_days*, drift alarms on
-    its calibrated values after that (*shift*: the smallest drift worth an alarm, in the pollutant's
-    unit), and a rolling refit (*refit_window_days* ending every *refit_every_days*). *names*
-    renames sensors in the output (``{label: node id}``)."""
+          refit_every_days: int = REFIT_EVERY_DAYS, method: str = "self-starting", sheet: dict | None = None) -> list[Watch]:
+    """Watch each sensor of *data*: an OLS calibration on its first *baseline_days*, drift alarms
+    after that by *method* (see the module), and a rolling refit (*refit_window_days* ending every
+    *refit_every_days*). *shift* (``fixed-baseline`` only) is the smallest drift worth an alarm, in
+    the pollutant's unit. *sheet* is an SO2 cell's calibration sheet (``sensor_model``,
+    ``sensitivity_mv_ppb``): the SO2 rules need it, with the temperature in *data*. *names*
+    renames sensors in the output (``{label: node id}``). A sensor too short or gappy to calibrate
+    is refused when it is the only one; among several it is reported (:attr:`Watch.problem`) and
+    the others are watched."""
     if not len(data):
         raise TynysError("no co-located pairs to watch: " + "; ".join(data.notes or ["check the files overlap in time"]))
+    if method not in METHODS:
+        raise TynysError(f"unknown drift method {method!r}; use one of {', '.join(METHODS)}")
+    if method == "self-starting":
+        if shift is not None:
+            raise TynysError("a minimum shift sets the fixed-baseline CUSUM's k; the self-starting rules keep the "
+                             "thresholds their stated false-alarm rate was measured with: drop it, or use the "
+                             "fixed-baseline method")
+        if data.pollutant not in alarms.known_pollutants():
+            raise TynysError(f"no self-starting drift rules for {data.pollutant} (calibration/drift has "
+                             f"{', '.join(alarms.known_pollutants())}): use the fixed-baseline method")
     out = []
     for label in data.sensors:
         sel = data.site == label
@@ -102,16 +128,42 @@ def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float
         start = int(t.min())
         base_end = start + int(baseline_days * DAY)
         train = t < base_end
-        coef = models.fit("ols", {"x": x[train]}, y[train], interval=data.interval)
+        one = len(data.sensors) == 1
+        try:
+            coef, problem = models.fit("ols", {"x": x[train]}, y[train], interval=data.interval), None
+        except TynysError as e:
+            if one:
+                raise
+            coef, problem = {}, str(e)
         w = Watch(name, data.interval, data.unit, (start, base_end), int(t.max()), coef, int(train.sum()),
-                  int((~train).sum()), refit_window_days=refit_window_days)
-        if w.enough:
+                  int((~train).sum()), refit_window_days=refit_window_days, problem=problem)
+        if w.enough and method == "self-starting":
+            try:
+                w.alarms = alarms.watch(name, t, x, y, pollutant=data.pollutant, covariates=_covariates(data, sel, sheet),
+                                        tz=data.day_tz, baseline_days=round(baseline_days))
+            except alarms.DriftDataError as e:
+                if one:
+                    raise
+                w.problem = str(e)
+        elif w.enough:
             corrected = models.predict("ols", coef, {"x": x})
             w.alarms = drift.detect_drift(name, t, corrected, y, baseline_end=base_end, shift=shift, tz=data.day_tz)
         w.refit = drift.rolling_refit(t, x, y, window=refit_window_days * DAY, step=refit_every_days * DAY,
                                       min_n=_min_refit(data.interval, refit_window_days))
         out.append(w)
     return out
+
+
+def _covariates(data: Colocated, sel, sheet: dict | None) -> dict | None:
+    """The covariates the pollutant's rules name, for the rows *sel* (SO2: the AAN 803 zero term)."""
+    names = alarms.rules(data.pollutant).get("covariates", {})
+    if not names:
+        return None
+    if data.t_c is None or not sheet:
+        raise TynysError(f"the {data.pollutant} drift rules follow the cell's zero with temperature (AAN 803 k''_T): give the "
+                         "temperature [°C] (--t FILE:COLUMN) and the sensor sheet (--params FILE, or --param "
+                         "sensor_model=so2-b4 --param sensitivity_mv_ppb=0.30)")
+    return {"aan803_kpp_t": alarms.aan803_zero_term(data.t_c[sel], sheet)}
 
 
 def _min_refit(interval: str, window_days: int) -> int:

@@ -27,6 +27,7 @@ COMMANDS = {
     "vnode": "tynys.cli.vnode:vnode",
     "nodes": "tynys.cli.nodes:nodes",
     "ingest": "tynys.cli.ingest:ingest",
+    "broker": "tynys.cli.broker:broker",
     "serve": "tynys.cli.serve:serve",
     "monitor": "tynys.cli.monitor:monitor",
     "db": "tynys.cli.db:db",
@@ -35,6 +36,8 @@ COMMANDS = {
     "sim": "tynys.cli.sim:sim",
     "calibrate": "tynys.cli.calibrate:calibrate",
     "aqi": "tynys.cli.aqi:aqi",
+    "publish": "tynys.cli.publish:publish",
+    "report": "tynys.cli.report:report",
 }
 
 

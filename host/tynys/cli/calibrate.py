@@ -388,37 +388,68 @@ def profiles_(node, channel, export_dir, db, keys, fmt):
     click.echo(table(rows), nl=False)
 
 
-@calibrate.command()
+def _drift_rules_help() -> str:
+    """The stated run lengths and delays of the drift rules, for --help (from calibration/drift)."""
+    from ..calibrate import alarms
+    try:
+        lines = [line for p in alarms.known_pollutants() for line in alarms.describe(p)]
+    except TynysError as e:
+        return f"(drift rules not found: {e})"
+    return "\b\nRules (self-starting; measured on bench/bench_drift.py, see docs/calibration.md):\n" + "\n".join(lines)
+
+
+@calibrate.command(epilog=_drift_rules_help())
 @_sensor_option()
 @_pair_options
+@click.option("--method", type=click.Choice(["self-starting", "fixed-baseline"]), default="self-starting",
+              show_default=True, help="self-starting: the rules below, with stated false-alarm rates; fixed-baseline: "
+              "the earlier CUSUM/KS alarms on a fixed baseline fit, kept for comparison.")
 @click.option("--baseline-days", default=30.0, show_default=True,
               help="Days from the start that calibrate the sensor and define normal behaviour.")
-@click.option("--shift", type=float, default=None, help="Smallest drift worth an alarm, in the pollutant's unit "
-              "(default: half a baseline SD per interval, CUSUM k = 0.5).")
+@click.option("--shift", type=float, default=None, help="fixed-baseline: smallest drift worth an alarm, in the "
+              "pollutant's unit (default: half a baseline SD per interval, CUSUM k = 0.5).")
+@click.option("--params", "param_file", default=None, type=click.Path(dir_okay=False),
+              help="SO2: the cell's calibration sheet as a JSON object (sensor_model, sensitivity_mv_ppb); with --t.")
+@click.option("--param", "param_items", multiple=True, metavar="KEY=VALUE", help="SO2: one sheet value. Repeat.")
 @click.option("--node", default=None, help="Name for the sensor in alarms (one sensor; default: its file or site name).")
 @output_options
-def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, baseline_days, shift, node, fmt, **ctx):
-    """Watch sensors for drift against a co-located reference: CUSUM and KS alarms after a
-    calibrated baseline, and a rolling 14-day refit (slope, intercept) every 7 days.
+def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method, baseline_days, shift, param_file,
+          param_items, node, fmt, **ctx):
+    """Watch sensors for drift against a co-located reference: gain and offset alarms on daily
+    residuals (each alarm with its rule, the rule's false-alarm rate and the drift's size), and a
+    rolling 14-day refit (slope, intercept) every 7 days.
 
-    Example: tynys calibrate drift --sensor node.csv:so2 --reference station.csv:so2 --tz Asia/Almaty
+    Example: tynys calibrate drift --sensor node.csv:pm25 --reference station.csv:pm25 --tz Asia/Almaty
     """
+    from ..calibrate.corrections import read_sheet
     from ..calibrate.watch import watch
     data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
     if node and len(data.sensors) > 1:
         raise TynysError(f"--node names one sensor; these files hold {len(data.sensors)} ({', '.join(data.sensors)})")
-    watched = watch(data, baseline_days=baseline_days, shift=shift, names={data.sensors[0]: node} if node else None)
-    if fmt == "csv":
+    if method == "self-starting" and baseline_days != 30:
+        _notes([f"the stated false-alarm rates were measured with 30 calibration days; with {baseline_days:g} "
+                "they are not known"])
+    watched = watch(data, baseline_days=baseline_days, shift=shift, names={data.sensors[0]: node} if node else None,
+                    method=method, sheet=read_sheet(param_file, param_items))
+    if fmt == "csv":   # one row per alarm: a sensor that could not be watched has no row, so say so
+        _notes([f"{w.sensor} not watched: {w.problem}" for w in watched if w.problem])
         emit([a.as_dict() for w in watched for a in w.alarms], fmt)
         return
     emit([w.as_dict() for w in watched], fmt, human=lambda _: _human_drift(watched, data))
 
 
 def _human_drift(watched, data):
+    from ..calibrate.alarms import arl_text
     u = data.unit
     for w in watched:
         click.echo(w.summary())
-        if w.alarms:
+        if w.alarms and hasattr(w.alarms[0], "rule"):   # self-starting rules: the message is in --json
+            click.echo(table([{"day": a.as_dict()["time"][:10], "rule": a.rule, "reads": {"up": "high", "down": "low"}[a.direction],
+                               "since": a.as_dict()["since"][:10], "drift": f"{a.estimate['size']:+g} {a.estimate['unit']}",
+                               "95 %": f"{a.estimate['low']:g} .. {a.estimate['high']:g}",
+                               "false alarm once in": arl_text(a.arl_days)} for a in w.alarms]), nl=False)
+            click.echo("refit the calibration (tynys calibrate fit) or check the sensor")
+        elif w.alarms:
             click.echo(table([{"time": a.as_dict()["time"], "kind": a.kind, "statistic": _f(a.statistic),
                                "message": a.message} for a in w.alarms]), nl=False)
         rows = [{"window end": r["window_end"][:10], "pairs": r["n"], "slope": _f(r["slope"]),

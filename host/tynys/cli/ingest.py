@@ -21,7 +21,7 @@ def ingest():
 @click.argument("ports", nargs=-1, required=True)
 @click.option("--baud", type=int, default=115200, show_default=True)
 @click.option("--time/--no-time", "set_time", default=True, show_default=True,
-              help="Set each node's clock (TIME <unix s>) on connect, hourly and when it reports an unsynced clock.")
+              help="Send the host's clock in each signed reply (the node takes it unless NTP keeps its clock).")
 @output_options(only=("nl",), nl="One JSON object per record outcome on stdout.")
 @db_option
 @ingest_options

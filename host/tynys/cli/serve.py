@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..store import shown
@@ -20,17 +22,26 @@ from .common import ByteSize, counts, db_option, ingest_options, open_collector,
                    "Without it status answers this machine only. Env TYNYS_STATUS_TOKEN.")
 @click.option("--nl", "fmt", flag_value="nl", help="One JSON object per record outcome on stdout.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per record.")
+@click.option("--site", type=click.Path(file_okay=False), default=None,
+              help="Also serve the site tynys publish --out writes in this folder at /, so one laptop is a whole station "
+                   "(only the site's own files; 404 until the first publish).")
 @db_option
 @ingest_options
 @verbosity
-def serve(host, port, max_body, max_records, max_clients, status_token, fmt, quiet, db, keys, max_future, max_past, max_line, verbose):
+def serve(host, port, max_body, max_records, max_clients, status_token, fmt, quiet, site, db, keys, max_future, max_past,
+          max_line, verbose):
     """Accept records: POST /api/v1/records (ndjson), health: GET /api/v1/status.
 
-    Example: tynys serve --db city.db --port 8080
+    Example: tynys serve --db city.db --port 8080 --site site
     """
     from ..transport.httpserver import RecordServer
 
     setup_logging(verbose)
+    files = None
+    if site:
+        from ..publish import static
+
+        files = static.handler(Path(site))
     collector = open_collector(db, keys, max_future, max_past, max_line)
     try:
         server = RecordServer((host, port), collector, max_body=max_body, max_records=max_records, max_clients=max_clients,
@@ -39,7 +50,11 @@ def serve(host, port, max_body, max_records, max_clients, status_token, fmt, qui
         collector.close()
         raise click.ClickException(f"cannot listen on {host}:{port}: {e.strerror} (another tynys serve? choose --port)")
     server.on_outcomes = None if quiet else outcome_printer(fmt)
+    if files is not None:
+        for method in ("GET", "HEAD"):
+            server.route(method, "/", files, prefix=True)
     server.start()
     who = "this machine and holders of --status-token" if status_token else "this machine only"
-    click.echo(f"tynys: serving {server.url}/api/v1/records into {shown(db)} (status: {who}); Ctrl-C to stop", err=True)
+    click.echo(f"tynys: serving {server.url}/api/v1/records into {shown(db)} (status: {who})"
+               + (f", the site {site} at {server.url}/" if site else "") + "; Ctrl-C to stop", err=True)
     run_until_stopped(collector, server.stop, lambda: [f"http: {counts(server.counts)}"])

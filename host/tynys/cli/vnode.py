@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import signal
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
+from ..timeutil import parse_duration, parse_time
 from ..vnode import POWER_ON_RTC, VirtualNode
-
-
-def _when(s: str | None) -> int | None:
-    """Unix seconds from "1795813200" or "2026-11-27T12:00Z"."""
-    if s is None:
-        return None
-    if s.isdigit():
-        return int(s)
-    try:
-        return int(datetime.fromisoformat(s.replace("Z", "+00:00")).replace(tzinfo=timezone.utc).timestamp())
-    except ValueError:
-        raise click.BadParameter(f"{s!r}: give Unix seconds or an ISO time such as 2026-11-27T12:00Z")
-
-
-def _duration(s: str | None) -> int | None:
-    """Seconds from "90s", "15m", "24h", "7d" or a plain number of seconds."""
-    if s is None:
-        return None
-    m = re.fullmatch(r"(\d+)([smhd]?)", s.strip())
-    if not m:
-        raise click.BadParameter(f"{s!r}: give a duration such as 600, 15m, 24h or 7d")
-    return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
 @click.group()
@@ -51,13 +29,20 @@ def vnode():
               help="What the node's world does: sensors, network outages (docs/node.md).")
 @click.option("--board", default="virtual", show_default=True, help="A board file in boards/.")
 @click.option("--blocks", default=512, show_default=True, help="Flash size in 4 KB blocks.")
-def create(home, config, scenario, board, blocks):
-    """Format a flash image in HOME and put config.json and board.json on it.
+@click.option("--force", is_flag=True, help="Format the flash of a node already in HOME anew (its records go).")
+def create(home, config, scenario, board, blocks, force):
+    """Format a flash image in HOME and put config.json and board.json on it. The files that hold
+    the node's key (flash.img, config.json) are readable by you alone (mode 0600).
 
     Example: tynys vnode create nodes/osk-01 --config config.json --scenario winter.json
     """
-    VirtualNode.create(home, Path(config), board=board, scenario=Path(scenario) if scenario else None, blocks=blocks)
+    VirtualNode.create(home, Path(config), board=board, scenario=Path(scenario) if scenario else None, blocks=blocks,
+                       force=force)
     click.echo(f"virtual node in {Path(home).resolve()}: flash.img with config.json, board.json ({board})", err=True)
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 @vnode.command()
@@ -72,12 +57,12 @@ def create(home, config, scenario, board, blocks):
 def run(home, speed, start, for_, rtc_set, heap):
     """Run the node in HOME; its console is a pty (path printed on stderr). Output: the console.
 
-    Stop with Ctrl-C. With --for, the node stops after that much simulated time.
+    Stop with Ctrl-C or SIGTERM. With --for, the node stops after that much simulated time.
 
     Example: tynys vnode run nodes/osk-01 --for 2h --rtc-set
     """
-    t0 = _when(start) or int(time.time())
-    dur = _duration(for_)
+    t0 = int(time.time()) if start is None else parse_time(start)
+    dur = None if for_ is None else parse_duration(for_)
     said = [time.monotonic()]  # when the console last printed a line
 
     def echo(line: bytes) -> None:
@@ -87,6 +72,7 @@ def run(home, speed, start, for_, rtc_set, heap):
 
     vn = VirtualNode(home, heap=heap, vtime=speed, start=t0, end=None if dur is None else t0 + dur,
                      rtc="world" if rtc_set else POWER_ON_RTC, on_line=echo)
+    signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops the node too: no MicroPython process is left behind
     vn.start()
     click.echo(f"virtual node {Path(home).name}: console on {vn.port} (Ctrl-C stops it)", err=True)
     try:

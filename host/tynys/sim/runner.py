@@ -144,6 +144,7 @@ def create_node(p: NodePlan, config: dict, home: Path, start: int, hours: int, h
     *heap*: MicroPython heap (default per transport, HEAPS); *network*: the virtual network's plan
     (``{"outages": [{"from": t, "to": t, "what": "wifi" | "host"}]}``, docs/node.md)."""
     scenario = {"world": p.world, "network": network or {}}
+    kw.setdefault("force", True)  # a simulation's node directories are its own: made anew each run
     return VirtualNode.create(home, config, scenario=scenario, start=start + POWER_ON_S, end=start + hours * 3600,
                               heap=heap or HEAPS[p.transport], **kw)
 

@@ -212,6 +212,7 @@ class Store:
     windows = _on_db(_queries.windows)
     channel_names = _on_db(_queries.channel_names)
     latest = _on_db(_queries.latest)
+    sensor_counts = _on_db(_queries.sensor_counts)
     raw_lines = _on_db(_queries.raw_lines)
     stats = _on_db(_stats.stats)
     # the Parquet archive's day slices

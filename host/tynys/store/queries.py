@@ -1,6 +1,6 @@
 """Reading the nodes' records by window time (through the view ``timed_records``, which leaves
 pending records out): one channel as a series, several aligned on records, the newest record per
-node, the raw lines."""
+node, the sensors' counters over a period, the raw lines."""
 
 from __future__ import annotations
 
@@ -72,6 +72,17 @@ def latest(db, nodes: Iterable[str] | None = None) -> list[dict]:
         rec["values"] = dict(db.execute("SELECT channel, mean FROM channel_values WHERE record=? ORDER BY channel", (rid,)).fetchall())
         out.append(rec)
     return out
+
+
+def sensor_counts(db, t0: int | None = None, t1: int | None = None) -> list[dict]:
+    """Per node and sensor slot, the sensors' own counters summed over windows starting in
+    ``[t0, t1)``: records, frames, bad, warmup, missing (docs/record.md)."""
+    rows = db.execute(
+        "SELECT r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
+        " FROM timed_records r JOIN record_sensors s ON s.record = r.id"
+        " WHERE r.t0 >= ? AND r.t0 < ? GROUP BY r.node, s.slot, s.type ORDER BY r.node, s.slot", span(t0, t1)).fetchall()
+    keys = ("node", "slot", "type", "records", "frames", "bad", "warmup", "missing")
+    return [dict(zip(keys, r)) for r in rows]
 
 
 def raw_lines(db, node: str, t0: int | None = None, t1: int | None = None) -> list[str]:

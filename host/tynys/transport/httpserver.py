@@ -40,7 +40,7 @@ from aiohttp import web
 from .. import __version__
 from ..ingest import Collector, CollectorBusy
 from ..registry import node_id_ok
-from .reply import http_reply
+from . import reply
 
 log = logging.getLogger("tynys.http")
 
@@ -311,7 +311,9 @@ class RecordServer:
         if any(o.status == "retry" for o in outcomes):
             raise HttpError(503, f"the host could not store the records ({outcomes[0].detail}); resend later",
                             {"Retry-After": "30"})
-        return _json(200, http_reply(outcomes, node))
+        ing = self.collector.ingestor  # the signed reply, or an unsigned answer no node obeys
+        body = reply.http_body(ing.key, node, outcomes, int(ing.now()))
+        return web.Response(status=200, body=body, content_type="application/json", headers={"Server": SERVER})
 
     # -- reading -----------------------------------------------------------------------------
 

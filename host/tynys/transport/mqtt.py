@@ -1,5 +1,6 @@
 """Records over MQTT 3.1.1: subscribe to ``tynys/+/records`` (QoS 1, persistent session), publish
-``{"ack":[seq,…],"time":…}`` to ``tynys/<node>/ack`` after each commit.
+the signed reply (:mod:`tynys.transport.reply`: ``ack``, ``time``, ``rejected``) to ``tynys/<node>/ack``
+after each commit. Nothing is published when nothing may be acknowledged.
 
 The broker's PUBACK to this subscriber is also held until the commit (paho's ``manual_ack``): if
 the host dies before storing a message, the broker delivers it again when the host reconnects with
@@ -11,7 +12,6 @@ PUBACK (docs/record.md).
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from typing import Callable
@@ -19,7 +19,7 @@ from typing import Callable
 import paho.mqtt.client as mqtt
 
 from ..ingest import Collector, CollectorBusy, Outcome
-from .reply import mqtt_reply
+from . import reply
 
 log = logging.getLogger("tynys.mqtt")
 
@@ -96,9 +96,11 @@ class MqttIngest:
 
     def _done(self, node: str | None, msg, outcomes: list[Outcome]) -> None:
         try:
-            if node and outcomes:
-                doc = mqtt_reply(outcomes, node)
-                self.client.publish(f"{self.prefix}/{node}/ack", json.dumps(doc, separators=(",", ":")), qos=1)
+            ing = self.collector.ingestor
+            key = ing.key(node) if node else None
+            line = reply.for_outcomes(node, key, outcomes, now=int(ing.now()), rejected=True) if key else None
+            if line is not None:
+                self.client.publish(f"{self.prefix}/{node}/ack", line, qos=1)
                 self.counts["acks_published"] += 1
             self.client.ack(msg.mid, msg.qos)
             if self.on_outcomes and outcomes:

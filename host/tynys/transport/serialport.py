@@ -1,4 +1,4 @@
-"""Records over USB serial (the node's console): lines in, ``ACK``/``TIME`` lines out.
+"""Records over USB serial (the node's console): record lines in, signed reply lines out.
 
 A console carries more than records: boot messages, REPL prompts, the firmware's log lines and
 half lines cut by an unplug. Lines starting with ``{`` go to ingest (a broken one is refused
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import queue
 import threading
 import time
 from collections import Counter
@@ -21,10 +20,13 @@ from typing import Callable
 import serial
 
 from ..ingest import DEFAULT_MAX_LINE, Collector, CollectorBusy, Outcome
-from .reply import serial_ack_lines, serial_time_line
+from . import reply
 
 log = logging.getLogger("tynys.serial")
 
+# A board reads its console once a pass of its loop (up to a second apart) into a 259-byte ring
+# that drops what does not fit (ports/esp32/mphalport.c): one reply line per second never overruns it.
+REPLY_GAP = 1.0
 _HINTS = {
     errno.EACCES: "permission denied: add your user to the dialout group (sudo usermod -aG dialout $USER) and log in again",
     errno.ENOENT: "no such port: is the node plugged in? list ports with: python -m serial.tools.list_ports",
@@ -45,20 +47,17 @@ class SerialLink:
     """One serial port as a stream of complete lines; reopens it every *reopen_every* seconds
     after an unplug. ``counts``: lines, records, noise, overlong, partial, opened, lost."""
 
-    def __init__(self, port: str, baud: int = 115200, *, reopen_every: float = 1.0, max_line: int = DEFAULT_MAX_LINE):
-        self.port, self.baud, self.reopen_every, self.max_line = port, baud, reopen_every, max_line
+    def __init__(self, port: str, baud: int = 115200, *, reopen_every: float = 1.0, max_line: int = DEFAULT_MAX_LINE,
+                 gap: float = REPLY_GAP):
+        self.port, self.baud, self.reopen_every, self.max_line, self.gap = port, baud, reopen_every, max_line, gap
         self.counts: Counter[str] = Counter()
         self.connected = threading.Event()
-        self._out: queue.SimpleQueue[str | Callable[[], str]] = queue.SimpleQueue()
+        self.outbox: Callable[[], bytes | None] | None = None  # the next line to send, asked once per gap
+        self._sent_at = 0.0
         self._ser: serial.Serial | None = None
 
-    def send(self, line: str | Callable[[], str]) -> None:
-        """Queue a line (or a function making it at send time) for the port's own thread to write,
-        so a node that does not read never blocks the collector."""
-        self._out.put(line)
-
     def run(self, stop: threading.Event, on_records: Callable[[list[bytes]], None],
-            on_noise: Callable[[bytes], None] | None = None, on_open: Callable[[], None] | None = None) -> None:
+            on_noise: Callable[[bytes], None] | None = None) -> None:
         """Read until *stop* is set; call back with record lines (all complete ones read at once)."""
         complained = False
         while not stop.is_set():
@@ -75,8 +74,6 @@ class SerialLink:
             log.info("%s: connected", self.port)
             self.connected.set()
             try:
-                if on_open:
-                    on_open()
                 self._pump(stop, on_records, on_noise)
             except (serial.SerialException, OSError) as e:
                 self.counts["lost"] += 1
@@ -131,27 +128,30 @@ class SerialLink:
                 self.counts["partial"] += 1  # a line cut by the unplug; the node resends the record
 
     def _flush(self, ser) -> None:
-        while True:
-            try:
-                item = self._out.get_nowait()
-            except queue.Empty:
-                return
-            text = item() if callable(item) else item
-            try:
-                ser.write(text.encode() + b"\n")
-                self.counts["sent"] += 1
-            except serial.SerialTimeoutException:
-                self.counts["send_timeout"] += 1
-                log.warning("%s: node is not reading; dropped %r", self.port, text[:40])
+        # Written by the port's own thread, so a node that does not read never blocks the collector.
+        if self.outbox is None or time.monotonic() - self._sent_at < self.gap:
+            return
+        line = self.outbox()
+        if line is None:
+            return
+        self._sent_at = time.monotonic()
+        try:
+            ser.write(line + b"\n")
+            self.counts["sent"] += 1
+        except serial.SerialTimeoutException:
+            self.counts["send_timeout"] += 1  # the node sends those records again
+            log.warning("%s: node is not reading; dropped %r", self.port, line[:40])
 
 
 class SerialIngest:
-    """Ingest serial ports through a :class:`Collector`, one thread per port. Sends
-    ``ACK <seq> …`` after each commit and ``TIME <unix s>`` on connect, when a record says its
-    clock is unsynced (at most every *time_min_interval* s) and every *time_every* seconds."""
+    """Ingest serial ports through a :class:`Collector`, one thread per port. After each commit
+    the acknowledged seqs wait in the port's outbox, and the port answers with signed reply lines
+    (:mod:`tynys.transport.reply`; with *set_time* each carries the host's clock), one every *gap* seconds
+    with all that waits and fits. A line cut on the way fails its signature at the node, which
+    sends those records again."""
 
     def __init__(self, collector: Collector | None, ports: list[str], *, baud: int = 115200, set_time: bool = True,
-                 time_every: float = 3600, time_min_interval: float = 60, reopen_every: float = 1.0,
+                 reopen_every: float = 1.0, gap: float = REPLY_GAP,
                  on_outcomes: Callable[[str, list[Outcome]], None] | None = None,
                  on_noise: Callable[[str, bytes], None] | None = None,
                  on_records: Callable[[str, list[bytes]], None] | None = None):
@@ -159,13 +159,15 @@ class SerialIngest:
         stored, acknowledged or sent."""
         self.collector = collector
         max_line = collector.ingestor.max_line if collector else DEFAULT_MAX_LINE
-        self.links = [SerialLink(p, baud, reopen_every=reopen_every, max_line=max_line) for p in ports]
+        self.links = [SerialLink(p, baud, reopen_every=reopen_every, max_line=max_line, gap=gap) for p in ports]
         self.set_time = set_time and collector is not None
-        self.time_every, self.time_min_interval = time_every, time_min_interval
         self.on_outcomes, self.on_noise, self.on_records = on_outcomes, on_noise, on_records
         self.stop_event = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._time_sent: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._pending: dict[str, dict[str, set[int]]] = {link.port: {} for link in self.links}  # port -> node -> seqs
+        for link in self.links:
+            link.outbox = (lambda port: lambda: self._next_line(port))(link.port)
 
     def start(self) -> "SerialIngest":
         for link in self.links:
@@ -179,23 +181,12 @@ class SerialIngest:
         for t in self._threads:
             t.join(timeout)
 
-    def _send_time(self, link: SerialLink) -> None:
-        self._time_sent[link.port] = time.monotonic()
-        link.counts["time"] += 1
-        link.send(serial_time_line)
-
     def _run(self, link: SerialLink) -> None:
-        def on_open():
-            if self.set_time:
-                self._send_time(link)
-
         def on_records(lines):
             if self.on_records:
                 self.on_records(link.port, lines)
             if self.collector is None:
                 return
-            if self.set_time and time.monotonic() - self._time_sent.get(link.port, 0) > self.time_every:
-                self._send_time(link)
             try:
                 self.collector.submit(lines, "serial", link.port, on_done=lambda res: self._done(link, res))
             except CollectorBusy as e:
@@ -203,17 +194,33 @@ class SerialIngest:
                 log.warning("%s: %s (the node will resend)", link.port, e)
 
         noise = (lambda line: self.on_noise(link.port, line)) if self.on_noise else None
-        link.run(self.stop_event, on_records, noise, on_open)
+        link.run(self.stop_event, on_records, noise)
 
     def _done(self, link: SerialLink, outcomes: list[Outcome]) -> None:
-        for line in serial_ack_lines(outcomes):
-            link.send(line)
-        link.counts["acked"] += sum(1 for o in outcomes if o.ack)
-        if self.set_time and any(o.clock == "unsynced" for o in outcomes) \
-                and time.monotonic() - self._time_sent.get(link.port, 0) >= self.time_min_interval:
-            self._send_time(link)
+        with self._lock:
+            pending = self._pending[link.port]
+            for o in outcomes:
+                if o.ack:
+                    pending.setdefault(o.node, set()).add(o.seq)
+                    link.counts["acked"] += 1
         if self.on_outcomes:
             self.on_outcomes(link.port, outcomes)
+
+    def _next_line(self, port: str) -> bytes | None:
+        with self._lock:
+            pending = self._pending[port]
+            for node in sorted(pending):
+                key = self.collector.ingestor.key(node)
+                if key is None:
+                    del pending[node]
+                    continue
+                line, carried = reply.console_line(node, key, sorted(pending[node]),
+                                                   now=int(self.collector.ingestor.now()) if self.set_time else None)
+                pending[node].difference_update(carried)
+                if not pending[node]:
+                    del pending[node]
+                return line
+        return None
 
     def counts(self) -> dict[str, dict]:
         return {link.port: dict(link.counts) for link in self.links}
