@@ -18,7 +18,9 @@ from factory import fill
 
 from tynys import cluster
 from tynys.broker import free_port
-from tynys.calibrate import network
+from tynys.calibrate import network, synthetic
+from tynys.calibrate.inputs import Colocated
+from tynys.calibrate.watch import watch
 from tynys.cli import main
 from tynys.imports import import_file
 from tynys.keys import KeyFile
@@ -126,3 +128,36 @@ def test_a_scheduler_that_goes_away_mid_run(tmp_path):
         for p in (worker, scheduler):
             p.kill()
             p.wait()
+
+
+def same(a, b, where="") -> None:
+    """*a* equals *b*, floats to 1e-9 relative (NaN equal to NaN)."""
+    if isinstance(a, dict):
+        assert a.keys() == b.keys(), where
+        for k in a:
+            same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float):
+        assert (a != a and b != b) or b == pytest.approx(a, rel=1e-9, abs=1e-12), where
+    else:
+        assert a == b, where
+
+
+def test_drift_on_a_local_cluster_equals_the_pooled_watch():
+    """Four co-located sensors, one whose gain falls by a quarter and one too short to watch:
+    each watched as a part on two worker processes gives what one pooled call gives."""
+    sim = synthetic.pm_colocation(4, days=170, drift="gain", drift_size=-0.25, drift_day=100, rise=3.0, seed=6)
+    n = len(sim["time"])
+    keep = np.ones((4, n), bool)
+    keep[3, 20 * 24:] = False  # sensor s3: 20 days, short of the 30-day baseline
+    labels = np.repeat([f"s{i}" for i in range(4)], n).reshape(4, n)
+    data = Colocated("pm25", "µg/m³", "1h", "+06:00", sim["sensor"][keep], sim["reference"][keep], None, None,
+                     np.tile(sim["time"], (4, 1))[keep], labels[keep], sensors=[f"s{i}" for i in range(4)])
+    pooled = [w.as_dict() for w in watch(data)]
+    assert [w["sensor"] for w in pooled] == ["s0", "s1", "s2", "s3"] and not pooled[3]["watched"]["enough"]
+    assert any(a["rule"] == "gain" for w in pooled for a in w["alarms"])
+    same([w.as_dict() for w in network.watch_sensors(data)], pooled)
+    same([w.as_dict() for w in network.watch_sensors(data, cluster="local:2")], pooled)

@@ -412,9 +412,10 @@ def _drift_rules_help() -> str:
               help="SO2: the cell's calibration sheet as a JSON object (sensor_model, sensitivity_mv_ppb); with --t.")
 @click.option("--param", "param_items", multiple=True, metavar="KEY=VALUE", help="SO2: one sheet value. Repeat.")
 @click.option("--node", default=None, help="Name for the sensor in alarms (one sensor; default: its file or site name).")
+@cluster_option
 @output_options
 def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method, baseline_days, shift, param_file,
-          param_items, node, fmt, **ctx):
+          param_items, node, cluster, fmt, **ctx):
     """Watch sensors for drift against a co-located reference: gain and offset alarms on daily
     residuals (each alarm with its rule, the rule's false-alarm rate and the drift's size), and a
     rolling 14-day refit (slope, intercept) every 7 days.
@@ -422,15 +423,16 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method,
     Example: tynys calibrate drift --sensor node.csv:pm25 --reference station.csv:pm25 --tz Asia/Almaty
     """
     from ..calibrate.corrections import read_sheet
-    from ..calibrate.watch import watch
+    from ..calibrate.network import watch_sensors
     data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
     if node and len(data.sensors) > 1:
         raise TynysError(f"--node names one sensor; these files hold {len(data.sensors)} ({', '.join(data.sensors)})")
     if method == "self-starting" and baseline_days != 30:
         _notes([f"the stated false-alarm rates were measured with 30 calibration days; with {baseline_days:g} "
                 "they are not known"])
-    watched = watch(data, baseline_days=baseline_days, shift=shift, names={data.sensors[0]: node} if node else None,
-                    method=method, sheet=read_sheet(param_file, param_items))
+    watched = watch_sensors(data, cluster=cluster, baseline_days=baseline_days, shift=shift,
+                            names={data.sensors[0]: node} if node else None, method=method,
+                            sheet=read_sheet(param_file, param_items))
     if fmt == "csv":   # one row per alarm: a sensor that could not be watched has no row, so say so
         _notes([f"{w.sensor} not watched: {w.problem}" for w in watched if w.problem])
         emit([a.as_dict() for w in watched for a in w.alarms], fmt)
