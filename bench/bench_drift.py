@@ -6,8 +6,10 @@ their ``arl_days`` and ``delay_days`` were measured, and re-measures them.
 
 - ARL: every sensor watched for a year after its 30 calibration days; a CUSUM restarts after an
   alarm, so alarms per sensor-year estimate 1/ARL. "both" counts either rule, either direction.
-- Delay: a step drift from day 100 (70 days after calibration, the ×3 rise complete); days from
-  its start to the first alarm of any rule; "never" (counted as 130 days in the mean) when none.
+  Days a sensor is offline (the outages regime) are not counted as watched.
+- Delay: a step drift from day 100 (70 days after calibration, the ×3 rise complete), or a ramp
+  from then on (a drift that keeps growing, as a sensor ages); days from its start to the first
+  alarm of any rule; "never" (counted as 130 days in the mean) when none.
 - Regimes: the pollution level steady, rising ×2 or ×3, or falling to a third; PM also at half
   the sensor's and reference's noise ("quiet"), to show how the delays, not the false-alarm
   rate, depend on the noise.
@@ -50,11 +52,16 @@ PM_REGIMES = {   # name: (label, pm_colocation arguments)
     "fall": ("falls 36 → 12 µg/m³ from day 60", {"level": 36.0, "rise": 1 / 3}),
     "x1-quiet": ("steady, half the sensor's and reference's noise", {"level": 12.0, "rise": 1.0, "noise": QUIET}),
     "x3-quiet": ("rises ×3, half the noise", {"level": 12.0, "rise": 3.0, "noise": QUIET}),
+    "x3-outages": ("rises ×3, the sensor offline 6 times a year for 1–10 days", {"level": 12.0, "rise": 3.0,
+                                                                               "outages_per_year": 6.0}),
 }
 PM_DRIFTS = [("gain", -0.10, "gain −10 %"), ("gain", 0.10, "gain +10 %"), ("offset", 2.0, "offset +2 µg/m³"),
              ("offset", -2.0, "offset −2 µg/m³")]
 SO2_REGIMES = {"summer": ("calibrated in June", {"start": JUNE}), "winter": ("calibrated in December", {"start": DECEMBER})}
 SO2_DRIFTS = [("zero", 0.6, "zero +0.6 mV (+2 ppb)"), ("zero", -0.6, "zero −0.6 mV (−2 ppb)"), ("gain", -0.10, "gain −10 %")]
+# Drifts that grow for the 130 days simulated (ageing), from the same day: (kind, size at 130 days, label)
+PM_RAMPS = [("gain", -0.325, "gain −0.25 %/day"), ("offset", 6.5, "offset +0.05 µg/m³/day")]
+SO2_RAMPS = [("zero", 2.6, "zero +0.02 mV/day (+0.067 ppb/day)")]
 
 
 def _n(base: int) -> int:
@@ -93,6 +100,12 @@ def _legacy_arl(sim: dict, base_days: int, sensors: int) -> float:
     return watched / max(fired, 1)
 
 
+def _early_late(found: dict, base: int, sensors: int) -> tuple[float, float]:
+    """False alarms per sensor-year in the first 90 days watched and after them."""
+    per_day = sum((found[r]["up"] | found[r]["down"]).sum(0) for r in alarms.RULES)[base:]
+    return per_day[:90].sum() / (sensors * 90 / 365), per_day[90:].sum() / (sensors * (WATCH - 90) / 365)
+
+
 def _in_control(report, pollutant: str, doc: dict, regimes: dict, sensors: int, legacy: int) -> list[dict]:
     rows, base = [], doc["method"]["baseline_days"]
     for i, (name, (label, kw)) in enumerate(regimes.items()):
@@ -100,10 +113,10 @@ def _in_control(report, pollutant: str, doc: dict, regimes: dict, sensors: int, 
         res = _residuals(doc, _pairs(pollutant, sim))
         found = alarms.rule_alarms(res, doc)
         counts = {rule: int(found[rule]["up"].sum() + found[rule]["down"].sum()) for rule in alarms.RULES}
-        per_day = sum((found[r]["up"] | found[r]["down"]).sum(0) for r in alarms.RULES)[base:]
-        early, late = per_day[:90].sum() / (sensors * 90 / 365), per_day[90:].sum() / (sensors * (WATCH - 90) / 365)
-        arl = {rule: sensors * WATCH / max(c, 1) for rule, c in counts.items()}
-        arl["both"] = sensors * WATCH / max(sum(counts.values()), 1)
+        early, late = _early_late(found, base, sensors)
+        watched = int(np.isfinite(res["e"]).sum())   # sensor-days the rules could judge (outages excluded)
+        arl = {rule: watched / max(c, 1) for rule, c in counts.items()}
+        arl["both"] = watched / max(sum(counts.values()), 1)
         old = _legacy_arl(sim, base, min(legacy, sensors))
         for key in ("both", *alarms.RULES):
             report(f"{pollutant} {name} in-control ARL {key}", arl[key], "days")
@@ -112,7 +125,7 @@ def _in_control(report, pollutant: str, doc: dict, regimes: dict, sensors: int, 
         report(f"{pollutant} {name} false alarms per sensor-year, after 90 days", late, "")
         report(f"{pollutant} {name} previous CUSUM/KS ARL (baseline)", old, "days")
         report(f"{pollutant} {name} ARL ratio new/previous", arl["both"] / old, "x")
-        rows.append({"regime": name, "label": label, "sensor_years": sensors * WATCH / 365, **arl, "previous": old,
+        rows.append({"regime": name, "label": label, "sensor_years": watched / 365, **arl, "previous": old,
                      "early": early, "late": late})
     return rows
 
@@ -126,12 +139,13 @@ def _delay(found: dict) -> np.ndarray:
     return np.where(hit.any(1), hit.argmax(1) - DRIFT_DAY, 130)
 
 
-def _delays(report, pollutant: str, doc: dict, regimes: dict, drifts: list, sensors: int) -> list[dict]:
-    rows, seed = [], 2000
+def _delays(report, pollutant: str, doc: dict, regimes: dict, drifts: list, ramps: list, sensors: int) -> list[dict]:
+    rows, seeds = [], {0: 2000, 130: 3000}   # steps and ramps draw their own seeds: adding one leaves the other's figures
     for name, (label, kw) in regimes.items():
-        for kind, size, what in drifts:
-            seed += 1
-            sim = _simulate(pollutant, sensors, DRIFT_DAY + 130, seed, drift=kind, drift_size=size, drift_day=DRIFT_DAY, **kw)
+        for kind, size, what, ramp in [(*d, 0) for d in drifts] + [(*d, 130) for d in ramps]:
+            seeds[ramp] += 1
+            sim = _simulate(pollutant, sensors, DRIFT_DAY + 130, seeds[ramp], drift=kind, drift_size=size,
+                            drift_day=DRIFT_DAY, drift_ramp_days=ramp, **kw)
             found = alarms.rule_alarms(_residuals(doc, _pairs(pollutant, sim)), doc)
             by_rule = {rule: _delay({rule: found[rule]}) for rule in alarms.RULES}
             first = _delay(found)
@@ -208,6 +222,10 @@ def _error_models(report, sensors: int, drifted: int) -> None:
             report(f"pm25 errors {errors} h×{c:g} worst in-control ARL", worst, "days")
             for k in PERSISTENT:
                 report(f"pm25 errors {errors} h×{c:g} in-control ARL {k}", arl[k], "days")
+                if c == 1.0:
+                    early, late = _early_late(alarms.rule_alarms(res[k], d), base, sensors)
+                    report(f"pm25 errors {errors} {k} false alarms per sensor-year: first 90 days, after",
+                           f"{early:.2f}, {late:.2f}")
             for what, v in delay.items():
                 report(f"pm25 errors {errors} h×{c:g} {what} delay mean", v, "days")
             report(f"pm25 errors {errors} h×{c:g} alarms per sensor-year on the SE-US co-locations", on_real, "")
@@ -225,11 +243,11 @@ def run(report):
           f"scale {SCALE}", flush=True)
     for rule, (k, h) in {r: (v["k"], v["h"]) for r, v in alarms.rules("pm25")["rules"].items()}.items():
         report(f"pm25 {rule} Siegmund ARL of the plain one-sided CUSUM (k={k}, h={h})", alarms.siegmund_arl(k, h), "days")
-    for pollutant, regimes, drifts, sizes in (("pm25", PM_REGIMES, PM_DRIFTS, (300, 40, 150)),
-                                              ("so2", SO2_REGIMES, SO2_DRIFTS, (300, 40, 150))):
+    for pollutant, regimes, drifts, ramps, sizes in (("pm25", PM_REGIMES, PM_DRIFTS, PM_RAMPS, (300, 40, 150)),
+                                                     ("so2", SO2_REGIMES, SO2_DRIFTS, SO2_RAMPS, (300, 40, 150))):
         doc = alarms.rules(pollutant)
         ic = _in_control(report, pollutant, doc, regimes, _n(sizes[0]), _n(sizes[1]))
-        dl = _delays(report, pollutant, doc, regimes, drifts, _n(sizes[2]))
+        dl = _delays(report, pollutant, doc, regimes, drifts, ramps, _n(sizes[2]))
         report(f"{pollutant} worst-regime ARL both rules", min(r["both"] for r in ic), "days")
         report(f"{pollutant} ARL ratio new/previous, worst regimes", min(r["both"] for r in ic) / min(r["previous"] for r in ic), "x")
         thresholds = ", ".join(f"{r} k={v['k']} h={v['h']}" for r, v in doc["rules"].items())

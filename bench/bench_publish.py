@@ -168,9 +168,10 @@ def run(report):
 
         times = report.compare(f"publish {NODES} nodes x 24 h", {"tynys": side(_ours, first), "naive": side(_naive)},
                                repeats=3, baseline="naive")
-        best = min(times["tynys"])
+        best, cpu = min(times["tynys"]), min(report.cpu["tynys"])
+        # on a shared machine the wall time counts the other jobs' turns too: the CPU time is stated beside it
         report(f"publish {NODES} nodes x 24 h: goal", f"{'met' if best < GOAL_S else 'NOT met'} "
-               f"(best {best:.2f} s against {GOAL_S:.0f} s)")
+               f"(best {best:.2f} s, CPU {cpu:.2f} s, against {GOAL_S:.0f} s)")
         report.compare(f"first publish of a day {NODES} nodes (site + the day's archive)", {"tynys": side(_ours)},
                        repeats=1)
         report.compare(f"daily archive {NODES} nodes (once a day)",

@@ -51,6 +51,7 @@ class Report:
     def __init__(self, repeats: int | None = None, out=sys.stdout):
         self.repeats = repeats
         self.out = out
+        self.cpu: dict[str, list[float]] = {}
 
     def __call__(self, name: str, value, unit: str = "") -> None:
         print(f"{name}: {_fmt(value)} {unit}".rstrip(), file=self.out, flush=True)
@@ -96,6 +97,7 @@ class Report:
             self(label, statistics.median(ratios), f"{'x ' if other == baseline else ''}(median of {len(ratios)} rounds; "
                  f"range {_fmt(min(ratios))}..{_fmt(max(ratios))}"
                  f"{f'; by CPU time {_fmt(statistics.median(by_cpu))}' if by_cpu else ''})".lstrip())
+        self.cpu = cpu  # {side: [CPU seconds per round]} of this comparison, for a goal stated in time
         return times
 
     def peak_memory(self, name: str, sides: dict[str, Side], *, baseline: str | None = None) -> dict[str, int]:

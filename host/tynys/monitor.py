@@ -5,7 +5,9 @@
     event["values"], event["warnings"]
 
 Warnings are derived from one record and the previous one from the same node (spool growing,
-records dropped); thresholds are below with their reasons.
+records dropped); thresholds are below with their reasons. Records that arrive in a burst are a
+backlog being sent (the node was not heard for a while: before provisioning's reset, or while no
+host listened): their spool counts are history, so they draw no spool warning.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Monitor:
     def __init__(self, key: bytes | None = None, now: Callable[[], float] = time.time):
         self.key, self.now = key, now
         self._prev: dict[str, dict] = {}
+        self._arrived: dict[str, float] = {}  # host time the node's previous record came in
         self.counts = {"records": 0, "malformed": 0, "bad_signature": 0}
 
     def feed(self, line: bytes) -> dict | None:
@@ -53,11 +56,14 @@ class Monitor:
             return {"kind": "invalid", "node": body.get("node"), "seq": body.get("seq"), "detail": e.detail,
                     "warnings": [f"record does not follow the schema: {e.detail}"]}
         self.counts["records"] += 1
-        warnings = warnings_for(body, self._prev.get(body["node"]), self.now())
+        now = self.now()
+        last = self._arrived.get(body["node"])
+        warnings = warnings_for(body, self._prev.get(body["node"]), now, None if last is None else now - last)
         if verified is False:
             self.counts["bad_signature"] += 1
             warnings.insert(0, "signature does not match the key given: is the node provisioned with this key?")
         self._prev[body["node"]] = body
+        self._arrived[body["node"]] = now
         return {
             "kind": "record", "node": body["node"], "boot": body["boot"], "seq": body["seq"], "t0": body["t0"],
             "t1": body["t1"], "clock": body["clock"], "verified": verified,
@@ -67,8 +73,9 @@ class Monitor:
         }
 
 
-def warnings_for(body: dict, prev: dict | None, now: float) -> list[str]:
-    """Plain-language warnings for one record (and the node's previous one, if known)."""
+def warnings_for(body: dict, prev: dict | None, now: float, gap: float | None = None) -> list[str]:
+    """Plain-language warnings for one record (and the node's previous one, if known; *gap*: seconds
+    since that one arrived)."""
     out = []
     for slot, s in body["sensors"].items():
         name = f"{slot} ({s['type']})"
@@ -85,9 +92,11 @@ def warnings_for(body: dict, prev: dict | None, now: float) -> list[str]:
         if rh and rh["n"] and rh["mean"] > RH_HIGH:
             out.append(f"{slot}.rh {rh['mean']:.0f} % > {RH_HIGH:.0f} %: optical PM reads high in humid air (correct for humidity)")
     h = body["health"]
-    if prev is not None and prev["boot"] == body["boot"] and h["spool"] > prev["health"]["spool"] and h["spool"] > 1:
+    # live, a node sends one record per window; a backlog comes in faster than that
+    live = gap is None or gap >= (body["t1"] - body["t0"]) / 2
+    if live and prev is not None and prev["boot"] == body["boot"] and h["spool"] > prev["health"]["spool"] and h["spool"] > 1:
         out.append(f"spool growing: {h['spool']} records waiting (is the host acknowledging?)")
-    elif h["spool"] >= SPOOL_BACKLOG:
+    elif live and h["spool"] >= SPOOL_BACKLOG:
         out.append(f"spool holds {h['spool']} records (backlog)")
     if prev is not None and h["dropped"] > prev["health"]["dropped"]:
         out.append(f"{h['dropped'] - prev['health']['dropped']} records dropped by a full spool")

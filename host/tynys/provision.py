@@ -239,13 +239,14 @@ def wait_first_record(port, node, db, keys, uplink, timeout, say) -> dict:
     collector = Collector(open_ingestor(db, keys)) if uplink == "serial" else None
     watch = SerialIngest(collector, [port], on_outcomes=on_outcomes, on_noise=on_noise).start()
     deadline = time.monotonic() + timeout
+    since = int(time.time())
     try:
         while not done.wait(1):
             if uplink != "serial":
-                with Store.open(db) as store:
-                    latest = store.latest([node])
-                if latest:
-                    got.update({k: latest[0][k] for k in ("node", "boot", "seq", "t1", "clock")}, status="stored")
+                with Store.open(db) as store:  # timed or not: a first record is often unsynced (held pending)
+                    newest = store.newest_received(node)
+                if newest and newest["received"] >= since:  # not one from before this reset (--update)
+                    got.update(newest, node=node, status="stored")
                     break
             if time.monotonic() > deadline:
                 tail = " | ".join(lines[-4:]) or "(nothing)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import stat
 
 import pytest
 
@@ -58,6 +59,8 @@ def test_mixed_transports_share_one_collector(tmp_path, need_service):
     assert all(r["record"]["seq"] == r["seq"] and r["record"]["node"] == r["node"] for r in rows)
     assert set(s["rejected_by_reason"]) <= {"replay"}  # resends only
     assert (tmp_path / "nodes" / "kar-03" / "console.log").exists() and s["workdir"] == str(tmp_path / "nodes")
+    held = [*(tmp_path / "nodes").glob("*/config.json"), *(tmp_path / "nodes").glob("*/flash.img")]
+    assert len(held) == 6 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in held)  # the node keys: private
     assert all(r["heap_free_min"] > 4096 for r in s["per_node"])
 
 

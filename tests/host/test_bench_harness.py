@@ -35,12 +35,14 @@ def test_compare_alternates_sides_and_prints_median_best_and_fraction_of_the_cei
         return prepare
 
     out = io.StringIO()
-    times = run_mod.Report(out=out).compare(
+    report = run_mod.Report(out=out)
+    times = report.compare(
         "ingest", {"tynys": side("tynys", [2.0, 2.0, 4.0]), "baseline": side("baseline", [8.0, 8.0, 8.0]),
                    "ceiling": side("ceiling", [1.0, 1.0, 1.0])},
         work=100, per="records", repeats=3, baseline="baseline", ceiling="ceiling")
     assert order == ["tynys", "baseline", "ceiling", "baseline", "ceiling", "tynys", "ceiling", "tynys", "baseline"]
     assert times == {"tynys": [2.0, 2.0, 4.0], "baseline": [8.0, 8.0, 8.0], "ceiling": [1.0, 1.0, 1.0]}
+    assert report.cpu == {"tynys": [1.0, 1.0, 2.0], "baseline": [4.0, 4.0, 4.0], "ceiling": [0.5, 0.5, 0.5]}
     lines = out.getvalue().splitlines()
     assert lines[0] == "ingest [tynys]: 50 records/s (median; best 50; best by CPU time 100, 3 runs)"
     assert lines[1] == "ingest [baseline]: 12.5 records/s (median; best 12.5; best by CPU time 25, 3 runs)"

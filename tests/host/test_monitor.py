@@ -32,7 +32,8 @@ def test_a_healthy_record_has_values_and_no_warning():
 
 
 def test_warnings_name_the_problem_and_the_fix():
-    mon = Monitor(bytes(32), now=lambda: NOW)
+    clock = [NOW]
+    mon = Monitor(bytes(32), now=lambda: clock[0])
     b = make_body("osk-03", 1, t0=T0, rh=88.0, spool=2, dropped=3)
     b["sensors"]["pm"].update(bad=4, missing=6, warmup=30)
     b["sensors"]["so2"].update(frames=0, warmup=12)
@@ -49,9 +50,24 @@ def test_warnings_name_the_problem_and_the_fix():
         "last reset by the watchdog",
         "low free heap: 5000 bytes (on an ESP32 the heap may still grow; watch for MemoryError resets)",
     ]
+    clock[0] += 300  # the next window, live
     later = feed(mon, make_body("osk-03", 2, t0=T0 + 300, spool=3, dropped=5, clock="unsynced"))
     assert later["warnings"][-3:] == ["spool growing: 3 records waiting (is the host acknowledging?)",
                                       "2 records dropped by a full spool", "clock not synced: times are the node's guess (give it NTP or let the host set it)"]
+
+
+def test_a_backlog_arriving_in_a_burst_draws_no_spool_warning():
+    """Records written while no host listened (before provisioning's reset, or with the host down)
+    carry the spool count of their time; sent all at once, they are the spool draining."""
+    clock = [NOW + 3000]
+    mon = Monitor(now=lambda: clock[0])
+    burst = [feed(mon, make_body("osk-03", seq, t0=T0 + 300 * seq, spool=seq + 1)) for seq in range(14)]
+    assert [w for ev in burst for w in ev["warnings"] if "spool" in w] == []
+    clock[0] += 300  # then live again, and the host does not acknowledge
+    for seq in (14, 15):
+        ev = feed(mon, make_body("osk-03", seq, t0=T0 + 300 * seq, spool=seq + 1))
+        clock[0] += 300
+    assert ev["warnings"] == ["spool growing: 16 records waiting (is the host acknowledging?)"]
 
 
 def test_clock_off_and_broken_lines():

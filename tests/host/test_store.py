@@ -116,6 +116,18 @@ def test_series_latest_and_channels(city):
                                                   "so2.ae_mv", "so2.we_mv", "th.rh", "th.t_c"]
 
 
+def test_newest_received_includes_a_pending_record(city):
+    """tynys provision waits on it: a node's first record is often unsynced, held pending, and
+    left out of latest() until a timed record re-times it."""
+    assert city.store.newest_received("osk-03") is None
+    ing = city.ingestor()
+    assert ing.ingest([make_line("osk-03", KEY, 0, boot=2, t0=1_000_200, clock="unsynced")], "test")[0].status == "stored"
+    assert city.store.latest(["osk-03"]) == []
+    got = city.store.newest_received("osk-03")
+    assert {k: got[k] for k in ("boot", "seq", "clock", "timing")} == {"boot": 2, "seq": 0, "clock": "unsynced",
+                                                                       "timing": "pending"}
+
+
 def test_sensor_counts_sum_each_slot_over_a_period(city):
     t = VECTOR_T1 - 300 * 10
     lines = [make_line("osk-03", KEY, seq, t0=t + 300 * seq) for seq in range(3)]

@@ -109,7 +109,7 @@ def pm_colocation(sensors: int = 1, *, days: int = 395, level: float = 12.0, ris
                   rise_day: float = 60.0, rise_days: float = 30.0, gain: float = 0.8, offset: float = 2.0,
                   drift: str | None = None, drift_size: float = 0.0, drift_day: float = 100.0,
                   drift_ramp_days: float = 0.0, noise: dict | None = None, start: int = 1_780_272_000,
-                  utc_offset_h: int = 6, seed: int = 1) -> dict:
+                  utc_offset_h: int = 6, outages_per_year: float = 0.0, seed: int = 1) -> dict:
     """Hourly PM2.5 co-locations of *sensors* sensors, each beside its own reference [µg/m³].
 
     The air: *level* times a seasonal factor going from 1 to *rise* (×1–×3: Oskemen's winter) over
@@ -118,6 +118,7 @@ def pm_colocation(sensors: int = 1, *, days: int = 395, level: float = 12.0, ris
     the reference reads the air plus its own noise. *drift* ``"gain"`` multiplies the sensor's
     gain by 1 + *drift_size* from *drift_day*; ``"offset"`` adds *drift_size* [µg/m³, in reference
     units] to what the calibrated sensor would read; *drift_ramp_days* > 0 makes it a ramp.
+    *outages_per_year* > 0 takes each sensor offline (NaN) that often on average, 1–10 days each time.
     Arrays are ``(sensors, hours)``; ``time`` is shared; start default 2026-06-01 UTC.
     """
     p = dict(PM_NOISE, **(noise or {}))
@@ -141,6 +142,13 @@ def pm_colocation(sensors: int = 1, *, days: int = 395, level: float = 12.0, ris
     if drift not in (None, "gain", "offset"):
         raise ValueError(f"drift must be None, 'gain' or 'offset', not {drift!r}")
     sensor = g * (air * (1 + day_rel) + day_abs + hourly) + o
+    if outages_per_year > 0:   # drawn last, so the same seed gives the same air and errors with or without them
+        first = rng.random((sensors, days)) < outages_per_year / 365
+        length = rng.integers(1, 11, (sensors, days))
+        off = np.zeros((sensors, days), bool)
+        for k in range(10):   # day k of every outage at once
+            off[:, k:] |= (first & (length > k))[:, :days - k]
+        sensor = np.where(np.repeat(off, 24, axis=1), np.nan, sensor)
     return {"time": t, "air": air, "reference": reference, "sensor": sensor, "season": season,
             "gain": gain, "offset": offset, "drift": drift, "drift_size": drift_size,
             "drift_start": int(start + drift_day * DAY) if drift else None, "noise": p}

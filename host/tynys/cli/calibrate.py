@@ -233,18 +233,14 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     node = nodes[0]
     if not sensor_specs:
         reading = _reading(ctx)
+        how = dict(model=name, rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
+                   valid_to=valid_to, include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
         with Store.open(db, create=False) as store:
-            if root is None:
-                s, summary = stored.fit(store, node, channel, reference, model=name, rh=rh_spec, t_c=t_spec,
-                                        interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
-                                        valid_to=valid_to, include_flagged=reading.keep_flagged,
-                                        tz=reading.day_tz or reading.tz)
+            if root is None:  # into the database, as the node's next version
+                s, summary = stored.fit(store, node, channel, reference, **how)
                 emit({"id": s.id, **asdict(s.profile), "summary": summary}, fmt, human=_human_fit)
                 return
-            p, summary = stored.fit_profile_from_store(
-                store, node, channel, reference, model=name, rh=rh_spec, t_c=t_spec, interval=interval or "1h",
-                t0=t_from, t1=t_to, valid_from=valid_from, valid_to=valid_to, include_flagged=reading.keep_flagged,
-                tz=reading.day_tz or reading.tz)
+            p, summary = stored.fit_profile_from_store(store, node, channel, reference, **how)
     else:
         if root is None:
             raise TynysError("with --sensor FILE the profile is written to a folder: pass --profiles DIR "

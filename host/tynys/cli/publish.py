@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import signal
+import sqlite3
 import threading
 
 import click
 
 from ..aqi import city as aqi_city
+from ..errors import TynysError
 from ..publish import opendata, site, watch
 from ..timeutil import iso
 from .common import Duration, Time, db_option
@@ -63,7 +65,12 @@ def publish(out, city, standard, at, tiles, tiles_attribution, licence, min_node
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
 
     def run():
-        _report(watch.rebuild(db, out, langs=langs, **kw), fmt)
+        # A failed run (a file dropped into the site's folder, a full disk, a locked database) is
+        # reported and the next run tries again: the site stays as the last good run left it.
+        try:
+            _report(watch.rebuild(db, out, langs=langs, **kw), fmt)
+        except (TynysError, OSError, sqlite3.Error) as e:
+            click.echo(f"tynys: error: this run failed, the next one tries again: {e}", err=True)
 
     try:
         how = f"every {every} s" if every is not None else "on each new hour"

@@ -27,7 +27,12 @@ def report(day, lang, city, standard, min_nodes, out, db, keys, fmt):
     Example: tynys report --db city.db --day 2026-11-27 --lang ru --city oskemen
     """
     with Store.open(db, create=False) as store:
-        paths = bulletin.write(store, day, out=out, lang=lang, city=city, standard=standard,
-                               rules=aqi_city.Rules(min_nodes=min_nodes))
-    emit({"pdf": str(paths[0]), "png": str(paths[1])}, fmt,
-         human=lambda s: click.echo(f"bulletin: {s['pdf']}\nimage:    {s['png']}"))
+        b = bulletin.write(store, day, out=out, lang=lang, city=city, standard=standard,
+                           rules=aqi_city.Rules(min_nodes=min_nodes))
+
+    def human(s):
+        click.echo(f"bulletin: {s['pdf']}\nimage:    {s['png']}")
+        for n in s["notes"]:
+            click.echo(f"tynys: note: {n}", err=True)
+
+    emit({"pdf": str(b.pdf), "png": str(b.png), "notes": [n.text for n in b.notes]}, fmt, human=human)

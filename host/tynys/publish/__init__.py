@@ -3,7 +3,7 @@
     from tynys import publish
     r = publish.build(store, "site", city="oskemen", standard="us-epa")  # -> Published
     r.index, r.notes                                                     # index.html; what is missing
-    paths = publish.bulletin.write(store, "2026-11-27", out=".", lang="ru", city="oskemen")
+    b = publish.bulletin.write(store, "2026-11-27", out=".", lang="ru", city="oskemen")  # b.pdf, b.png, b.notes
 
 Module map: ``snapshot`` (what is shown: 24 hours of values, indices, data quality, notes),
 ``site`` (the page and its data files; front-end sources in ``web/``), ``opendata`` (CSV,

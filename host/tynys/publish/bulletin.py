@@ -1,8 +1,9 @@
 """The daily bulletin: one day of a city as a PDF (every page) and a PNG (the summary page), in
 Kazakh, Russian or English, drawn with matplotlib (DejaVu Sans, which has every Kazakh letter).
 
-    paths = bulletin.write(store, "2026-11-27", out=".", lang="ru", city="oskemen")
-    # -> [tynys-bulletin-oskemen-2026-11-27-ru.pdf, tynys-bulletin-oskemen-2026-11-27-ru.png]
+    b = bulletin.write(store, "2026-11-27", out=".", lang="ru", city="oskemen")
+    b.pdf, b.png   # tynys-bulletin-oskemen-2026-11-27-ru.pdf, ….png
+    b.notes        # what is missing (no data, no profile …), also printed in the PDF
 
 Pages:
 
@@ -21,8 +22,9 @@ come from :mod:`tynys.publish.snapshot` (the same as the site's); sensor data ar
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +35,9 @@ from matplotlib.figure import Figure
 from ..aqi import kz, tables, units
 from ..aqi.results import conversion_temperature
 from ..aqi import city as aqi_city
+from ..errors import TynysError
 from ..store import Store
-from ..timeutil import parse_time
+from ..timeutil import iso, parse_time
 from . import site, snapshot
 from .snapshot import PublishError, Snapshot
 
@@ -63,18 +66,25 @@ def _texts(lang: str):
 def day_window(day: str, city) -> tuple[int, int, int]:
     """``(start, end, utc_offset_s)`` of the local calendar day *day* (``YYYY-MM-DD``)."""
     try:
-        d = dt.date.fromisoformat(day)
-    except (TypeError, ValueError):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+            raise TynysError(day)
+        midnight = parse_time(day)  # UTC midnight; refuses Feb 30
+    except (TypeError, TynysError):
         raise PublishError(f"cannot read --day {day!r}: use a date such as 2026-11-27") from None
     off = city.utc_offset_s if city is not None else 0
-    start = int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp()) - off
-    return start, start + 86400, off
+    return midnight - off, midnight - off + 86400, off
+
+
+@dataclass
+class Bulletin:
+    pdf: Path
+    png: Path
+    notes: list  # snapshot.Note: what is missing that day
 
 
 def write(store: Store, day: str, *, out=".", lang: str = "en", city: str | None = None, standard: str = "us-epa",
-          rules: aqi_city.Rules = aqi_city.Rules(), folder=None) -> list[Path]:
-    """Write the bulletin of *day* as PDF and PNG into *out* (or into a publish ``Folder``);
-    returns both paths."""
+          rules: aqi_city.Rules = aqi_city.Rules(), folder=None) -> Bulletin:
+    """Write the bulletin of *day* as PDF and PNG into *out* (or into a publish ``Folder``)."""
     t = _texts(lang)
     layout = snapshot.load_city(city)
     start, end, off = day_window(day, layout)
@@ -91,7 +101,7 @@ def write(store: Store, day: str, *, out=".", lang: str = "en", city: str | None
     if folder is not None:
         folder.keep(f"bulletin/{stem}.pdf")
         folder.keep(f"bulletin/{stem}.png")
-    return [pdf, png]
+    return Bulletin(pdf, png, snap.notes)
 
 
 def _save(pages: list[Figure], pdf: Path, png: Path) -> None:
@@ -136,8 +146,12 @@ class rcParams_context:  # noqa: N801  (matplotlib.rc_context, without importing
         rcParams.update(self.old)
 
 
-def _local(t0: int, off: int, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return dt.datetime.fromtimestamp(t0 + off, dt.timezone.utc).strftime(fmt)
+def _local(t0: int, off: int, part: slice = slice(0, 16)) -> str:
+    """Local time (UTC + *off*) as ``2026-11-27 14:00``, or the *part* of it (``HOUR``, ``HOUR_MINUTE``)."""
+    return iso(t0 + off)[:16].replace("T", " ")[part]
+
+
+HOUR, HOUR_MINUTE = slice(11, 13), slice(11, 16)
 
 
 def _page(head: str, title: str, sub: str = "") -> Figure:
@@ -170,7 +184,7 @@ def _cat_name(t, snap: Snapshot, sid: str, c: int) -> str:
 
 def _hour_axis(ax, snap: Snapshot, off: int) -> None:
     ax.set_xticks(range(0, 24, 3))
-    ax.set_xticklabels([_local(int(h), off, "%H:%M") for h in snap.hours[::3]])
+    ax.set_xticklabels([_local(int(h), off, HOUR_MINUTE) for h in snap.hours[::3]])
     ax.set_xlim(-0.6, 23.6)
     ax.grid(axis="y", color="#ddd")
     ax.set_axisbelow(True)
@@ -202,7 +216,7 @@ def _page_city(snap: Snapshot, t, head: str, sub: str, off: int) -> Figure:
     if np.isfinite(sc.index[0]).any():
         j = int(np.nanargmax(sc.index[0]))
         lines.append(t("b.highest", index=_std_name(t, snap, std), value=int(sc.index[0][j]),
-                       category=_cat_name(t, snap, std, int(sc.category[0][j])), hour=_local(int(snap.hours[j]), off, "%H:%M")))
+                       category=_cat_name(t, snap, std, int(sc.category[0][j])), hour=_local(int(snap.hours[j]), off, HOUR_MINUTE)))
     day = assess_day(snap)
     if day["si"] is not None:
         lines.append(t("b.day_kz", si=f"{day['si']:.2f}", si_by=t(f"pol.{day['si_by']}"), np=f"{day['np']:.1f}",
@@ -247,7 +261,7 @@ def _page_nodes(snap: Snapshot, t, head: str, off: int) -> list[Figure]:
             ax.tick_params(labelsize=6)
             _hour_axis(ax, snap, off)
             ax.set_xticks(range(0, 24, 6))
-            ax.set_xticklabels([_local(int(h), off, "%H") for h in snap.hours[::6]])
+            ax.set_xticklabels([_local(int(h), off, HOUR) for h in snap.hours[::6]])
             so2 = snap.values["so2"][i]
             if np.isfinite(so2).any():
                 ax2 = ax.twinx()

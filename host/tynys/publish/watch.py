@@ -34,7 +34,8 @@ def rebuild(db, out, *, city: str | None = None, standard: str = "us-epa", langs
         when = day or iso(snap.end - HOUR + off)[:10]
         out = []
         for lang in langs:
-            for p in bulletin.write(store, when, lang=lang, city=city, standard=standard, rules=rules, folder=folder):
+            b = bulletin.write(store, when, lang=lang, city=city, standard=standard, rules=rules, folder=folder)
+            for p in (b.pdf, b.png):
                 out.append({"name": p.name, "path": p.relative_to(folder.root).as_posix()})
         return out
 

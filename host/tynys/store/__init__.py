@@ -179,6 +179,7 @@ class Store:
     insert_records = _on_db(_records.insert_records)
     stored_record = _on_db(_records.stored_record)
     existing = _on_db(_records.existing)
+    newest_received = _on_db(_records.newest_received)
     # re-timing
     clock_anchors = _on_db(_timing.clock_anchors)
     clocked_before = _on_db(_timing.clocked_before)

@@ -45,6 +45,13 @@ def stored_record(db, node: str, boot: int, seq: int) -> tuple[str, int, str] | 
                       (node, boot, seq)).fetchone()
 
 
+def newest_received(db, node: str) -> dict | None:
+    """The record of *node* stored last, timed or still pending: ``{boot, seq, t1, clock, timing, transport, received}``."""
+    cols = ("boot", "seq", "t1", "clock", "timing", "transport", "received")
+    row = db.execute(f"SELECT {', '.join(cols)} FROM records WHERE node=? ORDER BY id DESC LIMIT 1", (node,)).fetchone()
+    return dict(zip(cols, row)) if row else None
+
+
 def existing(db, node: str, boot: int, seqs: list[int]) -> dict[int, tuple[str, int, str]]:
     """``{seq: (raw, received, transport)}`` of the records of one boot of a node already stored among *seqs*."""
     out = {}

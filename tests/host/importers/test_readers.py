@@ -256,3 +256,82 @@ def test_a_date_is_its_own_day_whatever_the_zone(tmp_path):
 def test_blank_lines_before_the_header_are_skipped(tmp_path):
     p = write(tmp_path, "b.csv", "\n\ntime,pm25\n2024-01-01T00:00:00Z,4\n2024-01-01T01:00:00Z,5\n")
     assert read_csv(p).columns["pm25"].tolist() == [4.0, 5.0]
+
+
+# The fast path (uniform-width ISO columns read from their bytes) against the general one (one regex
+# over the column) and against Python's own datetime, on random times of every layout the fast path
+# reads. A pyarrow array with a non-zero offset always takes the regex path.
+
+_LAYOUTS = ["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%SZ",
+            "%Y-%m-%dT%H:%M{off}", "%Y-%m-%dT%H:%M:%S{off}"]
+
+
+def _both_paths(cells, monkeypatch, **kw):
+    import pyarrow as pa
+    from tynys import timeutil
+    with monkeypatch.context() as m:  # every row read from its bytes, none left to the regex
+        m.setattr(timeutil, "_by_regex", lambda *a: pytest.fail("the fast path left rows to the general one"))
+        fast = parse_times(pa.array(cells, pa.string()), **kw)
+    general = parse_times(pa.array(["x", *cells], pa.string()).slice(1), **kw)
+    return fast, general
+
+
+@pytest.mark.parametrize("layout", _LAYOUTS)
+def test_the_fast_time_parser_equals_the_general_one_and_python_on_random_times(layout, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+    rng = np.random.default_rng(len(layout))
+    secs = rng.integers(-2_000_000_000, 5_000_000_000, 2000)  # 1906 .. 2128, leap days and year ends included
+    secs[:4] = [951_782_400, 4_107_456_000 - 1, 1_709_164_800, 0]  # 2000-02-29, 2099-12-31 23:59:59, 2024-02-29, 1970
+    offs = rng.integers(-12 * 4, 14 * 4, len(secs)) * 900  # quarter hours east of UTC
+    cells, want = [], []
+    for s, o in zip(secs.tolist(), offs.tolist()):
+        local = datetime(1970, 1, 1) + timedelta(seconds=s)
+        off = f"{'+' if o >= 0 else '-'}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}"
+        text = local.strftime(layout.replace("{off}", off))
+        cells.append(text)
+        zoned = text.endswith("Z") or "{off}" in layout
+        ref = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        want.append(int((ref if zoned else ref.replace(tzinfo=timezone(timedelta(hours=6)))).timestamp()))
+    fast, general = _both_paths(cells, monkeypatch, tz="+06:00")
+    assert fast.tolist() == want and general.tolist() == want
+
+
+@pytest.mark.parametrize("cell", ["2023-02-29 10:00", "2024-04-31T00:00:00", "2024-13-01", "2024-01-01 24:00",
+                                  "2024-01-01T23:60Z", "2024-01-01T23:59:60+06:00", "2024-00-10"])
+def test_both_time_parsers_refuse_what_does_not_exist(cell):
+    import pyarrow as pa
+    for arr in (pa.array([cell] * 3, pa.string()), pa.array(["x", cell, cell, cell], pa.string()).slice(1)):
+        with pytest.raises(TimestampError, match=r"\(row 1\) is not a real time"):
+            parse_times(arr, tz="UTC")
+
+
+def test_value_cells_read_as_python_reads_them_and_what_is_dropped_is_counted():
+    # The C cast (with a regex for the cells it refuses) against Python's float() on random cells.
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from tynys.importers.scan import Dropped, _floats
+    rng = np.random.default_rng(7)
+    forms = ["{:.2f}", "{:g}", "{:e}", " {:.1f} ", "+{:.3f}", "{:.0f}.", "{:.4E}"]
+    others = ["abc", "1,5", "--1", "1e", "n/a", ".", "nan", "NaN", "inf", "-Infinity", "+inf", " NAN "]
+    cells = []
+    for _ in range(3000):
+        if rng.random() < 0.2:
+            cells.append(others[rng.integers(len(others))])
+        else:
+            x = float(rng.normal(0, 10) * 10.0 ** rng.integers(-3, 6))
+            cells.append(forms[rng.integers(len(forms))].format(x).replace("+-", "-"))
+    cells.append(None)  # an empty cell: the reader makes it null (no value, nothing dropped)
+    want, not_number, not_finite = [], 0, 0
+    for c in cells:
+        t = (c or "").strip()
+        try:
+            v = float(t) if t else float("nan")
+        except ValueError:
+            v, not_number = float("nan"), not_number + 1
+        if t and not np.isfinite(v) and t.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+            not_finite += 1
+        want.append(v if np.isfinite(v) else np.nan)
+    d = Dropped()
+    got = _floats(pa.array(cells, pa.string()), d, 1, pc)
+    assert np.array_equal(got, np.array(want), equal_nan=True)
+    assert (d.not_number, d.not_finite) == (not_number, not_finite) and not_number > 100 and not_finite > 100

@@ -85,3 +85,23 @@ def test_bad_day_or_language(smog, tmp_path, capsys):
     assert main(["report", "--db", str(smog["db"]), "--day", "27.11.2026", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "tynys: error: cannot read --day '27.11.2026': use a date such as 2026-11-27\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-11-27T05:00", "27.11.2026", ""])
+def test_a_day_that_is_not_a_calendar_date_is_refused(day):
+    with pytest.raises(snapshot.PublishError, match=f"cannot read --day '{day}': use a date such as 2026-11-27"):
+        bulletin.day_window(day, None)
+
+
+def test_the_local_day_of_a_city():
+    assert bulletin.day_window("2026-11-27", snapshot.load_city("oskemen")) == (1_795_737_600 - 5 * 3600,
+                                                                               1_795_737_600 + 19 * 3600, 5 * 3600)
+
+
+def test_a_day_without_data_gives_a_bulletin_that_says_so(smog, tmp_path, capsys):
+    assert main(["report", "--db", str(smog["db"]), "--day", "2026-11-20", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith(f"bulletin: {tmp_path}/tynys-bulletin-network-2026-11-20-en.pdf")
+    assert "tynys: note: no data between 2026-11-20T00:00:00Z and 2026-11-21T00:00:00Z" in out.err
+    assert "No data between 2026-11-20T00:00:00Z and 2026-11-21T00:00:00Z." in \
+        _pages(tmp_path / "tynys-bulletin-network-2026-11-20-en.pdf")[0]

@@ -79,38 +79,75 @@ def test_watch_rebuilds_when_a_new_hour_is_stored(smog_store, smog):
     assert len(runs) == 2
 
 
-def _lines(stream, into: list, changed: threading.Condition) -> None:
-    for line in stream:
-        with changed:
-            into.append(line.rstrip("\n"))
-            changed.notify_all()
+class Command:
+    """``tynys publish …`` in a subprocess, its stdout and stderr lines collected as they come."""
+
+    def __init__(self, *argv):
+        tynys = Path(sys.executable).parent / "tynys"
+        self.proc = subprocess.Popen([str(tynys), "publish", *map(str, argv)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.out, self.err, self.changed = [], [], threading.Condition()
+        self.readers = [threading.Thread(target=self._read, args=(s, lines))
+                        for s, lines in ((self.proc.stdout, self.out), (self.proc.stderr, self.err))]
+        for r in self.readers:
+            r.start()
+
+    def _read(self, stream, lines: list) -> None:
+        for line in stream:
+            with self.changed:
+                lines.append(line.rstrip("\n"))
+                self.changed.notify_all()
+
+    def wait(self, predicate, what: str) -> None:
+        with self.changed:
+            assert self.changed.wait_for(predicate, timeout=120), (what, self.out, self.err)
+
+    def runs(self) -> int:
+        return sum(x.startswith("site: ") for x in self.out)
+
+    def stop(self, sig=signal.SIGINT) -> int:
+        self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout=120)
+        for r in self.readers:
+            r.join(timeout=60)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return rc
 
 
 @pytest.mark.parametrize("how, stop_with, at_least", [(["--every", "1s"], signal.SIGINT, 2),
                                                        (["--watch"], signal.SIGTERM, 1)])
 def test_the_command_keeps_publishing_until_stopped(smog_store, tmp_path, how, stop_with, at_least):
     out = tmp_path / "site"
-    tynys = Path(sys.executable).parent / "tynys"
-    proc = subprocess.Popen([str(tynys), "publish", "--db", str(smog_store.path), "--out", str(out), "--city", "oskemen",
-                             "--tiles", "none", "--bulletin-lang", "en", *how], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    printed, changed = [], threading.Condition()
-    reader = threading.Thread(target=_lines, args=(proc.stdout, printed, changed))
-    reader.start()
+    cmd = Command("--db", smog_store.path, "--out", out, "--city", "oskemen", "--tiles", "none", "--bulletin-lang", "en", *how)
     try:
-        with changed:
-            assert changed.wait_for(lambda: sum(x.startswith("site: ") for x in printed) >= at_least, timeout=120), printed
+        cmd.wait(lambda: cmd.runs() >= at_least, "runs")
     finally:
-        proc.send_signal(stop_with)
-        proc.wait(timeout=120)
-        reader.join(timeout=60)  # stdout is the reader's alone (communicate() would take lines from it)
-        err = proc.stderr.read()
-        proc.stderr.close()
-    assert proc.returncode == 0, err
-    runs = sum(x.startswith("site: ") for x in printed)
-    assert err.splitlines()[-1] == f"tynys: stopped after {runs} run(s)" and runs >= at_least
-    assert printed.count(f"bulletin: {out}/bulletin/tynys-bulletin-oskemen-2026-11-28-en.pdf") == runs
+        assert cmd.stop(stop_with) == 0, cmd.err
+    runs = cmd.runs()
+    assert cmd.err[-1] == f"tynys: stopped after {runs} run(s)" and runs >= at_least
+    assert cmd.out.count(f"bulletin: {out}/bulletin/tynys-bulletin-oskemen-2026-11-28-en.pdf") == runs
     assert (out / "index.html").is_file() and not list(out.rglob(".tynys-tmp-*"))  # a run is finished before it stops
+
+
+def test_a_failed_run_is_reported_and_the_next_one_tries_again(smog_store, tmp_path):
+    out = tmp_path / "site"
+    cmd = Command("--db", smog_store.path, "--out", out, "--tiles", "none", "--bulletin-lang", "en", "--every", "1s")
+    try:
+        cmd.wait(lambda: cmd.runs() >= 1, "the first run")
+        (out / "draft.html").write_text("someone's page")  # the folder now holds a file the site did not write
+        cmd.wait(lambda: any(x.startswith("tynys: error: this run failed") for x in cmd.err), "a failed run")
+        assert cmd.proc.poll() is None  # still running
+        (out / "draft.html").unlink()
+        done = cmd.runs()
+        cmd.wait(lambda: cmd.runs() > done, "a run after the fault")
+    finally:
+        assert cmd.stop() == 0, cmd.err
+    failed = [x for x in cmd.err if x.startswith("tynys: error:")]
+    assert failed[0] == (f"tynys: error: this run failed, the next one tries again: {out} holds files tynys publish did "
+                         "not write (draft.html); nothing was changed: choose an empty or new --out folder (or one an "
+                         "earlier tynys publish made)")
+    assert (out / "index.html").is_file()
 
 
 @pytest.mark.parametrize("argv, message", [
