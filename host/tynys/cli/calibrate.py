@@ -227,15 +227,15 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     if len(nodes) > 1 or cluster:
         if sensor_specs or root:
             raise TynysError("several nodes, or --cluster, are fitted from the store into it: drop --sensor and --profiles")
-        _fit_network(nodes, channel, reference, name, rh_spec, t_spec, interval, t_from, t_to, valid_from, valid_to,
-                     cluster, db, fmt, _reading(ctx))
-        return
     node = nodes[0]
     if not sensor_specs:
         reading = _reading(ctx)
         how = dict(model=name, rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
                    valid_to=valid_to, include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
         with Store.open(db, create=False) as store:
+            if len(nodes) > 1 or cluster:  # each node a part, stored in turn once all came back
+                _fit_network(store, nodes, channel, reference, how, cluster, fmt)
+                return
             if root is None:  # into the database, as the node's next version
                 s, summary = stored.fit(store, node, channel, reference, **how)
                 emit({"id": s.id, **asdict(s.profile), "summary": summary}, fmt, human=_human_fit)
@@ -253,13 +253,9 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     emit({**asdict(p), "summary": summary, "path": str(files.path(p))}, fmt, human=_human_fit)
 
 
-def _fit_network(nodes, channel, reference, name, rh, t_c, interval, t_from, t_to, valid_from, valid_to, cluster, db, fmt,
-                 reading):
+def _fit_network(store, nodes, channel, reference, how, cluster, fmt):
     from ..calibrate import network
-    with Store.open(db, create=False) as store:
-        rows = network.fit_nodes(store, nodes, reference, channel=channel, cluster=cluster, model=name, rh=rh, t_c=t_c,
-                                 interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from, valid_to=valid_to,
-                                 include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
+    rows = network.fit_nodes(store, nodes, reference, channel=channel, cluster=cluster, **how)
     fitted = [{"id": r["id"], **asdict(r["profile"]), "summary": r["summary"]} for r in rows if "id" in r]
     if fmt:
         emit(fitted, fmt)
