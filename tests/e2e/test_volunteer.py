@@ -199,6 +199,7 @@ def test_doctor_names_each_wiring_fault_with_its_fix(make_node, capsys):
     code, out, _ = run(capsys, "doctor", "--port", vn.port, "--forum")
     assert "[FAIL] " + UART1 + ": TX and RX are swapped" in out and "       fix: exchange the two signal wires" in out
     assert "3 fault(s)" in out and "--- paste this into a forum post" in out and KEY not in out
+    assert "The node is stopped (the test took its REPL): press RESET" in out
 
 
 def test_a_doctor_before_the_first_record_is_no_crash(make_node, capsys):
