@@ -46,7 +46,9 @@ class WorldClock:
 
     def now(self) -> int:
         """The world's time [Unix s] as the node last noted it."""
-        n = self.read()
+        return self._noted(self.read())
+
+    def _noted(self, n: Note | None) -> int:
         if n:
             self._seen = max(self._seen, n.world_us // 1000000)
         return max(self._seen, self.world)
@@ -58,7 +60,7 @@ class WorldClock:
         only each simulated minute would be up to a minute behind, and every reply would step
         the node's clock and cut its window short."""
         n = self.read()
-        t = self.now()
+        t = self._noted(n)
         if n and n.speed:
             t = max(t, int(n.world_us / 1e6 + min(max(time.time() - n.written, 0.0) * n.speed, NOTE_S)))
         return t
