@@ -5,6 +5,8 @@
 - ``mpy``: run MicroPython code on the unix port with the firmware built as ``.mpy``.
 - ``need_service``: a test that needs Mosquitto, Chromium or PostgreSQL fails in CI (``CI=true``)
   when it is missing, and skips with the reason elsewhere.
+- ``pg_server``: one private PostgreSQL server for the session (``initdb`` in a temporary
+  directory, a free loopback port); tests take fresh schemas or databases in it.
 - ``browser``/``page``: Debian's Chromium driven by Playwright; ``static_server(root)``: a web
   server on loopback; ``artifacts``: where tests leave screenshots (build/test-artifacts, or
   $TYNYS_ARTIFACTS).
@@ -109,6 +111,17 @@ def mosquitto():
     need("mosquitto", mosquitto_binary() is not None, "apt-get install mosquitto; scripts/system-deps.sh does it")
     with Mosquitto() as broker:
         yield broker
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server of Debian's ``postgresql`` package, started once per session (fsync
+    off: tests kill collectors, not the machine's power)."""
+    from tynys.pgserver import PostgresServer, postgres_bin
+
+    need("PostgreSQL", postgres_bin() is not None, "apt-get install postgresql; scripts/system-deps.sh does it")
+    with PostgresServer(durable=False) as pg:
+        yield pg
 
 
 @pytest.fixture(scope="session")

@@ -228,6 +228,11 @@ class Node:
         try:
             self.run()
         except KeyboardInterrupt:
+            if self.st["pending"]:  # a stop asked for (mpremote, tynys doctor) in the first window: no crash
+                from node import state
+
+                self.st["pending"] = False
+                state.save(self.st)
             log("stopped by Ctrl-C; the REPL is free (the node is `n`). machine.reset() starts measuring again")
             if self.wdt is not None:  # the watchdog cannot be stopped: a Timer keeps feeding it
                 watchdog()

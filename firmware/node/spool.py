@@ -275,11 +275,13 @@ class Spool:
         return False
 
     def ack(self, seqs):
-        """The host has stored (or refused for good) these seqs: free them. Returns how many."""
+        """The host has stored (or refused for good) these seqs: free them. Returns how many.
+        A seq not written yet is no acknowledgement (a spliced console line could name one): it
+        is not remembered, so it can never free the record that later gets that seq."""
         a = self._acked
         k = 0
         for s in seqs:
-            if s < self.oldest or self._has_ack(s):
+            if s < self.oldest or s > self.last_seq or self._has_ack(s):
                 continue
             j = 0  # a free slot, or the smallest remembered
             for i in range(_ACKS):

@@ -290,6 +290,8 @@ def render(report: dict) -> str:
     bad = sum(f["status"] == FAIL for f in report["findings"])
     warn = sum(f["status"] == WARN for f in report["findings"])
     lines.append(f"{bad} fault(s), {warn} warning(s)")
+    lines.append("The node is stopped (the test took its REPL): press RESET, or run tynys provision --update, "
+                 "to measure again")
     return "\n".join(lines)
 
 

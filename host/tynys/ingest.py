@@ -295,7 +295,9 @@ class Ingestor:
     # -- storing, one transaction -------------------------------------------------------------
 
     def _store(self, items: list[_Line], now: int) -> None:
-        new = [it for it in items if it.outcome is None]
+        # in key order: collectors writing one server database at once then wait on each other's
+        # copies of a record instead of deadlocking
+        new = sorted((it for it in items if it.outcome is None), key=lambda it: (it.rec.node, it.rec.boot, it.rec.seq))
         # the clean path: one bulk insert; the unique key finds resends, then they are sorted out
         if new and not self._bulk(new, now):
             new = self._dedupe(new, now)
@@ -321,10 +323,13 @@ class Ingestor:
                 self.store.insert_records([self._row(it) for it in its], now)
             return True
         except Stored:
-            if alone:
-                self._refuse(its[0], "unstorable", "the host failed to store it (stored meanwhile by another writer?); "
+            # alone: another collector stored it since _dedupe looked; it is a resend like any other
+            if alone and self._dedupe(its, now):
+                self._refuse(its[0], "unstorable", "the host failed to store it (its key is taken, yet no record has it); "
                                                    "the whole line is kept in rejects")
             return False
+        except StoreError:
+            raise  # the database's trouble (busy, gone, full): the whole batch is retried
         except Exception as e:  # a value or constraint the checks did not foresee
             if not alone:
                 log.error("%d records not storable at once (%s): storing them one by one", len(its), e)

@@ -29,6 +29,12 @@ class KeyFileError(TynysError):
 
 
 def default_path(db: str | os.PathLike) -> Path:
+    """The key file beside a database file; a server database (a URL) has no "beside"."""
+    from .store import is_url
+
+    if is_url(db):
+        raise KeyFileError("with a PostgreSQL database, name the key file: --keys FILE (or TYNYS_KEYS); every collector "
+                           "of the network needs a copy of it, mode 0600")
     return Path(db).with_suffix(".keys")
 
 

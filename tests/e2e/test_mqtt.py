@@ -34,7 +34,7 @@ def client(broker, user=None, password=None, on_message=None):
     c.on_message = on_message
     c.connect(broker.host, broker.port)
     c.loop_start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a loaded machine answers late; a broker answers
     while not codes and time.monotonic() < deadline:
         time.sleep(0.02)
     return c, codes[0] if codes else None
@@ -65,7 +65,7 @@ def test_records_travel_through_the_projects_broker_config_once_each(make_node, 
         _, anonymous = client(broker)
         assert anonymous is not None and anonymous.is_failure  # no anonymous clients
         sub = MqttIngest(col, broker.host, broker.port, username=INGEST_USER, password=ingest_password).start()
-        assert sub.connected.wait(10)
+        assert sub.connected.wait(30)
         # another node's login, listening to vn-01's topics and writing on its ack topic
         other, rc = client(broker, "vn-02", node_password(other_key), on_message=lambda c, u, m: seen.append(m.topic))
         assert not rc.is_failure
@@ -76,9 +76,17 @@ def test_records_travel_through_the_projects_broker_config_once_each(make_node, 
             other.publish("tynys/vn-01/ack", json.dumps({"ack": list(range(100)), "time": 4102444800}), qos=1)
         vn.wait_world(T0 + 5 * 3600, timeout=300)
         n = (5 * 3600) // 300
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while store.stats()["records"] < n and time.monotonic() < deadline:
             time.sleep(0.2)
+        # stopped at its REPL, the node's uplink still takes the replies on their way (they
+        # follow the records they answer): the spool empties by the host's acknowledgements
+        vn.write(b"\x03")
+        vn.expect(rb">>> $", timeout=20)
+        vn.write(b"import time; u = [x for x in n.uplinks if x.name == 'mqtt'][0]; d = time.ticks_add(time.ticks_ms(), 60000)\r")
+        vn.write(b"while n.spool.count and time.ticks_diff(d, time.ticks_ms()) > 0: u.service(time.ticks_ms()); time.sleep_ms(50)\r\r")
+        vn.write(b"print('SPOOL', n.spool.count)\r")
+        left = vn.expect(rb"^SPOOL (\d+)", timeout=90).group(1)
         sub.stop()
         other.disconnect()
         other.loop_stop()
@@ -88,10 +96,7 @@ def test_records_travel_through_the_projects_broker_config_once_each(make_node, 
     assert seen == []  # the ACL let it read nothing of vn-01's
     last = json.loads(store.conn.execute("SELECT raw FROM records ORDER BY seq DESC LIMIT 1").fetchone()[0])
     assert last["health"].get("bad_replies", 0) == 0  # its forgeries never reached the node
-    vn.write(b"\x03")
-    vn.expect(rb">>> $", timeout=20)
-    vn.write(b"print('SPOOL', n.spool.count)\r")
-    assert vn.expect(rb"^SPOOL (\d+)", timeout=20).group(1) in (b"0", b"1")  # the newest may be in flight
+    assert left == b"0"
     assert any(b"mqtt: broker unreachable" in line for line in vn.lines)
     assert any(b"mqtt: connected again" in line for line in vn.lines)
     store.close()

@@ -15,10 +15,11 @@ import pytest
 from tynys import provision
 from tynys.boards import load
 from tynys.cli import main
+from tynys.device import Device
 from tynys.store import Store
 from tynys.vnode import VirtualNode
 
-from .conftest import KEY, config
+from .conftest import KEY, T0, config
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +56,10 @@ def test_provision_copies_registers_and_the_node_boots_from_its_flash(bare, tmp_
         assert [n.id for n in store.nodes()] == ["vol-01"]
         stored = store.conn.execute("SELECT seq FROM records WHERE node = 'vol-01'").fetchall()
     assert (done["first_record"]["seq"],) in stored
+    # unsynced (no host had set its clock yet), it waits to be re-timed: db latest says so
+    assert done["first_record"]["clock"] == "unsynced"
+    code, out, err = run(capsys, "db", "latest", "--db", db)
+    assert code == 0 and out == "" and err.startswith("tynys: vol-01: records stored, none timed yet (clock unsynced)")
     assert any(line.startswith(b"tynys: node vol-01 on virtual: pm=pms5003, so2=isb, th=sht3x") for line in bare.lines)
     # the code that ran is the code on the flash: the node's MICROPYPATH has no node package
     path = bare.board._env("soft", False, None)["MICROPYPATH"]
@@ -199,6 +204,25 @@ def test_doctor_names_each_wiring_fault_with_its_fix(make_node, capsys):
     code, out, _ = run(capsys, "doctor", "--port", vn.port, "--forum")
     assert "[FAIL] " + UART1 + ": TX and RX are swapped" in out and "       fix: exchange the two signal wires" in out
     assert "3 fault(s)" in out and "--- paste this into a forum post" in out and KEY not in out
+    assert "The node is stopped (the test took its REPL): press RESET" in out
+
+
+def test_a_doctor_before_the_first_record_is_no_crash(make_node, capsys):
+    """The doctor stops the node with Ctrl-C (mpremote's way into the raw REPL), often in its first
+    window; the reset after it must not count that start as a crash: three rounds of doctor, fix a
+    wire, reset would otherwise end in safe mode."""
+    vn = make_node(NODE, vtime="virtual", end=T0)  # real pace: the first window closes 263 s in
+    vn.start()
+    vn.expect(rb"node vn-01 on virtual", timeout=60)
+    doctor(vn, capsys)
+    with Device(vn.port) as dev:
+        assert dev.read_json("state.json") == {"boot": 1, "crashes": 0, "pending": False}
+        dev.reset()
+    vn.expect(rb"boot 2, reset: hard", timeout=60)
+    assert not [line for line in vn.lines if b"window to" in line]  # it was all in the first window
+    vn.expect(rb"node vn-01 on virtual", timeout=60)
+    with Device(vn.port) as dev:
+        assert dev.read_json("state.json")["crashes"] == 0
 
 
 @pytest.mark.parametrize("cmd", [["doctor"], ["provision", "--board", "virtual", "--node", "n1"]])

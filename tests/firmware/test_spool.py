@@ -102,6 +102,20 @@ print(json.dumps([queued(sp), sp.oldest, sp.count, sorted(os.listdir("spool"))])
     assert got[2][:3] == [[4, 5, 6, 7], 4, 4]
 
 
+def test_an_ack_for_a_seq_not_yet_written_never_frees_the_record_that_gets_it(mpy):
+    got = spool(mpy, """
+sp = Spool("spool", max_records=100, seg_bytes=700)
+for i in range(3):
+    sp.append(i, lambda f: f.write(rec(i)))
+print(json.dumps([sp.ack([3, 4]), queued(sp)]))   # 3 and 4 are not on the flash yet
+for i in (3, 4):
+    sp.append(i, lambda f: f.write(rec(i)))
+print(json.dumps([sp.ack([0, 1, 2]), queued(sp)]))  # the host acknowledges what it has: 3 and 4 stay
+""")
+    assert got[0] == [0, [0, 1, 2]]
+    assert got[1] == [3, [3, 4]]
+
+
 def test_a_full_flash_drops_whole_oldest_segments_and_counts_them(mpy):
     got = spool(mpy, """
 sp = Spool("spool", max_records=100000, seg_bytes=3000)

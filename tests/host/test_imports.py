@@ -15,15 +15,15 @@ from tynys.imports import ImportRefused, import_file
 from tynys.importers import ImportFormatError
 from tynys.store import Store, StoreError
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.backends]
 
 DATA = Path(__file__).parent / "data" / "imports"
 TOCO = Path(__file__).resolve().parents[2] / "calibration" / "examples" / "sensortoolkit-toco"
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "city.db")
+def store(new_db):
+    s = Store.open(new_db())
     yield s
     s.close()
 
@@ -34,7 +34,7 @@ def unzip(src: Path, dest: Path) -> Path:
 
 
 def count(store, table="observations") -> int:
-    return store.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+    return store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
 def test_airnowtech_real_export_keeps_flags(store, tmp_path):
@@ -84,7 +84,7 @@ def test_overlapping_files_count_each_value_once(store, tmp_path):
     assert (r1.new, r2.values, r2.new, r2.duplicate, r2.differing) == (2000, 2095, 1595, 500, 1)
     assert count(store) == 3595
     site = store.site("370630099")
-    kept = store.conn.execute("SELECT value FROM observations o JOIN imports i ON i.id = o.import "
+    kept = store.db.execute("SELECT value FROM observations o JOIN imports i ON i.id = o.import "
                               "WHERE i.name = 'part1.csv' AND o.site = ? AND o.t0 = ? AND o.parameter = ?",
                               (site.id, *_key(body[1500]))).fetchone()
     assert kept == (float(body[1500].split(",")[13]),)  # the stored value was kept

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import random
-import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import VECTOR_T1
+from conftest import VECTOR_T1, writer_holding_the_lock
 from factory import KEY, make_body, make_line, sign_body
 
 from tynys import record
@@ -17,7 +16,7 @@ from tynys.ingest import REASONS, Collector, Ingestor
 from tynys.registry import add_node, retire_node
 from tynys.store import Store
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.backends]
 NOW = VECTOR_T1 + 30
 INVALID = json.loads((Path(__file__).parents[1] / "vectors" / "records" / "record-1.json").read_text())["invalid"]
 UNSIGNED_KEPT = 512  # bytes of a line kept in rejects when its signature was not verified (docs/host.md)
@@ -31,7 +30,7 @@ def kept(reason: str, line: bytes) -> bytes:
 
 
 def rows(store, sql, *args):
-    return store.conn.execute(sql, args).fetchall()
+    return store.db.execute(sql, args).fetchall()
 
 
 def test_shared_valid_vectors_are_stored_byte_exact(city, record_vectors):
@@ -230,11 +229,9 @@ def test_mutated_lines_never_crash_and_never_store_a_forgery(city):
 
 def test_store_busy_means_retry_and_nothing_written(city):
     ing = Ingestor(Store.open(city.db, timeout=0.1), city.keys, now=lambda: NOW)
-    blocker = sqlite3.connect(city.db, isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    (o,) = ing.ingest([_line()], "test")
+    with writer_holding_the_lock(city.db):
+        (o,) = ing.ingest([_line()], "test")
     assert (o.status, o.ack) == ("retry", False) and "busy" in o.detail
-    blocker.execute("ROLLBACK")
     assert rows(city.store, "SELECT COUNT(*) FROM records") == [(0,)]
     assert ing.ingest([_line()], "test")[0].status == "stored"
 
@@ -245,11 +242,11 @@ def test_collector_group_commits_and_acks_after_commit(city):
     for n in nodes:
         add_node(city.store, city.keys, n, key=KEY)
     seen_at_ack = []
-    probe = sqlite3.connect(city.db, check_same_thread=False)
+    probe = Store.open(city.db, readonly=True)
 
     def on_done(outcomes):  # another connection must already see what is being acknowledged
         for o in outcomes:
-            seen_at_ack.append(probe.execute("SELECT COUNT(*) FROM records WHERE node=? AND seq=?", (o.node, o.seq)).fetchone()[0])
+            seen_at_ack.append(rows(probe, "SELECT COUNT(*) FROM records WHERE node=? AND seq=?", o.node, o.seq)[0][0])
 
     with Collector(ing) as col:
         def send(node):
@@ -261,6 +258,7 @@ def test_collector_group_commits_and_acks_after_commit(city):
             t.start()
         for t in threads:
             t.join()
+    probe.close()
     assert rows(city.store, "SELECT COUNT(*) FROM records") == [(400,)]
     assert seen_at_ack == [1] * 400
     assert col.batches < 400  # submissions shared transactions
@@ -302,17 +300,25 @@ def test_a_window_out_of_the_calendar_neither_stalls_its_node_nor_fails_the_grou
          (9, "node", VECTOR_T1 - 300, VECTOR_T1)]
 
 
-def test_a_record_the_database_refuses_is_refused_alone_and_kept_whole(city):
+REFUSE_13 = {  # a trigger standing for any constraint the checks missed, in each engine's words
+    "sqlite": ["CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.seq = 13 BEGIN SELECT RAISE(ABORT, 'test: no seq 13'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_13() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.seq = 13 THEN "
+                   "RAISE EXCEPTION 'test: no seq 13'; END IF; RETURN NEW; END $$",
+                   "CREATE TRIGGER refuse BEFORE INSERT ON records FOR EACH ROW EXECUTE FUNCTION refuse_13()"],
+}
+
+
+def test_a_record_the_database_refuses_is_refused_alone_and_kept_whole(city, backend):
     """A failure in one record (here a trigger standing for any constraint the checks missed)
     refuses that record only, as unstorable: acknowledged, its whole line kept to ingest again."""
-    city.store.conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON records WHEN NEW.seq = 13"
-                            " BEGIN SELECT RAISE(ABORT, 'test: no seq 13'); END")
+    for sql in REFUSE_13[backend]:
+        city.store.db.execute(sql)
     lines = [make_line("osk-03", KEY, s, t0=VECTOR_T1 - 300 * (20 - s)) for s in (12, 13, 14)]
     out = city.ingestor().ingest(lines, "test")
     assert [(o.status, o.reason) for o in out] == [("stored", None), ("rejected", "unstorable"), ("stored", None)]
     assert out[1].ack and "test: no seq 13" in out[1].detail
     assert rows(city.store, "SELECT raw, raw_len FROM rejects") == [(lines[1], len(lines[1]))]
-    city.store.conn.execute("DROP TRIGGER refuse")
+    city.store.db.execute("DROP TRIGGER refuse" + (" ON records" if backend == "postgresql" else ""))
     (raw,) = rows(city.store, "SELECT raw FROM rejects")[0]
     assert city.ingestor().ingest([raw], "test")[0].status == "stored"  # the kept line lands once the host is fixed
 

@@ -17,7 +17,7 @@ from tynys.cli import main
 from tynys.keys import KeyFile
 from tynys.store import Store, StoreError
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.backends]
 
 T0 = 1_767_225_600  # 2026-01-01T00:00Z
 N = 2 * 288  # two days of 5-min windows
@@ -35,9 +35,10 @@ def pm_pattern():
 
 
 @pytest.fixture(scope="module")
-def city_db(tmp_path_factory):
+def city_db(tmp_path_factory, dbs):
     root = tmp_path_factory.mktemp("city")
-    store = Store.open(root / "city.db")
+    db = dbs.new(root, "city", copyable=True)
+    store = Store.open(db)
     keys = KeyFile(root / "city.keys")
     pm = pm_pattern()
     for k, (node, (district, placement, scale)) in enumerate(NODES.items()):
@@ -49,15 +50,13 @@ def city_db(tmp_path_factory):
         fill(store, keys, node, T0, {"pm.pm25_cf1": v * 1.4, "pm.pm25_atm": v, "th.rh": np.full(N, 60.0)},
              district=district, placement=placement)
     store.close()
-    return root / "city.db"
+    return db
 
 
 @pytest.fixture
-def store(city_db, tmp_path):
+def store(city_db, dbs, tmp_path):
     """A private copy of the module's city (tests add profiles to it)."""
-    with Store.open(city_db) as src:
-        src.backup(tmp_path / "city.db")
-    s = Store.open(tmp_path / "city.db")
+    s = Store.open(dbs.copy(city_db, tmp_path, "city"))
     yield s
     s.close()
 
@@ -220,3 +219,20 @@ def test_cli_city_and_node(city_db, capsys):
 def test_empty_store_says_so(tmp_path):
     with Store.open(tmp_path / "e.db") as s, pytest.raises(StoreError, match="no records in .* for any node yet"):
         pipeline.hourly(s)
+
+
+def test_city_and_node_series_on_a_local_cluster_equal_the_single_process_run(city_db, capsys):
+    """Each node's hourly series read and averaged on a Dask worker process, the NowCast, indices
+    and city median computed from them as always: the same rows as one process."""
+    for cmd in (["aqi", "city", "-s", "us-epa", "-s", "kz"], ["aqi", "node", "-s", "us-epa"]):
+        args = [*cmd, "--db", str(city_db), "--from", "2026-01-02T00:00Z", "--to", "2026-01-03T00:00Z", "--json"]
+        code, here, _ = run(capsys, *args)
+        assert code == 0
+        code, there, err = run(capsys, *args, "--cluster", "local:2")
+        assert code == 0, err
+        a, b = json.loads(here), json.loads(there)
+        assert len(a) == len(b) > 0
+        for ra, rb in zip(a, b):
+            assert ra.keys() == rb.keys()
+            for k, v in ra.items():
+                assert rb[k] == (pytest.approx(v, rel=1e-12) if isinstance(v, float) else v), (k, ra, rb)

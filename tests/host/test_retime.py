@@ -20,7 +20,7 @@ from tynys.keys import KeyFile
 from tynys.registry import add_node, retire_node
 from tynys.store import Store
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.backends]
 
 RTC0 = 946684800  # an ESP32's clock after power-on: 2000-01-01
 W = 300
@@ -54,7 +54,7 @@ SET_AT = 3600 + 123  # NTP answers after an hour and two minutes
 
 
 def timing(store, node="osk-03", boot=2):
-    return store.conn.execute("SELECT seq, timing, eff_t0, eff_t1, t0, t1, retimed_by, timing_note FROM records"
+    return store.db.execute("SELECT seq, timing, eff_t0, eff_t1, t0, t1, retimed_by, timing_note FROM records"
                               " WHERE node=? AND boot=? ORDER BY seq", (node, boot)).fetchall()
 
 
@@ -76,7 +76,7 @@ def test_unsynced_then_synced_same_boot_are_retimed_to_world_time(city):
 
     assert all(o.status == "stored" for o in ing.ingest(synced, "serial"))
     rows = timing(city.store)
-    anchor = city.store.conn.execute("SELECT id FROM records WHERE node='osk-03' AND seq=23").fetchone()[0]
+    anchor = city.store.db.execute("SELECT id FROM records WHERE node='osk-03' AND seq=23").fetchone()[0]
     shift = POWER_ON - RTC0
     for (seq, how, e0, e1, t0, t1, by, note), truth in zip(rows[:13], world):
         assert (how, (e0, e1), by) == ("retimed", truth, anchor), seq
@@ -89,7 +89,7 @@ def test_unsynced_then_synced_same_boot_are_retimed_to_world_time(city):
     assert city.store.stats()["retimed"] == 13 and city.store.stats()["pending"] == 0
 
 
-def test_synced_first_then_late_unsynced_are_retimed_at_ingest_in_any_order(city, tmp_path):
+def test_synced_first_then_late_unsynced_are_retimed_at_ingest_in_any_order(city, tmp_path, new_db):
     lines, world = boot_lines(POWER_ON, SET_AT, SET_AT + 3600)
     unsynced, synced = split(lines)
     ing = city.ingestor()
@@ -100,7 +100,7 @@ def test_synced_first_then_late_unsynced_are_retimed_at_ingest_in_any_order(city
     assert [r[1] for r in rows] == ["retimed"] * 13 + ["node"] * (len(world) - 13)
     assert [(r[2], r[3]) for r in rows] == world
     # one by one in a shuffled order: the same times (they depend on what is stored, not when)
-    other = Store.open(tmp_path / "other.db")
+    other = Store.open(new_db("other"))
     keys = KeyFile(tmp_path / "other.keys")
     add_node(other, keys, "osk-03", key=KEY)
     ing2 = Ingestor(other, keys, now=lambda: VECTOR_T1 + 30)
@@ -209,8 +209,8 @@ def test_migration_from_v2_keeps_rows_and_times(tmp_path, monkeypatch):
         s.conn.execute("UPDATE records SET timing = 'later'")
 
 
-def test_hourly_pipeline_uses_retimed_windows_and_ignores_pending(tmp_path):
-    store = Store.open(tmp_path / "city.db")
+def test_hourly_pipeline_uses_retimed_windows_and_ignores_pending(tmp_path, new_db):
+    store = Store.open(new_db())
     keys = KeyFile(tmp_path / "city.keys")
     add_node(store, keys, "osk-03", key=KEY)
     h0 = (POWER_ON // 3600 - 1) * 3600  # the hour before boot 2's power-on
@@ -239,7 +239,7 @@ def test_unsynced_records_whose_uptimes_disagree_are_not_retimed_to_impossible_t
     assert rows[5][1] == "pending" and "disagrees by" in rows[5][7] and "jumped" in rows[5][7]
     assert rows[9][1] == "pending"
     assert [(rows[s][2], rows[s][3]) for s in range(10, 10 + len(unsynced))] == world[:len(unsynced)]
-    eff = city.store.conn.execute("SELECT MIN(eff_t0), MAX(eff_t1) FROM records").fetchone()
+    eff = city.store.db.execute("SELECT MIN(eff_t0), MAX(eff_t1) FROM records").fetchone()
     assert RTC0 < eff[0] and eff[1] <= VECTOR_T1 + 30 + 600
     assert main(["db", "stats", "--db", str(city.db)]) == 0
     assert "2 pending" in capsys.readouterr().out
@@ -248,7 +248,7 @@ def test_unsynced_records_whose_uptimes_disagree_are_not_retimed_to_impossible_t
 def test_db_stats_reads_times_outside_the_calendar(city, capsys):
     """Rows an older tynys re-timed to year -29662 (or a window at t0 = 10**15) do not crash stats."""
     city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300)], "test")
-    city.store.conn.execute("UPDATE records SET eff_t0 = -998000000000, eff_t1 = 1000000000000000, timing = 'retimed'")
+    city.store.db.execute("UPDATE records SET eff_t0 = -998000000000, eff_t1 = 1000000000000000, timing = 'retimed'")
     assert main(["db", "stats", "--db", str(city.db)]) == 0
     out = capsys.readouterr().out
     assert "-998000000000 s (Unix time outside years 1..9999)" in out

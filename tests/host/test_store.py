@@ -6,6 +6,7 @@ import hashlib
 import sqlite3
 
 import numpy as np
+import psycopg
 import pytest
 from conftest import VECTOR_T1
 from factory import KEY, make_line
@@ -13,7 +14,11 @@ from factory import KEY, make_line
 from tynys.store import schema as store_mod
 from tynys.store import Store, StoreError
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.backends]
+
+
+def rows(store, sql, *args):
+    return store.db.execute(sql, args).fetchall()
 
 
 def test_wal_mode_and_full_sync(tmp_path):
@@ -25,12 +30,13 @@ def test_wal_mode_and_full_sync(tmp_path):
     assert (tmp_path / "a.db-wal").exists()
 
 
-def test_fresh_database_gets_every_migration_once(tmp_path):
-    s = Store.open(tmp_path / "a.db")
+def test_fresh_database_gets_every_migration_once(new_db):
+    db = new_db("a")
+    s = Store.open(db)
     assert s.schema_version() == store_mod.MIGRATIONS[-1][0]
-    assert [r[0] for r in s.conn.execute("SELECT version FROM schema_migrations")] == [m[0] for m in store_mod.MIGRATIONS]
+    assert [r[0] for r in rows(s, "SELECT version FROM schema_migrations ORDER BY version")] == [m[0] for m in store_mod.MIGRATIONS]
     s.close()
-    assert Store.open(tmp_path / "a.db").migrate() == []
+    assert Store.open(db).migrate() == []
 
 
 def test_a_new_migration_applies_to_an_existing_database_keeping_data(city, monkeypatch):
@@ -42,9 +48,9 @@ def test_a_new_migration_applies_to_an_existing_database_keeping_data(city, monk
     monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, v2])
     s = Store.open(city.db)
     assert s.schema_version() == nxt
-    assert s.conn.execute("SELECT COUNT(*) FROM node_notes").fetchone() == (3,)
-    assert s.conn.execute("SELECT COUNT(*) FROM records").fetchone() == (1,)
-    assert s.conn.execute("SELECT description FROM schema_migrations WHERE version=?", (nxt,)).fetchone() == ("test: per-node notes table",)
+    assert rows(s, "SELECT COUNT(*) FROM node_notes") == [(3,)]
+    assert rows(s, "SELECT COUNT(*) FROM records") == [(1,)]
+    assert rows(s, "SELECT description FROM schema_migrations WHERE version=?", nxt) == [("test: per-node notes table",)]
     assert Store.open(city.db).migrate() == []
 
 
@@ -52,20 +58,35 @@ def test_a_failed_migration_leaves_the_database_as_it_was(city, monkeypatch):
     city.store.close()
     bad = (store_mod.MIGRATIONS[-1][0] + 1, "broken", ["CREATE TABLE half (x)", "THIS IS NOT SQL"])
     monkeypatch.setattr(store_mod, "MIGRATIONS", [*store_mod.MIGRATIONS, bad])
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises((sqlite3.OperationalError, psycopg.errors.SyntaxError)):
         Store.open(city.db)
     monkeypatch.undo()
     s = Store.open(city.db)
     assert s.schema_version() == store_mod.MIGRATIONS[-1][0]
-    assert s.conn.execute("SELECT name FROM sqlite_master WHERE name='half'").fetchone() is None
+    assert not s.db.has_table("half")
 
 
-def test_a_newer_database_is_refused(tmp_path):
-    s = Store.open(tmp_path / "a.db")
-    s.conn.execute("INSERT INTO schema_migrations VALUES (99, 0, 'future')")
+def test_a_newer_database_is_refused(new_db):
+    db = new_db("a")
+    s = Store.open(db)
+    s.db.execute("INSERT INTO schema_migrations VALUES (99, 0, 'future')")
     s.close()
     with pytest.raises(StoreError, match=rf"schema version 99, newer than this tynys knows \({store_mod.MIGRATIONS[-1][0]}\): upgrade tynys"):
-        Store.open(tmp_path / "a.db")
+        Store.open(db)
+
+
+def test_an_older_database_is_upgraded_keeping_its_data(new_db, monkeypatch):
+    """A database made by an older tynys (schema version 2 here) gets the migrations it lacks
+    the first time a writing command opens it; its rows stay."""
+    db = new_db("old")
+    monkeypatch.setattr(store_mod, "MIGRATIONS", store_mod.MIGRATIONS[:2])
+    with Store.open(db) as s:
+        assert s.schema_version() == 2
+        s.db.execute("INSERT INTO nodes (id, added) VALUES ('osk-01', 0)")
+    monkeypatch.undo()
+    with Store.open(db) as s:
+        assert s.schema_version() == store_mod.MIGRATIONS[-1][0]
+        assert [n.id for n in s.nodes()] == ["osk-01"] and s.stats()["pending"] == 0
 
 
 def test_missing_and_foreign_files(tmp_path):
@@ -126,8 +147,8 @@ def test_stats(city, record_vectors):
     assert s["first"] == "2026-11-27T21:00:00Z" and s["schema_version"] == store_mod.MIGRATIONS[-1][0]
 
 
-def test_import_ledger_lands_a_file_once(tmp_path):
-    s = Store.open(tmp_path / "a.db")
+def test_import_ledger_lands_a_file_once(new_db):
+    s = Store.open(new_db("a"))
     digest = hashlib.sha256(b"file content").hexdigest()
     assert s.imported(digest) is None
     with s.transaction():
@@ -139,7 +160,8 @@ def test_import_ledger_lands_a_file_once(tmp_path):
     assert s.stats()["imports"] == 1
 
 
-def test_online_backup(city, tmp_path):
+def test_online_backup(sqlite_city, tmp_path):
+    city = sqlite_city
     city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300)], "test")
     dest = city.store.backup(tmp_path / "backup.db")
     b = Store.open(dest)
@@ -185,19 +207,20 @@ def test_node_and_site_lookups_do_not_grow_with_the_registry(tmp_path):
         s.site("nope")
 
 
-def test_only_the_dialect_module_speaks_sqlite():
-    """PostgreSQL is the next engine: every store module but store/sqlite.py writes portable SQL."""
+def test_only_the_dialect_modules_speak_an_engines_dialect():
+    """Every store module but store/sqlite.py and store/postgres.py writes SQL both engines run."""
     from pathlib import Path
 
     import tynys.store
 
     pkg = Path(tynys.store.__file__).parent
-    marks = ("sqlite3", "PRAGMA", "sqlite_master", "rowid", "INSERT OR ", "BEGIN IMMEDIATE", "WITHOUT ROWID")
+    marks = ("sqlite3", "PRAGMA", "sqlite_master", "rowid", "INSERT OR ", "BEGIN IMMEDIATE", "WITHOUT ROWID",
+             "psycopg", "%s", "::int", "::bigint", "::text", "pg_", "ILIKE", "COPY ", "SERIAL")
     for mod in sorted(pkg.glob("*.py")):
-        if mod.name in ("sqlite.py", "schema.py"):  # schema: released migrations, passed through SQLite.ddl()
+        if mod.name in ("sqlite.py", "postgres.py", "schema.py"):  # schema: released migrations, passed through ddl()
             continue
         text = mod.read_text()
-        assert not [m for m in marks if m in text], f"{mod.name} speaks SQLite's dialect"
+        assert not [m for m in marks if m in text], f"{mod.name} speaks one engine's dialect"
 
 
 def _damaged(city) -> str:
@@ -212,8 +235,8 @@ def _damaged(city) -> str:
     return str(city.db)
 
 
-def test_a_damaged_database_is_named_with_what_to_do(city, tmp_path):
-    db = _damaged(city)
+def test_a_damaged_database_is_named_with_what_to_do(sqlite_city, tmp_path):
+    db = _damaged(sqlite_city)
     with pytest.raises(StoreError, match=r"city.db is damaged .*restore it from a backup .*sqlite3 FILE .recover"):
         Store.open(db, check=True)
     with pytest.raises(StoreError, match="is damaged"):
@@ -223,11 +246,11 @@ def test_a_damaged_database_is_named_with_what_to_do(city, tmp_path):
     assert list(tmp_path.glob("*copy.db*")) == []  # no damaged or partial copy left behind
 
 
-def test_a_backup_whose_copy_fails_its_check_leaves_nothing(city, tmp_path, monkeypatch):
+def test_a_backup_whose_copy_fails_its_check_leaves_nothing(sqlite_city, tmp_path, monkeypatch):
     """Damage the quick check on the source misses is caught in the copy: nothing is left at DEST."""
     from tynys.store.sqlite import SQLite
 
-    db = _damaged(city)
+    db = _damaged(sqlite_city)
     monkeypatch.setattr(SQLite, "check", lambda self: None)
     with pytest.raises(StoreError, match="failed its integrity check|is damaged"):
         Store.open(db, readonly=True).backup(tmp_path / "b.db")

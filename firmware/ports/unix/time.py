@@ -14,9 +14,11 @@
 #   TYNYS_VTIME_END    world time [Unix s] at which a virtual clock slows to real time, so a
 #                      finished run idles (and answers its host) instead of racing on
 #   TYNYS_RTC_START    what the node's RTC reads at start [Unix s] (default: world time)
-#   TYNYS_CLOCK_FILE   where to note "world_us rtc_offset_us cause wdt_timeout_us wdt_fed_us"
-#                      every simulated minute and at a reset, so the launcher can restart the
-#                      node where the world was (cause "-": none noted)
+#   TYNYS_CLOCK_FILE   where to note "world_us rtc_offset_us cause wdt_timeout_us wdt_fed_us speed"
+#                      every simulated minute, at a reset and when the pace changes, so the
+#                      launcher can restart the node where the world was (cause "-": none noted)
+#                      and a host can tell the world's time between notes (speed: world seconds
+#                      per real second; 0 while a virtual clock races)
 # Listeners (machine.WDT, machine.Timer, simulators) register with on_advance(fn) and are called
 # as fn(world_us) after every advance.
 import utime as _t
@@ -65,7 +67,7 @@ def note(cause="", wdt=(0, 0)):
     _noted_us = _world_us
     if _clock_file:
         with open(_clock_file + ".tmp", "w") as f:
-            f.write("%d %d %s %d %d\n" % (_world_us, _offset_us, cause or "-", wdt[0], wdt[1]))
+            f.write("%d %d %s %d %d %d\n" % (_world_us, _offset_us, cause or "-", wdt[0], wdt[1], _speed))
         _os.rename(_clock_file + ".tmp", _clock_file)  # a reader never sees half a file
 
 
@@ -79,6 +81,7 @@ def repl_clock():
         _speed = 1
         _real0_us = _t.time_ns() // 1000
         _world0_us = _world_us
+        note()  # the host reads the world's pace from the note
     import _thread
 
     _thread.start_new_thread(_tick, ())
@@ -100,6 +103,7 @@ def advance_us(us):
         _speed = 1  # the end of the planned run: from here the world keeps real time
         _real0_us = _t.time_ns() // 1000
         _world0_us = _world_us
+        note()  # the host reads the world's pace from the note
     if _world_us - _noted_us >= 60000000:  # a checkpoint every simulated minute
         note()
     for fn in _listeners:

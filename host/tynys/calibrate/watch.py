@@ -97,7 +97,8 @@ class Watch:
 
 def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float | None = None,
           names: dict | None = None, refit_window_days: int = REFIT_WINDOW_DAYS,
-          refit_every_days: int = REFIT_EVERY_DAYS, method: str = "self-starting", sheet: dict | None = None) -> list[Watch]:
+          refit_every_days: int = REFIT_EVERY_DAYS, method: str = "self-starting", sheet: dict | None = None,
+          alone: bool | None = None) -> list[Watch]:
     """Watch each sensor of *data*: an OLS calibration on its first *baseline_days*, drift alarms
     after that by *method* (see the module), and a rolling refit (*refit_window_days* ending every
     *refit_every_days*). *shift* (``fixed-baseline`` only) is the smallest drift worth an alarm, in
@@ -105,7 +106,7 @@ def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float
     ``sensitivity_mv_ppb``): the SO2 rules need it, with the temperature in *data*. *names*
     renames sensors in the output (``{label: node id}``). A sensor too short or gappy to calibrate
     is refused when it is the only one; among several it is reported (:attr:`Watch.problem`) and
-    the others are watched."""
+    the others are watched. *alone* overrides "the only one" (a part of a larger run is not)."""
     if not len(data):
         raise TynysError("no co-located pairs to watch: " + "; ".join(data.notes or ["check the files overlap in time"]))
     if method not in METHODS:
@@ -128,7 +129,7 @@ def watch(data: Colocated, *, baseline_days: float = BASELINE_DAYS, shift: float
         start = int(t.min())
         base_end = start + int(baseline_days * DAY)
         train = t < base_end
-        one = len(data.sensors) == 1
+        one = len(data.sensors) == 1 if alone is None else alone
         try:
             coef, problem = models.fit("ols", {"x": x[train]}, y[train], interval=data.interval), None
         except TynysError as e:

@@ -32,6 +32,7 @@ COMMANDS = {
     "monitor": "tynys.cli.monitor:monitor",
     "db": "tynys.cli.db:db",
     "import": "tynys.cli.imports:import_",
+    "archive": "tynys.cli.archive:archive",
     "sim": "tynys.cli.sim:sim",
     "calibrate": "tynys.cli.calibrate:calibrate",
     "aqi": "tynys.cli.aqi:aqi",

@@ -200,9 +200,10 @@ def convert(pollutant, from_unit, to_unit, temperature_c, values, fmt):
 # --- over the store ------------------------------------------------------------------------
 
 def _store_options(fn):
-    from .common import Time, db_option
+    from .common import Time, cluster_option, db_option
     fn = output_options(fn)
     fn = db_option(fn)
+    fn = cluster_option(fn)
     fn = click.option("--channel", "channels", multiple=True, metavar="NAME",
                       help="Use this channel for its pollutant where a node has it (e.g. pm25_atm); default: the one "
                            "profiled first, else the rule in docs/aqi.md. Repeat for several.")(fn)
@@ -216,14 +217,14 @@ def _store_options(fn):
     return fn
 
 
-def _hourly(db, nodes, t_from, t_to, channels, standards):
-    from ..pipeline import hourly
+def _hourly(db, nodes, t_from, t_to, channels, standards, cluster=None):
+    from ..pipeline.parts import hourly_parts
     from ..store import Store
 
     for s in standards:
         tables.load(s)  # an unknown name fails here, with the list of standards
     with Store.open(db, create=False) as store:
-        return hourly(store, t_from, t_to, nodes, channels=channels)
+        return hourly_parts(store, t_from, t_to, nodes, channels=channels, cluster=cluster)
 
 
 def _show(h, rows, fmt, head, standards):
@@ -241,8 +242,8 @@ def _show(h, rows, fmt, head, standards):
 @click.option("--statistic", type=click.Choice(lib.city.STATISTICS), default="median", show_default=True)
 @click.option("--no-districts", is_flag=True, help="The whole city only.")
 @_store_options
-def city(min_nodes, district_min_nodes, statistic, no_districts, standards, t_from, t_to, temperature_c, channels, db,
-         keys, fmt):
+def city(min_nodes, district_min_nodes, statistic, no_districts, standards, t_from, t_to, temperature_c, channels, cluster,
+         db, keys, fmt):
     """The city's and each district's hourly value and index from the stored nodes.
 
     Outdoor nodes only; calibrated values preferred (see docs/aqi.md "Over the store").
@@ -251,7 +252,7 @@ def city(min_nodes, district_min_nodes, statistic, no_districts, standards, t_fr
     """
     from ..pipeline import city_rows
 
-    h = _hourly(db, None, t_from, t_to, channels, standards)
+    h = _hourly(db, None, t_from, t_to, channels, standards, cluster)
     rules = lib.city.Rules(min_nodes=min_nodes, district_min_nodes=district_min_nodes, statistic=statistic)
     rows = city_rows(h, standards, rules, not no_districts, temperature_c)
     _show(h, rows, fmt, ("area", "hour", "nodes", "basis", "pm25", "so2_ppb", "so2_nodes"), standards)
@@ -260,13 +261,13 @@ def city(min_nodes, district_min_nodes, statistic, no_districts, standards, t_fr
 @aqi.command()
 @click.option("--node", "nodes", multiple=True, help="Node id (repeat; default: every node).")
 @_store_options
-def node(nodes, standards, t_from, t_to, temperature_c, channels, db, keys, fmt):
+def node(nodes, standards, t_from, t_to, temperature_c, channels, cluster, db, keys, fmt):
     """Each node's hourly PM2.5 (raw and corrected, with its channel and profile), SO2 and index.
 
     Example: tynys aqi node --db city.db --node osk-01 --standard us-epa --standard kz
     """
     from ..pipeline import node_rows
 
-    h = _hourly(db, list(nodes) or None, t_from, t_to, channels, standards)
+    h = _hourly(db, list(nodes) or None, t_from, t_to, channels, standards, cluster)
     rows = node_rows(h, standards, temperature_c)
     _show(h, rows, fmt, ("node", "hour", "pm25_channel", "pm25_raw", "pm25_corrected", "pm25_profile", "so2_ppb"), standards)

@@ -12,7 +12,7 @@ import numpy as np
 from ..calibrate import inputs
 from ..errors import TynysError
 from ..store import Store
-from .common import Time, db_option
+from .common import Time, cluster_option, db_option
 from .output import emit, output_options, table
 
 _FILE_OPTS = [
@@ -199,8 +199,8 @@ def _human_compare(c):
 @_pair_options
 @click.option("--model", "name", default="ols", show_default=True,
               help="Model: ols, deming, mlr_rh, mlr_rh_t, kappa, piecewise.")
-@click.option("--node", required=True, help="Node id the profile is for; with --db also an imported sensor site "
-              "(sensortoolkit:…, written to --profiles).")
+@click.option("--node", "nodes", multiple=True, required=True, help="Node id the profile is for; with --db also an "
+              "imported sensor site (sensortoolkit:…, written to --profiles). Repeat to fit several nodes.")
 @click.option("--channel", default=None, help="Channel the profile corrects (default: pm.pm25_cf1; for an imported "
               "site the reference's parameter).")
 @click.option("--profiles", "root", default=None, type=click.Path(file_okay=False), help="Profile folder (with --sensor files).")
@@ -208,24 +208,34 @@ def _human_compare(c):
 @click.option("--valid-to", type=Time, default=None, help="End of validity (UTC); default: open.")
 @click.option("--from", "t_from", type=Time, default=None, help="With --db: co-locate from this time (UTC).")
 @click.option("--to", "t_to", type=Time, default=None, help="With --db: co-locate until this time (UTC).")
+@cluster_option
 @db_option
 @output_options
-def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, node, channel, root, valid_from, valid_to,
-        t_from, t_to, db, keys, fmt, **ctx):
+def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nodes, channel, root, valid_from, valid_to,
+        t_from, t_to, cluster, db, keys, fmt, **ctx):
     """Fit a model on co-located data and store it as the next profile version.
 
     From the store (--db, no --sensor): the node's CHANNEL against an imported reference,
     --reference SITE[:PARAMETER] (tynys db sites); --rh/--t name node channels (found when omitted).
     From files (--sensor): FILE[:COLUMN] inputs, the profile written to --profiles DIR.
 
+    Several --node (or --cluster): each node fitted as a part, on Dask workers with --cluster.
+
     Example: tynys calibrate fit --db city.db --node osk-01 --channel pm.pm25_cf1 --reference csv:kazhydromet-1:pm25 --model mlr_rh
     """
     from ..calibrate import fitting, profiles, stored
+    if len(nodes) > 1 or cluster:
+        if sensor_specs or root:
+            raise TynysError("several nodes, or --cluster, are fitted from the store into it: drop --sensor and --profiles")
+    node = nodes[0]
     if not sensor_specs:
         reading = _reading(ctx)
         how = dict(model=name, rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
                    valid_to=valid_to, include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
         with Store.open(db, create=False) as store:
+            if len(nodes) > 1 or cluster:  # each node a part, stored in turn once all came back
+                _fit_network(store, nodes, channel, reference, how, cluster, fmt)
+                return
             if root is None:  # into the database, as the node's next version
                 s, summary = stored.fit(store, node, channel, reference, **how)
                 emit({"id": s.id, **asdict(s.profile), "summary": summary}, fmt, human=_human_fit)
@@ -241,6 +251,22 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     files = profiles.ProfileStore(root)
     p = files.save(p)
     emit({**asdict(p), "summary": summary, "path": str(files.path(p))}, fmt, human=_human_fit)
+
+
+def _fit_network(store, nodes, channel, reference, how, cluster, fmt):
+    from ..calibrate import network
+    rows = network.fit_nodes(store, nodes, reference, channel=channel, cluster=cluster, **how)
+    fitted = [{"id": r["id"], **asdict(r["profile"]), "summary": r["summary"]} for r in rows if "id" in r]
+    if fmt:
+        emit(fitted, fmt)
+    else:
+        for doc in fitted:
+            _human_fit(doc)
+    failed = [f"{r['node']}: {r['error']}" for r in rows if "error" in r]
+    for message in failed[:-1]:
+        click.echo(f"tynys: error: {message}", err=True)
+    if failed:
+        raise TynysError(failed[-1])
 
 
 def _human_fit(doc):
@@ -378,9 +404,10 @@ def _drift_rules_help() -> str:
               help="SO2: the cell's calibration sheet as a JSON object (sensor_model, sensitivity_mv_ppb); with --t.")
 @click.option("--param", "param_items", multiple=True, metavar="KEY=VALUE", help="SO2: one sheet value. Repeat.")
 @click.option("--node", default=None, help="Name for the sensor in alarms (one sensor; default: its file or site name).")
+@cluster_option
 @output_options
 def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method, baseline_days, shift, param_file,
-          param_items, node, fmt, **ctx):
+          param_items, node, cluster, fmt, **ctx):
     """Watch sensors for drift against a co-located reference: gain and offset alarms on daily
     residuals (each alarm with its rule, the rule's false-alarm rate and the drift's size), and a
     rolling 14-day refit (slope, intercept) every 7 days.
@@ -388,15 +415,16 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method,
     Example: tynys calibrate drift --sensor node.csv:pm25 --reference station.csv:pm25 --tz Asia/Almaty
     """
     from ..calibrate.corrections import read_sheet
-    from ..calibrate.watch import watch
+    from ..calibrate.network import watch_sensors
     data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
     if node and len(data.sensors) > 1:
         raise TynysError(f"--node names one sensor; these files hold {len(data.sensors)} ({', '.join(data.sensors)})")
     if method == "self-starting" and baseline_days != 30:
         _notes([f"the stated false-alarm rates were measured with 30 calibration days; with {baseline_days:g} "
                 "they are not known"])
-    watched = watch(data, baseline_days=baseline_days, shift=shift, names={data.sensors[0]: node} if node else None,
-                    method=method, sheet=read_sheet(param_file, param_items))
+    watched = watch_sensors(data, cluster=cluster, baseline_days=baseline_days, shift=shift,
+                            names={data.sensors[0]: node} if node else None, method=method,
+                            sheet=read_sheet(param_file, param_items))
     if fmt == "csv":   # one row per alarm: a sensor that could not be watched has no row, so say so
         _notes([f"{w.sensor} not watched: {w.problem}" for w in watched if w.problem])
         emit([a.as_dict() for w in watched for a in w.alarms], fmt)

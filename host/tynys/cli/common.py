@@ -18,11 +18,18 @@ from ..timeutil import iso, parse_duration, parse_time
 from .output import dumps
 
 
+def cluster_option(fn):
+    """``--cluster local:N | tcp://HOST:PORT``: run the per-node parts on Dask workers."""
+    return click.option("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
+                        help="Run each node as a part on a Dask cluster: local:N worker processes here, or a running "
+                             "scheduler's address. Same results as without.")(fn)
+
+
 def db_option(fn):
     fn = click.option("--keys", "keys", type=click.Path(dir_okay=False), envvar="TYNYS_KEYS", default=None,
-                      help="Node key file (0600). Default: beside the database, DB with suffix .keys. Env TYNYS_KEYS.")(fn)
+                      help="Node key file (0600). Default: beside a database file, DB with suffix .keys (a PostgreSQL URL needs it named). Env TYNYS_KEYS.")(fn)
     fn = click.option("--db", "db", type=click.Path(dir_okay=False), envvar="TYNYS_DB", default="tynys.db",
-                      show_default=True, help="SQLite database. Env TYNYS_DB.")(fn)
+                      show_default=True, help="SQLite database file, or a PostgreSQL URL (postgresql://USER:PASSWORD@HOST:5432/DATABASE). Env TYNYS_DB.")(fn)
     return fn
 
 

@@ -23,8 +23,8 @@ def _pairs(items, what) -> dict:
 
 
 @click.command("import")
-@click.argument("source", metavar="FORMAT", type=click.Choice([*FORMATS, "auto"]))
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("source", metavar="FORMAT", type=click.Choice([*FORMATS, "auto", "parquet"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--tz", default=None, help="Time zone of timestamps that carry none: UTC, +06:00, Asia/Almaty.")
 @click.option("--kind", type=click.Choice(KINDS), default=None, help="What the sites are (default: by format; csv and openaq: reference).")
 @click.option("--site", default=None, help="Site id of a single-site file that does not name it (plain CSV).")
@@ -42,7 +42,8 @@ def _pairs(items, what) -> dict:
 def import_(source, files, tz, kind, site, name, lat, lon, interval, time_column, site_column, mapping, units, order, db, keys, fmt):
     """Import reference-station or sensor files (each file once) as sites and observations.
 
-    FORMAT is one of sensor-community, airnowtech, aqs, openaq, sensortoolkit, csv, or auto.
+    FORMAT is one of sensor-community, airnowtech, aqs, openaq, sensortoolkit, csv, or auto;
+    parquet reads the observations of a folder written by tynys archive (FILE is the folder).
     A file that fails is reported and the others are still imported; the exit code is then 2.
 
     Example: tynys import airnowtech airnowtech_example_reference_data.csv --db city.db
@@ -57,8 +58,13 @@ def import_(source, files, tz, kind, site, name, lat, lon, interval, time_column
     with Store.open(db) as store:
         for path in files:
             try:
-                res = import_file(store, path, source, tz=tz, kind=kind, site=site, name=name, lat=lat, lon=lon,
-                                  interval=interval, units=_pairs(units, "--unit") or None, **csv_opts)
+                if source == "parquet":
+                    from ..archive import import_archive
+
+                    res = import_archive(store, path)
+                else:
+                    res = import_file(store, path, source, tz=tz, kind=kind, site=site, name=name, lat=lat, lon=lon,
+                                      interval=interval, units=_pairs(units, "--unit") or None, **csv_opts)
             except TynysError as e:
                 if failed is not None:  # the last failure is raised at the end (exit code 2)
                     click.echo(f"tynys: error: {failed}", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..store import shown
 from .common import counts, db_option, ingest_options, open_collector, outcome_printer, run_until_stopped, setup_logging, verbosity
 from .output import output_options
 
@@ -35,7 +36,7 @@ def serial(ports, baud, set_time, fmt, db, keys, max_future, max_past, max_line,
     setup_logging(verbose)
     collector = open_collector(db, keys, max_future, max_past, max_line)
     reader = SerialIngest(collector, list(ports), baud=baud, set_time=set_time, on_outcomes=outcome_printer(fmt)).start()
-    click.echo(f"tynys: collecting from {', '.join(ports)} into {db}; Ctrl-C to stop", err=True)
+    click.echo(f"tynys: collecting from {', '.join(ports)} into {shown(db)}; Ctrl-C to stop", err=True)
     run_until_stopped(collector, reader.stop, lambda: [f"{port}: {counts(c)}" for port, c in reader.counts().items()])
 
 
@@ -64,5 +65,5 @@ def mqtt(host, port, client_id, prefix, username, password, tls, cafile, fmt, db
     collector = open_collector(db, keys, max_future, max_past, max_line)
     sub = MqttIngest(collector, host, port, client_id=client_id, prefix=prefix, username=username, password=password,
                      tls=tls, cafile=cafile, on_outcomes=outcome_printer(fmt)).start()
-    click.echo(f"tynys: subscribing to {prefix}/+/records on {host}:{port} into {db}; Ctrl-C to stop", err=True)
+    click.echo(f"tynys: subscribing to {prefix}/+/records on {host}:{port} into {shown(db)}; Ctrl-C to stop", err=True)
     run_until_stopped(collector, sub.stop, lambda: [f"mqtt: {counts(sub.counts)}"])

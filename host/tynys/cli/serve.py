@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..store import shown
 from .common import ByteSize, counts, db_option, ingest_options, open_collector, outcome_printer, run_until_stopped, setup_logging, verbosity
 
 
@@ -54,6 +55,6 @@ def serve(host, port, max_body, max_records, max_clients, status_token, fmt, qui
             server.route(method, "/", files, prefix=True)
     server.start()
     who = "this machine and holders of --status-token" if status_token else "this machine only"
-    click.echo(f"tynys: serving {server.url}/api/v1/records into {db} (status: {who})"
+    click.echo(f"tynys: serving {server.url}/api/v1/records into {shown(db)} (status: {who})"
                + (f", the site {site} at {server.url}/" if site else "") + "; Ctrl-C to stop", err=True)
     run_until_stopped(collector, server.stop, lambda: [f"http: {counts(server.counts)}"])

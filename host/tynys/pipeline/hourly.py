@@ -91,15 +91,7 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
     if nodes is not None and len(chosen) < len(set(nodes)):
         unknown = sorted(set(nodes) - {n.id for n in chosen})
         raise StoreError(f"no node {', '.join(unknown)} in {store.path}: see tynys nodes list")
-    if t1 is None:
-        last = max((r["t1"] for r in store.latest(n.id for n in chosen)), default=None)
-        if last is None:
-            raise StoreError(f"no records in {store.path} for {'these nodes' if nodes else 'any node'} yet")
-        t1 = -(-last // HOUR) * HOUR
-    t1 = -(-int(t1) // HOUR) * HOUR
-    t0 = t1 - 24 * HOUR if t0 is None else int(t0) // HOUR * HOUR
-    if t0 >= t1:
-        raise StoreError(f"the period {iso(t0)} .. {iso(t1)} is empty: --from must be before --to")
+    t0, t1 = period(store, chosen, t0, t1, some=nodes is not None)
     lo = t0 - lookback // HOUR * HOUR
     hours = np.arange(lo, t1, HOUR, dtype=np.int64)
     start = (t0 - lo) // HOUR
@@ -114,6 +106,20 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
                               [x for x in prof if pollutant_of(x[1]) == p], channels, notes))
     return Hourly(hours, start, chosen, *(_quantity(store, chosen, hours, start, p, picks[p], min_fraction) for p in picks),
                   notes=notes)
+
+
+def period(store: Store, chosen: list[Node], t0: int | None, t1: int | None, *, some: bool = False) -> tuple[int, int]:
+    """The whole hours ``[t0, t1)`` reported: by default the 24 hours up to the newest data of *chosen*."""
+    if t1 is None:
+        last = max((r["t1"] for r in store.latest(n.id for n in chosen)), default=None)
+        if last is None:
+            raise StoreError(f"no records in {store.path} for {'these nodes' if some else 'any node'} yet")
+        t1 = -(-last // HOUR) * HOUR
+    t1 = -(-int(t1) // HOUR) * HOUR
+    t0 = t1 - 24 * HOUR if t0 is None else int(t0) // HOUR * HOUR
+    if t0 >= t1:
+        raise StoreError(f"the period {iso(t0)} .. {iso(t1)} is empty: --from must be before --to")
+    return t0, t1
 
 
 def _quantity(store: Store, nodes: list[Node], hours: np.ndarray, start: int, pollutant: str, choices: list[Choice],

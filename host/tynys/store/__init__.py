@@ -1,4 +1,6 @@
-"""The host's store: one SQLite file in WAL mode with a narrow, engine-neutral schema.
+"""The host's store: a narrow, engine-neutral schema in one SQLite file (WAL mode; the embedded
+default) or in a PostgreSQL database (``postgresql://…``: a network's collectors on several
+machines writing at once).
 
 A package by concern; :class:`Store` is a thin facade whose methods are the functions of:
 
@@ -12,13 +14,15 @@ A package by concern; :class:`Store` is a thin facade whose methods are the func
 - ``profiles``: calibration profiles and the corrected values beside the raw ones;
 - ``queries``: series, aligned windows, latest records, raw lines (by effective window time);
 - ``stats``: counts for ``tynys db stats``;
-- ``sqlite``: the only module that speaks a SQL dialect (connections, transactions, DDL, backup,
-  integrity checks, which errors mean busy/damaged/read-only). Everything above it is plain SQL
-  that SQLite and PostgreSQL both run.
+- ``archive``: one UTC day of readings, corrected values and observations for ``tynys archive export``;
+- ``sqlite`` and ``postgres``: the only modules that speak a SQL dialect (connections,
+  transactions, locks, DDL, bulk loads, backup, integrity checks, which errors mean
+  busy/damaged/read-only/unreachable). Everything above them is plain SQL both engines run;
+  :meth:`Store.open` picks the engine from what ``--db`` names (a file or a URL).
 
 Query API for the rest of the toolkit::
 
-    store = Store.open("city.db")
+    store = Store.open("city.db")              # or Store.open("postgresql://tynys:…@db.example.org/tynys")
     s = store.series("osk-01", "pm.pm25_cf1", t0, t1)   # numpy arrays: s.t0, s.mean, s.n, ...
     store.latest()                                       # newest record per node, with channel means
     w = store.windows("osk-01", ["pm.pm25_cf1", "th.rh"])  # channels aligned on records
@@ -32,6 +36,7 @@ import functools
 import os
 from pathlib import Path
 
+from . import archive as _archive
 from . import ledger as _ledger
 from . import nodes as _nodes
 from . import profiles as _profiles
@@ -42,12 +47,36 @@ from . import schema as _schema
 from . import sites as _sites
 from . import stats as _stats
 from . import timing as _timing
-from .model import Corrected, Node, NodeSensor, Observations, Series, Site, StoreError, Windows
+from .model import Corrected, Node, NodeSensor, Observations, Series, Site, StoreDamaged, StoreError, Windows
 from .rejects import REJECT_RAW_MAX
 from .schema import MIGRATIONS
-from .sqlite import SQLite, StoreDamaged
+from .sqlite import SQLite
 
-__all__ = ["Store", "StoreError", "StoreDamaged", "Node", "NodeSensor", "Series", "Site", "Observations", "Windows",
+URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(db: str | os.PathLike) -> bool:
+    """Does *db* name a server database (``postgresql://…``) rather than a file?"""
+    return str(db).startswith(URL_SCHEMES)
+
+
+def shown(db: str | os.PathLike) -> str:
+    """*db* as messages show it: a URL without its password."""
+    if is_url(db):
+        from .postgres import display
+
+        return display(str(db))
+    return str(db)
+
+
+def _engine(db: str | os.PathLike):
+    if is_url(db):
+        from .postgres import PostgreSQL  # the driver loaded only for a server database
+
+        return PostgreSQL
+    return SQLite
+
+__all__ = ["Store", "is_url", "shown", "StoreError", "StoreDamaged", "Node", "NodeSensor", "Series", "Site", "Observations", "Windows",
            "Corrected", "MIGRATIONS", "REJECT_RAW_MAX"]
 
 
@@ -71,12 +100,18 @@ def _on_db(fn):
 class Store:
     """A connection to one database. Not shared between threads: open one per thread."""
 
-    def __init__(self, db: SQLite):
+    def __init__(self, db):
         self.db = db
 
     @property
-    def path(self) -> Path:
+    def path(self) -> Path | str:
+        """Where the data are, for messages: the file, or the URL without its password."""
         return self.db.path
+
+    @property
+    def location(self) -> Path | str:
+        """What :meth:`open` takes to open this database again (a URL keeps its password)."""
+        return self.db.location
 
     @property
     def conn(self):
@@ -86,25 +121,26 @@ class Store:
     @classmethod
     def open(cls, path: str | os.PathLike, *, create: bool = True, timeout: float = 10.0,
              synchronous: str = "FULL", readonly: bool = False, check: bool = False) -> "Store":
-        """Open (and create or migrate) the database at *path*.
+        """Open (and create or migrate) the database at *path*: a SQLite file, or a PostgreSQL URL.
 
         *readonly*: write nothing (for commands that only read; works on a file the user may not
         write). *check*: run a quick integrity check first (``serve``, ``ingest``, ``db backup``).
         ``synchronous=FULL``: every commit is on disk when it returns (see :meth:`SQLite.open`).
         """
-        db = SQLite.open(path, create=create, timeout=timeout, synchronous=synchronous, readonly=readonly, check=check)
+        engine = _engine(path)
+        db = engine.open(path, create=create, timeout=timeout, synchronous=synchronous, readonly=readonly, check=check)
         try:
             if not readonly:
                 _schema.migrate(db)
-            elif _schema.version(db) < _schema.latest() and _writable(db.path):
-                db.close()  # an older schema in a file we may write: upgrade it once, then read
+            elif _schema.version(db) < _schema.latest() and db.may_write():
+                db.close()  # an older schema in a database we may write: upgrade it once, then read
                 cls.open(path, create=False, timeout=timeout).close()
-                db = SQLite.open(path, timeout=timeout, readonly=True)
+                db = engine.open(path, timeout=timeout, readonly=True)
             if readonly:
                 _readable(db)
         except BaseException as e:
             db.close()
-            if isinstance(e, SQLite.Error) and db.translate(e) is not e:
+            if isinstance(e, engine.Error) and db.translate(e) is not e:
                 raise db.translate(e) from None
             raise
         return cls(db)
@@ -180,9 +216,12 @@ class Store:
     sensor_counts = _on_db(_queries.sensor_counts)
     raw_lines = _on_db(_queries.raw_lines)
     stats = _on_db(_stats.stats)
+    # the Parquet archive's day slices
+    archive_days = _on_db(_archive.archive_days)
+    archive_rows = _on_db(_archive.archive_rows)
 
 
-def _readable(db: SQLite) -> None:
+def _readable(db) -> None:
     """A database opened read-only must already have this tynys's schema (it cannot be migrated)."""
     have = _schema.version(db)
     if have == _schema.latest():
@@ -190,9 +229,5 @@ def _readable(db: SQLite) -> None:
     if have > _schema.latest():
         raise StoreError(f"{db.path} has schema version {have}, newer than this tynys knows ({_schema.latest()}): upgrade tynys")
     raise StoreError(f"{db.path} has schema version {have}; this tynys reads version {_schema.latest()} and cannot "
-                     "upgrade a file it may not write: let its owner run any writing tynys command on it once "
+                     "upgrade a database it may not write: let its owner run any writing tynys command on it once "
                      "(tynys serve, tynys nodes add, tynys import)")
-
-
-def _writable(path: Path) -> bool:
-    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)

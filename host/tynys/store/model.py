@@ -15,6 +15,10 @@ class StoreError(TynysError):
     """The database cannot be used as asked (missing, newer schema, locked, full disk, damaged)."""
 
 
+class StoreDamaged(StoreError):
+    """The database is damaged (failed integrity check, not a database)."""
+
+
 def span(t0, t1) -> tuple[int, int]:
     """``[t0, t1)`` with None as an open end."""
     return (-FAR if t0 is None else int(t0), FAR if t1 is None else int(t1))

@@ -21,6 +21,7 @@ def _bump(db) -> None:
 
 def add_node(db, node: Node) -> None:
     with db.transaction():
+        db.lock("registry")
         if has_node(db, node.id):
             raise StoreError(f"node {node.id!r} is already registered: see tynys nodes show {node.id}")
         db.execute(f"INSERT INTO nodes ({', '.join(NODE_COLS)}) VALUES ({', '.join('?' * len(NODE_COLS))})",
@@ -32,6 +33,7 @@ def add_node(db, node: Node) -> None:
 
 def retire_node(db, node_id: str, when: int, reason: str = "") -> None:
     with db.transaction():
+        db.lock("registry")
         row = db.execute("SELECT retired FROM nodes WHERE id=?", (node_id,)).fetchone()
         if row is None:
             raise StoreError(f"no node {node_id!r} in {db.path}: see tynys nodes list")

@@ -17,6 +17,7 @@ def add_profile(db, node: str, channel: str, doc: dict, *, model: str, unit: str
     """Store a calibration profile document as the next version for ``(node, channel)``; sets
     ``doc["version"]`` and returns ``(id, version)``. Stored profiles are never changed."""
     with db.transaction():
+        db.lock("profiles")  # two fits at once must not take the same version
         if db.execute("SELECT 1 FROM nodes WHERE id=?", (node,)).fetchone() is None:
             raise StoreError(f"no node {node!r} in {db.path}: see tynys nodes list")
         version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM calibration_profiles WHERE node=? AND channel=?",

@@ -54,11 +54,12 @@ def _raw(reason: str, raw: bytes) -> bytes:
 def add_rejects(db, rejects: Iterable[Reject]) -> int:
     """Count refused lines exactly and keep the sample of them (inside the caller's transaction);
     returns how many were kept."""
+    rejects = list(rejects)
     groups: dict[tuple[str, str, str], list[Reject]] = defaultdict(list)
     for r in rejects:
         groups[(r.transport, r.source, r.reason)].append(r)
-    kept_rows = []
-    for (transport, source, reason), rs in groups.items():
+    kept: dict[int, str] = {}  # id() of a kept reject -> the source it is counted under
+    for (transport, source, reason), rs in sorted(groups.items()):  # counters updated in one order by every writer
         row = db.execute("SELECT n FROM reject_counts WHERE transport=? AND source=? AND reason=?",
                          (transport, source, reason)).fetchone()
         if row is None and db.execute("SELECT COUNT(*) FROM reject_counts WHERE transport=? AND reason=?",
@@ -67,15 +68,17 @@ def add_rejects(db, rejects: Iterable[Reject]) -> int:
             row = db.execute("SELECT n FROM reject_counts WHERE transport=? AND source=? AND reason=?",
                              (transport, source, reason)).fetchone()
         before = row[0] if row else 0
-        kept = [r for i, r in enumerate(rs) if _keep(reason, before + i)]
-        kept_rows += [(r.received, r.transport, source, r.reason, r.detail, r.node, r.boot, r.seq, _raw(reason, r.raw),
-                       len(r.raw)) for r in kept]
+        mine = [r for i, r in enumerate(rs) if _keep(reason, before + i)]
+        kept.update((id(r), source) for r in mine)
         db.execute("INSERT INTO reject_counts (transport, source, reason, n, bytes, first, last, kept)"
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (transport, source, reason) DO UPDATE SET"
                    " n = reject_counts.n + excluded.n, bytes = reject_counts.bytes + excluded.bytes,"
                    " last = excluded.last, kept = reject_counts.kept + excluded.kept",
                    (transport, source, reason, len(rs), sum(len(r.raw) for r in rs), min(r.received for r in rs),
-                    max(r.received for r in rs), len(kept)))
+                    max(r.received for r in rs), len(mine)))
+    # the sample in the order the lines came
+    kept_rows = [(r.received, r.transport, kept[id(r)], r.reason, r.detail, r.node, r.boot, r.seq, _raw(r.reason, r.raw),
+                  len(r.raw)) for r in rejects if id(r) in kept]
     if kept_rows:
         db.bulk_insert("rejects", ("received", "transport", "source", "reason", "detail", "node", "boot", "seq", "raw",
                                    "raw_len"), kept_rows)

@@ -155,11 +155,12 @@ def migrate(db) -> list[int]:
         if number <= current:
             continue
         with db.transaction():
+            db.lock("schema")
             if version(db) >= number:  # another process got there first
                 continue
             if number == 1:
-                db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                           "applied INTEGER NOT NULL, description TEXT NOT NULL)")
+                db.execute(db.ddl("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                                  "applied INTEGER NOT NULL, description TEXT NOT NULL)"))
             for sql in statements:
                 db.execute(db.ddl(sql))
             db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (number, int(time.time()), description))

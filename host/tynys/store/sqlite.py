@@ -14,8 +14,7 @@ asks this layer for what differs between engines:
 - which driver errors are problems in the world (busy, damaged, read-only, disk full) rather
   than bugs: :meth:`SQLite.translate` turns those into a :class:`StoreError` saying what to do.
 
-A PostgreSQL class with the same methods (psycopg 3; ``COPY`` for bulk loads) is the seam for
-a server database.
+:class:`tynys.store.postgres.PostgreSQL` has the same methods for a server database.
 """
 
 from __future__ import annotations
@@ -26,11 +25,7 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .model import StoreError
-
-
-class StoreDamaged(StoreError):
-    """The database file is damaged (failed integrity check, not a database)."""
+from .model import StoreDamaged, StoreError
 
 
 _BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED"}
@@ -55,7 +50,7 @@ class SQLite:
 
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool = False):
         self.conn = conn
-        self.path = path
+        self.path = self.location = path
         self.readonly = readonly
 
     @classmethod
@@ -141,6 +136,10 @@ class SQLite:
         top = self.conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]
         return range(top + 1, top + 1 + n)
 
+    def may_write(self) -> bool:
+        """May this user write the file (and its folder, for the -wal and -shm files)?"""
+        return os.access(self.path, os.W_OK) and os.access(self.path.parent, os.W_OK)
+
     def size(self) -> int:
         """Bytes on disk: the file and its write-ahead log."""
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
@@ -168,6 +167,10 @@ class SQLite:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise self.translate(e) from None
+
+    def lock(self, name: str) -> None:
+        """Inside a transaction: hold *name* until it ends (``BEGIN IMMEDIATE`` already holds
+        SQLite's only write lock, so there is nothing more to take)."""
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "part") -> Iterator[None]:

@@ -41,5 +41,6 @@ def set_windows(db, node: str, lo: int, hi: int, longest: int) -> np.ndarray:
 
 def set_timing(db, rows: Iterable[tuple]) -> None:
     """Write ``(timing, eff_t0, eff_t1, retimed_by, timing_note, id)`` rows (inside the caller's transaction)."""
+    # by id: two collectors re-timing one boot at once update its rows in the same order (no deadlock)
     db.executemany("UPDATE records SET timing = ?, eff_t0 = ?, eff_t1 = ?, retimed_by = ?, timing_note = ?"
-                   " WHERE id = ?", rows)
+                   " WHERE id = ?", sorted(rows, key=lambda r: r[5]))

@@ -344,7 +344,7 @@ class RecordServer:
     def status(self) -> dict:
         from ..store import Store
 
-        with Store.open(self.collector.ingestor.store.path, readonly=True) as store:
+        with Store.open(self.collector.ingestor.store.location, readonly=True) as store:
             nodes = store.nodes()
             latest = {r["node"]: r for r in store.latest([n.id for n in nodes])}
         with self._lock:

@@ -185,20 +185,21 @@ class VirtualNode:
         return self.console.at_repl()
 
     def world_time(self) -> int:
-        """The simulated world's time [Unix s] as the node last noted it (every simulated minute)."""
-        return self.clock.now()
+        """The simulated world's time [Unix s] now (as the node last noted it, carried on by the
+        real time since where the world keeps a pace): what a host's clock reads in this world."""
+        return self.clock.current()
 
     def wait_world(self, t: int, timeout: float = 120) -> None:
         """Wait until the node's world clock has reached Unix time t; fail early when the node
         sits at its REPL (safe mode, a config problem, Ctrl-C), where its clock stands still."""
         deadline = time.monotonic() + timeout
         idle = None
-        while self.world_time() < t:
+        while self.clock.now() < t:
             if not self.running:
                 raise VnodeError(f"the node stopped before world time {t}")
             now = time.monotonic()
             if now > deadline:
-                raise VnodeError(f"world time {self.world_time()} did not reach {t} within {timeout} s")
+                raise VnodeError(f"world time {self.clock.now()} did not reach {t} within {timeout} s")
             idle = (idle or now) if self.at_repl() else None
             if idle and now - idle > 2:
                 raise VnodeError(f"the node is at its REPL, not measuring; last lines:\n{self.console.tail(4)}")

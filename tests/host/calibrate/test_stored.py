@@ -21,7 +21,7 @@ from tynys.imports import import_file
 from tynys.keys import KeyFile
 from tynys.store import Store
 
-pytestmark = pytest.mark.host
+pytestmark = [pytest.mark.host, pytest.mark.backends]
 
 T0 = 1_767_225_600  # 2026-01-01T00:00Z
 DAYS = 10
@@ -40,9 +40,9 @@ def scenario(seed=1):
 
 
 @pytest.fixture
-def city(tmp_path):
+def city(tmp_path, new_db):
     t, truth, rh, cf1 = scenario()
-    store = Store.open(tmp_path / "city.db")
+    store = Store.open(new_db())
     keys = KeyFile(tmp_path / "city.keys")
     fill(store, keys, "osk-01", T0, {"pm.pm25_cf1": cf1, "pm.pm25_atm": cf1 * 0.8, "th.rh": rh, "th.t_c": 5 + 0 * rh})
     fill(store, keys, "osk-02", T0, {"pm.pm25_cf1": cf1 * 1.1, "th.rh": rh})
@@ -201,7 +201,7 @@ def run(capsys, *argv):
 
 
 def test_cli_fit_apply_profiles(city, capsys, tmp_path):
-    db = str(city.path)
+    db = str(city.location)
     code, out, err = run(capsys, "calibrate", "fit", "--db", db, "--node", "osk-01", "--channel", "pm.pm25_cf1",
                          "--reference", "csv:kazhydromet-1:pm25", "--model", "mlr_rh", "--json")
     assert code == 0, err
@@ -282,7 +282,7 @@ def test_a_profile_fitted_from_files_is_applied_to_a_node(city, capsys, tmp_path
                  "--pollutant", "pm25", "--model", "mlr_rh", "--node", "lab", "--profiles", str(root)]) == 0
     capsys.readouterr()
     path = root / "lab" / "pm.pm25_cf1" / "v1.json"
-    code = main(["calibrate", "apply", "--db", str(city.path), "--profile", str(path), "--node", "osk-02", "--json"])
+    code = main(["calibrate", "apply", "--db", str(city.location), "--profile", str(path), "--node", "osk-02", "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert err == f"osk-02 pm.pm25_cf1 v1: mlr_rh from {path} (profile 1)\n"
