@@ -33,7 +33,7 @@ from tynys.store import Store  # noqa: E402
 T0 = 1_767_225_600
 INGEST_NODES, INGEST_PER_NODE, BATCH = 10, 600, 100  # a collector's group commit: 100 records
 SC_SENSORS, SC_ROWS = 40, 600  # 40 daily files of ~600 rows (an SDS011 every 145 s)
-NET_NODES, NET_DAYS = 12, 60
+NET_NODES, NET_DAYS = 6, 365  # a network-year: 630,000 signed records
 
 
 def _lines(nodes: int, per_node: int) -> dict[str, list[bytes]]:
