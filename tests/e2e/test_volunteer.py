@@ -56,6 +56,10 @@ def test_provision_copies_registers_and_the_node_boots_from_its_flash(bare, tmp_
         assert [n.id for n in store.nodes()] == ["vol-01"]
         stored = store.conn.execute("SELECT seq FROM records WHERE node = 'vol-01'").fetchall()
     assert (done["first_record"]["seq"],) in stored
+    # unsynced (no host had set its clock yet), it waits to be re-timed: db latest says so
+    assert done["first_record"]["clock"] == "unsynced"
+    code, out, err = run(capsys, "db", "latest", "--db", db)
+    assert code == 0 and out == "" and err.startswith("tynys: vol-01: records stored, none timed yet (clock unsynced)")
     assert any(line.startswith(b"tynys: node vol-01 on virtual: pm=pms5003, so2=isb, th=sht3x") for line in bare.lines)
     # the code that ran is the code on the flash: the node's MICROPYPATH has no node package
     path = bare.board._env("soft", False, None)["MICROPYPATH"]

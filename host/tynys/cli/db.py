@@ -86,6 +86,11 @@ def latest(nodes, db, keys, fmt):
     """
     with Store.open(db, readonly=True) as store:
         rows = store.latest(nodes or None)
+        listed = {r["node"] for r in rows}
+        untimed = [n for n in (nodes or [n.id for n in store.nodes()]) if n not in listed and store.newest_received(n)]
+    for n in untimed:  # e.g. right after tynys provision: the first record is unsynced
+        click.echo(f"tynys: {n}: records stored, none timed yet (clock unsynced): listed once the host has set its "
+                   "clock and re-timed them (tynys db stats counts them as pending)", err=True)
     for r in rows:
         r["t0"], r["t1"], r["received"] = iso(r["t0"]), iso(r["t1"]), iso(r["received"])
     if fmt:
