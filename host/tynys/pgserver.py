@@ -125,7 +125,7 @@ class PostgresServer:
                 self.stop()
                 raise TynysError(f"postgres did not accept connections within {timeout} s")
             time.sleep(0.1)
-        r = self._run([str(self.bin.parent / "bin" / "createdb"), "-h", str(sock), "-p", str(self.port), "-U", self.user,
+        r = self._run([str(self.bin / "createdb"), "-h", str(sock), "-p", str(self.port), "-U", self.user,
                        self.database])
         if r.returncode != 0:
             self.stop()

@@ -5,6 +5,7 @@ and nothing is stored."""
 from __future__ import annotations
 
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -161,3 +162,19 @@ def test_drift_on_a_local_cluster_equals_the_pooled_watch():
     assert any(a["rule"] == "gain" for w in pooled for a in w["alarms"])
     same([w.as_dict() for w in network.watch_sensors(data)], pooled)
     same([w.as_dict() for w in network.watch_sensors(data, cluster="local:2")], pooled)
+
+
+def test_compare_on_a_local_cluster_equals_the_single_process_run(capsys):
+    """Each candidate model's leave-site-out cross-validation a part on two worker processes: the
+    same table, the same recommendation."""
+    f = (Path(__file__).resolve().parents[2] / "calibration" / "examples" / "purpleair-se-us-daily"
+         / "DAILY90_r0_5km_processeddata_PA_AQS_Jan2021_Aug2023_Final.csv.gz")
+    args = ["calibrate", "compare", "--sensor", f"{f}:A_B_Avg", "--reference", f"{f}:conc", "--rh", f"{f}:humidity_a",
+            "--t", f"{f}:temp_Celsius", "--time-column", "DAILY", "--site-column", "sensor_index", "--tz",
+            "America/New_York", "--basis", "cf1", "--pollutant", "pm25", "--validation", "site", "--bootstrap", "200",
+            "--json"]
+    assert main(args) == 0
+    here = json.loads(capsys.readouterr().out)
+    assert main([*args, "--cluster", "local:2"]) == 0
+    same(json.loads(capsys.readouterr().out), here)
+    assert sum(r["recommended"] for r in here) == 1 and {r["kind"] for r in here} == {"raw", "published", "fitted"}

@@ -119,3 +119,25 @@ def test_a_collector_survives_a_lost_connection(pg_server, tmp_path):
 def test_backups_of_a_server_database_name_pg_dump(pg_server, tmp_path):
     with Store.open(pg_server.new_schema("bk")) as s, pytest.raises(StoreError, match="back it up with the server's tools, e.g. pg_dump -Fc"):
         s.backup(tmp_path / "b.db")
+
+
+def test_publish_reads_a_server_database(pg_server, tmp_path, capsys):
+    """tynys publish over a PostgreSQL URL: the site and the open data from the same store API."""
+    import json
+
+    import numpy as np
+    from factory import fill
+
+    from tynys.keys import KeyFile
+
+    url = pg_server.new_schema("pub")
+    with Store.open(url) as s:
+        keys = KeyFile(tmp_path / "k.keys")
+        for i in range(3):
+            fill(s, keys, f"osk-0{i}", 1_767_225_600, {"pm.pm25_atm": 20 + 5 * np.random.default_rng(i).random(288)})
+    site = tmp_path / "site"
+    assert main(["publish", "--db", url, "--out", str(site), "--city", "oskemen", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert pg_server.password not in out
+    assert (site / "index.html").is_file() and (site / "open-data" / "README.md").is_file()
+    assert json.loads(out)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cluster import map_parts
 from ..errors import TynysError
 from . import corrections, models, validation as val
 from .inputs import Colocated
@@ -137,9 +138,10 @@ def delta_rmse(y, pred, base, groups, *, n_boot: int = 2000, level: float = 0.95
 
 
 def compare(data: Colocated, *, validation: str = "time", folds: int = 10, names=None, basis: str | None = None,
-            n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> Comparison:
+            n_boot: int = 2000, level: float = 0.95, seed: int = 0, cluster: str | None = None) -> Comparison:
     """Score raw, each applicable published correction and each fitted model (*names*, default all
-    the inputs allow) on *data* under *validation* (``site`` or ``time``)."""
+    the inputs allow) on *data* under *validation* (``site`` or ``time``). *cluster*: each model's
+    cross-validation a part on Dask workers (:mod:`tynys.cluster`), the same predictions."""
     if not len(data):
         raise TynysError("no co-located pairs to compare: " + "; ".join(data.notes or ["check the files overlap in time"]))
     notes: list[str] = []
@@ -148,8 +150,7 @@ def compare(data: Colocated, *, validation: str = "time", folds: int = 10, names
     inputs = data.data()
     names = list(names or [m for m in models.NAMES if all(inputs.get(k) is not None for k in models.NEEDS[m])])
     preds = dict(fixed)
-    for name in names:
-        preds[name] = val.cross_validate(name, inputs, data.y, fold)
+    preds.update(zip(names, map_parts(val.cross_validate, names, inputs, data.y, fold, cluster=cluster)))
     rows = []
     for label, p in preds.items():
         kind = "raw" if label == "raw" else "published" if label in fixed else "fitted"

@@ -159,9 +159,10 @@ def _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ct
 @click.option("--model", "names", multiple=True, help="Models to fit (default: all the inputs allow).")
 @_BASIS
 @click.option("--bootstrap", "n_boot", default=2000, show_default=True, help="Resamples for the ΔRMSE interval.")
+@cluster_option
 @output_options
-def compare(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, validation, folds, names, basis, n_boot, fmt,
-            **ctx):
+def compare(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, validation, folds, names, basis, n_boot, cluster,
+            fmt, **ctx):
     """Compare raw, every applicable published correction and fitted models under held-out validation;
     each against the best published correction (ΔRMSE with a bootstrap interval), and a recommendation.
 
@@ -170,7 +171,7 @@ def compare(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, valid
     """
     from ..calibrate.comparison import compare as run
     data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
-    c = run(data, validation=validation, folds=folds, names=names or None, basis=basis, n_boot=n_boot)
+    c = run(data, validation=validation, folds=folds, names=names or None, basis=basis, n_boot=n_boot, cluster=cluster)
     _notes(c.notes)
     keep = ("candidate", "kind", "validation", "rmse", "delta_rmse", "delta_rmse_ci", "significant", "nrmse", "r2", "slope",
             "intercept", "bias", "mae", "n", "recommended")
