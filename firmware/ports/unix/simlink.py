@@ -1,7 +1,8 @@
 # The virtual node's wires to its sensors: peers for machine.attach_uart/attach_i2c that carry
 # every bus transfer, stamped with world time, to the sensor simulators running in their own
-# process (simhost.py). The simulated world then costs the node's capped heap nothing, as real
-# sensors cost a board nothing; the bytes on the bus are the simulators' own, unchanged.
+# process (simhost.py). The simulated world then costs the node's capped heap only this link
+# (about 4 KB: its code and a peer per sensor, which a board's C drivers do not take); the bytes
+# on the bus are the simulators' own, unchanged.
 #
 #     import simlink
 #     simlink.connect("/path/sim.sock", config_json_bytes, board_json_bytes)
