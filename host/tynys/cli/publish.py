@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sqlite3
 import threading
 
 import click
@@ -69,7 +68,7 @@ def publish(out, city, standard, at, tiles, tiles_attribution, licence, min_node
         # reported and the next run tries again: the site stays as the last good run left it.
         try:
             _report(watch.rebuild(db, out, langs=langs, **kw), fmt)
-        except (TynysError, OSError, sqlite3.Error) as e:
+        except (TynysError, OSError) as e:
             click.echo(f"tynys: error: this run failed, the next one tries again: {e}", err=True)
 
     try:

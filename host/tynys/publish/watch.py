@@ -17,7 +17,7 @@ import time
 from typing import Callable
 
 from ..aqi import city as aqi_city
-from ..store import Store
+from ..store import Store, StoreError
 from . import Published, build, bulletin, opendata, site as _site
 from .snapshot import HOUR
 from ..timeutil import iso
@@ -40,8 +40,11 @@ def rebuild(db, out, *, city: str | None = None, standard: str = "us-epa", langs
         return out
 
     with Store.open(db, create=False) as store:
-        return build(store, out, city=city, standard=standard, at=at, tiles=tiles, licence=licence, rules=rules,
-                     bulletin=bulletins if langs else None)
+        try:
+            return build(store, out, city=city, standard=standard, at=at, tiles=tiles, licence=licence, rules=rules,
+                         bulletin=bulletins if langs else None)
+        except store.db.Error as e:  # the engine's own error (a locked or lost database), SQLite's or PostgreSQL's
+            raise StoreError(f"{db}: {e}") from e
 
 
 def every(interval_s: int, run: Callable[[], object], stop: threading.Event, *, clock=time.time) -> int:
