@@ -90,7 +90,7 @@ DEFAULT_MAX_PAST = 366 * 86400  # s: a node may sit offline with a full spool fo
 DEFAULT_MAX_LINE = 65536  # bytes: a record with every sensor is ~3 kB
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What became of one line. ``status``: ``stored``, ``replay`` (already stored), ``rejected``
     (refused; see ``reason``) or ``retry`` (the store failed: nothing was written). A record
@@ -112,7 +112,7 @@ class Outcome:
         return self.status == "rejected" and REASONS[self.reason][0] and self.seq is not None
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+        return {k: v for k in self.__slots__ if (v := getattr(self, k)) not in (None, "")}
 
 
 class _Refused(Exception):
@@ -426,15 +426,15 @@ class Ingestor:
         """Re-time each boot this batch stored records of (tynys.retime); a failure there leaves
         that boot's windows pending and stores everything else."""
         since: dict[tuple, int | None] = {}  # per boot: the lowest seq stored, None if one was not timed by its clock
-        for it in new:
+        for it in new:  # in key order (_store): a boot's first record stored has its lowest seq
             if it.outcome.status != "stored":
                 continue
             r = it.rec
             k = (r.node, r.boot)
-            if it.timing != "node" or (k in since and since[k] is None):
+            if k not in since:
+                since[k] = r.seq if it.timing == "node" else None
+            elif it.timing != "node":
                 since[k] = None
-            else:
-                since[k] = min(since.get(k, r.seq), r.seq)
         for key, seq in since.items():
             if seq is not None and seq > self._settled.get(key, 2**63):
                 continue  # a live node's steady state: this boot has nothing left to re-time
