@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
+import numpy as np
+
 from ..cluster import map_parts
 from ..errors import TynysError
 from ..store import Store
@@ -119,6 +121,35 @@ def watch_node(node: str, source: tuple[str, str], reference: str, channel: str 
         if alone:
             raise
         return [Watch(node, read_kw.get("interval", "1h"), "", (0, 0), 0, {}, 0, 0, problem=str(e))]
+
+
+def colocate_nodes(nodes, reference: str, *, store: Store | None = None, archive=None, channel: str | None = None,
+                   cluster: str | None = None, read_kw: dict | None = None) -> Colocated:
+    """*nodes* co-located with *reference* (:func:`tynys.calibrate.stored.colocated_from_store`),
+    each node read as a part from *store* or the archive folder *archive*, pooled into one
+    :class:`~tynys.calibrate.inputs.Colocated` (a node's rows labelled by its id), as
+    ``tynys calibrate compare`` pools co-located sensor files."""
+    nodes = list(nodes)
+    parts = map_parts(colocate_node, nodes, _source(store, archive), reference, channel, read_kw or {}, cluster=cluster)
+    first = parts[0]
+    for node, p in zip(nodes, parts):
+        if (p.pollutant, p.unit) != (first.pollutant, first.unit):
+            raise TynysError(f"{node} measures {p.pollutant} [{p.unit}], {nodes[0]} {first.pollutant} [{first.unit}]: "
+                             "compare nodes of one pollutant (--channel)")
+    cat = lambda f: None if any(f(p) is None for p in parts) else np.concatenate([f(p) for p in parts])  # noqa: E731
+    notes = [f"{node}: no co-located {first.interval} intervals with the reference" for node, p in zip(nodes, parts) if not len(p)]
+    return dataclasses.replace(first, x=cat(lambda p: p.x), y=cat(lambda p: p.y), rh=cat(lambda p: p.rh),
+                               t_c=cat(lambda p: p.t_c), time=cat(lambda p: p.time), site=cat(lambda p: p.site),
+                               sensors=nodes, notes=notes)
+
+
+def colocate_node(node: str, source: tuple[str, str], reference: str, channel: str | None, read_kw: dict) -> Colocated:
+    """One part: one node read where *source* says, co-located with the reference."""
+    try:
+        with reading(source, read_kw.get("t0"), read_kw.get("t1")) as s:
+            return stored.colocated_from_store(s, node, channel, reference, **read_kw)
+    except TynysError as e:
+        raise TynysError(f"{node}: {e}") from None
 
 
 def watch_sensors(data: Colocated, *, cluster: str | None = None, **watch_kw) -> list:
