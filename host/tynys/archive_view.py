@@ -25,6 +25,7 @@ import pyarrow.dataset as ds
 
 from . import archive
 from .store.model import Observations, Site, StoreError, Windows
+from .timeutil import iso
 
 _OBS_COLS = ["provider", "site", "kind", "name", "lat", "lon", "parameter", "unit", "t0", "t1", "value", "qc"]
 
@@ -55,15 +56,7 @@ class ArchiveView:
         self._nodes.clear()
 
     def _read(self, table: str, where, columns: list[str]) -> pa.Table:
-        data = self._data[table]
-        if data is None:
-            return archive.SCHEMAS[table].empty_table().select(columns)
-        try:
-            return data.to_table(filter=where, columns=columns)
-        except (pa.ArrowInvalid, OSError) as e:
-            raise archive.ArchiveError(
-                f"{self.location / table}: a file there is not readable as this archive's Parquet ({archive.first_line(e)}): "
-                "move it out of the archive, or re-export its day with tynys archive export") from None
+        return archive.scan(self._data[table], self.location / table, table, filter=where, columns=columns)
 
     # nodes
 
@@ -85,7 +78,9 @@ class ArchiveView:
     def node(self, node_id: str) -> str:
         """*node_id* when the archive holds readings of it (the archive has no registry)."""
         if not self._node_rows(node_id).num_rows:
-            raise StoreError(f"no readings of node {node_id!r} in the archive {self.location}: check the node id, "
+            t0, t1 = self.period
+            when = "" if t0 is None and t1 is None else f" between {iso(t0) or 'the start'} and {iso(t1) or 'the end'}"
+            raise StoreError(f"no readings of node {node_id!r} in the archive {self.location}{when}: check the node id, "
                              "or export its days (tynys archive export)")
         return node_id
 
