@@ -10,6 +10,7 @@
 #     c[1] += n + 1                # next record
 #     sp.ack(seqs)                 # the host has these; the head moves past them
 #     sp.oldest                    # seq of the oldest record waiting for its ACK (-1: none)
+#     sp.acked                     # acknowledgements taken since boot: a new one shows a host answers
 #
 # On flash: spool/<8 hex digits> segment files of newline-ended records, in seq order, and
 # spool/head = "<segment> <offset> <dropped> <last seq>": where the oldest unacknowledged record
@@ -44,6 +45,7 @@ class Spool:
         self.seq = -1  # seq of the record read() (or _line()) found last
         self.oldest = -1  # seq of the oldest queued record, the one at the head (-1: none)
         self._acked = array("i", (-1,) * _ACKS)
+        self.acked = 0
         self._head_len = 0
         try:
             os.mkdir(path)
@@ -283,6 +285,7 @@ class Spool:
         for s in seqs:
             if s < self.oldest or s > self.last_seq or self._has_ack(s):
                 continue
+            self.acked += 1
             j = 0  # a free slot, or the smallest remembered
             for i in range(_ACKS):
                 if a[i] < a[j]:

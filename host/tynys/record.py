@@ -40,6 +40,7 @@ from .errors import TynysError
 VERSION = 1
 RESET_CAUSES = ("power_on", "hard", "wdt", "deepsleep", "soft", "unknown")
 _SIG = b',"sig":"'
+_TAIL = len(_SIG) + 66  # ,"sig":"<64 hex>"}
 
 
 class RecordError(TynysError):
@@ -62,9 +63,7 @@ _NODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")  # the schema's pattern
 _SLOT = re.compile(r"^[a-z][a-z0-9_]{0,15}$")
 _CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,23}$")
 
-# Fields are in the order of the store's columns (kw_only lets optional ones sit anywhere), so a
-# row is msgspec.structs.astuple() of a struct. gc=False: they hold no cycles, and thousands a
-# second must not wake the garbage collector.
+# gc=False: they hold no cycles, and thousands a second must not wake the garbage collector.
 
 
 class Stats(Struct, forbid_unknown_fields=True, gc=False):
@@ -113,34 +112,35 @@ class Record(Struct, forbid_unknown_fields=True, gc=False):
 
 
 _decoder = msgspec.json.Decoder(Record)
-_names_seen: set[str] = set()  # slot and channel names that matched their pattern (a few dozen in a city)
+# node ids, slot and channel names that matched their pattern (a few dozen in a city); one set
+# per pattern, since a name that passed one pattern need not pass another
+_seen: dict[str, set[str]] = {"node": set(), "slot": set(), "channel": set()}
 
 
 def _names_ok(r: Record) -> None:
     """The schema's patterns for the node id and the slot and channel names, each name checked
     once per process (the same few names arrive in every record)."""
-    seen = _names_seen
-    if r.node not in seen:
+    nodes, slots, chans = _seen["node"], _seen["slot"], _seen["channel"]
+    if r.node not in nodes:
         if not _NODE.fullmatch(r.node):
             raise RecordError("schema", f"record.node {r.node[:70]!r} does not match {_NODE.pattern}")
-        _remember(r.node)
+        _remember(nodes, r.node)
     for slot, s in r.sensors.items():
-        if slot not in seen:
+        if slot not in slots:
             if not _SLOT.fullmatch(slot):
                 raise RecordError("schema", f"record.sensors: slot name {slot[:70]!r} does not match {_SLOT.pattern}")
-            _remember(slot)
+            _remember(slots, slot)
         for name in s.ch:
-            key = "." + name
-            if key not in seen:
+            if name not in chans:
                 if not _CHANNEL.fullmatch(name):
                     raise RecordError("schema", f"record.sensors.{slot}.ch: channel name {name[:70]!r} does not match {_CHANNEL.pattern}")
-                _remember(key)
+                _remember(chans, name)
 
 
-def _remember(name: str) -> None:
-    if len(_names_seen) > 10_000:  # names are few; a flood of signed odd ones only costs a regex each
-        _names_seen.clear()
-    _names_seen.add(name)
+def _remember(seen: set[str], name: str) -> None:
+    if len(seen) > 10_000:  # names are few; a flood of signed odd ones only costs a regex each
+        seen.clear()
+    seen.add(name)
 
 
 def split(line: bytes) -> tuple[bytes, str]:
@@ -148,11 +148,12 @@ def split(line: bytes) -> tuple[bytes, str]:
     if isinstance(line, str):
         line = line.encode()
     line = line.strip()
-    i = line.rfind(_SIG)
-    if i < 0 or not line.startswith(b"{") or len(line) - i != len(_SIG) + 66 or line[-2:] != b'"}' \
-            or line[i + len(_SIG):-2].translate(None, b"0123456789abcdef"):
+    i = len(line) - _TAIL  # where the signature member must start (hex digits hold no other ',"sig":"')
+    sig = line[i + len(_SIG):-2]
+    if i < 0 or line[i:i + len(_SIG)] != _SIG or not line.startswith(b"{") or not line.endswith(b'"}') \
+            or sig.translate(None, b"0123456789abcdef"):
         raise RecordError("malformed", 'not a record line: expected a JSON object ending in ,"sig":"<64 hex>"}')
-    return line[:i].rstrip() + b"}", line[i + len(_SIG):-2].decode()
+    return line[:i].rstrip() + b"}", sig.decode()
 
 
 def decode(signed: bytes) -> Record:
@@ -179,6 +180,32 @@ def check(r: Record) -> None:
             if st.n and lo is not None and hi is not None and mean is not None and st.sd is not None and lo <= mean <= hi:
                 continue  # the usual case, decided in one test
             _check_stats(r, s, st)
+
+
+def decode_clean(signed: bytes) -> Record | None:
+    """:func:`decode` then :func:`check` for ingest's clean path, in one loop over the record:
+    the record when it passes both for sure, None when anything is unusual (a name not seen yet,
+    a refusal): then :func:`decode` and :func:`check` say why, in their order."""
+    try:
+        r = _decoder.decode(signed)
+    except msgspec.DecodeError:  # ValidationError included
+        return None
+    slots, chans = _seen["slot"], _seen["channel"]
+    if r.t1 <= r.t0 or r.node not in _seen["node"]:
+        return None
+    for slot, s in r.sensors.items():
+        if slot not in slots:
+            return None
+        for name, st in s.ch.items():
+            if name not in chans:
+                return None
+            lo, mean, hi = st.min, st.mean, st.max
+            if not (st.n and lo is not None and hi is not None and mean is not None and st.sd is not None and lo <= mean <= hi):
+                try:
+                    _check_stats(r, s, st)
+                except RecordError:
+                    return None
+    return r
 
 
 def _check_stats(r: Record, s: Sensor, st: Stats) -> None:

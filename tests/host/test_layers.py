@@ -65,20 +65,50 @@ def test_the_check_sees_every_way_of_importing(tmp_path):
 def test_time_is_read_and_written_in_one_module():
     # Issue 11.4: iso() existed twice and the vnode CLI parsed times and durations its own way. Times
     # (ISO text, durations, zones) are read and written by tynys.timeutil alone; others import it.
-    own = {"iso", "parse_time", "parse_duration", "parse_times", "period_starts"}
     found = {}
     for p in PACKAGE.rglob("*.py"):
         if p.name == "timeutil.py":
             continue
-        tree = ast.parse(p.read_text(encoding="utf-8"), str(p))
-        defs = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
-        calls = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and (
-            n.attr in ("utcfromtimestamp", "strptime") or n.attr == "fromisoformat" and _named(n.value, "datetime"))}
-        if defs & own or calls:
-            found[str(p.relative_to(PACKAGE))] = sorted(defs & own | calls)
+        bad = time_handling(ast.parse(p.read_text(encoding="utf-8"), str(p)))
+        if bad:
+            found[str(p.relative_to(PACKAGE))] = bad
     assert found == {}
 
 
-def _named(node, name: str) -> bool:
-    """``datetime`` or ``….datetime`` (``datetime.fromisoformat``; ``date.fromisoformat`` reads a date, not a time)."""
-    return isinstance(node, ast.Name) and node.id == name or isinstance(node, ast.Attribute) and node.attr == name
+OWN_TIME_FUNCTIONS = {"iso", "parse_time", "parse_duration", "parse_times", "period_starts"}
+
+
+def time_handling(tree: ast.AST) -> list[str]:
+    """Functions of timeutil's own defined here, and time parsing done by hand, under any alias
+    (``from datetime import datetime as dt; dt.fromisoformat``, ``import datetime as d``)."""
+    classes, modules, direct = {"datetime"}, {"datetime"}, set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Import):
+            modules.update(a.asname or a.name for a in n.names if a.name == "datetime")
+        elif isinstance(n, ast.ImportFrom) and n.module in ("datetime", "time"):
+            for a in n.names:
+                if n.module == "datetime" and a.name == "datetime":
+                    classes.add(a.asname or a.name)
+                elif a.name in ("strptime", "utcfromtimestamp"):
+                    direct.add(a.name)
+
+    def is_class(v):  # the datetime class (``date.fromisoformat`` reads a date, not a time)
+        return isinstance(v, ast.Name) and v.id in classes or (
+            isinstance(v, ast.Attribute) and v.attr == "datetime" and isinstance(v.value, ast.Name) and v.value.id in modules)
+
+    defs = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    calls = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute) and (
+        n.attr in ("utcfromtimestamp", "strptime") or n.attr == "fromisoformat" and is_class(n.value))}
+    return sorted(defs & OWN_TIME_FUNCTIONS | calls | direct)
+
+
+def test_the_time_check_sees_aliases():
+    cases = {"from datetime import datetime as dt\ndt.fromisoformat(s)": ["fromisoformat"],
+             "import datetime as d\nd.datetime.fromisoformat(s)": ["fromisoformat"],
+             "from datetime import date\ndate.fromisoformat(s)": [],
+             "from time import strptime": ["strptime"],
+             "import time\ntime.strptime(s, f)": ["strptime"],
+             "def iso(t):\n    pass": ["iso"],
+             "from .timeutil import iso\niso(t)": []}
+    for src, want in cases.items():
+        assert time_handling(ast.parse(src)) == want, src

@@ -29,6 +29,7 @@ class MQTT:
         self.bo = Backoff(cfg["retry_s"], cfg["retry_max_s"])  # reconnects
         self.resend = Backoff(cfg["retry_s"], 3600)  # republishing what the host has not acked
         self.oldest = -1
+        self.acked = 0
         self.c = self.sp.cursor()
         self.up = False
         self.failing = None
@@ -79,8 +80,9 @@ class MQTT:
                 self.c[1] += n + 1
                 self._sent = now
             if sp.count:  # the oldest record waited retry_s (doubling) for the host: again
-                if sp.oldest != self.oldest:
+                if sp.oldest != self.oldest or sp.acked != self.acked:  # progress (as in uplink.serial)
                     self.oldest = sp.oldest
+                    self.acked = sp.acked
                     self.resend.ok(now, self.resend.first)
                 elif self.resend.due(now):
                     sp.rewind(self.c)

@@ -4,7 +4,6 @@ The ingest path (``tynys.ingest``) calls these inside one transaction per batch.
 from __future__ import annotations
 
 from msgspec import UNSET
-from msgspec.structs import astuple
 
 HEALTH = ("heap_free", "uptime", "reset", "rssi", "spool", "dropped")
 
@@ -81,13 +80,17 @@ def insert_records(db, batch: list[tuple], received: int) -> list[int]:
     database once, by the unique key, instead of looking each record up first)."""
     ids = db.reserve_ids("records", len(batch))
     recs, sensors, values = [], [], []
+    # one pass, attributes read straight into each row's tuple (no intermediate tuples per struct)
     for rid, (r, raw, transport, source, timing, e0, e1, note) in zip(ids, batch):
-        recs.append((rid, *astuple(r)[1:8], *astuple(r.health)[:6], received, transport, source, raw, timing, e0, e1, note))
+        h = r.health
+        recs.append((rid, r.node, r.boot, r.seq, r.t0, r.t1, r.clock, r.fw, h.heap_free, h.uptime, h.reset, h.rssi, h.spool,
+                     h.dropped, received, transport, source, raw, timing, e0, e1, note))
         for slot, s in r.sensors.items():
-            t = astuple(s)
-            sensors.append((rid, slot, t[0], None, *t[2:8]) if t[1] is UNSET else (rid, slot, *t[:8]))
+            model = s.model
+            sensors.append((rid, slot, s.type, None if model is UNSET else model, s.id, s.frames, s.bad, s.warmup, s.missing,
+                            s.state))
             dot = slot + "."
-            values += [(rid, dot + name, *astuple(st)) for name, st in s.ch.items()]
+            values += [(rid, dot + name, st.n, st.mean, st.sd, st.min, st.max) for name, st in s.ch.items()]
     if db.bulk_insert("records", REC_COLS, recs, on_conflict_skip=True) != len(recs):
         raise Stored()
     db.bulk_insert("record_sensors", SENSOR_COLS, sensors)
