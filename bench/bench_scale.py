@@ -183,12 +183,22 @@ def _bench_archive(report, root: Path) -> None:
 
 def _bench_network(report, root: Path) -> None:
     store_db = root / "net.db"
+    out = root / "net-archive"
+    with Store.open(store_db, readonly=True) as store:
+        archive.export(store, out, city="bench")
     nodes = [f"net-{k:02d}" for k in range(NET_NODES)]
-    args = [str(store_db), "csv:ref-1:pm25", None, {"model": "mlr_rh"}]
     start = time.perf_counter()
     with cluster.client("local:1"):
         pass
     report("dask LocalCluster start + stop (1 worker process)", time.perf_counter() - start, "s")
+    # each variant on clusters of its own, so that a worker's peak memory is that variant's
+    for label, source in (("database", ("db", str(store_db))), ("archive", ("archive", str(out)))):
+        _network_fits(report, label, nodes, [source, "csv:ref-1:pm25", None, {"model": "mlr_rh"}])
+    _node_reads(report, store_db, out)
+
+
+def _network_fits(report, label: str, nodes: list[str], args: list) -> None:
+    """Every node's fit (a part: node id and where to read, never data) on 2 and 1 workers and in this process."""
     with cluster.client("local:2") as c2, cluster.client("local:1") as c1:
         def on(c):  # the fits of every node on a running cluster (its start is above)
             return lambda: lambda: c.gather(c.map(network.fit_one, nodes, *[[a] * len(nodes) for a in args], pure=False))
@@ -196,15 +206,40 @@ def _bench_network(report, root: Path) -> None:
         def here():
             return lambda: [network.fit_one(n, *args) for n in nodes]
         # the speed-up from 1 to 2 workers is the "dask local:2 / dask local:1" line
-        report.compare(f"network calibration ({NET_NODES} nodes x {NET_DAYS} days of 5-min windows, mlr_rh)",
-                               {"dask local:2": on(c2), "dask local:1": on(c1), "one process": here},
-                               work=NET_NODES, per="nodes", baseline="dask local:1", ceiling="one process", repeats=3,
-                               warmup=True)
-        for c, label in ((c2, "local:2"), (c1, "local:1")):
+        report.compare(f"network calibration from the {label} ({NET_NODES} nodes x {NET_DAYS} days of 5-min windows, mlr_rh)",
+                       {"dask local:2": on(c2), "dask local:1": on(c1), "one process": here},
+                       work=NET_NODES, per="nodes", baseline="dask local:1", ceiling="one process", repeats=3,
+                       warmup=True)
+        for c, workers in ((c2, "local:2"), (c1, "local:1")):
             peaks = c.run(_worker_peak)
-            report(f"dask worker peak memory [{label}]", max(peaks.values()) / 2**20, "MiB per worker (ru_maxrss, after the fits)")
+            report(f"dask worker peak memory [{label}, {workers}]", max(peaks.values()) / 2**20,
+                   "MiB per worker (ru_maxrss, after the fits)")
         c2.gather(c2.map(_noop, range(1), pure=False))
         parts = 400
         t = time.perf_counter()
         c2.gather(c2.map(_noop, range(parts), pure=False))
-        report(f"dask per-task overhead (local:2, {parts} empty parts)", (time.perf_counter() - t) / parts * 1e3, "ms/part")
+        report(f"dask per-task overhead ({label} variant, local:2, {parts} empty parts)",
+               (time.perf_counter() - t) / parts * 1e3, "ms/part")
+
+
+def _node_reads(report, store_db: Path, out: Path) -> None:
+    """What a part reads before its fit: one node-year's windows, from the archive (a scan
+    filtered on the node: only its row groups) against the database's query."""
+    from tynys.archive_view import ArchiveView
+
+    channels = ["pm.pm25_cf1", "th.rh"]
+
+    def from_archive():
+        view = ArchiveView(out)
+        return lambda: view.windows("net-03", channels), view.close
+
+    def from_db():
+        store = Store.open(store_db, readonly=True)
+        return lambda: store.windows("net-03", channels), store.close
+
+    def whole_archive():
+        return lambda: archive.read_table(out, "readings", columns=["node", "boot", "seq", "t0", "t1", "channel", "n", "mean"])
+    report.compare(f"one node-year's windows read by a part ({NET_DAYS} x 288 records)",
+                   {"archive, filtered on the node": from_archive, "database query": from_db,
+                    f"the whole archive ({NET_NODES} nodes)": whole_archive},
+                   work=NET_DAYS * 288, per="records", baseline="database query", repeats=5)

@@ -55,6 +55,9 @@ SCHEMAS = {
                                ("t1", _INT), ("value", _REAL), ("unit", _TEXT), ("qc", _TEXT)]),
 }
 assert all(tuple(SCHEMAS[t].names) == TABLES[t][1] for t in TABLES)
+# Rows per row group of an exported day: its rows are sorted by node, so each group's statistics
+# name a narrow range of nodes and a reader filtering on one node skips the other groups.
+ROW_GROUP = 1 << 16
 _CITY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _FIRST_DAY, _END = -62135596800, 253402300800  # 0001-01-01 and 10000-01-01: days a date can name
 
@@ -81,19 +84,20 @@ def export(store: Store, out, *, city: str = "unknown", t0: int | None = None, t
             cols = store.archive_rows(table, day)
             n = len(cols[TABLES[table][1][0]])
             if n:
-                write_atomic(pa.table(cols, schema=SCHEMAS[table]), _partition(out, table, city, day) / EXPORT_FILE)
+                write_atomic(pa.table(cols, schema=SCHEMAS[table]), _partition(out, table, city, day) / EXPORT_FILE,
+                             row_group_size=ROW_GROUP)
                 counts[table] += n
         counts["days"] += 1
     return counts
 
 
-def write_atomic(table: pa.Table, dest: Path) -> None:
+def write_atomic(table: pa.Table, dest: Path, *, row_group_size: int | None = None) -> None:
     """*table* as the Parquet file *dest*: written beside it under a dot-name (readers skip those),
     flushed to disk, then renamed over it; on any failure *dest* is as it was and the dot-file gone."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_size)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, dest)
@@ -145,23 +149,48 @@ def add_sensor_community(out, files, *, city: str = "unknown") -> dict:
     return counts
 
 
-def read_table(out, table: str, *, filter=None) -> pa.Table:
+def read_table(out, table: str, *, filter=None, columns=None) -> pa.Table:
     """One table of the archive at *out* (``city`` and ``day`` as columns), optionally filtered
-    (a ``pyarrow.dataset`` expression, e.g. ``ds.field("node") == "osk-01"``)."""
+    (a ``pyarrow.dataset`` expression, e.g. ``ds.field("node") == "osk-01"``: only the files and
+    row groups whose partition or statistics can match are read) and cut to *columns*."""
+    data = dataset(out, table)
+    if data is None:
+        return SCHEMAS[table].empty_table() if columns is None else SCHEMAS[table].empty_table().select(columns)
+    try:
+        return data.to_table(filter=filter, columns=columns)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise ArchiveError(f"{Path(out) / table}: a file there is not readable as this archive's Parquet ({first_line(e)}): "
+                           "move it out of the archive, or re-export its day with tynys archive export") from None
+
+
+def dataset(out, table: str) -> ds.Dataset | None:
+    """The archive's *table* as a Hive-partitioned ``pyarrow.dataset`` (None when it has no such table)."""
     out = _archive_dir(out)
     root = out / table
     if not root.is_dir():
-        return SCHEMAS[table].empty_table()
+        return None
     part = ds.partitioning(pa.schema([("city", pa.string()), ("day", pa.string())]), flavor="hive")
     try:
         data = ds.dataset(root, format="parquet", partitioning=part)
     except (pa.ArrowInvalid, OSError) as e:
-        raise ArchiveError(f"{root}: not readable as this archive's Parquet ({_first(e)}): re-export it with tynys archive export") from None
+        raise ArchiveError(f"{root}: not readable as this archive's Parquet ({first_line(e)}): re-export it with tynys archive export") from None
     missing = [n for n in SCHEMAS[table].names if n not in data.schema.names]
     if missing:
         raise ArchiveError(f"{root}: files without the columns {', '.join(missing)} of a Tynys {table} table "
                            "(written by another tool?): keep only tynys archive files under it")
-    return data.to_table(filter=filter)
+    return data
+
+
+def day_filter(t0: int | None, t1: int | None):
+    """The partitions (``day=``) that can hold periods starting in ``[t0, t1)``, as a dataset
+    expression on the partition column (None: every day)."""
+    f = None
+    if t0 is not None:
+        f = ds.field("day") >= iso(max(int(t0), _FIRST_DAY) // DAY * DAY)[:10]
+    if t1 is not None:
+        last = ds.field("day") <= iso(min(int(t1) - 1, _END - 1) // DAY * DAY)[:10]
+        f = last if f is None else f & last
+    return f
 
 
 def import_archive(store: Store, out) -> ImportResult:
@@ -280,7 +309,8 @@ def _content_digest(out: Path) -> str:
     return h.hexdigest()
 
 
-def _first(e: BaseException) -> str:
+def first_line(e: BaseException) -> str:
+    """An error's first line (a pyarrow message runs on)."""
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 

@@ -4,6 +4,12 @@
 #
 #   micropython simhost.py     with TYNYS_SIM_SOCKET (socket path) and TYNYS_SCENARIO set
 #
+# The answer to a UART read carries the world time before which that sensor sends nothing unless
+# it hears a command (sim/uart.py quiet_until): the node's link answers the polls before then
+# itself. TYNYS_SIMLINK=chatty answers 0 instead, so the node asks at every poll (the plain
+# path, for benchmarks and for the test that both paths give the firmware the same bytes).
+# Every 10 simulated minutes it prints the requests so far, and how many it answered (round
+# trips): "simhost: <world s>: <n> requests, <k> answered" (sim.log; bench_sim.py, test_simlink.py).
 # scenario.json: {"world": <sim.scenario table or constants>,
 #                 "sensors": {"<slot>": {"faults": {...sim.faults.Faults...}, "options": {...},
 #                                        "wires": "swapped"}}}
@@ -22,6 +28,9 @@ import machine
 import sim
 from sim.scenario import Scenario
 from sim.faults import Faults
+from sim.uart import NEVER
+
+_HINTS = os.getenv("TYNYS_SIMLINK") != "chatty"  # else the plain path: the node asks at every poll
 
 
 def _world(sc):
@@ -95,31 +104,36 @@ def _exact(c, buf, n):
 
 def serve(c, sc, state):
     h = bytearray(16)
-    buf = bytearray(4096)
-    r = bytearray(4)
+    buf = bytearray(4096)  # the bytes a request brings
+    out = bytearray(12 + 4096)  # an answer, sent in one piece: the node reads it without waiting twice
+    mv = memoryview(out)
+    count = state.setdefault("count", [0, 0, 0])  # requests, answered (round trips), 10 minutes noted
     while _exact(c, h, 16):
         op, bus, addr, _, n, w = struct.unpack_from("<BBBBIq", h, 0)
         now = time.world_us()
         if w > now:
             time.advance_us(w - now)
+        count[0] += 1
+        if w // 600000000 != count[2]:
+            count[2] = w // 600000000
+            print("simhost: %d: %d requests, %d answered" % (w // 1000000, count[0], count[1]))
         if op in (0x77, 0x57, 0x43, 0x4F):  # requests that bring bytes
             if n > len(buf):
                 buf = bytearray(n)
             if not _exact(c, buf, n):
                 return
+        k = 0  # bytes of answer in out
         if op == 0x72:  # UART read
             p = machine._uarts.get(bus)
-            k = p.readinto(buf, min(n, len(buf))) if p is not None and p.any() else 0
+            k = p.readinto(mv[12:], min(n, 4096)) if p is not None and p.any() else 0
             line = _line(state, bus)[0]
             if line == "off":
                 k = 0  # the sensor's bytes went to a pin nobody reads
             elif line == "garbled":
-                for i in range(k):
-                    buf[i] ^= 0xA5
-            struct.pack_into("<I", r, 0, k)
-            c.write(r)
-            if k:
-                c.write(buf, k)
+                for i in range(12, 12 + k):
+                    out[i] ^= 0xA5
+            struct.pack_into("<Iq", out, 0, k, (p.quiet_until() if p is not None else NEVER) if _HINTS else 0)
+            k += 12
         elif op == 0x77:  # UART write
             p = machine._uarts.get(bus)
             if p is not None and _line(state, bus)[1]:
@@ -137,13 +151,11 @@ def serve(c, sc, state):
                 elif op == 0x57:
                     d.i2c_write(buf, n)
                 else:
-                    d.i2c_read_into(buf, n)
+                    d.i2c_read_into(mv[4:], n)
             except OSError as e:
                 err = e.errno or 19
-            struct.pack_into("<I", r, 0, err)
-            c.write(r)
-            if op == 0x52 and not err:
-                c.write(buf, n)
+            struct.pack_into("<I", out, 0, err)
+            k = 4 + n if op == 0x52 and not err else 4
         elif op == 0x50:  # a pin changed
             for fn in machine._pin_listeners:
                 fn(bus, addr)
@@ -157,10 +169,14 @@ def serve(c, sc, state):
                 except ValueError as e:  # a config the firmware will refuse: no sensors then
                     print("simhost: no simulators for this config.json:", e)
                     state["peers"], state["wires"] = [], {}
-            out = json.dumps(state["peers"]).encode()
-            struct.pack_into("<I", r, 0, len(out))
-            c.write(r)
-            c.write(out)
+            js = json.dumps(state["peers"]).encode()
+            struct.pack_into("<I", out, 0, len(js))
+            c.write(out, 4)
+            c.write(js)
+            count[1] += 1
+        if k:
+            c.write(out, k)
+            count[1] += 1
 
 
 def main():

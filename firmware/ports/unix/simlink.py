@@ -10,10 +10,16 @@
 # Wire format (little-endian), one request per transfer, answered in order:
 #   request  op:u8 bus:u8 addr:u8 0:u8 n:u32 world_us:i64, then n bytes for writes
 #   'C' config.json + NUL + board.json -> u32 length + JSON [[kind, bus, addr], ...] peers made
-#   'r' UART read up to n  -> u32 k + k bytes      'w' UART write n bytes (no answer)
+#   'r' UART read up to n  -> u32 k + i64 quiet_us + k bytes    'w' UART write n bytes (no answer)
 #   'W' I2C write n bytes  -> u32 errno (0: ACK)   'R' I2C read n -> u32 errno + n bytes
 #   'P' pin `bus` set to `addr` (no answer)
 #   'O' UART `bus` opened: n = 8 bytes tx:u16 rx:u16 baud:u32 (0xFFFF: no pin given) (no answer)
+# quiet_us: the world time before which that UART's simulator sends nothing unless the node
+# writes to it, reopens it or changes a pin (sim/uart.py quiet_until). Until then the link
+# answers the driver's polls itself, "nothing waiting", as the simulator would have: most polls
+# of a day find nothing, and each would cost two processes a round trip. The firmware sees the
+# same bytes at the same world times (tests/firmware/test_simlink.py); the node's heap pays 32
+# bytes for it (an attribute per UART, a few bytes of code: bench_sim.py).
 import usocket
 import utime
 import struct
@@ -22,7 +28,7 @@ import machine
 
 _ENODEV = OSError(19)  # made once: an I2C NACK on every not-ready poll must not allocate
 _h = bytearray(16)
-_r = bytearray(4)
+_r = bytearray(12)  # an answer's head: u32, and after a UART read the i64 quiet_us
 _s = None  # the socket to the simulators
 
 
@@ -50,11 +56,21 @@ class _Uart:
         self.bus = bus
         self.q = bytearray(256)  # what the simulator sent and the driver has not read yet
         self.pos = self.end = 0
+        # quiet_us of the last read; named `due` as the firmware's own attribute is, because
+        # each new name would be a qstr more in the node's heap
+        self.due = 0
 
     def any(self):
         if self.pos >= self.end:
+            if time.world_us() < self.due:
+                return 0
             _req(0x72, self.bus, 0, 256)  # 'r'
-            n = _answer()
+            _exact(_r, 12)
+            n = _r[0] | _r[1] << 8  # u32, but never above the 256 asked for
+            q = 0
+            for i in range(11, 3, -1):  # i64, little-endian; small ints: no allocation
+                q = q << 8 | _r[i]
+            self.due = q
             if n:
                 _exact(self.q, n)
             self.pos = 0
@@ -73,11 +89,13 @@ class _Uart:
     def write(self, buf):
         _req(0x77, self.bus, 0, len(buf))  # 'w'
         _s.write(buf)
+        self.due = 0  # a command may make it send
 
     def opened(self, tx, rx, baud):
         _req(0x4F, self.bus, 0, 8)  # 'O'
         _s.write(struct.pack("<HHI", 0xFFFF if tx is None else tx, 0xFFFF if rx is None else rx, baud))
         self.pos = self.end = 0  # a reopened UART starts empty
+        self.due = 0  # and what it hears may have changed
 
 
 class _I2c:
@@ -96,6 +114,12 @@ class _I2c:
         if _answer():
             raise _ENODEV
         _exact(buf, n)
+
+
+def _pin(pid, v):
+    _req(0x50, pid, v, 0)  # 'P'
+    for u in machine._uarts.values():  # a power gate or a SET line may wake a sensor
+        u.due = 0
 
 
 def connect(path, config, board):
@@ -125,5 +149,5 @@ def connect(path, config, board):
             machine.attach_uart(bus, _Uart(bus))
         else:
             machine.attach_i2c(bus, addr, _I2c(bus, addr))
-    machine.on_pin(lambda pid, v: _req(0x50, pid, v, 0))  # 'P'
+    machine.on_pin(_pin)
     return peers

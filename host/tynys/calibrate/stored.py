@@ -36,8 +36,9 @@ from ..errors import TynysError
 from ..store import Store, StoreError
 from ..timeutil import iso
 from . import corrections, models
-from .colocation import INTERVALS, colocate
+from .colocation import INTERVALS, Pairs, colocate
 from .fitting import fit_profile
+from .inputs import Colocated
 from .profiles import Profile, ProfileStore, apply_profiles, now_iso, seconds
 
 # Units of corrected values, by pollutant (the units the AQI tables take without a temperature).
@@ -246,7 +247,43 @@ def fit_profile_from_store(store: Store, node: str, channel: str | None, referen
                            include_flagged: bool = False, tz: str | None = None) -> tuple[Profile, dict]:
     """The fit of :func:`fit` without storing it. *node* is a node's id, or an imported sensor site
     (``sensortoolkit:Ramphastos Toco 01``) whose *channel* is one of its parameters (default: the
-    reference's); RH and T then come from the site's own ``rh`` and ``t_c``."""
+    reference's); RH and T then come from the site's own ``rh`` and ``t_c``. *store* may also be
+    a :class:`tynys.archive_view.ArchiveView` (the same reads, from the Parquet archive)."""
+    pairs, on = colocate_from_store(store, node, channel, reference, need=models.NEEDS.get(model, ()), why=f"model {model}",
+                                    rh=rh, t_c=t_c,
+                                    interval=interval, t0=t0, t1=t1, include_flagged=include_flagged, tz=tz)
+    data = {"x": pairs.sensor, "rh": pairs.extras.get("rh"), "t_c": pairs.extras.get("t_c")}
+    site = on["site"]
+    p, summary = fit_profile(model, data, pairs.reference, pairs.time, node=on["node"], channel=on["channel"],
+                             inputs=on["names"], reference=f"{site.ref}:{on['param']}", interval=interval,
+                             unit=on["unit"], day_tz=on["tz"], valid_from=valid_from, valid_to=valid_to)
+    p.fitted_on.update({"reference_name": site.name, "reference_kind": site.kind,
+                        "sensor_kind": "site" if on["on_site"] else "node"})
+    return p, summary
+
+
+def colocated_from_store(store: Store, node: str, channel: str | None, reference: str, *, rh: str | None = None,
+                         t_c: str | None = None, interval: str = "1h", t0: int | None = None, t1: int | None = None,
+                         include_flagged: bool = False, tz: str | None = None) -> Colocated:
+    """*node*'s *channel* (and RH, T when named) co-located with *reference* as the
+    :class:`~tynys.calibrate.inputs.Colocated` of one sensor that the drift watch reads."""
+    need = tuple(k for k, given in (("rh", rh), ("t_c", t_c)) if given)
+    pairs, on = colocate_from_store(store, node, channel, reference, need=need, why="the watch", rh=rh, t_c=t_c, interval=interval,
+                                    t0=t0, t1=t1, include_flagged=include_flagged, tz=tz)
+    return Colocated(on["pollutant"], on["unit"], interval, on["tz"], pairs.sensor, pairs.reference,
+                     pairs.extras.get("rh"), pairs.extras.get("t_c"), pairs.time.astype(np.int64),
+                     np.full(len(pairs), on["node"], dtype=object).astype(str), [on["node"]],
+                     reference=f"{on['site'].ref}:{on['param']}")
+
+
+def colocate_from_store(store: Store, node: str, channel: str | None, reference: str, *, need=(), why: str = "",
+                        rh: str | None = None,
+                        t_c: str | None = None, interval: str = "1h", t0: int | None = None, t1: int | None = None,
+                        include_flagged: bool = False, tz: str | None = None) -> tuple[Pairs, dict]:
+    """*node*'s *channel* and the extras in *need* (``rh``, ``t_c``) co-located with *reference*,
+    and what was read: ``site``, ``param``, ``pollutant``, ``channel``, ``names`` (input -> channel),
+    ``unit``, ``node`` (its label), ``tz`` (the 24-h days' zone) and ``on_site``. *why* names
+    what needs the extras, for the message when the node has none."""
     if interval not in INTERVALS:
         raise TynysError(f"unknown averaging interval {interval!r}; use one of {', '.join(INTERVALS)}")
     site, param = split_reference(store, reference)
@@ -263,7 +300,6 @@ def fit_profile_from_store(store: Store, node: str, channel: str | None, referen
     ref = store.observations(site, param, t0, t1, include_flagged=include_flagged)
     target = UNITS.get(pollutant or param, ref.unit)
     y = _in_unit(ref.value, param, ref.unit, target, site.ref)
-    need = models.NEEDS.get(model, ())
     names = {"x": channel}
     if on_site:
         sensor = store.site(node)
@@ -290,16 +326,11 @@ def fit_profile_from_store(store: Store, node: str, channel: str | None, referen
         extras = {k: (w.t0, w.mean[ch]) for k, ch in names.items() if k != "x" and ch}
     missing = [k for k, ch in names.items() if ch is None]
     if missing:
-        raise TynysError(f"model {model} needs {', '.join(missing)} and {node} has no such channel: name one with --rh/--t")
+        raise TynysError(f"{why} needs {', '.join(missing)} and {node} has no such channel: name one with --rh/--t")
     tz = tz or site.tz or None
     pairs = colocate(tx, x, ref.t0, y, interval, extras=extras, tz=tz)
-    data = {"x": pairs.sensor, "rh": pairs.extras.get("rh"), "t_c": pairs.extras.get("t_c")}
-    p, summary = fit_profile(model, data, pairs.reference, pairs.time, node=node, channel=channel, inputs=names,
-                             reference=f"{site.ref}:{param}", interval=interval, unit=target, day_tz=tz,
-                             valid_from=valid_from, valid_to=valid_to)
-    p.fitted_on.update({"reference_name": site.name, "reference_kind": site.kind,
-                        "sensor_kind": "site" if on_site else "node"})
-    return p, summary
+    return pairs, {"site": site, "param": param, "pollutant": pollutant or param, "channel": channel, "names": names,
+                   "unit": target, "node": node, "tz": tz, "on_site": on_site}
 
 
 def _in_unit(values, pollutant: str, unit: str, target: str, where: str) -> np.ndarray:

@@ -70,7 +70,7 @@ class Watch:
                 f"({base_days:g} days, {self.baseline_n} {self.interval} pairs)")
         after = f"{self.watched_days:.1f} days ({self.watched_n} {self.interval} pairs) after it"
         if self.problem:
-            return f"{head}: not watched: {self.problem}"
+            return f"{head if self.baseline_n else self.sensor}: not watched: {self.problem}"
         if not self.enough:
             return (f"{head} covers most of the data ({self.baseline_n} of {self.baseline_n + self.watched_n} pairs): "
                     f"only {after}, too few to judge drift (the alarms need {MIN_WATCHED_DAYS} days); "

@@ -13,7 +13,7 @@ from ..calibrate import inputs
 from ..calibrate.watch import METHODS as DRIFT_METHODS
 from ..errors import TynysError
 from ..store import Store
-from .common import Time, cluster_option, db_option
+from .common import Time, archive_option, cluster_option, db_option
 from .output import emit, output_options, table
 
 _FILE_OPTS = [
@@ -211,22 +211,28 @@ def _human_compare(c):
 @click.option("--from", "t_from", type=Time, default=None, help="With --db: co-locate from this time (UTC).")
 @click.option("--to", "t_to", type=Time, default=None, help="With --db: co-locate until this time (UTC).")
 @cluster_option
+@archive_option
 @db_option
 @output_options
 def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nodes, channel, root, valid_from, valid_to,
-        t_from, t_to, cluster, db, keys, fmt, **ctx):
+        t_from, t_to, cluster, archive, db, keys, fmt, **ctx):
     """Fit a model on co-located data and store it as the next profile version.
 
     From the store (--db, no --sensor): the node's CHANNEL against an imported reference,
     --reference SITE[:PARAMETER] (tynys db sites); --rh/--t name node channels (found when omitted).
     From files (--sensor): FILE[:COLUMN] inputs, the profile written to --profiles DIR.
 
-    Several --node (or --cluster): each node fitted as a part, on Dask workers with --cluster.
+    From the Parquet archive (--archive DIR, no --sensor): the same, each node's rows read from
+    the archive; the profiles go into --db, or to --profiles DIR when named.
+
+    Several --node (or --cluster, or --archive): each node fitted as a part, on Dask workers with --cluster.
 
     Example: tynys calibrate fit --db city.db --node osk-01 --channel pm.pm25_cf1 --reference csv:kazhydromet-1:pm25 --model mlr_rh
     """
     from ..calibrate import fitting, profiles, stored
-    if len(nodes) > 1 or cluster:
+    if archive and sensor_specs:
+        raise TynysError("--archive reads the nodes from the archive: drop --sensor (files are fitted with --profiles DIR)")
+    if (len(nodes) > 1 or cluster) and not archive:
         if sensor_specs or root:
             raise TynysError("several nodes, or --cluster, are fitted from the store into it: drop --sensor and --profiles")
     node = nodes[0]
@@ -234,7 +240,15 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
         reading = _reading(ctx)
         how = dict(model=name, rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
                    valid_to=valid_to, include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
+        if archive:
+            _archive_days(how["interval"], how["tz"])
+            if root:
+                _fit_network(None, nodes, channel, reference, how, cluster, fmt, archive=archive, folder=root)
+                return
         with Store.open(db, create=False) as store:
+            if archive:
+                _fit_network(store, nodes, channel, reference, how, cluster, fmt, archive=archive)
+                return
             if len(nodes) > 1 or cluster:  # each node a part, stored in turn once all came back
                 _fit_network(store, nodes, channel, reference, how, cluster, fmt)
                 return
@@ -255,10 +269,19 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
     emit({**asdict(p), "summary": summary, "path": str(files.path(p))}, fmt, human=_human_fit)
 
 
-def _fit_network(store, nodes, channel, reference, how, cluster, fmt):
+def _archive_days(interval: str, tz: str | None) -> None:
+    """The archive keeps no site's time zone: 24-h days from it need the zone named, not UTC by default."""
+    if interval == "24h" and tz is None:
+        raise TynysError("the archive does not keep the reference site's time zone, which 24-h days follow: name it "
+                         "with --day-tz ZONE (tynys db sites shows the zone it was imported with; --day-tz UTC for UTC days)")
+
+
+def _fit_network(store, nodes, channel, reference, how, cluster, fmt, archive=None, folder=None):
     from ..calibrate import network
-    rows = network.fit_nodes(store, nodes, reference, channel=channel, cluster=cluster, **how)
-    fitted = [{"id": r["id"], **asdict(r["profile"]), "summary": r["summary"]} for r in rows if "id" in r]
+    rows = network.fit_nodes(store, nodes, reference, channel=channel, cluster=cluster, archive=archive, folder=folder,
+                             **how)
+    fitted = [{k: r[k] for k in ("id", "path") if k in r} | {**asdict(r["profile"]), "summary": r["summary"]}
+              for r in rows if "error" not in r]
     if fmt:
         emit(fitted, fmt)
     else:
@@ -393,7 +416,7 @@ def _drift_rules_help() -> str:
 
 
 @calibrate.command(epilog=_drift_rules_help())
-@_sensor_option()
+@_sensor_option(required=False)
 @_pair_options
 @click.option("--method", type=click.Choice(DRIFT_METHODS), default=DRIFT_METHODS[0],
               show_default=True, help="self-starting: the rules below, with stated false-alarm rates; fixed-baseline: "
@@ -405,40 +428,67 @@ def _drift_rules_help() -> str:
 @click.option("--params", "param_file", default=None, type=click.Path(dir_okay=False),
               help="SO2: the cell's calibration sheet as a JSON object (sensor_model, sensitivity_mv_ppb); with --t.")
 @click.option("--param", "param_items", multiple=True, metavar="KEY=VALUE", help="SO2: one sheet value. Repeat.")
-@click.option("--node", default=None, help="Name for the sensor in alarms (one sensor; default: its file or site name).")
+@click.option("--node", "nodes", multiple=True, help="With --sensor: name for the sensor in alarms (one sensor; default: "
+              "its file or site name). Without: the node to watch from --db or --archive (repeat for several).")
+@click.option("--channel", default=None, help="Without --sensor: the node channel watched (default: pm.pm25_cf1).")
+@click.option("--from", "t_from", type=Time, default=None, help="Without --sensor: co-locate from this time (UTC).")
+@click.option("--to", "t_to", type=Time, default=None, help="Without --sensor: co-locate until this time (UTC).")
 @cluster_option
+@archive_option
+@db_option
 @output_options
 def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method, baseline_days, shift, param_file,
-          param_items, node, cluster, fmt, **ctx):
+          param_items, nodes, channel, t_from, t_to, cluster, archive, db, keys, fmt, **ctx):
     """Watch sensors for drift against a co-located reference: gain and offset alarms on daily
     residuals (each alarm with its rule, the rule's false-alarm rate and the drift's size), and a
     rolling 14-day refit (slope, intercept) every 7 days.
 
+    From files (--sensor FILE[:COLUMN], --reference FILE[:COLUMN]); or nodes (--node, repeat) from
+    --db or --archive DIR against an imported reference, --reference SITE[:PARAMETER], --rh/--t
+    naming node channels; each sensor or node a part, on Dask workers with --cluster.
+
     Example: tynys calibrate drift --sensor node.csv:pm25 --reference station.csv:pm25 --tz Asia/Almaty
     """
     from ..calibrate.corrections import read_sheet
-    from ..calibrate.network import watch_sensors
-    data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
-    if node and len(data.sensors) > 1:
-        raise TynysError(f"--node names one sensor; these files hold {len(data.sensors)} ({', '.join(data.sensors)})")
+    from ..calibrate.network import watch_nodes, watch_sensors
     if method == "self-starting" and baseline_days != 30:
         _notes([f"the stated false-alarm rates were measured with 30 calibration days; with {baseline_days:g} "
                 "they are not known"])
-    watched = watch_sensors(data, cluster=cluster, baseline_days=baseline_days, shift=shift,
-                            names={data.sensors[0]: node} if node else None, method=method,
-                            sheet=read_sheet(param_file, param_items))
+    how = dict(baseline_days=baseline_days, shift=shift, method=method, sheet=read_sheet(param_file, param_items))
+    if sensor_specs:
+        if archive or channel or t_from is not None or t_to is not None:
+            raise TynysError("--archive, --channel, --from and --to read nodes, not files: drop them or --sensor")
+        data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
+        if len(nodes) > 1 or (nodes and len(data.sensors) > 1):
+            raise TynysError(f"--node names one sensor; these files hold {len(data.sensors)} ({', '.join(data.sensors)})")
+        watched = watch_sensors(data, cluster=cluster, names={data.sensors[0]: nodes[0]} if nodes else None, **how)
+        unit = data.unit
+    else:
+        if not nodes:
+            raise TynysError("name what to watch: --sensor FILE[:COLUMN] files, or --node NODE (repeat) from --db or --archive")
+        reading = _reading(ctx)
+        read_kw = dict(rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to,
+                       include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
+        if archive:
+            _archive_days(read_kw["interval"], read_kw["tz"])
+            watched = watch_nodes(nodes, reference, archive=archive, channel=channel, cluster=cluster, read_kw=read_kw, **how)
+        else:
+            with Store.open(db, create=False) as store:
+                watched = watch_nodes(nodes, reference, store=store, channel=channel, cluster=cluster, read_kw=read_kw, **how)
+        unit = next((w.unit for w in watched if w.unit), "")
     if fmt == "csv":   # one row per alarm: a sensor that could not be watched has no row, so say so
         _notes([f"{w.sensor} not watched: {w.problem}" for w in watched if w.problem])
         emit([a.as_dict() for w in watched for a in w.alarms], fmt)
         return
-    emit([w.as_dict() for w in watched], fmt, human=lambda _: _human_drift(watched, data))
+    emit([w.as_dict() for w in watched], fmt, human=lambda _: _human_drift(watched, unit))
 
 
-def _human_drift(watched, data):
+def _human_drift(watched, u):
     from ..calibrate.alarms import arl_text
-    u = data.unit
     for w in watched:
         click.echo(w.summary())
+        if w.problem and not w.baseline_n:  # a node that could not be read: nothing more to show
+            continue
         if w.alarms and hasattr(w.alarms[0], "rule"):   # self-starting rules: the message is in --json
             click.echo(table([{"day": a.as_dict()["time"][:10], "rule": a.rule, "reads": {"up": "high", "down": "low"}[a.direction],
                                "since": a.as_dict()["since"][:10], "drift": f"{a.estimate['size']:+g} {a.estimate['unit']}",

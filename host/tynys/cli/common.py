@@ -25,6 +25,13 @@ def cluster_option(fn):
                              "scheduler's address. Same results as without.")(fn)
 
 
+def archive_option(fn):
+    """``--archive DIR``: read the nodes and the reference from a Parquet archive instead of --db."""
+    return click.option("--archive", default=None, type=click.Path(file_okay=False), metavar="DIR",
+                        help="Read the nodes' readings and the reference from this Parquet archive (tynys archive "
+                             "export) instead of --db; with --cluster each worker reads only its node's rows.")(fn)
+
+
 def db_option(fn):
     fn = click.option("--keys", "keys", type=click.Path(dir_okay=False), envvar="TYNYS_KEYS", default=None,
                       help="Node key file (0600). Default: beside a database file, DB with suffix .keys (a PostgreSQL URL needs it named). Env TYNYS_KEYS.")(fn)

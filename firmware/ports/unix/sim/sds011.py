@@ -84,6 +84,13 @@ class SDS011Sim(UartSim):
         if not self.asleep and k != self._cycle:
             self._cycle = k
             self._next = self._cycle0 + k * p + self.period_us
+        return self._cycle0 + (k + 1) * p + self.period_us  # the next period's first frame
+
+    def quiet_until(self):
+        if self.period_min and not self.query and not self._q:
+            nxt = self._period()
+            return nxt if self.asleep else min(self._next, nxt)
+        return UartSim.quiet_until(self)
 
     def _command(self, data):
         n, c = take(data, b"\xaa\xb4", 19)

@@ -14,7 +14,9 @@
 # and sets self.active (sends on its own every period_ms) and self.asleep.
 #
 # What a simulator sends depends on world time and on the commands it hears, never on when its
-# reader looks (a real sensor does not know when the host polls).
+# reader looks (a real sensor does not know when the host polls): quiet_until() tells the reader
+# the world time before which nothing will arrive unless it writes, so the virtual node's link
+# (simlink.py) need not ask before then.
 from .faults import Faults
 from .rand import Rand
 
@@ -31,6 +33,9 @@ def take(data, header, size):
     if len(data) < size:
         return 0, None
     return size, bytes(data[:size])
+
+
+NEVER = 0x3FFFFFFFFFFFFFFF  # world time [us] that never comes: quiet until a command
 
 
 class UartSim:
@@ -82,6 +87,13 @@ class UartSim:
         now = self.scenario.clock()
         if not was and self.sending() and self._next <= now:
             self._next = now + self.period_us  # switched on by a command: a period from now
+
+    def quiet_until(self):
+        """World time [us] before which this sensor sends nothing unless it hears a command
+        (0: bytes are waiting now)."""
+        if self._q:
+            return 0
+        return self._next if self.sending() else NEVER
 
     def sending(self):
         """True while the sensor sends frames on its own."""
