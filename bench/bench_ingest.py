@@ -83,7 +83,8 @@ def _rows(lines):
 
 
 def _ceiling_side(lines):
-    """The same rows into the same schema with the same pragmas by plain executemany, BATCH per commit."""
+    """The same rows into the same schema with the same pragmas by plain executemany, BATCH per commit.
+    The store is opened as ingest's is (Store.open: every migration, so every index ingest updates)."""
     recs, sensors, values = _rows(lines)
     per = len(values) // len(recs)
 

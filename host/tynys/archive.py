@@ -159,7 +159,7 @@ def read_table(out, table: str, *, filter=None, columns=None) -> pa.Table:
     try:
         return data.to_table(filter=filter, columns=columns)
     except (pa.ArrowInvalid, OSError) as e:
-        raise ArchiveError(f"{Path(out) / table}: a file there is not readable as this archive's Parquet ({_first(e)}): "
+        raise ArchiveError(f"{Path(out) / table}: a file there is not readable as this archive's Parquet ({first_line(e)}): "
                            "move it out of the archive, or re-export its day with tynys archive export") from None
 
 
@@ -173,7 +173,7 @@ def dataset(out, table: str) -> ds.Dataset | None:
     try:
         data = ds.dataset(root, format="parquet", partitioning=part)
     except (pa.ArrowInvalid, OSError) as e:
-        raise ArchiveError(f"{root}: not readable as this archive's Parquet ({_first(e)}): re-export it with tynys archive export") from None
+        raise ArchiveError(f"{root}: not readable as this archive's Parquet ({first_line(e)}): re-export it with tynys archive export") from None
     missing = [n for n in SCHEMAS[table].names if n not in data.schema.names]
     if missing:
         raise ArchiveError(f"{root}: files without the columns {', '.join(missing)} of a Tynys {table} table "
@@ -309,7 +309,8 @@ def _content_digest(out: Path) -> str:
     return h.hexdigest()
 
 
-def _first(e: BaseException) -> str:
+def first_line(e: BaseException) -> str:
+    """An error's first line (a pyarrow message runs on)."""
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 

@@ -54,6 +54,7 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Callable, Iterable, Sequence
 
 from . import record
@@ -67,6 +68,7 @@ from .store.rejects import Reject
 from .timeutil import iso
 
 log = logging.getLogger("tynys.ingest")
+_KEY = attrgetter("rec.node", "rec.boot", "rec.seq")  # a checked line's (node, boot, seq)
 
 # reason -> (acknowledged, meaning). Acknowledged means the node may delete the record from its
 # spool. Only a record whose signature was verified is ever acknowledged: an acknowledgement
@@ -90,7 +92,7 @@ DEFAULT_MAX_PAST = 366 * 86400  # s: a node may sit offline with a full spool fo
 DEFAULT_MAX_LINE = 65536  # bytes: a record with every sensor is ~3 kB
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """What became of one line. ``status``: ``stored``, ``replay`` (already stored), ``rejected``
     (refused; see ``reason``) or ``retry`` (the store failed: nothing was written). A record
@@ -112,7 +114,7 @@ class Outcome:
         return self.status == "rejected" and REASONS[self.reason][0] and self.seq is not None
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, "")}
+        return {k: v for k in self.__slots__ if (v := getattr(self, k)) not in (None, "")}
 
 
 class _Refused(Exception):
@@ -249,7 +251,7 @@ class Ingestor:
                             mac.update(signed)
                             if compare(mac.hexdigest(), sig):
                                 it = _Line(raw, transport, source, text, rec)
-            except Exception:  # noqa: BLE001 - anything unusual is _check's to judge and to say
+            except Exception:  # anything unusual is _check's to judge and to say
                 pass
             if it is None:
                 it = self._check(line, transport, source, claimed, now)
@@ -350,7 +352,7 @@ class Ingestor:
     def _store(self, items: list[_Line], now: int) -> None:
         # in key order: collectors writing one server database at once then wait on each other's
         # copies of a record instead of deadlocking
-        new = sorted((it for it in items if it.outcome is None), key=_key)
+        new = sorted((it for it in items if it.outcome is None), key=_KEY)
         # the clean path: one bulk insert; the unique key finds resends, then they are sorted out
         if new and not self._bulk(new, now):
             new = self._dedupe(new, now)
@@ -373,9 +375,10 @@ class Ingestor:
         """Insert *its* at once (all or nothing); False if one was already stored or failed."""
         try:
             with self.store.db.savepoint("bulk"):
+                # a pending record has no effective window yet
                 self.store.insert_records([(it.rec, it.text, it.transport, it.source, it.timing,
-                                            *((it.rec.t0, it.rec.t1) if it.timing == "node" else (None, None)), it.note)
-                                           for it in its], now)
+                                            it.rec.t0 if it.timing == "node" else None, it.rec.t1 if it.timing == "node" else None,
+                                            it.note) for it in its], now)
             return True
         except Stored:
             # alone: another collector stored it since _dedupe looked; it is a resend like any other
@@ -426,15 +429,15 @@ class Ingestor:
         """Re-time each boot this batch stored records of (tynys.retime); a failure there leaves
         that boot's windows pending and stores everything else."""
         since: dict[tuple, int | None] = {}  # per boot: the lowest seq stored, None if one was not timed by its clock
-        for it in new:
+        for it in new:  # in key order (_store): a boot's first record stored has its lowest seq
             if it.outcome.status != "stored":
                 continue
             r = it.rec
             k = (r.node, r.boot)
-            if it.timing != "node" or (k in since and since[k] is None):
+            if k not in since:
+                since[k] = r.seq if it.timing == "node" else None
+            elif it.timing != "node":
                 since[k] = None
-            else:
-                since[k] = min(since.get(k, r.seq), r.seq)
         for key, seq in since.items():
             if seq is not None and seq > self._settled.get(key, 2**63):
                 continue  # a live node's steady state: this boot has nothing left to re-time
@@ -448,11 +451,6 @@ class Ingestor:
                 if len(self._settled) > 100_000:
                     self._settled.clear()
                 self._settled[key] = settled
-
-
-def _key(it: _Line) -> tuple:
-    r = it.rec
-    return r.node, r.boot, r.seq
 
 
 def _identity(body: dict) -> tuple:

@@ -65,12 +65,13 @@ def _source(store: Store | None, archive) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def reading(source: tuple[str, str]):
-    """What a part reads: ``("db", location)`` a database, ``("archive", folder)`` the Parquet archive."""
+def reading(source: tuple[str, str], t0: int | None = None, t1: int | None = None):
+    """What a part reads: ``("db", location)`` a database, ``("archive", folder)`` the Parquet
+    archive (only the days of periods starting in ``[t0, t1)``)."""
     kind, location = source
     if kind == "archive":
         from ..archive_view import ArchiveView
-        with ArchiveView(location) as a:
+        with ArchiveView(location, t0, t1) as a:
             yield a
     else:
         with Store.open(location, readonly=True) as s:
@@ -81,7 +82,7 @@ def fit_one(node: str, source: tuple[str, str], reference: str, channel: str | N
     """One part: ``(node, profile, summary, None)``, or ``(node, None, None, message)`` when the
     node cannot be fitted (a message, not an exception: the other nodes go on)."""
     try:
-        with reading(source) as s:
+        with reading(source, fit_kw.get("t0"), fit_kw.get("t1")) as s:
             profile, summary = stored.fit_profile_from_store(s, node, channel, reference, **fit_kw)
     except TynysError as e:
         return node, None, None, str(e)
@@ -108,7 +109,7 @@ def watch_node(node: str, source: tuple[str, str], reference: str, channel: str 
     from .watch import Watch, watch
 
     try:
-        with reading(source) as s:
+        with reading(source, read_kw.get("t0"), read_kw.get("t1")) as s:
             data = stored.colocated_from_store(s, node, channel, reference, **read_kw)
         if not len(data):
             raise TynysError(f"{node}: no co-located {data.interval} intervals with {data.reference}: check the node "

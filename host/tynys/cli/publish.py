@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
 from ..aqi import city as aqi_city
 from ..errors import TynysError
-from ..publish import opendata, site, watch
+from ..publish import Abandoned, opendata, site, watch
 from ..timeutil import iso
 from .common import Duration, Time, db_option
 from .output import emit, output_options
@@ -60,25 +57,27 @@ def publish(out, city, standard, at, tiles, tiles_attribution, licence, min_node
     if every is not None and every <= 0:
         raise click.UsageError("--every needs an interval such as 1h or 15m (or use --watch)")
     langs = langs or ("kk", "ru", "en")
-    stop = threading.Event()
-    old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
+    stop = watch.Stop()
+    abandoned = []
 
     def run():
         # A failed run (a file dropped into the site's folder, a full disk, a locked database) is
-        # reported and the next run tries again: the site stays as the last good run left it.
+        # reported and the next run tries again; a stopped one is dropped. Either way the site
+        # stays as the last good run left it.
         try:
-            _report(watch.rebuild(db, out, langs=langs, **kw), fmt)
+            _report(watch.rebuild(db, out, langs=langs, stop=stop, **kw), fmt)
+        except Abandoned:
+            abandoned.append(1)
+            click.echo("tynys: stopping: the run in progress was abandoned; the site is as the last run left it", err=True)
         except (TynysError, OSError) as e:
             click.echo(f"tynys: error: this run failed, the next one tries again: {e}", err=True)
 
-    try:
-        how = f"every {every} s" if every is not None else "on each new hour"
+    how = f"every {every} s" if every is not None else "on each new hour"
+    with watch.stopped_by_signals(stop):
         click.echo(f"tynys: publishing {out} {how}; Ctrl-C to stop", err=True)
         n = watch.every(every, run, stop) if every is not None else watch.on_new_hour(db, run, stop)
-    finally:
-        for s, h in old.items():
-            signal.signal(s, h)
-    click.echo(f"tynys: stopped after {n} run(s)", err=True)
+    stop.close()
+    click.echo(f"tynys: stopped after {n - len(abandoned)} run(s)", err=True)
 
 
 def _report(r, fmt) -> None:

@@ -20,10 +20,10 @@ from pathlib import Path
 from ..aqi import city as aqi_city
 from ..store import Store
 from . import bulletin, opendata, site as _site, snapshot
-from .folder import Folder
+from .folder import Abandoned, Folder
 from .snapshot import Note, PublishError, Snapshot
 
-__all__ = ["Folder", "Note", "PublishError", "Published", "Snapshot", "build", "bulletin", "opendata", "snapshot"]
+__all__ = ["Abandoned", "Folder", "Note", "PublishError", "Published", "Snapshot", "build", "bulletin", "opendata", "snapshot"]
 
 
 @dataclass
@@ -40,12 +40,13 @@ class Published:
 
 def build(store: Store, out, *, city: str | None = None, standard: str = "us-epa", at: int | None = None,
          tiles: _site.Tiles | None = _site.OSM, licence: str = opendata.LICENCE,
-         rules: aqi_city.Rules = aqi_city.Rules(), bulletin=None) -> Published:
+         rules: aqi_city.Rules = aqi_city.Rules(), bulletin=None, stop=None) -> Published:
     """Write the site and its open data into the folder *out* (made if missing; refused if it holds
     files an earlier publish did not write). *bulletin* is a callable ``(snapshot, folder) -> [paths]``
-    run inside the same folder (``tynys publish --every``)."""
+    run inside the same folder (``tynys publish --every``). *stop* (``is_set()``): once set, the
+    run is abandoned (:class:`Abandoned`) and the folder left as it was."""
     snap = snapshot.take(store, city=city, standard=standard, at=at, rules=rules)
-    folder = Folder(Path(out))
+    folder = Folder(Path(out), stop=stop)
     with folder:
         links = bulletin(snap, folder) if bulletin else None
         od = opendata.write(snap, store, folder, licence=licence, bulletin=links)

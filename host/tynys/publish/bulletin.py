@@ -89,29 +89,34 @@ def write(store: Store, day: str, *, out=".", lang: str = "en", city: str | None
     layout = snapshot.load_city(city)
     start, end, off = day_window(day, layout)
     snap = snapshot.take(store, city=layout, standard=standard, at=end, rules=rules)
-    pages = render(snap, t, day, off)
+    check = folder.check if folder is not None else _go_on  # between pages: a run asked to stop ends soon
+    pages = render(snap, t, day, off, check)
     stem = f"tynys-bulletin-{layout.name if layout else 'network'}-{day}-{lang}"
-    if folder is not None:
-        pdf, png = folder.path(f"bulletin/{stem}.pdf"), folder.path(f"bulletin/{stem}.png")
-        pdf.parent.mkdir(parents=True, exist_ok=True)
+    if folder is not None:  # staged: swapped in with the rest of the site when the run finishes
+        rels = (f"bulletin/{stem}.pdf", f"bulletin/{stem}.png")
+        _save(pages, *(folder.stage(r) for r in rels), check)
+        pdf, png = (folder.path(r) for r in rels)
     else:
         Path(out).mkdir(parents=True, exist_ok=True)
         pdf, png = Path(out) / f"{stem}.pdf", Path(out) / f"{stem}.png"
-    _save(pages, pdf, png)
-    if folder is not None:
-        folder.keep(f"bulletin/{stem}.pdf")
-        folder.keep(f"bulletin/{stem}.png")
+        tmp = [p.with_name(".tynys-tmp-" + p.name) for p in (pdf, png)]
+        _save(pages, *tmp)
+        for staged, final in zip(tmp, (pdf, png)):
+            staged.replace(final)
     return Bulletin(pdf, png, snap.notes)
 
 
-def _save(pages: list[Figure], pdf: Path, png: Path) -> None:
-    tmp_pdf, tmp_png = pdf.with_name(".tynys-tmp-" + pdf.name), png.with_name(".tynys-tmp-" + png.name)
-    with PdfPages(tmp_pdf, metadata={"Title": pages[0].texts[0].get_text(), "Creator": "tynys report"}) as doc:
+def _go_on() -> None:
+    """A bulletin written on its own is never asked to stop."""
+
+
+def _save(pages: list[Figure], pdf: Path, png: Path, check=_go_on) -> None:
+    with PdfPages(pdf, metadata={"Title": pages[0].texts[0].get_text(), "Creator": "tynys report"}) as doc:
         for fig in pages:
+            check()
             doc.savefig(fig)
-    pages[0].savefig(tmp_png, dpi=110, format="png")
-    tmp_pdf.replace(pdf)
-    tmp_png.replace(png)
+    check()
+    pages[0].savefig(png, dpi=110, format="png")
 
 
 # --- pages --------------------------------------------------------------------------------
@@ -121,15 +126,19 @@ def _style() -> dict:
             "axes.titleweight": "bold", "svg.fonttype": "none"}
 
 
-def render(snap: Snapshot, t, day: str, off: int) -> list[Figure]:
+def render(snap: Snapshot, t, day: str, off: int, check=_go_on) -> list[Figure]:
+    """The bulletin's pages; *check* is called between them (it raises to stop)."""
     with rcParams_context(_style()):
         place = snap.city.title if snap.city else t("ui.network")
         head = t("b.title", place=place, day=day)
         zone = f"UTC{'+' if off >= 0 else '-'}{abs(off) // 3600:02d}:{abs(off) % 3600 // 60:02d}"
         sub = t("b.window", start=_local(snap.start, off), end=_local(snap.end, off), zone=zone)
+        check()
         pages = [_page_city(snap, t, head, sub, off)]
-        pages += _page_nodes(snap, t, head, off)
+        pages += _page_nodes(snap, t, head, off, check)
+        check()
         pages += _page_exceedances(snap, t, head)
+        check()
         pages += _page_calibration(snap, t, head, off)
     return pages
 
@@ -243,11 +252,12 @@ def _note(t, snap: Snapshot, note) -> str:
     return t(note.key, **params)
 
 
-def _page_nodes(snap: Snapshot, t, head: str, off: int) -> list[Figure]:
+def _page_nodes(snap: Snapshot, t, head: str, off: int, check=_go_on) -> list[Figure]:
     pages = []
     n = len(snap.nodes)
     x = np.arange(len(snap.hours))
     for first in range(0, max(n, 1), CHARTS_PER_PAGE):
+        check()
         fig = _page(head, t("b.page_nodes"), t("b.nodes_sub"))
         for k, i in enumerate(range(first, min(first + CHARTS_PER_PAGE, n))):
             r, c = divmod(k, 3)

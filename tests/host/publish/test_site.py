@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+import threading
 
 import pytest
 from pypdf import PdfReader
 
 from tynys.cli import main
 from tynys.publish import site
-from tynys.publish.folder import MANIFEST, Folder, PublishError
+from tynys.publish.folder import MANIFEST, Abandoned, Folder, PublishError, own_files
 from tynys.store import Store
 
 pytestmark = pytest.mark.host
@@ -90,12 +91,29 @@ def test_a_rebuild_removes_only_its_own_old_files_and_keeps_the_archive(tmp_path
         Folder(tmp_path)
 
 
-def test_a_failed_run_keeps_what_it_wrote_as_the_sites_own(tmp_path):
+def test_a_failed_or_stopped_run_changes_nothing(tmp_path):
+    with Folder(tmp_path) as f:
+        f.write("index.html", "1")
     with pytest.raises(RuntimeError):
         with Folder(tmp_path) as f:
-            f.write("a.txt", "1")
+            f.write("index.html", "2")
+            f.write("data/new.js", "x")
             raise RuntimeError("disk full")
-    with Folder(tmp_path) as f:  # not refused as foreign
+    stop = threading.Event()
+    with pytest.raises(Abandoned):
+        with Folder(tmp_path, stop=stop) as f:
+            f.write("index.html", "3")
+            stop.set()
+            f.write("data/new.js", "x")
+    stop.clear()
+    with pytest.raises(Abandoned):  # asked to stop after the last file: still before the swap
+        with Folder(tmp_path, stop=stop) as f:
+            f.write("index.html", "4")
+            stop.set()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "index.html"]  # nothing staged is left
+    assert (tmp_path / "index.html").read_text() == "1" and own_files(tmp_path) == {"index.html"}
+    (tmp_path / ".tynys-tmp-index.html").write_text("a run killed while writing")
+    with Folder(tmp_path) as f:  # not refused as foreign; the leftover is removed
         f.write("b.txt", "2")
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "b.txt"]
 
