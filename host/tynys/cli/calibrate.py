@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from ..calibrate import inputs
+from ..calibrate.watch import METHODS as DRIFT_METHODS
 from ..errors import TynysError
 from ..store import Store
 from .common import Time, archive_option, cluster_option, db_option
@@ -417,7 +418,7 @@ def _drift_rules_help() -> str:
 @calibrate.command(epilog=_drift_rules_help())
 @_sensor_option(required=False)
 @_pair_options
-@click.option("--method", type=click.Choice(["self-starting", "fixed-baseline"]), default="self-starting",
+@click.option("--method", type=click.Choice(DRIFT_METHODS), default=DRIFT_METHODS[0],
               show_default=True, help="self-starting: the rules below, with stated false-alarm rates; fixed-baseline: "
               "the earlier CUSUM/KS alarms on a fixed baseline fit, kept for comparison.")
 @click.option("--baseline-days", default=30.0, show_default=True,
