@@ -98,21 +98,22 @@ class ArchiveView:
             self.node(node)  # no readings at all: say so, rather than "none in this period"
         if t0 is not None or t1 is not None:
             t = t.filter(_between(t["t0"], t0, t1))
-        boot, seq, start = (t[c].to_numpy() for c in ("boot", "seq", "t0"))
-        key = np.stack([start, boot, seq], axis=1)
-        heads, first, row = np.unique(key, axis=0, return_index=True, return_inverse=True)  # sorted by t0, boot, seq
-        row = row.reshape(-1)
-        stop = t["t1"].to_numpy()[first]
-        channel = np.asarray(t["channel"].to_pylist(), dtype=object)
+        boot, seq, start, stop = (t[c].to_numpy() for c in ("boot", "seq", "t0", "t1"))
+        order = np.lexsort((seq, boot, start))  # by t0, boot, seq (the export's order already: then cheap)
+        boot, seq, start, stop = boot[order], seq[order], start[order], stop[order]
+        new = np.r_[True, (start[1:] != start[:-1]) | (boot[1:] != boot[:-1]) | (seq[1:] != seq[:-1])]
+        row = np.empty(len(order), np.int64)
+        row[order] = np.cumsum(new) - 1  # each archive row's record
+        heads = np.flatnonzero(new)
         mean_all = t["mean"].to_numpy(zero_copy_only=False).astype(np.float64)
         n_all = t["n"].fill_null(0).to_numpy()
         mean, count = {}, {}
         for ch in channels:
-            sel = channel == ch
+            sel = pc.equal(t["channel"], ch).to_numpy(zero_copy_only=False)
             m, k = np.full(len(heads), np.nan), np.zeros(len(heads), np.int64)
             m[row[sel]], k[row[sel]] = mean_all[sel], n_all[sel]
             mean[ch], count[ch] = m, k
-        return Windows(node, np.arange(len(heads), dtype=np.int64), heads[:, 0].copy(), stop, mean, count)
+        return Windows(node, np.arange(len(heads), dtype=np.int64), start[heads], stop[heads], mean, count)
 
     # imported sites
 
