@@ -47,6 +47,7 @@ class Spool:
         self._acked = array("i", (-1,) * _ACKS)
         self.acked = 0
         self._head_len = 0
+        self._first = 0  # the lowest segment that may still be on flash (below it: deleted)
         try:
             os.mkdir(path)
         except OSError:
@@ -56,15 +57,6 @@ class Spool:
     # -- files
     def _name(self, n):
         return "%s/%08x" % (self.dir, n)
-
-    def _segments(self):
-        segs = []
-        for e in os.ilistdir(self.dir):
-            name = e[0]
-            if len(name) == 8 and name[0] in _HEX and name[-1] in _HEX:
-                segs.append(int(name, 16))
-        segs.sort()
-        return segs
 
     def _mount(self):
         try:
@@ -77,7 +69,12 @@ class Spool:
                 self.last_seq = int(h[3])
         except (OSError, ValueError):
             pass
-        segs = self._segments()
+        segs = []  # the segment files, in order
+        for e in os.ilistdir(self.dir):
+            name = e[0]
+            if len(name) == 8 and name[0] in _HEX and name[-1] in _HEX:
+                segs.append(int(name, 16))
+        segs.sort()
         for s in segs:  # segments wholly before the head are acknowledged: finish deleting them
             if s < self.head[0]:
                 os.remove(self._name(s))
@@ -85,6 +82,7 @@ class Spool:
         if not segs or segs[0] != self.head[0]:  # the head's segment is gone: start at the next
             self.head[0] = segs[0] if segs else self.head[0]
             self.head[1] = 0
+        self._first = self.head[0]
         c = array("i", self.head)
         for s in segs:
             if s != c[0]:
@@ -154,7 +152,10 @@ class Spool:
         # Cache the seq and length of the record at the head, stepping over finished segments.
         h = self.head
         while True:
-            n = self._line(h)
+            if h[0] == self._tail and h[1] >= self._tail_size:
+                n = 0  # the queue is empty: known without opening a file
+            else:
+                n = self._line(h)
             if n > 0:
                 self.oldest = self.seq
                 self._head_len = n
@@ -171,9 +172,14 @@ class Spool:
         with open(tmp, "w") as f:
             f.write("%d %d %d %d\n" % (self.head[0], self.head[1], self.dropped, self.last_seq))
         os.rename(tmp, self.dir + "/head")
-        for s in self._segments():  # after the head is safe, delete what it left behind
-            if s < self.head[0]:
-                os.remove(self._name(s))
+        # After the head is safe, delete the segments it left behind (numbered in a row: no
+        # directory listing, which would allocate on every acknowledgement).
+        while self._first < self.head[0]:
+            try:
+                os.remove(self._name(self._first))
+            except OSError:
+                pass  # never written (an empty tail after a boot) or deleted already
+            self._first += 1
 
     def _pop(self):
         # Move the head past its record (acknowledged or dropped). Does not save.
@@ -266,7 +272,7 @@ class Spool:
                 k = f.readinto(self.buf)
                 if k > n:
                     k = n
-                out.write(self.mv[:k])
+                out.write(self.buf if k == _CHUNK else self.mv[:k])  # a slice is a new object
                 n -= k
 
     def _has_ack(self, s):

@@ -153,13 +153,18 @@ def read_table(out, table: str, *, filter=None, columns=None) -> pa.Table:
     """One table of the archive at *out* (``city`` and ``day`` as columns), optionally filtered
     (a ``pyarrow.dataset`` expression, e.g. ``ds.field("node") == "osk-01"``: only the files and
     row groups whose partition or statistics can match are read) and cut to *columns*."""
-    data = dataset(out, table)
+    return scan(dataset(out, table), Path(out) / table, table, filter=filter, columns=columns)
+
+
+def scan(data: ds.Dataset | None, root: Path, table: str, *, filter=None, columns=None) -> pa.Table:
+    """*data* (:func:`dataset`, of the table *table* under *root*) read as :func:`read_table` reads it."""
     if data is None:
-        return SCHEMAS[table].empty_table() if columns is None else SCHEMAS[table].empty_table().select(columns)
+        empty = SCHEMAS[table].empty_table()
+        return empty if columns is None else empty.select(columns)
     try:
         return data.to_table(filter=filter, columns=columns)
     except (pa.ArrowInvalid, OSError) as e:
-        raise ArchiveError(f"{Path(out) / table}: a file there is not readable as this archive's Parquet ({_first(e)}): "
+        raise ArchiveError(f"{root}: a file there is not readable as this archive's Parquet ({_first(e)}): "
                            "move it out of the archive, or re-export its day with tynys archive export") from None
 
 
@@ -310,6 +315,7 @@ def _content_digest(out: Path) -> str:
 
 
 def _first(e: BaseException) -> str:
+    """An error's first line (a pyarrow message runs on)."""
     return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 

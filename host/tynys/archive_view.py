@@ -25,17 +25,24 @@ import pyarrow.dataset as ds
 
 from . import archive
 from .store.model import Observations, Site, StoreError, Windows
+from .timeutil import iso
 
-_SITE_COLS = ["provider", "site", "kind", "name", "lat", "lon"]
+_OBS_COLS = ["provider", "site", "kind", "name", "lat", "lon", "parameter", "unit", "t0", "t1", "value", "qc"]
 
 
 class ArchiveView:
-    """Read-only access to a Tynys archive folder with the store's calibration reads."""
+    """Read-only access to a Tynys archive folder with the store's calibration reads. A node's
+    rows and a site's observations are read once per view (a part opens its own view), whatever
+    the number of reads the calibration makes of them."""
 
-    def __init__(self, location):
+    def __init__(self, location, t0: int | None = None, t1: int | None = None):
+        """*t0*, *t1*: read only periods starting in ``[t0, t1)`` (the files of those days)."""
         self.location = Path(location)
-        archive.dataset(self.location, "readings")  # refuses a folder that is not a Tynys archive, now
+        self.period = (t0, t1)
+        self._data = {t: archive.dataset(self.location, t) for t in ("readings", "observations")}  # refuses a non-archive
         self._sites: dict[int, Site] = {}
+        self._site_obs: dict[int, pa.Table] = {}
+        self._nodes: dict[str, pa.Table] = {}
 
     def __enter__(self) -> ArchiveView:
         return self
@@ -45,40 +52,52 @@ class ArchiveView:
 
     def close(self) -> None:
         self._sites.clear()
+        self._site_obs.clear()
+        self._nodes.clear()
 
     def _read(self, table: str, where, columns: list[str]) -> pa.Table:
-        return archive.read_table(self.location, table, filter=where, columns=columns)
+        return archive.scan(self._data[table], self.location / table, table, filter=where, columns=columns)
 
     # nodes
 
+    def _within(self, where):
+        """*where*, and only the days and periods of the view's period."""
+        t0, t1 = self.period
+        days = archive.day_filter(t0, t1)
+        for extra in (days, None if t0 is None else ds.field("t0") >= int(t0), None if t1 is None else ds.field("t0") < int(t1)):
+            if extra is not None:
+                where = where & extra
+        return where
+
+    def _node_rows(self, node: str) -> pa.Table:
+        if node not in self._nodes:
+            self._nodes[node] = self._read("readings", self._within(ds.field("node") == node),
+                                           ["boot", "seq", "t0", "t1", "channel", "n", "mean"])
+        return self._nodes[node]
+
     def node(self, node_id: str) -> str:
         """*node_id* when the archive holds readings of it (the archive has no registry)."""
-        data = archive.dataset(self.location, "readings")
-        if data is None or not data.scanner(filter=ds.field("node") == node_id, columns=["node"]).head(1).num_rows:
-            raise StoreError(f"no readings of node {node_id!r} in the archive {self.location}: check the node id, "
+        if not self._node_rows(node_id).num_rows:
+            t0, t1 = self.period
+            when = "" if t0 is None and t1 is None else f" between {iso(t0) or 'the start'} and {iso(t1) or 'the end'}"
+            raise StoreError(f"no readings of node {node_id!r} in the archive {self.location}{when}: check the node id, "
                              "or export its days (tynys archive export)")
         return node_id
 
     def channel_names(self, node: str | None = None) -> list[str]:
-        where = None if node is None else ds.field("node") == node
-        return sorted(pc.unique(self._read("readings", where, ["channel"])["channel"]).to_pylist())
+        t = self._read("readings", None, ["channel"]) if node is None else self._node_rows(node)
+        return sorted(pc.unique(t["channel"]).to_pylist())
 
     def windows(self, node: str, channels, t0: int | None = None, t1: int | None = None) -> Windows:
         """As :meth:`tynys.store.Store.windows`: one row per record of *node* starting in
         ``[t0, t1)`` (by t0, boot, seq), each channel's mean (NaN where absent) and n. Records are
         those with a value of any channel (the archive has no rows for a record without one);
         ``record`` numbers them in that order (the archive keeps no database ids)."""
-        where = ds.field("node") == node
-        days = archive.day_filter(t0, t1)
-        if days is not None:
-            where = where & days
-        if t0 is not None:
-            where = where & (ds.field("t0") >= int(t0))
-        if t1 is not None:
-            where = where & (ds.field("t0") < int(t1))
-        t = self._read("readings", where, ["boot", "seq", "t0", "t1", "channel", "n", "mean"])
+        t = self._node_rows(node)
         if not t.num_rows:
             self.node(node)  # no readings at all: say so, rather than "none in this period"
+        if t0 is not None or t1 is not None:
+            t = t.filter(_between(t["t0"], t0, t1))
         boot, seq, start = (t[c].to_numpy() for c in ("boot", "seq", "t0"))
         key = np.stack([start, boot, seq], axis=1)
         heads, first, row = np.unique(key, axis=0, return_index=True, return_inverse=True)  # sorted by t0, boot, seq
@@ -100,41 +119,28 @@ class ArchiveView:
     def site(self, ref: str) -> Site:
         """A site by ``provider:provider_id``, its provider id or its name (when unique)."""
         text = str(ref).strip()
+        known = next((s for s in self._sites.values() if text in (s.ref, s.provider_id, s.name)), None)
+        if known is not None:
+            return known
         provider, _, pid = text.partition(":")
-        found = self._site_rows((ds.field("provider") == provider) & (ds.field("site") == pid)) if pid else []
-        if not found:
-            found = self._site_rows((ds.field("site") == text) | (ds.field("name") == text))
-        if len(found) == 1:
-            s = Site(len(self._sites) + 1, **found[0])
-            known = next((k for k, v in self._sites.items() if v.ref == s.ref), None)
-            if known is None:
-                self._sites[s.id] = s
-                return s
-            return self._sites[known]
+        t = self._read("observations", self._within((ds.field("provider") == provider) & (ds.field("site") == pid)),
+                       _OBS_COLS) if pid else None
+        if t is None or not t.num_rows:
+            t = self._read("observations", self._within((ds.field("site") == text) | (ds.field("name") == text)), _OBS_COLS)
+        found = sorted({(r["provider"], r["site"]) for r in t.select(["provider", "site"]).to_pylist()})
         if not found:
             raise StoreError(f"no imported site {text!r} in the archive {self.location}: its observations are exported "
                              "with the database's days (tynys archive export), or add them (tynys archive add)")
-        raise StoreError(f"site {text!r} is ambiguous: {', '.join(f['provider'] + ':' + f['provider_id'] for f in found)}; "
-                         "name it as provider:id")
-
-    def _site_rows(self, where) -> list[dict]:
-        t = self._read("observations", where, _SITE_COLS)
-        if not t.num_rows:
-            return []
-        rows = t.group_by(_SITE_COLS, use_threads=False).aggregate([]).to_pylist()
-        seen: dict = {}
-        for r in sorted(rows, key=lambda r: (r["provider"], r["site"])):
-            seen.setdefault((r["provider"], r["site"]), {
-                "provider": r["provider"], "provider_id": r["site"], "name": r["name"] or "", "lat": r["lat"],
-                "lon": r["lon"], "kind": r["kind"]})
-        return list(seen.values())
-
-    def _where_site(self, site: Site):
-        return (ds.field("provider") == site.provider) & (ds.field("site") == site.provider_id)
+        if len(found) > 1:
+            raise StoreError(f"site {text!r} is ambiguous: {', '.join(f'{a}:{b}' for a, b in found)}; name it as provider:id")
+        first = t.slice(0, 1).to_pylist()[0]
+        s = Site(len(self._sites) + 1, first["provider"], first["site"], first["name"] or "", first["lat"], first["lon"],
+                 first["kind"])
+        self._sites[s.id], self._site_obs[s.id] = s, t
+        return s
 
     def site_parameters(self, site_id: int) -> dict[str, dict]:
-        site = self._sites[site_id]
-        t = self._read("observations", self._where_site(site), ["parameter", "unit", "t0", "qc"])
+        site, t = self._sites[site_id], self._site_obs[site_id]
         out = {}
         for p in sorted(set(t["parameter"].to_pylist())):
             sub = t.filter(pc.equal(t["parameter"], p))
@@ -156,17 +162,11 @@ class ArchiveView:
         params = self.site_parameters(site.id)
         if parameter not in params:
             raise StoreError(f"site {site.ref} has no {parameter!r}; it has {', '.join(params) or 'nothing'}")
-        where = self._where_site(site) & (ds.field("parameter") == parameter)
-        days = archive.day_filter(t0, t1)
-        if days is not None:
-            where = where & days
-        if t0 is not None:
-            where = where & (ds.field("t0") >= int(t0))
-        if t1 is not None:
-            where = where & (ds.field("t0") < int(t1))
+        t = self._site_obs[site.id]
+        keep = pc.and_(pc.equal(t["parameter"], parameter), _between(t["t0"], t0, t1))
         if not include_flagged:
-            where = where & (ds.field("qc") == "")
-        t = self._read("observations", where, ["t0", "t1", "value", "qc"])
+            keep = pc.and_(keep, pc.equal(t["qc"], ""))
+        t = t.filter(keep)
         start, stop = t["t0"].to_numpy(), t["t1"].to_numpy()
         value = t["value"].to_numpy(zero_copy_only=False).astype(np.float64)
         qc = np.asarray(t["qc"].to_pylist(), dtype=object)
@@ -180,3 +180,9 @@ class ArchiveView:
                                        "with different values (first at t0 = "
                                        f"{int(start[clash[0]])}): keep one of the files that hold them")
         return Observations(site, parameter, params[parameter]["unit"], start, stop, value, qc)
+
+
+def _between(t0s: pa.ChunkedArray, t0: int | None, t1: int | None) -> pa.ChunkedArray:
+    """Rows whose period starts in ``[t0, t1)`` (None: an open end)."""
+    lo = pc.greater_equal(t0s, -(2**62) if t0 is None else int(t0))
+    return pc.and_(lo, pc.less(t0s, 2**62 if t1 is None else int(t1)))

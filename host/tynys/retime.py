@@ -53,8 +53,11 @@ FLOOR = 946684800  # 2000-01-01: no Tynys node measured before; an ESP32's unset
 
 def _agreeing(b: np.ndarray) -> tuple[np.ndarray, int]:
     """Which of the ``t1 - uptime`` values of one clock agree (with their median: at most SLACK
-    above it, LATE below it), and the largest of those: that clock's reading at uptime 0."""
-    med = np.median(b)
+    above it, LATE below it), and the largest of those: that clock's reading at uptime 0. The
+    median is one of the values (the lower middle one), so some always agree: with two far
+    groups of equal size the mean of the middle two would match neither. On such a tie the
+    earlier clock reading wins (a clock set wrong jumps forward more often than back)."""
+    med = np.partition(b, (len(b) - 1) // 2)[(len(b) - 1) // 2]
     ok = (b <= med + SLACK) & (b >= med - LATE)
     return ok, int(b[ok].max())
 

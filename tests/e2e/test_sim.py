@@ -67,3 +67,18 @@ def test_mixed_transports_share_one_collector(tmp_path, need_service):
 def test_a_node_that_cannot_run_is_named(tmp_path):
     with pytest.raises(sim.SimError, match=r"(?s)osk-01 stopped measuring \(its console: .*/osk-01/console.log\); last lines:.*MemoryError"):
         sim.run(nodes=1, hours=1, heap="48K", db=tmp_path / "x.db", start=START, timeout=60, workdir=tmp_path / "n")
+
+
+def test_a_city_into_postgresql(pg_server, tmp_path, capsys):
+    """--db postgresql://… goes through the store like a file: the nodes registered, every record
+    stored once, the summary read back from the server."""
+    url = pg_server.new_schema("sim_e2e")
+    args = ["sim", "--nodes", "2", "--hours", "1", "--transport", "http", "--db", url, "--start", "2026-11-27T00:00Z"]
+    assert main(args) == 2
+    assert "with a PostgreSQL database, name the key file: --keys FILE" in capsys.readouterr().err
+    assert main([*args, "--keys", str(tmp_path / "city.keys")]) == 0
+    out = capsys.readouterr().out
+    assert "24 records from 2 nodes stored in" in out and "(expected 24); rejects: none" in out
+    assert main(["db", "stats", "--db", url, "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["nodes"], stats["records"], stats["rejected"]) == (2, 24, 0)

@@ -120,6 +120,18 @@ def test_drift_from_the_archive_on_a_local_cluster_equals_the_single_process_wat
     assert here[1]["alarms"] and here[1]["alarms"][0]["time"] >= "2026-07-03"  # osk-02's fall (day 32), seen after it
 
 
+def test_compare_of_the_archives_nodes_on_a_local_cluster_equals_the_single_process_run(network_archive, scheduler, capsys):
+    """The nodes pooled (each read as a part), each candidate cross-validated on blocks of time (one
+    reference site: leave-site-out is refused, as for files)."""
+    db, out = network_archive
+    args = ["calibrate", "compare", *[a for n in NODES for a in ("--node", n)], "--reference", REF, "--rh", "th.rh",
+            "--bootstrap", "200", "--json"]
+    here = run(capsys, [*args, "--db", str(db)])
+    same(run(capsys, [*args, "--archive", str(out), "--cluster", scheduler]), here)
+    assert {r["candidate"] for r in here} >= {"raw", "ols", "mlr_rh"} and sum(r["recommended"] for r in here) == 1
+    assert {r["n"] for r in here if r["kind"] == "fitted"} == {3 * DAYS * 24}
+
+
 def test_bad_archives_and_missing_nodes_are_one_line(network_archive, capsys, tmp_path):
     db, out = network_archive
     fit = ["calibrate", "fit", "--node", "osk-01", "--reference", REF, "--profiles", str(tmp_path / "p")]

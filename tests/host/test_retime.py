@@ -245,6 +245,25 @@ def test_unsynced_records_whose_uptimes_disagree_are_not_retimed_to_impossible_t
     assert "2 pending" in capsys.readouterr().out
 
 
+def test_two_equal_groups_of_unsynced_records_that_disagree_do_not_stop_re_timing(city, caplog):
+    """Half of a boot's unsynced records say the clock read 10**6 s more at uptime 0 (it jumped):
+    the median of the two groups matches neither. Re-timing still runs: the earlier clock's
+    records get world times, the others stay pending with the reason, nothing is logged as an error."""
+    lines, world = boot_lines(POWER_ON, 900 + 123, 900 + 123 + 3600)
+    unsynced, synced = split(lines)
+    jumped = [sign_body(make_body("osk-03", k, boot=2, t0=RTC0 + 10**6 + W * k, clock="unsynced", uptime=W * (k + 1)), KEY)
+              for k in range(len(unsynced))]
+    assert len(jumped) == len(unsynced) < 10  # seqs 0.. below the boot's others (from 10)
+    with caplog.at_level("ERROR"):
+        out = city.ingestor().ingest(jumped + unsynced + synced, "test")
+    assert {o.status for o in out} == {"stored"}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    rows = {r[0]: r for r in timing(city.store)}
+    assert [(rows[s][2], rows[s][3]) for s in range(10, 10 + len(unsynced))] == world[:len(unsynced)]
+    for k in range(len(jumped)):
+        assert rows[k][1] == "pending" and "disagrees by +1000000 s" in rows[k][7], rows[k]
+
+
 def test_db_stats_reads_times_outside_the_calendar(city, capsys):
     """Rows an older tynys re-timed to year -29662 (or a window at t0 = 10**15) do not crash stats."""
     city.ingestor().ingest([make_line("osk-03", KEY, 1, t0=VECTOR_T1 - 300)], "test")

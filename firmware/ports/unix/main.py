@@ -14,7 +14,7 @@ try:
 except ImportError:
     pass  # a board just flashed with MicroPython has none of ours
 sys.modules.pop("boot", None)
-if start and __import__("os").getenv("TYNYS_MEASURE"):  # benchmarks only (measure.py)
+if start and (__import__("os").getenv("TYNYS_MEASURE") or "peaks") != "peaks":  # benchmarks only (measure.py)
     __import__("measure").install()
 n = start() if start else None
 start = None
@@ -22,6 +22,8 @@ if "node.startup" in sys.modules:  # (a bare board run from its flash has no nod
     import node
 
     node.forget("startup")
+if n and __import__("os").getenv("TYNYS_MEASURE") == "peaks":  # heap tests: after boot (measure.py)
+    __import__("measure").install()
 if n:
     n.serve()
 __import__("time").repl_clock()

@@ -15,11 +15,12 @@
 #   'P' pin `bus` set to `addr` (no answer)
 #   'O' UART `bus` opened: n = 8 bytes tx:u16 rx:u16 baud:u32 (0xFFFF: no pin given) (no answer)
 # quiet_us: the world time before which that UART's simulator sends nothing unless the node
-# writes to it, reopens it or changes a pin (sim/uart.py quiet_until). Until then the link
-# answers the driver's polls itself, "nothing waiting", as the simulator would have: most polls
-# of a day find nothing, and each would cost two processes a round trip. The firmware sees the
-# same bytes at the same world times (tests/firmware/test_simlink.py); the node's heap pays 32
-# bytes for it (an attribute per UART, a few bytes of code: bench_sim.py).
+# writes to it or reopens it (sim/uart.py quiet_until; no simulator listens to pins, and
+# simhost.py gives no such time if one does). Until then the link answers the driver's polls
+# itself, "nothing waiting", as the simulator would have: most polls of a day find nothing, and
+# each would cost two processes a round trip. The firmware sees the same bytes at the same world
+# times (tests/firmware/test_simlink.py); the node's heap pays about 100 bytes for it (its code,
+# an attribute per UART).
 import usocket
 import utime
 import struct
@@ -116,12 +117,6 @@ class _I2c:
         _exact(buf, n)
 
 
-def _pin(pid, v):
-    _req(0x50, pid, v, 0)  # 'P'
-    for u in machine._uarts.values():  # a power gate or a SET line may wake a sensor
-        u.due = 0
-
-
 def connect(path, config, board):
     """Link to the simulator process; it builds the sensors config.json names and we attach
     a peer for each. Returns the peers as [kind, bus, addr] lists."""
@@ -149,5 +144,5 @@ def connect(path, config, board):
             machine.attach_uart(bus, _Uart(bus))
         else:
             machine.attach_i2c(bus, addr, _I2c(bus, addr))
-    machine.on_pin(_pin)
+    machine.on_pin(lambda pid, v: _req(0x50, pid, v, 0))  # 'P'
     return peers

@@ -401,6 +401,12 @@ def describe(pollutant: str) -> list[str]:
         lines.append(f"{pollutant} {name} rule (k={r['k']:g}, h={r['h']:g}): a false alarm once in {arl_text(r['arl_days'])}; "
                      f"{r['drift']['label']}: alarm after {d['mean']:.0f} days on average, 90 % within {d['p90']:.0f}"
                      + (f" (at half the noise {quiet['mean']:.0f} and {quiet['p90']:.0f})" if quiet else ""))
+        bound = r.get("information_bound")
+        if bound:   # what no rule can beat at this noise (bench/bench_drift_bound.py)
+            one, four = bound["one_drift_watched"], bound["four_drifts_watched"]
+            lines.append(f"  bound: an ideal test knowing every parameter needs {one['mean']:g} days on average "
+                         f"(90 % within {one['p90']:.0f}) watching only this drift, {four['mean']:g} "
+                         f"(90 % within {four['p90']:.0f}) watching gain and offset both ways")
     lines.append(f"{pollutant} both rules: {doc['false_alarms_per_sensor_year']:.2f} false alarms per sensor-year "
                  f"({doc['measured']['summary']})")
     if "field" in doc:

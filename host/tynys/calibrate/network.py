@@ -21,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 
+import numpy as np
+
 from ..cluster import map_parts
 from ..errors import TynysError
 from ..store import Store
@@ -65,12 +67,13 @@ def _source(store: Store | None, archive) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def reading(source: tuple[str, str]):
-    """What a part reads: ``("db", location)`` a database, ``("archive", folder)`` the Parquet archive."""
+def reading(source: tuple[str, str], t0: int | None = None, t1: int | None = None):
+    """What a part reads: ``("db", location)`` a database, ``("archive", folder)`` the Parquet
+    archive (only the days of periods starting in ``[t0, t1)``)."""
     kind, location = source
     if kind == "archive":
         from ..archive_view import ArchiveView
-        with ArchiveView(location) as a:
+        with ArchiveView(location, t0, t1) as a:
             yield a
     else:
         with Store.open(location, readonly=True) as s:
@@ -81,7 +84,7 @@ def fit_one(node: str, source: tuple[str, str], reference: str, channel: str | N
     """One part: ``(node, profile, summary, None)``, or ``(node, None, None, message)`` when the
     node cannot be fitted (a message, not an exception: the other nodes go on)."""
     try:
-        with reading(source) as s:
+        with reading(source, fit_kw.get("t0"), fit_kw.get("t1")) as s:
             profile, summary = stored.fit_profile_from_store(s, node, channel, reference, **fit_kw)
     except TynysError as e:
         return node, None, None, str(e)
@@ -108,7 +111,7 @@ def watch_node(node: str, source: tuple[str, str], reference: str, channel: str 
     from .watch import Watch, watch
 
     try:
-        with reading(source) as s:
+        with reading(source, read_kw.get("t0"), read_kw.get("t1")) as s:
             data = stored.colocated_from_store(s, node, channel, reference, **read_kw)
         if not len(data):
             raise TynysError(f"{node}: no co-located {data.interval} intervals with {data.reference}: check the node "
@@ -118,6 +121,35 @@ def watch_node(node: str, source: tuple[str, str], reference: str, channel: str 
         if alone:
             raise
         return [Watch(node, read_kw.get("interval", "1h"), "", (0, 0), 0, {}, 0, 0, problem=str(e))]
+
+
+def colocate_nodes(nodes, reference: str, *, store: Store | None = None, archive=None, channel: str | None = None,
+                   cluster: str | None = None, read_kw: dict | None = None) -> Colocated:
+    """*nodes* co-located with *reference* (:func:`tynys.calibrate.stored.colocated_from_store`),
+    each node read as a part from *store* or the archive folder *archive*, pooled into one
+    :class:`~tynys.calibrate.inputs.Colocated` (a node's rows labelled by its id), as
+    ``tynys calibrate compare`` pools co-located sensor files."""
+    nodes = list(nodes)
+    parts = map_parts(colocate_node, nodes, _source(store, archive), reference, channel, read_kw or {}, cluster=cluster)
+    first = parts[0]
+    for node, p in zip(nodes, parts):
+        if (p.pollutant, p.unit) != (first.pollutant, first.unit):
+            raise TynysError(f"{node} measures {p.pollutant} [{p.unit}], {nodes[0]} {first.pollutant} [{first.unit}]: "
+                             "compare nodes of one pollutant (--channel)")
+    cat = lambda f: None if any(f(p) is None for p in parts) else np.concatenate([f(p) for p in parts])  # noqa: E731
+    notes = [f"{node}: no co-located {first.interval} intervals with the reference" for node, p in zip(nodes, parts) if not len(p)]
+    return dataclasses.replace(first, x=cat(lambda p: p.x), y=cat(lambda p: p.y), rh=cat(lambda p: p.rh),
+                               t_c=cat(lambda p: p.t_c), time=cat(lambda p: p.time), site=cat(lambda p: p.site),
+                               sensors=nodes, notes=notes)
+
+
+def colocate_node(node: str, source: tuple[str, str], reference: str, channel: str | None, read_kw: dict) -> Colocated:
+    """One part: one node read where *source* says, co-located with the reference."""
+    try:
+        with reading(source, read_kw.get("t0"), read_kw.get("t1")) as s:
+            return stored.colocated_from_store(s, node, channel, reference, **read_kw)
+    except TynysError as e:
+        raise TynysError(f"{node}: {e}") from None
 
 
 def watch_sensors(data: Colocated, *, cluster: str | None = None, **watch_kw) -> list:

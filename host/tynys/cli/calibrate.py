@@ -10,6 +10,7 @@ import click
 import numpy as np
 
 from ..calibrate import inputs
+from ..calibrate.watch import METHODS as DRIFT_METHODS
 from ..errors import TynysError
 from ..store import Store
 from .common import Time, archive_option, cluster_option, db_option
@@ -150,8 +151,34 @@ def _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ct
     return data
 
 
+_NODE_HELP = ("Without --sensor: a node to read from --db or --archive (repeat for several), against --reference "
+              "SITE[:PARAMETER]; --rh/--t name its channels.")
+
+
+def _node_options(fn, node_help: str = _NODE_HELP):
+    """--node (repeat), --channel, --from, --to, --archive, --db: nodes co-located from the store or the archive."""
+    for opt in reversed([
+            click.option("--node", "nodes", multiple=True, help=node_help),
+            click.option("--channel", default=None, help="Without --sensor: the node channel (default: pm.pm25_cf1)."),
+            click.option("--from", "t_from", type=Time, default=None, help="Without --sensor: co-locate from this time (UTC)."),
+            click.option("--to", "t_to", type=Time, default=None, help="Without --sensor: co-locate until this time (UTC)."),
+            archive_option, db_option]):
+        fn = opt(fn)
+    return fn
+
+
+def _node_reading(rh_spec, t_spec, interval, t_from, t_to, archive, ctx) -> dict:
+    """How nodes are co-located (the *read_kw* of :mod:`tynys.calibrate.network`)."""
+    reading = _reading(ctx)
+    read_kw = dict(rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to,
+                   include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
+    if archive:
+        _archive_days(read_kw["interval"], read_kw["tz"])
+    return read_kw
+
+
 @calibrate.command()
-@_sensor_option()
+@_sensor_option(required=False)
 @_pair_options
 @click.option("--validation", type=click.Choice(["site", "time"]), default="time", show_default=True,
               help="Leave-site-out, or blocked leave-time-out.")
@@ -160,17 +187,36 @@ def _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ct
 @_BASIS
 @click.option("--bootstrap", "n_boot", default=2000, show_default=True, help="Resamples for the ΔRMSE interval.")
 @cluster_option
+@_node_options
 @output_options
 def compare(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, validation, folds, names, basis, n_boot, cluster,
-            fmt, **ctx):
+            nodes, channel, t_from, t_to, archive, db, keys, fmt, **ctx):
     """Compare raw, every applicable published correction and fitted models under held-out validation;
     each against the best published correction (ΔRMSE with a bootstrap interval), and a recommendation.
+
+    From files (--sensor), or nodes (--node, repeat) from --db or --archive DIR against an imported
+    reference (--reference SITE[:PARAMETER]; each node read as a part with --cluster). Each
+    candidate's cross-validation is a part on Dask workers with --cluster.
 
     Example: tynys calibrate compare --sensor pa.csv:A_B_Avg --reference pa.csv:conc --rh pa.csv:humidity_a
              --pollutant pm25 --basis cf1 --time-column DAILY --site-column sensor_index --tz UTC --validation site
     """
     from ..calibrate.comparison import compare as run
-    data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
+    from ..calibrate.network import colocate_nodes
+    if sensor_specs:
+        if nodes or archive or channel or t_from is not None or t_to is not None:
+            raise TynysError("--node, --archive, --channel, --from and --to read nodes, not files: drop them or --sensor")
+        data = _colocated(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, ctx)
+    elif not nodes:
+        raise TynysError("name what to compare: --sensor FILE[:COLUMN] files, or --node NODE (repeat) from --db or --archive")
+    else:
+        read_kw = _node_reading(rh_spec, t_spec, interval, t_from, t_to, archive, ctx)
+        if archive:
+            data = colocate_nodes(nodes, reference, archive=archive, channel=channel, cluster=cluster, read_kw=read_kw)
+        else:
+            with Store.open(db, create=False) as store:
+                data = colocate_nodes(nodes, reference, store=store, channel=channel, cluster=cluster, read_kw=read_kw)
+        _notes(data.notes)
     c = run(data, validation=validation, folds=folds, names=names or None, basis=basis, n_boot=n_boot, cluster=cluster)
     _notes(c.notes)
     keep = ("candidate", "kind", "validation", "rmse", "delta_rmse", "delta_rmse_ci", "significant", "nrmse", "r2", "slope",
@@ -417,7 +463,7 @@ def _drift_rules_help() -> str:
 @calibrate.command(epilog=_drift_rules_help())
 @_sensor_option(required=False)
 @_pair_options
-@click.option("--method", type=click.Choice(["self-starting", "fixed-baseline"]), default="self-starting",
+@click.option("--method", type=click.Choice(DRIFT_METHODS), default=DRIFT_METHODS[0],
               show_default=True, help="self-starting: the rules below, with stated false-alarm rates; fixed-baseline: "
               "the earlier CUSUM/KS alarms on a fixed baseline fit, kept for comparison.")
 @click.option("--baseline-days", default=30.0, show_default=True,
@@ -427,17 +473,12 @@ def _drift_rules_help() -> str:
 @click.option("--params", "param_file", default=None, type=click.Path(dir_okay=False),
               help="SO2: the cell's calibration sheet as a JSON object (sensor_model, sensitivity_mv_ppb); with --t.")
 @click.option("--param", "param_items", multiple=True, metavar="KEY=VALUE", help="SO2: one sheet value. Repeat.")
-@click.option("--node", "nodes", multiple=True, help="With --sensor: name for the sensor in alarms (one sensor; default: "
-              "its file or site name). Without: the node to watch from --db or --archive (repeat for several).")
-@click.option("--channel", default=None, help="Without --sensor: the node channel watched (default: pm.pm25_cf1).")
-@click.option("--from", "t_from", type=Time, default=None, help="Without --sensor: co-locate from this time (UTC).")
-@click.option("--to", "t_to", type=Time, default=None, help="Without --sensor: co-locate until this time (UTC).")
 @cluster_option
-@archive_option
-@db_option
+@lambda fn: _node_options(fn, "With --sensor: name for the sensor in alarms (one sensor; default: its file or site "
+                          "name). " + _NODE_HELP)
 @output_options
 def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method, baseline_days, shift, param_file,
-          param_items, nodes, channel, t_from, t_to, cluster, archive, db, keys, fmt, **ctx):
+          param_items, cluster, nodes, channel, t_from, t_to, archive, db, keys, fmt, **ctx):
     """Watch sensors for drift against a co-located reference: gain and offset alarms on daily
     residuals (each alarm with its rule, the rule's false-alarm rate and the drift's size), and a
     rolling 14-day refit (slope, intercept) every 7 days.
@@ -465,11 +506,8 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method,
     else:
         if not nodes:
             raise TynysError("name what to watch: --sensor FILE[:COLUMN] files, or --node NODE (repeat) from --db or --archive")
-        reading = _reading(ctx)
-        read_kw = dict(rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to,
-                       include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
+        read_kw = _node_reading(rh_spec, t_spec, interval, t_from, t_to, archive, ctx)
         if archive:
-            _archive_days(read_kw["interval"], read_kw["tz"])
             watched = watch_nodes(nodes, reference, archive=archive, channel=channel, cluster=cluster, read_kw=read_kw, **how)
         else:
             with Store.open(db, create=False) as store:

@@ -14,7 +14,6 @@ import json
 import math
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -218,7 +217,7 @@ def run(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str = 
     try:
         keyfile = KeyFile(keys or default_path(db))
         keymap = register(store, keyfile, plans, installed=start, notes=f"tynys sim {city} {scenario} seed {seed}")
-        first_id = store.conn.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
+        first_id = store.last_arrival()
         temp = workdir is None
         home = Path(tempfile.mkdtemp(prefix="tynys-sim-") if temp else workdir).resolve()
         home.mkdir(parents=True, exist_ok=True)
@@ -280,22 +279,17 @@ def _wait(db, plans, vns, first_id, end, timeout, on_record, home) -> None:
     """Until every node's records up to *end* are stored, without a gap."""
     deadline = time.monotonic() + timeout
     prog = {p.node: _Progress() for p in plans}
-    names = tuple(prog)
-    marks = ",".join("?" * len(names))
-    reader = sqlite3.connect(db, timeout=10)
     last = first_id
     stuck: dict[str, float] = {}
+    reader = Store.open(db, readonly=True)  # its own connection: the collector writes on the other
     try:
         while True:
-            rows = reader.execute(
-                f"SELECT id, node, boot, seq, t0, t1, clock, transport, received, raw FROM records"
-                f" WHERE id > ? AND node IN ({marks}) ORDER BY id", (last, *names)).fetchall()
-            for rid, node, boot, seq, t0, t1, clock, via, received, raw in rows:
-                last = rid
-                prog[node].add(boot, seq, t1)
+            for r in reader.arrived_after(last, prog):
+                last = r.pop("id")
+                prog[r["node"]].add(r["boot"], r["seq"], r["t1"])
                 if on_record:
-                    on_record({"node": node, "boot": boot, "seq": seq, "t0": t0, "t1": t1, "clock": clock,
-                               "transport": via, "received": received, "record": json.loads(raw)})
+                    raw = r.pop("raw")
+                    on_record({**r, "record": json.loads(raw)})
             late = [n for n, g in prog.items() if not g.done(end)]
             if not late:
                 return
@@ -321,18 +315,17 @@ def _wait(db, plans, vns, first_id, end, timeout, on_record, home) -> None:
 def _summary(store: Store, plans: list[NodePlan], counts) -> dict:
     per_node = []
     for p in plans:
-        n, heap = store.conn.execute("SELECT COUNT(*), MIN(heap_free) FROM records WHERE node = ?", (p.node,)).fetchone()
-        # by the windows the host uses: an unsynced record's own t0 is the node's guess (2000-01-01 on)
-        t0, t1 = store.conn.execute("SELECT MIN(t0), MAX(t1) FROM timed_records WHERE node = ?", (p.node,)).fetchone()
+        # first/last by the windows the host uses: an unsynced record's own t0 is the node's guess (2000-01-01 on)
+        tot = store.node_totals(p.node)
         w = store.windows(p.node, ["pm.pm25_cf1", "so2.we_mv", "so2.ae_mv"])
         pm = w.mean["pm.pm25_cf1"]
         so2 = w.mean["so2.we_mv"] - w.mean["so2.ae_mv"]
         per_node.append({
             "node": p.node, "name": p.place.name, "district": p.place.district, "transport": p.transport,
-            "records": n, "first": iso(t0), "last": iso(t1),
+            "records": tot["records"], "first": iso(tot["first"]), "last": iso(tot["last"]),
             "pm25_cf1_mean": _round(np.nanmean(pm) if np.isfinite(pm).any() else math.nan),
             "so2_mv_max": _round(np.nanmax(so2) if np.isfinite(so2).any() else math.nan),
-            "heap_free_min": heap,
+            "heap_free_min": tot["heap_free_min"],
             "sensors": {slot: dict(u, **({"sheet": models.sheet(u["params"])} if u["model"].startswith("isb") else {}))
                         for slot, u in p.units.items()},
         })

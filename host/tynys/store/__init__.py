@@ -217,6 +217,9 @@ class Store:
     latest = _on_db(_queries.latest)
     sensor_counts = _on_db(_queries.sensor_counts)
     raw_lines = _on_db(_queries.raw_lines)
+    last_arrival = _on_db(_queries.last_arrival)
+    arrived_after = _on_db(_queries.arrived_after)
+    node_totals = _on_db(_queries.node_totals)
     stats = _on_db(_stats.stats)
     # the Parquet archive's day slices
     archive_days = _on_db(_archive.archive_days)

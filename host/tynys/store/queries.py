@@ -108,3 +108,26 @@ def raw_lines(db, node: str, t0: int | None = None, t1: int | None = None) -> li
     window (pending records have none yet and are left out)."""
     return [r[0] for r in db.execute(
         "SELECT raw FROM timed_records WHERE node=? AND t0 >= ? AND t0 < ? ORDER BY t0, boot, seq", (node, *span(t0, t1)))]
+
+
+def last_arrival(db) -> int:
+    """The row id of the newest record stored (0 when none): where :func:`arrived_after` starts."""
+    return db.execute("SELECT COALESCE(MAX(id), 0) FROM records").fetchone()[0]
+
+
+def arrived_after(db, after: int, nodes: Iterable[str]) -> list[dict]:
+    """Records of *nodes* stored after row id *after*, in the order they arrived (pending ones
+    included): ``id``, identity, times, clock, transport, received and the ``raw`` line."""
+    names = list(nodes)
+    cur = db.execute("SELECT id, node, boot, seq, t0, t1, clock, transport, received, raw FROM records"
+                     f" WHERE id > ? AND node IN ({','.join('?' * len(names))}) ORDER BY id", (after, *names))
+    keys = [d[0] for d in cur.description]
+    return [dict(zip(keys, r)) for r in cur.fetchall()]
+
+
+def node_totals(db, node: str) -> dict:
+    """*node*'s record count and lowest free heap (all records), and its first and last window
+    by the times the host uses (pending records have none)."""
+    n, heap = db.execute("SELECT COUNT(*), MIN(heap_free) FROM records WHERE node = ?", (node,)).fetchone()
+    t0, t1 = db.execute("SELECT MIN(t0), MAX(t1) FROM timed_records WHERE node = ?", (node,)).fetchone()
+    return {"records": n, "heap_free_min": heap, "first": t0, "last": t1}

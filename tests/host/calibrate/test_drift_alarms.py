@@ -143,8 +143,26 @@ def test_watch_refuses_a_short_calibration():
     sim = synthetic.pm_colocation(1, days=60, seed=8)
     keep = sim["time"] < sim["time"][0] + 40 * DAY
     sensor = np.where(np.arange(len(keep)) % 24 < 12, sim["sensor"][0], np.nan)   # half of every day missing
-    with pytest.raises(alarms.DriftDataError, match="at least 21 are needed"):
+    with pytest.raises(alarms.DriftDataError, match="at least 24 are needed"):
         alarms.watch("gappy", sim["time"][keep], sensor[keep], sim["reference"][0][keep])
+
+
+@pytest.mark.parametrize("complete, watched", [(23, False), (24, True)])
+def test_rules_and_baseline_fit_need_the_same_24_days(complete, watched):
+    """Daily pairs: the OLS baseline fit shown beside the alarms needs 24 pairs; the rules ask for as
+    many complete days of the 30, so a sensor is not refused by one and accepted by the other."""
+    sim = synthetic.pm_colocation(1, days=80, seed=8)
+    pairs = alarms.daily_pairs(sim["time"], sim["sensor"], sim["reference"])
+    t, x, y = pairs["day"], pairs["y"][0], pairs["x"][0]
+    x = np.where((np.arange(len(t)) >= complete) & (np.arange(len(t)) < 30), np.nan, x)   # days [complete, 30) missing
+    if watched:
+        alarms.watch("n", t, x, y)
+        models.fit("ols", {"x": x[:30]}, y[:30], interval="24h")
+    else:
+        with pytest.raises(alarms.DriftDataError, match="at least 24 are needed"):
+            alarms.watch("n", t, x, y)
+        with pytest.raises(Exception, match="at least 24 are needed"):
+            models.fit("ols", {"x": x[:30]}, y[:30], interval="24h")
 
 
 def test_so2_rules_need_the_temperature_term():
