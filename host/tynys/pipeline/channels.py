@@ -23,6 +23,22 @@ PM25_RAW = ("pm25_atm", "pm25", "pm25_cf1")
 SO2_RAW = ("so2_ppb",)
 
 
+class Text(str):
+    """A note's English line that also names its text key in the site's language files
+    (``web/i18n/*.json``) and its parameters, so a page in Kazakh or Russian words it too."""
+
+    key: str
+    params: dict
+
+    def __new__(cls, text: str, key: str, **params) -> "Text":
+        out = super().__new__(cls, text)
+        out.key, out.params = key, params
+        return out
+
+    def __getnewargs_ex__(self):  # pickled to and from Dask workers (tynys.pipeline.parts)
+        return (str(self), self.key), self.params
+
+
 @dataclass(frozen=True)
 class Choice:
     """One node's channel for one pollutant: ``channel`` (the one chosen), ``raw`` (the same
@@ -64,12 +80,14 @@ def choose(node: str, pollutant: str, have: set, profiled: list, chosen=(), note
         others = [c for c in by_channel if c != channel]
         if others:
             named = lambda c: f"{c} ({', '.join(f'{n} v{v}' for v, n in by_channel[c].items())})"  # noqa: E731
-            notes.append(f"{node}: {pollutant} has profiles on {named(channel)} and {', '.join(named(c) for c in others)}: "
-                         f"using {channel}, profiled first; use another with --channel {others[0].partition('.')[2]}")
+            notes.append(Text(f"{node}: {pollutant} has profiles on {named(channel)} and {', '.join(named(c) for c in others)}: "
+                              f"using {channel}, profiled first; use another with --channel {others[0].partition('.')[2]}",
+                              "note.several_profiles", node=node, pollutant=pollutant, channel=channel, others=others))
     else:
         channel = next((c for name in names for c in sorted(have) if c.partition(".")[2] == name), None)
         if channel is None and pollutant == "so2" and any(c.endswith(".we_mv") for c in have):
-            notes.append(f"{node}: SO2 WE/AE in mV without a calibration sheet: no SO2 value "
-                         f"(tynys calibrate apply --node {node} --correction aan803_alg4 --params sheet.json)")
+            notes.append(Text(f"{node}: SO2 WE/AE in mV without a calibration sheet: no SO2 value "
+                              f"(tynys calibrate apply --node {node} --correction aan803_alg4 --params sheet.json)",
+                              "note.so2_no_sheet", node=node))
     raw = channel if channel is not None and channel.partition(".")[2] in names else None
     return Choice(channel, raw, channel if channel in by_channel else None, by_channel.get(channel, {}))

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..aqi import averaging
 from ..calibrate.stored import pollutant_of, profiles
-from ..store import Node, Store, StoreError
+from ..store import Node, NodeRows, Store, StoreError
 from ..timeutil import iso
 from .channels import Choice, choose
 
@@ -97,10 +96,13 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
     start = (t0 - lo) // HOUR
     notes: list[str] = []
     picks: dict[str, list[Choice]] = {"pm25": [], "so2": []}
+    latest = {r["node"]: r for r in store.latest([n.id for n in chosen])}
+    stored: dict[str, list] = {}
+    for s in profiles(store):  # every node's, by channel and version
+        stored.setdefault(s.profile.node, []).append(s)
     for n in chosen:
-        latest = store.latest([n.id])
-        have = set(latest[0]["values"]) if latest else set()
-        prof = [(s.id, s.profile.sensor, s.profile.version, s.profile.model) for s in profiles(store, n.id)]
+        have = set(latest[n.id]["values"]) if n.id in latest else set()
+        prof = [(s.id, s.profile.sensor, s.profile.version, s.profile.model) for s in stored.get(n.id, [])]
         for p, out in picks.items():
             out.append(choose(n.id, p, {c for c in have if pollutant_of(c) == p},
                               [x for x in prof if pollutant_of(x[1]) == p], channels, notes))
@@ -130,35 +132,61 @@ def _quantity(store: Store, nodes: list[Node], hours: np.ndarray, start: int, po
                  np.full((n, k), np.nan), np.full((n, k), np.nan), np.zeros((n, k), np.int64),
                  np.full((n, 3 * k), np.nan), np.full((n, 3 * k), np.nan), np.zeros(n, np.int64))
     first = int(hours[start])
-    for i, (node, c) in enumerate(zip(nodes, choices)):
-        if c.raw is not None:
-            s = store.series(node.id, c.raw, lo, hi)
-            q.raw[i], q.singles_raw[i] = _means(s.t0, s.t1, s.mean, lo, k, min_fraction)
-            q.windows[i] = int((np.isfinite(s.mean) & (s.t0 >= first)).sum())
-        if c.corrected is not None:
-            v = store.corrected(node.id, c.corrected, lo, hi)
-            q.corrected[i], q.singles_corrected[i] = _means(v.t0, v.t1, v.value, lo, k, min_fraction)
-            np.maximum.at(q.version[i], (v.t0 - lo) // HOUR, v.version)
-            q.windows[i] = max(q.windows[i], int((np.isfinite(v.value) & (v.t0 >= first)).sum()))
+    # one read per channel name for all the nodes using it (not one per node)
+    for kind, read in (("raw", store.series_many), ("corrected", store.corrected_many)):
+        for channel in dict.fromkeys(getattr(c, kind) for c in choices if getattr(c, kind) is not None):
+            rows = np.array([i for i, c in enumerate(choices) if getattr(c, kind) == channel])
+            r = read([nodes[i].id for i in rows], channel, lo, hi)
+            r.i = rows[r.i]  # positions among all the nodes
+            hourly_, singles = means(r, n, lo, k, min_fraction)
+            values, values_s = (q.raw, q.singles_raw) if kind == "raw" else (q.corrected, q.singles_corrected)
+            values[rows], values_s[rows] = hourly_[rows], singles[rows]
+            counted = np.bincount(r.i, weights=np.isfinite(r.value) & (r.t0 >= first), minlength=n).astype(np.int64)
+            q.windows[rows] = np.maximum(q.windows[rows], counted[rows])
+            if kind == "corrected":
+                np.maximum.at(q.version, (r.i, (r.t0 - lo) // HOUR), r.version)
     return q
 
 
-def _means(t0, t1, values, lo: int, hours: int, min_fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """Hourly and 20-min means of windows on the axis starting at *lo* (time-weighted, 75 % rule)."""
-    out_h, out_s = np.full(hours, np.nan), np.full(3 * hours, np.nan)
-    ok = np.isfinite(values)
-    if not ok.any():
+def means(r: NodeRows, n: int, lo: int, hours: int, min_fraction: float = 0.75) -> tuple[np.ndarray, np.ndarray]:
+    """Hourly and 20-min means (``n x hours``, ``n x 3·hours``) of the windows of nodes ``0 .. n-1``
+    on the axis starting at *lo* (time-weighted, 75 % rule), all nodes at once: the same sums, in
+    the same order, as :func:`tynys.aqi.averaging.window_means` node by node."""
+    out_h, out_s = np.full((n, hours), np.nan), np.full((n, 3 * hours), np.nan)
+    if not len(r):
         return out_h, out_s
-    t, inv = np.unique(t0, return_inverse=True)  # a window sent twice (two boots) counts once
-    cnt = np.bincount(inv, weights=ok, minlength=len(t))
+    ok = np.isfinite(r.value)
+    # a window sent twice (two boots) counts once: rows come by node and time, so its copies are neighbours
+    new = np.r_[True, (r.i[1:] != r.i[:-1]) | (r.t0[1:] != r.t0[:-1])]
+    g = np.cumsum(new) - 1
+    gi, gt = r.i[new], r.t0[new]
     with np.errstate(invalid="ignore"):
-        v = np.bincount(inv, weights=np.where(ok, values, 0.0), minlength=len(t)) / cnt
-    step = int(np.bincount(np.asarray(t1 - t0, np.int64)).argmax())
+        v = np.bincount(g, weights=np.where(ok, r.value, 0.0)) / np.bincount(g, weights=ok)
+    valid = np.isfinite(v)
+    v = np.where(valid, v, 0.0)
+    step = _modal_step(r.i, r.t1 - r.t0, n)
     for width, out in ((HOUR, out_h), (SINGLE, out_s)):
-        if step > width or width % step:
-            continue  # windows longer than 20 min, or not dividing it: no 20-min means
-        starts, means, _ = averaging.window_means(t, v, width, sample_s=step, min_fraction=min_fraction)
-        at = (starts - lo) // width
-        inside = (at >= 0) & (at < len(out))
-        out[at[inside]] = means[inside]
+        w = gt // width
+        at = np.flatnonzero(np.r_[True, (gi[1:] != gi[:-1]) | (w[1:] != w[:-1])])  # each node's windows of *width*
+        node, slot = gi[at], (w[at] * width - lo) // width
+        st = step[node]
+        # windows longer than the width, or not dividing it: no means of that width (no 20-min means)
+        usable = (st > 0) & (st <= width) & (width % np.maximum(st, 1) == 0) & (slot >= 0) & (slot < out.shape[1])
+        sums, counts = np.add.reduceat(v, at), np.add.reduceat(valid.astype(np.int64), at)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            need = np.ceil(min_fraction * width / st - 1e-9)
+            means = np.where(counts >= need, sums / counts, np.nan)
+        out[node[usable], slot[usable]] = means[usable]
     return out_h, out_s
+
+
+def _modal_step(i: np.ndarray, length: np.ndarray, n: int) -> np.ndarray:
+    """Per node ``0 .. n-1`` the most common window length (the shortest of equally common ones; 0: no windows)."""
+    top = int(length.max()) + 1
+    keys, counts = np.unique(i * top + length, return_counts=True)
+    node, size = keys // top, keys % top
+    order = np.lexsort((size, -counts, node))
+    first = order[np.r_[True, node[order][1:] != node[order][:-1]]]
+    out = np.zeros(n, np.int64)
+    out[node[first]] = size[first]
+    return out

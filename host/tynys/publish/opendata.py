@@ -22,8 +22,7 @@ import zlib
 import numpy as np
 
 from ..pipeline.channels import profile_name
-from ..pipeline.hourly import UNITS
-from ..aqi import averaging
+from ..pipeline.hourly import UNITS, means as pipeline_means
 from ..store import Store
 from ..timeutil import iso
 from .folder import Folder
@@ -101,31 +100,33 @@ def _id(text: str) -> int:
 
 def _pm10(store: Store, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
     """Each node's PM10, raw, from the same sensor output as its PM2.5 where it has it
-    (``pm.pm25_cf1`` -> ``pm.pm10_cf1``), else the first of PM10_CHANNELS in that slot: latest-hour
-    and 24-hour means [µg/m³] (an hour needs 75 % of its windows, a day 18 hours)."""
-    hour, day = np.full(len(snap.nodes), np.nan), np.full(len(snap.nodes), np.nan)
-    for i, n in enumerate(snap.nodes):
+    (``pm.pm25_cf1`` -> ``pm.pm10_cf1``), else the first of PM10_CHANNELS in that slot with windows:
+    latest-hour and 24-hour means [µg/m³] (an hour needs 75 % of its windows, a day 18 hours).
+    One read per channel name for all the nodes trying it."""
+    n = len(snap.nodes)
+    tries = {}
+    for i in range(n):
         raw = snap.channels[i]["pm25"]["raw"]
-        if raw is None or "pm25" not in raw:
-            continue
-        slot = raw.partition(".")[0]
-        for ch in dict.fromkeys([raw.replace("pm25", "pm10", 1)] + [f"{slot}.{c}" for c in PM10_CHANNELS]):
-            s = store.series(n.id, ch, snap.start, snap.end)
-            if len(s):
-                break
-        else:
-            continue
-        step = int(np.bincount(np.asarray(s.t1 - s.t0, np.int64)).argmax())
-        t, inv = np.unique(s.t0, return_inverse=True)  # a window sent twice (after a reboot) counts once
-        ok = np.isfinite(s.mean)
-        with np.errstate(invalid="ignore"):
-            v = np.bincount(inv, np.where(ok, s.mean, 0.0), len(t)) / np.bincount(inv, ok, len(t))
-        starts, means, _ = averaging.window_means(t, v, HOUR, sample_s=step)
-        last = means[starts == snap.hours[-1]]
-        hour[i] = last[0] if len(last) else np.nan
-        ok = np.isfinite(means)
-        day[i] = means[ok].mean() if ok.sum() >= 18 else np.nan
-    return hour, day
+        if raw is not None and "pm25" in raw:
+            slot = raw.partition(".")[0]
+            tries[i] = list(dict.fromkeys([raw.replace("pm25", "pm10", 1)] + [f"{slot}.{c}" for c in PM10_CHANNELS]))
+    hourly = np.full((n, len(snap.hours)), np.nan)
+    while tries:
+        found = set()
+        for channel in dict.fromkeys(c[0] for c in tries.values()):
+            rows = np.array([i for i, c in tries.items() if c[0] == channel])
+            r = store.series_many([snap.nodes[i].id for i in rows], channel, snap.start, snap.end)
+            r.i = rows[r.i]
+            got = np.unique(r.i)
+            hourly[got] = pipeline_means(r, n, snap.start, len(snap.hours))[0][got]
+            found.update(got.tolist())
+        tries = {i: c[1:] for i, c in tries.items() if i not in found and len(c) > 1}
+    day = np.full(n, np.nan)
+    for i, row in enumerate(hourly):
+        ok = np.isfinite(row)
+        if ok.sum() >= 18:
+            day[i] = row[ok].mean()
+    return hourly[:, -1].copy(), day
 
 
 def sensor_community(snap: Snapshot, pm25: np.ndarray, pm10: np.ndarray, so2: np.ndarray, stamp: int) -> list[dict]:

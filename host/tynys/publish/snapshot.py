@@ -24,6 +24,7 @@ Rules (the site and the bulletin print them):
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -336,15 +337,20 @@ def _notes(store, h, nodes, located, values, area_values, rules, layout, start, 
 
 def _per_node(texts: list[str], ids: set[str]) -> list[Note]:
     """The pipeline's notes, those it writes per node ("osk-06: ...") gathered into one per kind
-    (a city of a thousand nodes gets one line, not a thousand)."""
+    (a city of a thousand nodes gets one line, not a thousand). A note with a text key
+    (:class:`tynys.pipeline.channels.Text`) keeps it, with the nodes as ``nodes``: the page words
+    it in its language; any other is shown as the English line (``note.text``)."""
     out, grouped = [], {}
     for text in texts:
         head, sep, rest = text.partition(": ")
         if sep and head in ids:
-            grouped.setdefault(rest.replace(head, "ID"), []).append(head)
+            key = getattr(text, "key", "note.text")
+            params = {k: v for k, v in getattr(text, "params", {}).items() if k != "node"}
+            kind = (rest.replace(head, "ID"), key, json.dumps(params, sort_keys=True))
+            grouped.setdefault(kind, (params, []))[1].append(head)
         else:
             out.append(Note("note.text", {"text": text}, text))
-    for text, nodes in grouped.items():
+    for (text, key, _), (params, nodes) in grouped.items():
         shown = ", ".join(nodes[:10]) + (f" and {len(nodes) - 10} more" if len(nodes) > 10 else "")
-        out.append(Note("note.text", {"text": text}, f"{shown}: {text}"))
+        out.append(Note(key, {"text": text} if key == "note.text" else {**params, "nodes": nodes}, f"{shown}: {text}"))
     return out

@@ -47,7 +47,7 @@ from . import schema as _schema
 from . import sites as _sites
 from . import stats as _stats
 from . import timing as _timing
-from .model import Corrected, Node, NodeSensor, Observations, Series, Site, StoreDamaged, StoreError, Windows
+from .model import Corrected, Node, NodeRows, NodeSensor, Observations, Series, Site, StoreDamaged, StoreError, Windows
 from .rejects import REJECT_RAW_MAX
 from .schema import MIGRATIONS
 from .sqlite import SQLite
@@ -76,7 +76,7 @@ def _engine(db: str | os.PathLike):
         return PostgreSQL
     return SQLite
 
-__all__ = ["Store", "is_url", "shown", "StoreError", "StoreDamaged", "Node", "NodeSensor", "Series", "Site", "Observations", "Windows",
+__all__ = ["Store", "is_url", "shown", "StoreError", "StoreDamaged", "Node", "NodeRows", "NodeSensor", "Series", "Site", "Observations", "Windows",
            "Corrected", "MIGRATIONS", "REJECT_RAW_MAX"]
 
 
@@ -208,8 +208,10 @@ class Store:
     profiles = _on_db(_profiles.profiles)
     put_corrected = _on_db(_profiles.put_corrected)
     corrected = _on_db(_profiles.corrected)
+    corrected_many = _on_db(_profiles.corrected_many)
     # queries by window time
     series = _on_db(_queries.series)
+    series_many = _on_db(_queries.series_many)
     windows = _on_db(_queries.windows)
     channel_names = _on_db(_queries.channel_names)
     latest = _on_db(_queries.latest)

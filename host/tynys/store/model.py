@@ -24,6 +24,16 @@ def span(t0, t1) -> tuple[int, int]:
     return (-FAR if t0 is None else int(t0), FAR if t1 is None else int(t1))
 
 
+def keyed(nodes: list[str], chunk: int = 4000):
+    """*nodes* in chunks as ``WITH k(node, i) AS (VALUES ...)`` and its arguments, for a query
+    over many nodes at once: ``k.i`` is a node's index in *nodes* (chunks keep the arguments
+    within every engine's limit)."""
+    for at in range(0, len(nodes), chunk):
+        part = nodes[at:at + chunk]
+        yield (f"WITH k(node, i) AS (VALUES {', '.join(['(?, ?)'] * len(part))}) ",
+               [x for i, n in enumerate(part, at) for x in (n, i)])
+
+
 @dataclass
 class NodeSensor:
     slot: str
@@ -31,6 +41,30 @@ class NodeSensor:
     model: str = ""
     installed: int | None = None
     removed: int | None = None
+
+
+@dataclass
+class NodeRows:
+    """Windows of several nodes read at once, by node then time: ``i`` the node's index in the
+    list asked for, ``t0``/``t1`` the window, ``value`` (NaN for none) and ``version`` (the
+    profile's, for corrected values; else 0)."""
+
+    i: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    value: np.ndarray
+    version: np.ndarray
+
+    @classmethod
+    def of(cls, rows: list[tuple], width: int) -> "NodeRows":
+        """From rows ``(i, t0, t1, value[, version])`` of *width* columns."""
+        a = np.array(rows, dtype=np.float64).reshape(len(rows), width)  # one conversion; None -> NaN
+        ints = a[:, [0, 1, 2, *range(4, width)]].astype(np.int64)  # times and indices are exact in a double
+        version = ints[:, 3] if width > 4 else np.zeros(len(rows), np.int64)
+        return cls(ints[:, 0], ints[:, 1], ints[:, 2], a[:, 3], version)
+
+    def __len__(self) -> int:
+        return len(self.i)
 
 
 @dataclass

@@ -165,3 +165,8 @@ def test_a_site_without_any_calibration_profile_says_its_values_are_raw(web, pag
     so2 = pg.locator("#panel svg.tn-chart").nth(1)  # SO2 WE/AE in mV without the cell's sheet: no SO2 value
     assert so2.locator("rect").count() == 0 and "no values in these 24 hours" in so2.text_content()
     assert p.errors == []
+    # the pipeline's note on it comes from the language files too, not in English on a Russian page
+    ru = page()
+    notes = ru.open(web["url"] + "/raw/index.html#index=us-epa&lang=ru&hour=12").inner_text("#notes")
+    assert "Нет значения SO2: WE/AE в мВ без паспорта калибровки сенсора" in notes and "WE/AE in mV" not in notes
+    assert ru.errors == []

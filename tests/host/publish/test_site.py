@@ -164,7 +164,8 @@ def test_records_without_any_calibration_profile_give_a_site_and_bulletin_of_raw
     assert f"tynys: note: {nodes}: SO2 WE/AE in mV without a calibration sheet: no SO2 value" in err
     d = _site_data(out)
     assert set(d["area_values"]["basis"][0]) == {"raw"} and d["area_index"]["us-epa"]["c"][0][1:].isdigit()
-    assert {n["key"] for n in d["notes"]} >= {"note.no_profile", "note.text"}
+    assert {n["key"] for n in d["notes"]} >= {"note.no_profile", "note.so2_no_sheet"}
+    assert next(n for n in d["notes"] if n["key"] == "note.so2_no_sheet")["params"] == {"nodes": nodes.split(", ")}
     with open(out / "open-data" / "latest.csv", encoding="utf-8") as f:
         assert {r["pm25_calibrated"] for r in csv.DictReader(f)} == {"false"}
     code, text, _ = run(capsys, "report", "--db", str(raw_day["db"]), "--day", "2026-11-27", "--out", str(tmp_path / "b"))

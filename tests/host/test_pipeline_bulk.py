@@ -1,0 +1,108 @@
+"""The pipeline reads all nodes' windows at once and averages them together (numpy grouping);
+what it gives must be exactly what reading and averaging node by node gives, on a city made to
+hold the awkward cases: windows sent twice from two boots with different values, windows without
+a value, gaps, 10- and 15-minute windows, mixed lengths, two raw channels (calibrated nodes use
+``pm25_cf1``, the others ``pm25_atm``), corrected values, and a node without records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from factory import make_body
+from numpy.testing import assert_array_equal
+
+from tynys import pipeline
+from tynys.aqi import averaging
+from tynys.calibrate import stored
+from tynys.keys import KeyFile
+from tynys.pipeline.hourly import HOUR, SINGLE
+from tynys.registry import add_node, parse_sensor
+from tynys.store import Store
+
+pytestmark = pytest.mark.host
+
+T0 = 1_795_737_600  # 2026-11-27T00:00Z
+SPAN = 48 * HOUR
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bulk")
+    store = Store.open(root / "city.db", synchronous="OFF")
+    keys = KeyFile(root / "city.keys")
+    rng = np.random.default_rng(7)
+    sensors = [parse_sensor(s) for s in ("pm=pms5003", "th=sht3x", "so2=isb:so2-b4")]
+    plans = {"n0": [300], "n1": [300], "n2": [600], "n3": [900], "n4": [300, 300, 300, 600], "n5": []}
+    for nid, lengths in plans.items():
+        add_node(store, keys, nid, lat=49.9, lon=82.6, sensors=sensors, key=bytes(32))
+        t, seq = T0, 0
+        with store.transaction():
+            while lengths and t < T0 + SPAN:
+                w = int(rng.choice(lengths))
+                if rng.random() > 0.12:  # gaps: some hours fall below 75 %
+                    pm = None if rng.random() < 0.05 else round(float(rng.gamma(4, 9)), 2)
+                    store.insert_record(make_body(nid, seq, t0=t, window=w, channels={"pm.pm25_cf1": pm, "pm.pm25_atm": pm}),
+                                        "", T0 + SPAN, "test", "")
+                    if nid == "n1" and rng.random() < 0.2:  # sent again after a reboot, read differently
+                        again = None if pm is None else pm + 1.37
+                        store.insert_record(make_body(nid, seq, boot=1, t0=t, window=w,
+                                                      channels={"pm.pm25_cf1": again, "pm.pm25_atm": again}),
+                                            "", T0 + SPAN, "test", "")
+                t, seq = t + w, seq + 1
+    for nid in ("n0", "n1", "n4"):
+        stored.use_correction(store, nid, "pm.pm25_cf1", "barkjohn2021")
+    stored.apply(store)
+    yield store
+    store.close()
+
+
+def _node_means(t0, t1, values, lo: int, hours: int, min_fraction: float = 0.75):
+    """One node's hourly and 20-min means, as the pipeline computed them node by node."""
+    out_h, out_s = np.full(hours, np.nan), np.full(3 * hours, np.nan)
+    ok = np.isfinite(values)
+    if not ok.any():
+        return out_h, out_s
+    t, inv = np.unique(t0, return_inverse=True)
+    cnt = np.bincount(inv, weights=ok, minlength=len(t))
+    with np.errstate(invalid="ignore"):
+        v = np.bincount(inv, weights=np.where(ok, values, 0.0), minlength=len(t)) / cnt
+    step = int(np.bincount(np.asarray(t1 - t0, np.int64)).argmax())
+    for width, out in ((HOUR, out_h), (SINGLE, out_s)):
+        if step > width or width % step:
+            continue
+        starts, means, _ = averaging.window_means(t, v, width, sample_s=step, min_fraction=min_fraction)
+        at = (starts - lo) // width
+        inside = (at >= 0) & (at < len(out))
+        out[at[inside]] = means[inside]
+    return out_h, out_s
+
+
+def test_all_nodes_at_once_equal_node_by_node_exactly(city):
+    h = pipeline.hourly(city, T0 + 24 * HOUR, T0 + SPAN)
+    lo, k = int(h.hours[0]), len(h.hours)
+    first = int(h.hours[h.start])
+    assert [q.choices[0].channel for q in h.quantities] == ["pm.pm25_cf1", None]
+    assert {c.channel for c in h.pm25.choices} == {"pm.pm25_cf1", "pm.pm25_atm", None}  # None: n5, no records
+    checked = 0
+    for q in h.quantities:
+        for i, (node, c) in enumerate(zip(h.nodes, q.choices)):
+            nan_h, nan_s = np.full(k, np.nan), np.full(3 * k, np.nan)
+            raw, cor, windows, version = (nan_h, nan_s), (nan_h, nan_s), 0, np.zeros(k, np.int64)
+            if c.raw is not None:
+                s = city.series(node.id, c.raw, lo, lo + k * HOUR)
+                raw = _node_means(s.t0, s.t1, s.mean, lo, k)
+                windows = int((np.isfinite(s.mean) & (s.t0 >= first)).sum())
+            if c.corrected is not None:
+                v = city.corrected(node.id, c.corrected, lo, lo + k * HOUR)
+                cor = _node_means(v.t0, v.t1, v.value, lo, k)
+                np.maximum.at(version, (v.t0 - lo) // HOUR, v.version)
+                windows = max(windows, int((np.isfinite(v.value) & (v.t0 >= first)).sum()))
+            for got, want in zip((q.raw[i], q.singles_raw[i], q.corrected[i], q.singles_corrected[i], q.version[i]),
+                                 (*raw, *cor, version)):
+                assert_array_equal(got, want, strict=True)  # the same numbers to the last bit, NaN where NaN
+            assert q.windows[i] == windows
+            checked += np.isfinite(q.raw[i]).sum() + np.isfinite(q.corrected[i]).sum()
+    assert checked > 200
+    n = {nd.id: i for i, nd in enumerate(h.nodes)}
+    assert np.isfinite(h.pm25.singles_raw[n["n2"]]).any() and not np.isfinite(h.pm25.singles_raw[n["n3"]]).any()
+    assert not np.isfinite(h.pm25.raw[n["n5"]]).any() and np.isnan(h.pm25.raw).any()
