@@ -43,6 +43,7 @@ class ArchiveView:
         self._sites: dict[int, Site] = {}
         self._site_obs: dict[int, pa.Table] = {}
         self._nodes: dict[str, pa.Table] = {}
+        self._index: list[dict] | None = None
 
     def __enter__(self) -> ArchiveView:
         return self
@@ -61,12 +62,12 @@ class ArchiveView:
     # nodes
 
     def _within(self, where):
-        """*where*, and only the days and periods of the view's period."""
+        """*where* (None: every row), and only the days and periods of the view's period."""
         t0, t1 = self.period
         days = archive.day_filter(t0, t1)
         for extra in (days, None if t0 is None else ds.field("t0") >= int(t0), None if t1 is None else ds.field("t0") < int(t1)):
             if extra is not None:
-                where = where & extra
+                where = extra if where is None else where & extra
         return where
 
     def _node_rows(self, node: str) -> pa.Table:
@@ -123,17 +124,19 @@ class ArchiveView:
         known = next((s for s in self._sites.values() if text in (s.ref, s.provider_id, s.name)), None)
         if known is not None:
             return known
+        if self._index is None:  # the sites the archive names, once per view: lookups that miss cost no scan
+            ids = self._read("observations", self._within(None), ["provider", "site", "name"])
+            self._index = ids.group_by(["provider", "site", "name"], use_threads=False).aggregate([]).to_pylist()
         provider, _, pid = text.partition(":")
-        t = self._read("observations", self._within((ds.field("provider") == provider) & (ds.field("site") == pid)),
-                       _OBS_COLS) if pid else None
-        if t is None or not t.num_rows:
-            t = self._read("observations", self._within((ds.field("site") == text) | (ds.field("name") == text)), _OBS_COLS)
-        found = sorted({(r["provider"], r["site"]) for r in t.select(["provider", "site"]).to_pylist()})
+        found = sorted({(r["provider"], r["site"]) for r in self._index if (r["provider"], r["site"]) == (provider, pid)}
+                       or {(r["provider"], r["site"]) for r in self._index if text in (r["site"], r["name"])})
         if not found:
             raise StoreError(f"no imported site {text!r} in the archive {self.location}: its observations are exported "
                              "with the database's days (tynys archive export), or add them (tynys archive add)")
         if len(found) > 1:
             raise StoreError(f"site {text!r} is ambiguous: {', '.join(f'{a}:{b}' for a, b in found)}; name it as provider:id")
+        t = self._read("observations", self._within((ds.field("provider") == found[0][0]) & (ds.field("site") == found[0][1])),
+                       _OBS_COLS)
         first = t.slice(0, 1).to_pylist()[0]
         s = Site(len(self._sites) + 1, first["provider"], first["site"], first["name"] or "", first["lat"], first["lon"],
                  first["kind"])
