@@ -69,21 +69,28 @@ def map_parts(fn: Callable, parts: Iterable, *args, cluster: str | None = None, 
     parts = list(parts)
     if cluster is None:
         return [fn(p, *args, **kw) for p in parts]
-    with _quiet(), client(cluster) as c:
-        futures = c.map(fn, parts, *[[a] * len(parts) for a in args], pure=False, **kw)
-        try:
+    try:
+        # closing the client is inside: with the scheduler gone, its close can fail too
+        with _quiet(), client(cluster) as c:
+            futures = c.map(fn, parts, *[[a] * len(parts) for a in args], pure=False, **kw)
             return c.gather(futures)
-        except TynysError:
-            raise
-        except Exception as e:
-            # the scheduler's connection closed (an OSError), its tasks cancelled, a worker killed
-            if isinstance(e, (OSError, TimeoutError)) or type(e).__name__ in _GONE:
-                raise ClusterError(f"the Dask cluster {cluster} went away during the run ({_first(e)}): nothing was "
-                                   "stored; run the command again once the scheduler and its workers are up") from None
-            raise
+    except TynysError:
+        raise
+    except Exception as e:
+        # the scheduler's connection closed (an OSError), its tasks cancelled, a worker killed
+        if gone(e):
+            raise ClusterError(f"the Dask cluster {cluster} went away during the run ({_first(e)}): nothing was "
+                               "stored; run the command again once the scheduler and its workers are up") from None
+        raise
 
 
-_GONE = {"KilledWorker", "CancelledError", "FutureCancelledError", "CommClosedError"}
+_GONE = {"KilledWorker", "CancelledError", "CommClosedError", "ClosedClientError"}
+
+
+def gone(e: BaseException) -> bool:
+    """Whether *e* says the cluster went away: a closed connection, or one of Dask's errors for
+    lost tasks and clients, subclasses included (``gather`` raises ``FuturesCancelledError``)."""
+    return isinstance(e, (OSError, TimeoutError)) or bool(_GONE & {k.__name__ for k in type(e).__mro__})
 
 
 @contextlib.contextmanager

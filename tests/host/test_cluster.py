@@ -131,6 +131,17 @@ def test_a_scheduler_that_goes_away_mid_run(tmp_path):
             p.wait()
 
 
+def test_every_way_dask_says_the_cluster_went_away_is_recognised():
+    # under load gather() raised FuturesCancelledError, a subclass whose own name was not listed
+    from distributed import client as dc
+    from distributed.comm.core import CommClosedError
+
+    for cls in (dc.CancelledError, dc.FutureCancelledError, dc.FuturesCancelledError, dc.ClosedClientError, CommClosedError,
+                ConnectionResetError, TimeoutError):
+        assert cluster.gone(cls.__new__(cls)), cls
+    assert not cluster.gone(ValueError("a task's own error"))
+
+
 def same(a, b, where="") -> None:
     """*a* equals *b*, floats to 1e-9 relative (NaN equal to NaN)."""
     if isinstance(a, dict):
