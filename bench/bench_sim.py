@@ -43,7 +43,7 @@ def _link(mode: str | None) -> None:
 
 
 def _answered(log: Path) -> tuple[int, int]:
-    """(world seconds, round trips) at the last count the simulators' process noted, and at its first."""
+    """(world seconds, round trips) at the first count the simulators' process noted, and at its last."""
     found = [(int(t), int(k)) for t, k in re.findall(r"simhost: (\d+): \d+ requests, (\d+) answered", log.read_text())]
     return found[0], found[-1]
 

@@ -31,6 +31,7 @@ class Signer:
     """HMAC-SHA256 (RFC 2104) over hashlib.sha256: MicroPython has no hmac module.
 
         h = signer.begin(); h.update(part); ...; signer.end(h) -> 64 hex digits
+                                                  signer.digest(h) -> the 32 bytes
     """
 
     def __init__(self, key):
@@ -43,10 +44,13 @@ class Signer:
     def begin(self):
         return sha256(self._ipad)
 
-    def end(self, h):
+    def digest(self, h):
         o = sha256(self._opad)
         o.update(h.digest())
-        return hexlify(o.digest()).decode()
+        return o.digest()
+
+    def end(self, h):
+        return hexlify(self.digest(h)).decode()
 
 
 # The watchdog across resets. On an ESP32 it cannot be stopped once armed and it stays armed

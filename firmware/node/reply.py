@@ -13,7 +13,6 @@
 #
 #     doc = verify(node, line)   # node: id, signer (node.Signer), spool; the reply or None
 import json
-from hashlib import sha256
 from micropython import const
 
 _TAIL = const(74)  # ,"sig":"<64 hex>"}
@@ -39,9 +38,7 @@ def verify(node, line):
     h.update(b"tynys-reply-1\n")  # the tag: a record's signature never passes as a reply's
     h.update(mv[:i])  # the line without its sig member...
     h.update(b"}")  # ...closed
-    o = sha256(s._opad)  # the HMAC's outer hash, as Signer.end makes it, kept as bytes
-    o.update(h.digest())
-    d = o.digest()
+    d = s.digest(h)  # bytes, compared with the hex digits in place
     i += 8
     for k in range(32):
         b = d[k]

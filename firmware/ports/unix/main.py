@@ -14,7 +14,7 @@ try:
 except ImportError:
     pass  # a board just flashed with MicroPython has none of ours
 sys.modules.pop("boot", None)
-if start and (__import__("os").getenv("TYNYS_MEASURE") or "peaks") != "peaks":  # benchmarks only (measure.py)
+if start and __import__("os").getenv("TYNYS_MEASURE") not in (None, "peaks"):  # benchmarks only (measure.py)
     __import__("measure").install()
 n = start() if start else None
 start = None

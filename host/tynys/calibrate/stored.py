@@ -272,7 +272,7 @@ def colocated_from_store(store: Store, node: str, channel: str | None, reference
                                     t0=t0, t1=t1, include_flagged=include_flagged, tz=tz)
     return Colocated(on["pollutant"], on["unit"], interval, on["tz"], pairs.sensor, pairs.reference,
                      pairs.extras.get("rh"), pairs.extras.get("t_c"), pairs.time.astype(np.int64),
-                     np.full(len(pairs), on["node"], dtype=object).astype(str), [on["node"]],
+                     np.full(len(pairs), on["node"]), [on["node"]],
                      reference=f"{on['site'].ref}:{on['param']}")
 
 

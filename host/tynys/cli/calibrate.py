@@ -177,6 +177,14 @@ def _node_reading(rh_spec, t_spec, interval, t_from, t_to, archive, ctx) -> dict
     return read_kw
 
 
+def _from_nodes(fn, *args, archive, db, **kw):
+    """``fn(*args, archive=DIR, **kw)``, or from the database ``fn(*args, store=…, **kw)``."""
+    if archive:
+        return fn(*args, archive=archive, **kw)
+    with Store.open(db, create=False) as store:
+        return fn(*args, store=store, **kw)
+
+
 @calibrate.command()
 @_sensor_option(required=False)
 @_pair_options
@@ -211,11 +219,8 @@ def compare(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, valid
         raise TynysError("name what to compare: --sensor FILE[:COLUMN] files, or --node NODE (repeat) from --db or --archive")
     else:
         read_kw = _node_reading(rh_spec, t_spec, interval, t_from, t_to, archive, ctx)
-        if archive:
-            data = colocate_nodes(nodes, reference, archive=archive, channel=channel, cluster=cluster, read_kw=read_kw)
-        else:
-            with Store.open(db, create=False) as store:
-                data = colocate_nodes(nodes, reference, store=store, channel=channel, cluster=cluster, read_kw=read_kw)
+        data = _from_nodes(colocate_nodes, nodes, reference, archive=archive, db=db, channel=channel, cluster=cluster,
+                           read_kw=read_kw)
         _notes(data.notes)
     c = run(data, validation=validation, folds=folds, names=names or None, basis=basis, n_boot=n_boot, cluster=cluster)
     _notes(c.notes)
@@ -282,20 +287,14 @@ def fit(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, name, nod
             raise TynysError("several nodes, or --cluster, are fitted from the store into it: drop --sensor and --profiles")
     node = nodes[0]
     if not sensor_specs:
-        reading = _reading(ctx)
-        how = dict(model=name, rh=rh_spec, t_c=t_spec, interval=interval or "1h", t0=t_from, t1=t_to, valid_from=valid_from,
-                   valid_to=valid_to, include_flagged=reading.keep_flagged, tz=reading.day_tz or reading.tz)
-        if archive:
-            _archive_days(how["interval"], how["tz"])
-            if root:
-                _fit_network(None, nodes, channel, reference, how, cluster, fmt, archive=archive, folder=root)
-                return
+        how = _node_reading(rh_spec, t_spec, interval, t_from, t_to, archive, ctx) | dict(
+            model=name, valid_from=valid_from, valid_to=valid_to)
+        if archive and root:
+            _fit_network(None, nodes, channel, reference, how, cluster, fmt, archive=archive, folder=root)
+            return
         with Store.open(db, create=False) as store:
-            if archive:
+            if archive or len(nodes) > 1 or cluster:  # each node a part, stored in turn once all came back
                 _fit_network(store, nodes, channel, reference, how, cluster, fmt, archive=archive)
-                return
-            if len(nodes) > 1 or cluster:  # each node a part, stored in turn once all came back
-                _fit_network(store, nodes, channel, reference, how, cluster, fmt)
                 return
             if root is None:  # into the database, as the node's next version
                 s, summary = stored.fit(store, node, channel, reference, **how)
@@ -507,11 +506,8 @@ def drift(sensor_specs, reference, rh_spec, t_spec, interval, pollutant, method,
         if not nodes:
             raise TynysError("name what to watch: --sensor FILE[:COLUMN] files, or --node NODE (repeat) from --db or --archive")
         read_kw = _node_reading(rh_spec, t_spec, interval, t_from, t_to, archive, ctx)
-        if archive:
-            watched = watch_nodes(nodes, reference, archive=archive, channel=channel, cluster=cluster, read_kw=read_kw, **how)
-        else:
-            with Store.open(db, create=False) as store:
-                watched = watch_nodes(nodes, reference, store=store, channel=channel, cluster=cluster, read_kw=read_kw, **how)
+        watched = _from_nodes(watch_nodes, nodes, reference, archive=archive, db=db, channel=channel, cluster=cluster,
+                              read_kw=read_kw, **how)
         unit = next((w.unit for w in watched if w.unit), "")
     if fmt == "csv":   # one row per alarm: a sensor that could not be watched has no row, so say so
         _notes([f"{w.sensor} not watched: {w.problem}" for w in watched if w.problem])

@@ -73,10 +73,12 @@ def publish(out, city, standard, at, tiles, tiles_attribution, licence, min_node
             click.echo(f"tynys: error: this run failed, the next one tries again: {e}", err=True)
 
     how = f"every {every} s" if every is not None else "on each new hour"
-    with watch.stopped_by_signals(stop):
-        click.echo(f"tynys: publishing {out} {how}; Ctrl-C to stop", err=True)
-        n = watch.every(every, run, stop) if every is not None else watch.on_new_hour(db, run, stop)
-    stop.close()
+    try:
+        with watch.stopped_by_signals(stop):
+            click.echo(f"tynys: publishing {out} {how}; Ctrl-C to stop", err=True)
+            n = watch.every(every, run, stop) if every is not None else watch.on_new_hour(db, run, stop)
+    finally:
+        stop.close()
     click.echo(f"tynys: stopped after {n - len(abandoned)} run(s)", err=True)
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 
@@ -90,15 +91,16 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
     if nodes is not None and len(chosen) < len(set(nodes)):
         unknown = sorted(set(nodes) - {n.id for n in chosen})
         raise StoreError(f"no node {', '.join(unknown)} in {store.path}: see tynys nodes list")
-    t0, t1 = period(store, chosen, t0, t1, some=nodes is not None)
+    latest = {r["node"]: r for r in store.latest([n.id for n in chosen])}
+    t0, t1 = period(store, chosen, t0, t1, some=nodes is not None, latest=latest.values())
     lo = t0 - lookback // HOUR * HOUR
     hours = np.arange(lo, t1, HOUR, dtype=np.int64)
     start = (t0 - lo) // HOUR
     notes: list[str] = []
     picks: dict[str, list[Choice]] = {"pm25": [], "so2": []}
-    latest = {r["node"]: r for r in store.latest([n.id for n in chosen])}
     stored: dict[str, list] = {}
-    for s in profiles(store):  # every node's, by channel and version
+    # by node, channel and version; one node's alone when one is asked for (a Dask part per node)
+    for s in profiles(store, chosen[0].id if len(chosen) == 1 else None):
         stored.setdefault(s.profile.node, []).append(s)
     for n in chosen:
         have = set(latest[n.id]["values"]) if n.id in latest else set()
@@ -110,10 +112,13 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
                   notes=notes)
 
 
-def period(store: Store, chosen: list[Node], t0: int | None, t1: int | None, *, some: bool = False) -> tuple[int, int]:
-    """The whole hours ``[t0, t1)`` reported: by default the 24 hours up to the newest data of *chosen*."""
+def period(store: Store, chosen: list[Node], t0: int | None, t1: int | None, *, some: bool = False,
+           latest: Iterable[dict] | None = None) -> tuple[int, int]:
+    """The whole hours ``[t0, t1)`` reported: by default the 24 hours up to the newest data of *chosen*
+    (*latest*: their newest records, when the caller has read them already)."""
     if t1 is None:
-        last = max((r["t1"] for r in store.latest(n.id for n in chosen)), default=None)
+        rows = store.latest(n.id for n in chosen) if latest is None else latest
+        last = max((r["t1"] for r in rows), default=None)
         if last is None:
             raise StoreError(f"no records in {store.path} for {'these nodes' if some else 'any node'} yet")
         t1 = -(-last // HOUR) * HOUR

@@ -39,6 +39,7 @@ from ..errors import TynysError
 from ..store import Store
 from ..timeutil import iso, parse_time
 from . import site, snapshot
+from .folder import TMP
 from .snapshot import PublishError, Snapshot
 
 A4 = (8.27, 11.69)
@@ -99,7 +100,7 @@ def write(store: Store, day: str, *, out=".", lang: str = "en", city: str | None
     else:
         Path(out).mkdir(parents=True, exist_ok=True)
         pdf, png = Path(out) / f"{stem}.pdf", Path(out) / f"{stem}.png"
-        tmp = [p.with_name(".tynys-tmp-" + p.name) for p in (pdf, png)]
+        tmp = [p.with_name(TMP + p.name) for p in (pdf, png)]
         _save(pages, *tmp)
         for staged, final in zip(tmp, (pdf, png)):
             staged.replace(final)
