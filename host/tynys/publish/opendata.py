@@ -21,9 +21,9 @@ import zlib
 
 import numpy as np
 
-from ..pipeline.channels import profile_name
+from ..pipeline.channels import pm10_tries, profile_name
 from ..pipeline.hourly import UNITS, means as pipeline_means
-from ..store import Store
+from ..store import NodeRows, Store
 from ..timeutil import iso
 from .folder import Folder
 from .snapshot import HOUR, Snapshot
@@ -35,7 +35,6 @@ LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
 # src/js/feinstaub-api.js, pm_sensors); our record types -> (name, manufacturer).
 SC_TYPES = {"pms5003": ("PMS5003", "Plantower"), "pms7003": ("PMS7003", "Plantower"), "sds011": ("SDS011", "Nova Fitness"),
             "sps30": ("SPS30", "Sensirion")}
-PM10_CHANNELS = ("pm10_atm", "pm10", "pm10_cf1")  # P1 in the feeds: the sensor's own PM10 (raw)
 
 
 def _column(a, decimals: int = 1) -> list:
@@ -99,28 +98,30 @@ def _id(text: str) -> int:
 
 
 def _pm10(store: Store, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
-    """Each node's PM10, raw, from the same sensor output as its PM2.5 where it has it
-    (``pm.pm25_cf1`` -> ``pm.pm10_cf1``), else the first of PM10_CHANNELS in that slot with windows:
-    latest-hour and 24-hour means [µg/m³] (an hour needs 75 % of its windows, a day 18 hours).
-    One read per channel name for all the nodes trying it."""
+    """Each node's PM10, raw (P1 in the feeds: the sensor's own PM10), the first of
+    :func:`tynys.pipeline.channels.pm10_tries` with windows: latest-hour and 24-hour means [µg/m³]
+    (an hour needs 75 % of its windows, a day 18 hours). The first try comes with the snapshot's
+    read; the others, rarely needed, one read per channel name for all the nodes trying it."""
     n = len(snap.nodes)
-    tries = {}
-    for i in range(n):
-        raw = snap.channels[i]["pm25"]["raw"]
-        if raw is not None and "pm25" in raw:
-            slot = raw.partition(".")[0]
-            tries[i] = list(dict.fromkeys([raw.replace("pm25", "pm10", 1)] + [f"{slot}.{c}" for c in PM10_CHANNELS]))
+    tries = {i: t for i in range(n) if (t := pm10_tries(snap.channels[i]["pm25"]["raw"]))}
     hourly = np.full((n, len(snap.hours)), np.nan)
+    first = True
     while tries:
         found = set()
         for channel in dict.fromkeys(c[0] for c in tries.values()):
             rows = np.array([i for i, c in tries.items() if c[0] == channel])
-            r = store.series_many([snap.nodes[i].id for i in rows], channel, snap.start, snap.end)
-            r.i = rows[r.i]
+            if first and channel in snap.pm10:
+                r = snap.pm10[channel]
+                keep = np.isin(r.i, rows) & (r.t0 >= snap.start) & (r.t0 < snap.end)
+                r = NodeRows(r.i[keep], r.t0[keep], r.t1[keep], r.value[keep], r.version[keep])
+            else:
+                r = store.series_many([snap.nodes[i].id for i in rows], channel, snap.start, snap.end)
+                r.i = rows[r.i]
             got = np.unique(r.i)
             hourly[got] = pipeline_means(r, n, snap.start, len(snap.hours))[0][got]
             found.update(got.tolist())
         tries = {i: c[1:] for i, c in tries.items() if i not in found and len(c) > 1}
+        first = False
     day = np.full(n, np.nan)
     for i, row in enumerate(hourly):
         ok = np.isfinite(row)
