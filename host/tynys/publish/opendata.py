@@ -80,7 +80,8 @@ def _csv(cols: dict[str, list]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
-    w.writerows(zip(*([cell(x) for x in c] for c in cols.values())))
+    # the writer itself writes None as empty: only a column holding booleans is gone through
+    w.writerows(zip(*([cell(x) for x in c] if bool in set(map(type, c)) else c for c in cols.values())))
     return buf.getvalue()
 
 

@@ -125,13 +125,17 @@ def latest(db, nodes: Iterable[str] | None = None) -> list[dict]:
 def sensor_counts(db, t0: int | None = None, t1: int | None = None) -> list[dict]:
     """Per node and sensor slot, the sensors' own counters summed over windows starting in
     ``[t0, t1)``: records, frames, bad, warmup, missing (docs/record.md)."""
-    rows = db.execute(
-        "SELECT r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
-        # node by node through the index of their windows: the period's rows only, however long the history
-        " FROM nodes n JOIN timed_records r ON r.node = n.id AND r.t0 >= ? AND r.t0 < ? JOIN record_sensors s ON s.record = r.id"
-        " GROUP BY r.node, s.slot, s.type ORDER BY r.node, s.slot", span(t0, t1)).fetchall()
     keys = ("node", "slot", "type", "records", "frames", "bad", "warmup", "missing")
-    return [dict(zip(keys, r)) for r in rows]
+    out = []
+    # node by node: the period's rows through the index of their windows, however long the history;
+    # and SQLite groups by sorting, where a thousand sorts of one node's rows cost less than one of
+    # all (0.45 against 0.75 s for 1,000 nodes x 24 h)
+    for (node,) in db.execute("SELECT id FROM nodes ORDER BY id").fetchall():
+        out += [dict(zip(keys, (node, *r))) for r in db.execute(
+            "SELECT s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
+            " FROM timed_records r JOIN record_sensors s ON s.record = r.id WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ?"
+            " GROUP BY s.slot, s.type ORDER BY s.slot, s.type", (node, *span(t0, t1))).fetchall()]
+    return out
 
 
 def raw_lines(db, node: str, t0: int | None = None, t1: int | None = None) -> list[str]:
