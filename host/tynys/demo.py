@@ -150,8 +150,8 @@ def collect(d: Demo) -> None:
     """1. The virtual nodes measure the day and post it; the host verifies and stores each window once."""
     away = f"{OUTAGE[0] // HOUR}:00-{OUTAGE[1] // HOUR}:00"
     d.say(f"Tynys demo: {d.nodes} virtual nodes in Oskemen through {d.hours} h of a winter smog day "
-          f"({iso(d.start)[:10]}, simulated).\nEach runs the real firmware (.mpy) on the MicroPython unix port in a 96 KB "
-          f"heap and posts signed records over HTTP" + (f";\nthe host is unreachable {away} UTC.\n" if d.outage else ".\n"))
+          f"({iso(d.start)[:10]}, simulated).\nEach runs the real firmware (.mpy) on the MicroPython unix port in a "
+          f"{sim.HEAPS['http'][:-1]} KB heap and posts signed records over HTTP" + (f";\nthe host is unreachable {away} UTC.\n" if d.outage else ".\n"))
     d.say("1. Collecting: the windows measured in each hour (simulated time, UTC), a line once all of them are stored")
     d.say("hour   windows   PM2.5  SO2 mV  held")
     d.say("                 ug/m3  WE-AE")

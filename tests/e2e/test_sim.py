@@ -24,6 +24,7 @@ def test_five_nodes_two_hours_over_http_are_120_records(tmp_path, capsys):
     assert "tynys: 5 virtual node(s) in Oskemen (Ust-Kamenogorsk), scenario inversion, over http" in err
     assert "tynys: 02:00 UTC (07:00 local) reached by all 5 nodes; " in err
     assert "120 records from 5 nodes stored in" in out and "(expected 120); rejects: none" in out
+    assert "restarted during the run" not in err
     assert sum(line.startswith("osk-0") for line in out.splitlines()) == 5
     assert main(["db", "stats", "--db", db, "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
@@ -62,6 +63,7 @@ def test_mixed_transports_share_one_collector(tmp_path, need_service):
     held = [*(tmp_path / "nodes").glob("*/config.json"), *(tmp_path / "nodes").glob("*/flash.img")]
     assert len(held) == 6 and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in held)  # the node keys: private
     assert all(r["heap_free_min"] > 4096 for r in s["per_node"])
+    assert [r["resets"] for r in s["per_node"]] == [["soft"]] * 3  # once, to run the checked config; no crash
 
 
 def test_a_node_that_cannot_run_is_named(tmp_path):

@@ -50,7 +50,7 @@ def _listing(fmt) -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same air (and the same sensor noise).")
 @click.option("--workdir", type=click.Path(file_okay=False), default=None,
               help="Keep the nodes' directories here (flash image, console.log); default a temporary one, removed after a good run.")
-@click.option("--heap", default=None, help="MicroPython heap of each node (default 96K; 128K for MQTT nodes).")
+@click.option("--heap", default=None, help="MicroPython heap of each node (default 96K; 112K for HTTP and 128K for MQTT nodes).")
 @click.option("--timeout", type=Duration, default=None, help="Wall time allowed (default 2 min + 1 min per node-day).")
 @click.option("--truth", type=click.Path(dir_okay=False), default=None,
               help="Write the true air per node and 5-minute window here (CSV), and each node's sensor units beside it (.sensors.json).")
@@ -119,6 +119,10 @@ def sim(city, nodes, hours, scenario, transport, start, seed, workdir, heap, tim
              "first window": _day(r["first"]), "last window": _day(r["last"]),
              "PM2.5 CF1 ug/m3": r["pm25_cf1_mean"], "SO2 max mV": r["so2_mv_max"]} for r in s["per_node"]]
     click.echo(table(rows), nl=False)
+    for r in s["per_node"]:
+        if r["resets"][1:]:  # after the one restart that runs the checked config
+            click.echo(f"tynys: note: {r['node']} restarted during the run ({', '.join(r['resets'][1:])}): "
+                       "its console.log in --workdir tells why", err=True)
     rejects = ", ".join(f"{k} {v}" for k, v in s["rejected_by_reason"].items()) or "none"
     node_hours = nodes * hours
     click.echo(f"\n{s['records']} records from {s['nodes']} nodes stored in {db} (expected {s['expected_records']}); "

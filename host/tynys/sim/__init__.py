@@ -1,5 +1,5 @@
 """``tynys sim``: a virtual city. N virtual nodes (the real firmware as .mpy on the MicroPython unix
-port, 96 KB heap; 128 KB with MQTT) stand on a city's sites, measure a scenario's air through byte-exact sensor
+port, 96 KB heap; 112 KB with HTTP, 128 KB with MQTT) stand on a city's sites, measure a scenario's air through byte-exact sensor
 simulators, and send signed records over serial ptys, HTTP or MQTT into the real host ingest
 (one Collector, one SQLite store), on a virtual clock: a simulated day of five nodes takes a few
 minutes of wall time.
@@ -15,9 +15,9 @@ Arguments: *city* ``oskemen | almaty | karaganda`` (or a layout file, :mod:`tyny
 http | mqtt | mixed`` (mixed: round-robin; mqtt starts a private Mosquitto); *db* the SQLite
 file (created; its key file beside it unless *keys*); *start* Unix seconds on a 5-minute
 boundary (default yesterday 00:00 UTC); *heap* each node's MicroPython heap (default 96K,
-128K for MQTT nodes: the typical node with the MQTT uplink does not start in 96 KB on the
-64-bit unix port, see runner.HEAPS); *workdir* keeps the nodes' directories (flash image,
-console.log) there, else a temporary one is removed after a successful run; *on_record(row)*
+112K for HTTP and 128K for MQTT nodes: on the 64-bit unix port the typical node with HTTP
+crashes now and then in 96 KB and with MQTT does not start, see runner.HEAPS); *workdir*
+keeps the nodes' directories (flash image, console.log) there, else a temporary one is removed after a successful run; *on_record(row)*
 is called in the caller's thread for each stored record, ``row`` = ``{"node", "boot", "seq",
 "t0", "t1", "clock", "transport", "received", "record"}`` (``record``: the parsed line);
 *timeout* wall seconds (default 120 + 60 per node-day); *keys* the key file; *network* the
@@ -40,8 +40,9 @@ nodes, the transports and the collector.
 The summary: ``nodes``, ``records``, ``expected_records``, ``rejected``, ``rejected_by_reason``
 (``{reason: n}``, this run's refusals, e.g. ``replay`` for resends), ``per_node`` (a list of
 ``{"node", "name", "district", "transport", "records", "first", "last", "pm25_cf1_mean",
-"so2_mv_max", "heap_free_min", "sensors"}``: PM2.5 CF=1 mean [ug/m3] raw, the largest window mean of
-the ISB's WE - AE [mV], the least free heap a node reported [bytes], the node's sensor units
+"so2_mv_max", "heap_free_min", "resets", "sensors"}``: PM2.5 CF=1 mean [ug/m3] raw, the largest window mean of
+the ISB's WE - AE [mV], the least free heap a node reported [bytes], what restarted the node each time (``["soft"]``:
+once, to run its checked config), the node's sensor units
 ``{slot: {"model", "params"[, "sheet"]}}``), with *truth* ``truth`` (the files written), with
 *reference_csv* ``reference`` (``{"file", "site", "node", "values", "status"}``), ``city``, ``scenario``,
 ``transport``, ``hours``, ``start``, ``end`` (ISO UTC), ``seed``, ``db``, ``workdir``,
@@ -52,8 +53,8 @@ that already has these node ids, mosquitto missing for mqtt, a node stuck at its
 late at the timeout (named, with where their consoles are).
 """
 
-from .runner import (CHOICES, POWER_ON_S, TRANSPORTS, WINDOW_S, Endpoints, NodePlan, SimError, create_node, default_start,
+from .runner import (CHOICES, HEAPS, POWER_ON_S, TRANSPORTS, WINDOW_S, Endpoints, NodePlan, SimError, create_node, default_start,
                      node_config, plan, register, run, units)
 
-__all__ = ["CHOICES", "POWER_ON_S", "TRANSPORTS", "WINDOW_S", "Endpoints", "NodePlan", "SimError", "create_node", "default_start",
+__all__ = ["CHOICES", "HEAPS", "POWER_ON_S", "TRANSPORTS", "WINDOW_S", "Endpoints", "NodePlan", "SimError", "create_node", "default_start",
            "node_config", "plan", "register", "run", "units"]

@@ -47,10 +47,14 @@ SENSORS = {"pm": {"type": "pms5003", "uart": 1},
            "th": {"type": "sht3x", "i2c": 0},
            "so2": {"type": "isb", "model": "so2-b4", "i2c": 0, "addr": "0x48"}}
 REGISTRY_SENSORS = ("pm=pms5003", "th=sht3x", "so2=isb:so2-b4")
-# MicroPython heap per uplink. The typical node with the MQTT uplink does not start in 96 KB on the
-# 64-bit unix port (MemoryError importing node/uplink/mqtt.py; 112 KB neither); 120 KB runs with
-# 26 KB free at each window's end. Objects there take about twice an ESP32's room (docs/node.md).
-HEAPS = {"serial": DEFAULT_HEAP, "http": DEFAULT_HEAP, "mqtt": "128K"}
+# MicroPython heap per uplink; objects on the 64-bit unix port take about twice an ESP32's room
+# (docs/node.md, "Memory"). The typical node with the MQTT uplink does not start in 96 KB
+# (MemoryError importing node/uplink/mqtt.py; 112 KB neither); 120 KB runs with 26 KB free at each
+# window's end. With HTTP it starts in 96 KB but keeps 7 KB more resident than over serial, and
+# its heap fragments: three such nodes through 6 simulated hours crashed 2-3 times (MemoryError
+# loading the reply checker: 7 KB free, no 381 bytes in one piece), four serial nodes never; in
+# 104 KB and 112 KB none did (least free at a window's close 15.7 and 23.5 KB; 2 Dec 2026).
+HEAPS = {"serial": DEFAULT_HEAP, "http": "112K", "mqtt": "128K"}
 WIFI = {"ssid": "tynys-sim", "password": "virtual"}  # the virtual network: NTP answers with world time
 
 
@@ -242,7 +246,7 @@ def run(city: str = "oskemen", nodes: int = 5, hours: int = 24, scenario: str = 
             _wait(db, plans, vns, first_id, end, timeout, on_record, home)
         if temp:
             shutil.rmtree(home, ignore_errors=True)  # kept when something failed: the consoles tell why
-        summary = _summary(store, plans, ingestor.counts)
+        summary = _summary(store, plans, ingestor.counts, {p.node: vn.resets for p, vn in zip(plans, vns)})
         if truth is not None:
             summary["truth"] = [str(p) for p in _truth.write(plans, start, hours, truth)]
         if reference_csv is not None:
@@ -312,7 +316,7 @@ def _wait(db, plans, vns, first_id, end, timeout, on_record, home) -> None:
         reader.close()
 
 
-def _summary(store: Store, plans: list[NodePlan], counts) -> dict:
+def _summary(store: Store, plans: list[NodePlan], counts, resets: dict[str, list[str]] | None = None) -> dict:
     per_node = []
     for p in plans:
         # first/last by the windows the host uses: an unsynced record's own t0 is the node's guess (2000-01-01 on)
@@ -326,6 +330,8 @@ def _summary(store: Store, plans: list[NodePlan], counts) -> dict:
             "pm25_cf1_mean": _round(np.nanmean(pm) if np.isfinite(pm).any() else math.nan),
             "so2_mv_max": _round(np.nanmax(so2) if np.isfinite(so2).any() else math.nan),
             "heap_free_min": tot["heap_free_min"],
+            # what restarted it, each time: a node restarts once ("soft") to run its checked config
+            "resets": list((resets or {}).get(p.node, ())),
             "sensors": {slot: dict(u, **({"sheet": models.sheet(u["params"])} if u["model"].startswith("isb") else {}))
                         for slot, u in p.units.items()},
         })
