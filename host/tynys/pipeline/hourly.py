@@ -118,33 +118,27 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
 
 def _read(store: Store, nodes: list[Node], picks: dict[str, list[Choice]], extra: list[list[str]], lo: int,
           hi: int) -> dict[tuple[str, str], NodeRows]:
-    """The windows of every channel the choices (and *extra*) name, by ``(kind, channel)`` with
-    rows by node position: one read for all the nodes that need the same channels (usually all)."""
+    """The windows of every channel the choices (and *extra*) name, by ``(kind, channel)``, ``i``
+    the node's position: one read for all the nodes that need the same channels (usually all)."""
     needs: dict[tuple, list[int]] = {}
     for i in range(len(nodes)):
-        raw = [c.raw for p in picks for c in [picks[p][i]] if c.raw is not None]
-        cor = [c.corrected for p in picks for c in [picks[p][i]] if c.corrected is not None]
-        needs.setdefault((tuple(dict.fromkeys(raw + extra[i])), tuple(dict.fromkeys(cor))), []).append(i)
+        raw = tuple(c.raw for p in picks for c in [picks[p][i]] if c.raw is not None)
+        cor = tuple(c.corrected for p in picks for c in [picks[p][i]] if c.corrected is not None)
+        needs.setdefault((raw, cor, tuple(extra[i])), []).append(i)
     parts: dict[tuple[str, str], list[NodeRows]] = {}
-    for (raw, cor), at in needs.items():
-        if not raw and not cor:
+    for (raw, cor, also), at in needs.items():
+        if not raw and not cor and not also:
             continue
         pos = np.array(at)
-        for (kind, ch), r in store.channels_many([nodes[i].id for i in at], raw, cor, lo, hi).items():
+        for (kind, ch), r in store.channels_many([nodes[i].id for i in at], dict.fromkeys(raw + also), cor, lo, hi).items():
             r.i = pos[r.i]
             parts.setdefault((kind, ch), []).append(r)
-            if ch in extra[at[0]] and kind == "raw":
+            if kind == "raw" and ch in also:
                 parts.setdefault(("also", ch), []).append(r)
-    return {key: _joined(rs) for key, rs in parts.items()}
-
-
-def _joined(rs: list[NodeRows]) -> NodeRows:
-    """Rows of several node groups as one, by node position then time (each group is so already)."""
-    if len(rs) == 1:
-        return rs[0]
-    cat = [np.concatenate([getattr(r, f) for r in rs]) for f in ("i", "t0", "t1", "value", "version")]
-    order = np.argsort(cat[0], kind="stable")
-    return NodeRows(*(c[order] for c in cat))
+    # groups one after the other: each node's rows stay together and by time, which is what means needs
+    return {key: rs[0] if len(rs) == 1 else NodeRows(*(np.concatenate([getattr(r, f) for r in rs])
+                                                       for f in ("i", "t0", "t1", "value", "version")))
+            for key, rs in parts.items()}
 
 
 def period(store: Store, chosen: list[Node], t0: int | None, t1: int | None, *, some: bool = False,
