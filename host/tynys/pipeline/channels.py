@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 PM25_RAW = ("pm25_atm", "pm25", "pm25_cf1")
 SO2_RAW = ("so2_ppb",)
+PM10_RAW = ("pm10_atm", "pm10", "pm10_cf1")
 
 
 class Text(str):
@@ -54,6 +55,15 @@ class Choice:
     def profile(self, version: int) -> str | None:
         """``barkjohn2021 v1`` for a version used; None for 0 (no profile)."""
         return f"{self.profiles.get(int(version), '?')} v{int(version)}" if version else None
+
+
+def pm10_tries(pm25_raw: str | None) -> list[str]:
+    """A node's PM10 channels to try, in order, given its raw PM2.5 channel: the same sensor
+    output (``pm.pm25_cf1`` -> ``pm.pm10_cf1``), then PM10_RAW in that slot (none without PM2.5)."""
+    if pm25_raw is None or "pm25" not in pm25_raw:
+        return []
+    slot = pm25_raw.partition(".")[0]
+    return list(dict.fromkeys([pm25_raw.replace("pm25", "pm10", 1)] + [f"{slot}.{c}" for c in PM10_RAW]))
 
 
 def profile_name(model: str) -> str:

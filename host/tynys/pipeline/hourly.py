@@ -72,6 +72,7 @@ class Hourly:
     pm25: Quantity
     so2: Quantity
     notes: list[str] = field(default_factory=list)
+    also: dict[str, NodeRows] = field(default_factory=dict)  # raw channels read beside (*also*), by channel
 
     @property
     def reported(self) -> slice:
@@ -83,10 +84,11 @@ class Hourly:
 
 
 def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=None, *, lookback: int = LOOKBACK,
-           min_fraction: float = 0.75, channels=()) -> Hourly:
+           min_fraction: float = 0.75, channels=(), also=None) -> Hourly:
     """Hourly means of every node (or *nodes*) for hours starting in ``[t0, t1)``; by default the
     last 24 hours of stored data. *channels* names channels to prefer (``pm25_atm``), see
-    :mod:`tynys.pipeline.channels`."""
+    :mod:`tynys.pipeline.channels`. *also* (a node's choices by pollutant -> raw channel names)
+    names channels to read in the same pass (``Hourly.also``: their windows over the hours read)."""
     chosen = [n for n in store.nodes() if nodes is None or n.id in set(nodes)]
     if nodes is not None and len(chosen) < len(set(nodes)):
         unknown = sorted(set(nodes) - {n.id for n in chosen})
@@ -108,8 +110,35 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
         for p, out in picks.items():
             out.append(choose(n.id, p, {c for c in have if pollutant_of(c) == p},
                               [x for x in prof if pollutant_of(x[1]) == p], channels, notes))
-    return Hourly(hours, start, chosen, *(_quantity(store, chosen, hours, start, p, picks[p], min_fraction) for p in picks),
-                  notes=notes)
+    extra = [also({p: picks[p][i] for p in picks}) if also else [] for i in range(len(chosen))]
+    rows = _read(store, chosen, picks, extra, int(hours[0]), int(hours[-1]) + HOUR)
+    return Hourly(hours, start, chosen, *(_quantity(rows, hours, start, p, picks[p], min_fraction) for p in picks),
+                  notes=notes, also={ch: r for (kind, ch), r in rows.items() if kind == "also"})
+
+
+def _read(store: Store, nodes: list[Node], picks: dict[str, list[Choice]], extra: list[list[str]], lo: int,
+          hi: int) -> dict[tuple[str, str], NodeRows]:
+    """The windows of every channel the choices (and *extra*) name, by ``(kind, channel)``, ``i``
+    the node's position: one read for all the nodes that need the same channels (usually all)."""
+    needs: dict[tuple, list[int]] = {}
+    for i in range(len(nodes)):
+        raw = tuple(c.raw for p in picks for c in [picks[p][i]] if c.raw is not None)
+        cor = tuple(c.corrected for p in picks for c in [picks[p][i]] if c.corrected is not None)
+        needs.setdefault((raw, cor, tuple(extra[i])), []).append(i)
+    parts: dict[tuple[str, str], list[NodeRows]] = {}
+    for (raw, cor, also), at in needs.items():
+        if not raw and not cor and not also:
+            continue
+        pos = np.array(at)
+        for (kind, ch), r in store.channels_many([nodes[i].id for i in at], dict.fromkeys(raw + also), cor, lo, hi).items():
+            r.i = pos[r.i]
+            parts.setdefault((kind, ch), []).append(r)
+            if kind == "raw" and ch in also:
+                parts.setdefault(("also", ch), []).append(r)
+    # groups one after the other: each node's rows stay together and by time, which is what means needs
+    return {key: rs[0] if len(rs) == 1 else NodeRows(*(np.concatenate([getattr(r, f) for r in rs])
+                                                       for f in ("i", "t0", "t1", "value", "version")))
+            for key, rs in parts.items()}
 
 
 def period(store: Store, chosen: list[Node], t0: int | None, t1: int | None, *, some: bool = False,
@@ -129,20 +158,21 @@ def period(store: Store, chosen: list[Node], t0: int | None, t1: int | None, *, 
     return t0, t1
 
 
-def _quantity(store: Store, nodes: list[Node], hours: np.ndarray, start: int, pollutant: str, choices: list[Choice],
-              min_fraction: float) -> Quantity:
+def _quantity(read: dict[tuple[str, str], NodeRows], hours: np.ndarray, start: int, pollutant: str,
+              choices: list[Choice], min_fraction: float) -> Quantity:
     n, k = len(choices), len(hours)
-    lo, hi = int(hours[0]), int(hours[-1]) + HOUR
+    lo = int(hours[0])
     q = Quantity(pollutant, UNITS[pollutant], choices,
                  np.full((n, k), np.nan), np.full((n, k), np.nan), np.zeros((n, k), np.int64),
                  np.full((n, 3 * k), np.nan), np.full((n, 3 * k), np.nan), np.zeros(n, np.int64))
     first = int(hours[start])
-    # one read per channel name for all the nodes using it (not one per node)
-    for kind, read in (("raw", store.series_many), ("corrected", store.corrected_many)):
+    for kind in ("raw", "corrected"):
         for channel in dict.fromkeys(getattr(c, kind) for c in choices if getattr(c, kind) is not None):
             rows = np.array([i for i, c in enumerate(choices) if getattr(c, kind) == channel])
-            r = read([nodes[i].id for i in rows], channel, lo, hi)
-            r.i = rows[r.i]  # positions among all the nodes
+            r = read[kind, channel]
+            if len(rows) < n:  # the nodes using the channel for this pollutant only
+                keep = np.isin(r.i, rows)
+                r = NodeRows(r.i[keep], r.t0[keep], r.t1[keep], r.value[keep], r.version[keep])
             hourly_, singles = means(r, n, lo, k, min_fraction)
             values, values_s = (q.raw, q.singles_raw) if kind == "raw" else (q.corrected, q.singles_corrected)
             values[rows], values_s[rows] = hourly_[rows], singles[rows]

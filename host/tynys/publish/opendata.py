@@ -21,9 +21,9 @@ import zlib
 
 import numpy as np
 
-from ..pipeline.channels import profile_name
+from ..pipeline.channels import pm10_tries, profile_name
 from ..pipeline.hourly import UNITS, means as pipeline_means
-from ..store import Store
+from ..store import NodeRows, Store
 from ..timeutil import iso
 from .folder import Folder
 from .snapshot import HOUR, Snapshot
@@ -35,7 +35,6 @@ LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
 # src/js/feinstaub-api.js, pm_sensors); our record types -> (name, manufacturer).
 SC_TYPES = {"pms5003": ("PMS5003", "Plantower"), "pms7003": ("PMS7003", "Plantower"), "sds011": ("SDS011", "Nova Fitness"),
             "sps30": ("SPS30", "Sensirion")}
-PM10_CHANNELS = ("pm10_atm", "pm10", "pm10_cf1")  # P1 in the feeds: the sensor's own PM10 (raw)
 
 
 def _column(a, decimals: int = 1) -> list:
@@ -81,16 +80,34 @@ def _csv(cols: dict[str, list]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
-    w.writerows(zip(*([cell(x) for x in c] for c in cols.values())))
+    # the writer itself writes None as empty: only a column holding booleans is gone through
+    w.writerows(zip(*([cell(x) for x in c] if bool in set(map(type, c)) else c for c in cols.values())))
     return buf.getvalue()
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SCALARS = {float, int, bool, type(None)}
+
+
+def _json_column(values: list) -> list[str]:
+    """Each value as JSON text, a column at a time: numbers, booleans and nulls in one call (their
+    texts hold no comma), anything else once per distinct value (a node's name on its 24 rows)."""
+    if set(map(type, values)) <= _SCALARS:
+        return _JSON(values)[1:-1].split(",") if values else []
+    seen: dict[str, str] = {}  # strings only: 1 == True and 0.0 == -0.0 as keys, not as texts
+    return [_JSON(v) if type(v) is not str else seen[v] if v in seen else seen.setdefault(v, _JSON(v)) for v in values]
+
+
 def _geojson(cols: dict[str, list]) -> str:
+    """The rows with a location as point features: the text ``json.dumps`` makes of them (compact,
+    UTF-8), put together from the columns' JSON texts (a thousand nodes' 24 hours: 24,000 features)."""
     props = [k for k in cols if k not in ("lat", "lon")]
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-              "properties": dict(zip(props, values))}
-             for lat, lon, *values in zip(cols["lat"], cols["lon"], *(cols[k] for k in props)) if lat is not None and lon is not None]
-    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False, separators=(",", ":")) + "\n"
+    at = [j for j, (lat, lon) in enumerate(zip(cols["lat"], cols["lon"])) if lat is not None and lon is not None]
+    pick = (lambda c: c) if len(at) == len(cols["lat"]) else (lambda c: [c[j] for j in at])  # noqa: E731
+    texts = [_json_column(pick(cols[k])) for k in ("lon", "lat", *props)]
+    feature = ('{"type":"Feature","geometry":{"type":"Point","coordinates":[%s,%s]},"properties":{'
+               + ",".join(_JSON(k).replace("%", "%%") + ":%s" for k in props) + "}}")
+    return '{"type":"FeatureCollection","features":[' + ",".join(feature % row for row in zip(*texts)) + "]}\n"
 
 
 def _id(text: str) -> int:
@@ -99,28 +116,30 @@ def _id(text: str) -> int:
 
 
 def _pm10(store: Store, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
-    """Each node's PM10, raw, from the same sensor output as its PM2.5 where it has it
-    (``pm.pm25_cf1`` -> ``pm.pm10_cf1``), else the first of PM10_CHANNELS in that slot with windows:
-    latest-hour and 24-hour means [µg/m³] (an hour needs 75 % of its windows, a day 18 hours).
-    One read per channel name for all the nodes trying it."""
+    """Each node's PM10, raw (P1 in the feeds: the sensor's own PM10), the first of
+    :func:`tynys.pipeline.channels.pm10_tries` with windows: latest-hour and 24-hour means [µg/m³]
+    (an hour needs 75 % of its windows, a day 18 hours). The first try comes with the snapshot's
+    read; the others, rarely needed, one read per channel name for all the nodes trying it."""
     n = len(snap.nodes)
-    tries = {}
-    for i in range(n):
-        raw = snap.channels[i]["pm25"]["raw"]
-        if raw is not None and "pm25" in raw:
-            slot = raw.partition(".")[0]
-            tries[i] = list(dict.fromkeys([raw.replace("pm25", "pm10", 1)] + [f"{slot}.{c}" for c in PM10_CHANNELS]))
+    tries = {i: t for i in range(n) if (t := pm10_tries(snap.channels[i]["pm25"]["raw"]))}
     hourly = np.full((n, len(snap.hours)), np.nan)
+    first = True
     while tries:
         found = set()
         for channel in dict.fromkeys(c[0] for c in tries.values()):
             rows = np.array([i for i, c in tries.items() if c[0] == channel])
-            r = store.series_many([snap.nodes[i].id for i in rows], channel, snap.start, snap.end)
-            r.i = rows[r.i]
+            if first and channel in snap.pm10:
+                r = snap.pm10[channel]
+                keep = np.isin(r.i, rows) & (r.t0 >= snap.start) & (r.t0 < snap.end)
+                r = NodeRows(r.i[keep], r.t0[keep], r.t1[keep], r.value[keep], r.version[keep])
+            else:
+                r = store.series_many([snap.nodes[i].id for i in rows], channel, snap.start, snap.end)
+                r.i = rows[r.i]
             got = np.unique(r.i)
             hourly[got] = pipeline_means(r, n, snap.start, len(snap.hours))[0][got]
             found.update(got.tolist())
         tries = {i: c[1:] for i, c in tries.items() if i not in found and len(c) > 1}
+        first = False
     day = np.full(n, np.nan)
     for i, row in enumerate(hourly):
         ok = np.isfinite(row)

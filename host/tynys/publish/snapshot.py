@@ -34,6 +34,7 @@ from .. import pipeline
 from ..aqi import city as aqi_city, tables
 from ..aqi.breakpoints import INCOMPLETE, MISSING, OK, STATUS
 from ..errors import TynysError
+from ..pipeline.channels import pm10_tries
 from ..sim import city as layouts
 from ..store import Node, Store
 from ..timeutil import iso
@@ -105,6 +106,7 @@ class Snapshot:
     notes: list[Note] = field(default_factory=list)
     channels: list[dict] = field(default_factory=list)  # per node: raw/corrected channel per pollutant
     sensors: dict = field(default_factory=dict)  # node -> {slot: sensor type} of its records in the 24 hours
+    pm10: dict = field(default_factory=dict)  # channel -> NodeRows: PM10 windows read with the PM2.5 (open data)
 
     def standard(self, sid: str) -> StandardInfo:
         return next(s for s in self.standards if s.id == sid)
@@ -150,7 +152,8 @@ def take(store: Store, *, city: str | layouts.City | None = None, standard: str 
     start = end - HOURS * HOUR
     if not nodes:
         return _empty(store, names, layout, start, end, rules, now, standard)
-    h = pipeline.hourly(store, start, end, nodes=[n.id for n in nodes])
+    # the open data's PM10 comes in the same pass over the windows as the PM2.5
+    h = pipeline.hourly(store, start, end, nodes=[n.id for n in nodes], also=lambda c: pm10_tries(c["pm25"].raw)[:1])
     rep = h.reported
     vals, cal = {}, {}
     for q, name in ((h.pm25, "pm25"), (h.so2, "so2")):
@@ -191,7 +194,7 @@ def take(store: Store, *, city: str | layouts.City | None = None, standard: str 
     return Snapshot(start=start, end=end, hours=h.hours[rep], generated=int(time.time() if now is None else now),
                     city=layout, nodes=list(h.nodes), located=located, values=values, index=node_index, areas=areas,
                     area_values=area_values, area_index=area_index, standards=infos, default=tables.load(standard).id,
-                    rules=rules, quality=quality, notes=notes, channels=channels, sensors=sensors)
+                    rules=rules, quality=quality, notes=notes, channels=channels, sensors=sensors, pm10=h.also)
 
 
 def _empty(store, names, layout, start, end, rules, now, standard) -> Snapshot:

@@ -212,6 +212,7 @@ class Store:
     # queries by window time
     series = _on_db(_queries.series)
     series_many = _on_db(_queries.series_many)
+    channels_many = _on_db(_queries.channels_many)
     windows = _on_db(_queries.windows)
     channel_names = _on_db(_queries.channel_names)
     latest = _on_db(_queries.latest)

@@ -37,6 +37,37 @@ def series_many(db, nodes: list[str], channel: str, t0: int | None = None, t1: i
     return NodeRows.of(rows, 4)
 
 
+def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iterable[str] = (), t0: int | None = None,
+                  t1: int | None = None) -> dict[tuple[str, str], NodeRows]:
+    """Several channels of each of *nodes* in one read, keyed ``("raw", channel)`` (the rows
+    :func:`series_many` gives) and ``("corrected", channel)`` (those of
+    :func:`tynys.store.profiles.corrected_many`). One pass over the windows instead of one per
+    channel: the windows' times and node are fetched once."""
+    raw, corrected = list(raw), list(corrected)
+    cols, joins, names = [], [], raw + corrected
+    for j in range(len(raw)):  # n is never NULL: it tells a stored value (even an empty one) from none
+        cols += [f"v{j}.n", f"v{j}.mean"]
+        joins.append(f" LEFT JOIN channel_values v{j} ON v{j}.record = r.id AND v{j}.channel = ?")
+    for j in range(len(corrected)):
+        cols += [f"p{j}.version", f"c{j}.value"]
+        joins.append(f" LEFT JOIN corrected_values c{j} ON c{j}.record = r.id AND c{j}.channel = ?"
+                     f" LEFT JOIN calibration_profiles p{j} ON p{j}.id = c{j}.profile")
+    rows = []
+    for head, args in keyed(list(nodes)):
+        rows += db.execute(
+            head + f"SELECT k.i, r.t0, r.t1, {', '.join(cols)} FROM k"
+            " JOIN timed_records r ON r.node = k.node AND r.t0 >= ? AND r.t0 < ?" + "".join(joins)
+            + " ORDER BY k.i, r.t0, r.boot, r.seq", (*args, *span(t0, t1), *names)).fetchall()
+    a = np.array(rows, dtype=np.float64).reshape(len(rows), 3 + 2 * len(names))  # one conversion; None -> NaN
+    i, w0, w1 = a[:, :3].astype(np.int64).T  # times and indices are exact in a double
+    out = {}
+    for j, name in enumerate(names):
+        have = ~np.isnan(a[:, 3 + 2 * j])
+        version = a[have, 3 + 2 * j].astype(np.int64) if j >= len(raw) else np.zeros(int(have.sum()), np.int64)
+        out["raw" if j < len(raw) else "corrected", name] = NodeRows(i[have], w0[have], w1[have], a[have, 4 + 2 * j], version)
+    return out
+
+
 def windows(db, node: str, channels: Iterable[str], t0: int | None = None, t1: int | None = None) -> Windows:
     """Channels *channels* of *node* aligned on its records (windows starting in ``[t0, t1)``)."""
     sp = span(t0, t1)
@@ -94,13 +125,17 @@ def latest(db, nodes: Iterable[str] | None = None) -> list[dict]:
 def sensor_counts(db, t0: int | None = None, t1: int | None = None) -> list[dict]:
     """Per node and sensor slot, the sensors' own counters summed over windows starting in
     ``[t0, t1)``: records, frames, bad, warmup, missing (docs/record.md)."""
-    rows = db.execute(
-        "SELECT r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
-        # node by node through the index of their windows: the period's rows only, however long the history
-        " FROM nodes n JOIN timed_records r ON r.node = n.id AND r.t0 >= ? AND r.t0 < ? JOIN record_sensors s ON s.record = r.id"
-        " GROUP BY r.node, s.slot, s.type ORDER BY r.node, s.slot", span(t0, t1)).fetchall()
     keys = ("node", "slot", "type", "records", "frames", "bad", "warmup", "missing")
-    return [dict(zip(keys, r)) for r in rows]
+    out = []
+    # node by node: the period's rows through the index of their windows, however long the history;
+    # and SQLite groups by sorting, where a thousand sorts of one node's rows cost less than one of
+    # all (0.45 against 0.75 s for 1,000 nodes x 24 h)
+    for (node,) in db.execute("SELECT id FROM nodes ORDER BY id").fetchall():
+        out += [dict(zip(keys, (node, *r))) for r in db.execute(
+            "SELECT s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
+            " FROM timed_records r JOIN record_sensors s ON s.record = r.id WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ?"
+            " GROUP BY s.slot, s.type ORDER BY s.slot, s.type", (node, *span(t0, t1))).fetchall()]
+    return out
 
 
 def raw_lines(db, node: str, t0: int | None = None, t1: int | None = None) -> list[str]:

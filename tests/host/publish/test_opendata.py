@@ -53,6 +53,23 @@ def test_latest_and_last_24_hours_as_csv_and_geojson(od, smog):
     assert r.open_data["licence"] == "ODbL 1.0"
 
 
+def test_geojson_text_is_what_json_dumps_makes():
+    """The GeoJSON is put together from per-column JSON texts (for speed): it must be the very text
+    ``json.dumps`` makes of the features, whatever the columns hold."""
+    from tynys.publish.opendata import _geojson
+
+    cols = {"node": ["a,1", 'b"2', "ш\\3", "a,1", "d\n4"], "lat": [49.9, None, 50.0, 1e-07, -0.0],
+            "lon": [82.5, 82.6, None, 123456789.125, 0.0], "pm": [1.5, None, float("nan"), -0.0, 1e16],
+            "n%s": [1, 2, None, True, False], "mixed": ["x", 1, True, 0.0, -0.0], "gone": [None] * 5}
+    want = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+         "properties": {k: cols[k][j] for k in cols if k not in ("lat", "lon")}}
+        for j, (lat, lon) in enumerate(zip(cols["lat"], cols["lon"])) if lat is not None and lon is not None]}
+    assert len(want["features"]) == 3
+    assert _geojson(cols) == json.dumps(want, ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert _geojson({k: [] for k in cols}) == '{"type":"FeatureCollection","features":[]}\n'
+
+
 def _read_like_sensor_community_map(entries):
     """What maps.sensor.community does with a feed (feinstaub-map-v2, src/js/feinstaub-api.js:
     getData): keep PM sensors it knows whose P1 and P2 parse as numbers; read lat/lon."""
