@@ -10,10 +10,15 @@ import time
 from micropython import const
 from node.stats import Stats
 from node import ConfigError
+from node.drivers.base import UartSensor
 
 _MIN_OFF_S = const(60)  # sleeping less than this between samples is not worth the wear
 _RETRY_MS = const(60000)  # a sensor that did not answer at boot is looked for again this often
 _POLL_MS = const(1000)  # longest pause between polls of an awake sensor (UART buffers fill)
+# Asked and waiting: an I2C sensor converts in a few ms; a UART sensor's frame takes its own time
+# (a PMS in active mode sends every 0.2-2.3 s), and its bytes wait in the UART's buffer meanwhile.
+_I2C_WAIT_MS = const(20)
+_UART_WAIT_MS = const(200)
 
 
 class Slot:
@@ -130,8 +135,8 @@ class Slot:
             return time.ticks_diff(self.due, now)
         if not self.awake:
             return time.ticks_diff(self.wake_at, now)
-        if self.pending:  # asked: look again soon (the ISB converts twice, a few ms each)
-            return max(time.ticks_diff(self.ready, now), 20)
+        if self.pending:  # asked: look again soon
+            return max(time.ticks_diff(self.ready, now), _UART_WAIT_MS if isinstance(self.drv, UartSensor) else _I2C_WAIT_MS)
         return min(time.ticks_diff(self.due, now), _POLL_MS)
 
     def counts(self):

@@ -98,7 +98,7 @@ NODE_WORLD = {"world": dict(WORLD, seed=2, noise=0.03, start=T0, loop=True),
 def test_the_fast_link_gives_the_firmware_the_same_bytes(tmp_path, built_firmware, monkeypatch):
     """One simulated hour of a node with four sensors (one faulty, one duty-cycled, one in its own
     working period), on each path: every bus call the firmware made, at which world time and with
-    what result, is the same; and the fast path asked the simulators far fewer times."""
+    what result, is the same; and the fast path asked the simulators fewer times."""
     from tynys.vnode import VirtualNode
 
     end = T0 + 3600
@@ -124,7 +124,8 @@ def test_the_fast_link_gives_the_firmware_the_same_bytes(tmp_path, built_firmwar
     calls = traces["chatty"]
     assert len(calls) > 10000 and {ln.split()[1] for ln in calls} >= {"any", "read", "write", "open", "i2c-write", "i2c-read"}
     assert traces["fast"] == calls
-    assert asked["fast"] < asked["chatty"] / 2
+    # 15.2k against 24.7k on 2 Dec 2026 (93k before the firmware looked for a UART frame every 200 ms, not 20)
+    assert asked["fast"] < 0.75 * asked["chatty"]
     # the records too, but for the free heap (the two paths' own objects differ by a few bytes in
     # the node's heap, where a board has no link at all) and so the signature
     strip = lambda line: {k: v for k, v in json.loads(line).items() if k not in ("health", "sig")}  # noqa: E731
