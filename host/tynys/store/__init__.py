@@ -208,7 +208,6 @@ class Store:
     profiles = _on_db(_profiles.profiles)
     put_corrected = _on_db(_profiles.put_corrected)
     corrected = _on_db(_profiles.corrected)
-    corrected_many = _on_db(_profiles.corrected_many)
     # queries by window time
     series = _on_db(_queries.series)
     series_many = _on_db(_queries.series_many)

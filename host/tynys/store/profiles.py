@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from .model import Corrected, NodeRows, StoreError, keyed, span
+from .model import Corrected, StoreError, span
 
 
 def add_profile(db, node: str, channel: str, doc: dict, *, model: str, unit: str, valid_from: int,
@@ -70,18 +70,3 @@ def corrected(db, node: str, channel: str, t0: int | None = None, t1: int | None
     units = {r[6] for r in rows}
     return Corrected(node, channel, ints[:, 0], ints[:, 1], ints[:, 2], np.array([r[5] for r in rows], dtype=np.float64),
                      ints[:, 3], ints[:, 4], units.pop() if len(units) == 1 else "/".join(sorted(units)))
-
-
-def corrected_many(db, nodes: list[str], channel: str, t0: int | None = None, t1: int | None = None) -> NodeRows:
-    """Corrected values of *channel* of each of *nodes* (windows starting in ``[t0, t1)``) in one
-    read, by node (``i``, the index in *nodes*) then as :func:`corrected` orders them; with the
-    profile's version."""
-    rows = []
-    for head, args in keyed(list(nodes)):
-        rows += db.execute(
-            head + "SELECT k.i, r.t0, r.t1, c.value, p.version FROM k"
-            " JOIN timed_records r ON r.node = k.node AND r.t0 >= ? AND r.t0 < ?"
-            " JOIN corrected_values c ON c.record = r.id AND c.channel = ?"
-            " JOIN calibration_profiles p ON p.id = c.profile ORDER BY k.i, r.t0, r.boot, r.seq",
-            (*args, *span(t0, t1), channel)).fetchall()
-    return NodeRows.of(rows, 5)

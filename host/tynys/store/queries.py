@@ -40,9 +40,9 @@ def series_many(db, nodes: list[str], channel: str, t0: int | None = None, t1: i
 def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iterable[str] = (), t0: int | None = None,
                   t1: int | None = None) -> dict[tuple[str, str], NodeRows]:
     """Several channels of each of *nodes* in one read, keyed ``("raw", channel)`` (the rows
-    :func:`series_many` gives) and ``("corrected", channel)`` (those of
-    :func:`tynys.store.profiles.corrected_many`). One pass over the windows instead of one per
-    channel: the windows' times and node are fetched once."""
+    :func:`series_many` gives) and ``("corrected", channel)`` (the values of
+    :func:`tynys.store.profiles.corrected`, with the profile's version, by node as here). One pass
+    over the windows instead of one per channel: the windows' times and node are fetched once."""
     raw, corrected = list(raw), list(corrected)
     cols, joins, names = [], [], raw + corrected
     # A raw window without a value (mean NULL) still counts as a window (its length), unlike a
