@@ -2,9 +2,12 @@
 publisher in the same run, and the weight of the site's first load without tiles (goal < 1 MB)
 against the naive page's.
 
-Set-up (not timed): 1,000 nodes on a 10 x 20 km box, 288 five-minute windows each (the test
-factory's PMS5003 + SHT3x + SO2-B4 records), Barkjohn 2021 as every node's PM2.5 profile with its
-corrected values. Records go in with ``Store.insert_record``, the ingest path's own insert without
+Set-up (not timed): 1,000 nodes on a 10 x 20 km box, 48 hours of five-minute windows each (576;
+the test factory's PMS5003 + SHT3x + SO2-B4 records), Barkjohn 2021 as every node's PM2.5 profile
+with its corrected values. A site shows 24 hours, but an hourly run reads the 24 hours before them
+too (NowCast needs 12, the 24-hour means 24): the goal is timed on the second day, as every run
+after a network's first day reads. Publishing the first day (24 hours stored: nothing before
+them to read) is timed too, beside it. Records go in with ``Store.insert_record``, the ingest path's own insert without
 the HMAC check (bench_ingest measures that).
 
 - **tynys**: :func:`tynys.publish.build` as it runs every hour: the snapshot (US EPA with NowCast
@@ -45,8 +48,9 @@ from tynys.publish.folder import Folder  # noqa: E402
 from tynys.registry import add_node, parse_sensor  # noqa: E402
 from tynys.store import Store  # noqa: E402
 
-NODES, WINDOWS = 1_000, 288
-T0 = 1_795_737_600  # 2026-11-27T00:00Z
+NODES, WINDOWS = 1_000, 576
+T0 = 1_795_651_200  # 2026-11-26T00:00Z: two days of windows
+DAY1 = T0 + 86_400  # the end of the first day
 GOAL_S, GOAL_BYTES = 2.0, 1 << 20
 
 
@@ -65,7 +69,7 @@ def _city(root: Path) -> Path:
         with store.transaction():
             for k in range(WINDOWS):
                 store.insert_record(make_body(nid, k, t0=T0 + 300 * k, pm25=round(float(pm[k]) * 1.6, 1)), "",
-                                    T0 + 86400, "bench", "")
+                                    T0 + 2 * 86400, "bench", "")
         stored.use_correction(store, nid, "pm.pm25_cf1", "barkjohn2021")
     stored.apply(store)
     store.close()
@@ -106,10 +110,10 @@ def _naive(db: Path, out: Path) -> Path:
     return out / "index.html"
 
 
-def _ours(db: Path, out: Path, archive: bool = False):
+def _ours(db: Path, out: Path, archive: bool = False, at: int | None = None):
     with Store.open(db) as store:
         if not archive:
-            return publish.build(store, out, tiles=None)
+            return publish.build(store, out, tiles=None, at=at)
         snap = snapshot.take(store)
         with Folder(out) as folder:
             return opendata.daily(store, snap, folder)
@@ -156,6 +160,8 @@ def run(report):
         db = _city(root)
         first = root / "first"  # a site published once: the day's archive is in it, as it is for every later run
         _ours(db, first)
+        day1 = root / "day1"  # the same at the end of the first day
+        _ours(db, day1, at=DAY1)
         counter = iter(range(10_000))
 
         def side(fn, start_from: Path | None = None):
@@ -166,11 +172,12 @@ def run(report):
                 return (lambda: fn(db, out)), (lambda: shutil.rmtree(out, ignore_errors=True))
             return setup
 
-        times = report.compare(f"publish {NODES} nodes x 24 h", {"tynys": side(_ours, first), "naive": side(_naive)},
-                               repeats=3, baseline="naive")
+        times = report.compare(f"publish {NODES} nodes x 24 h (48 h stored)", {"tynys": side(_ours, first),
+                               "first day (24 h stored)": side(lambda d, o: _ours(d, o, at=DAY1), day1),
+                               "naive": side(_naive)}, repeats=3, baseline="naive")
         best, cpu = min(times["tynys"]), min(report.cpu["tynys"])
         # on a shared machine the wall time counts the other jobs' turns too: the CPU time is stated beside it
-        report(f"publish {NODES} nodes x 24 h: goal", f"{'met' if best < GOAL_S else 'NOT met'} "
+        report(f"publish {NODES} nodes x 24 h (48 h stored): goal", f"{'met' if best < GOAL_S else 'NOT met'} "
                f"(best {best:.2f} s, CPU {cpu:.2f} s, against {GOAL_S:.0f} s)")
         report.compare(f"first publish of a day {NODES} nodes (site + the day's archive)", {"tynys": side(_ours)},
                        repeats=1)

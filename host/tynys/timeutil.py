@@ -55,6 +55,14 @@ def iso(t: int | float | None) -> str | None:
         return f"{int(t)} s (Unix time outside years 1..9999)"
 
 
+def isos(ts) -> list[str]:
+    """:func:`iso` of many integer times at once (a day's windows in the open data's archive)."""
+    t = np.asarray(ts, dtype=np.int64)
+    if not len(t) or t.min() < 0 or t.max() > 253402300799:  # before 1970 (strftime pads no year < 1000) or after 9999
+        return [iso(x) for x in t.tolist()]
+    return [x + "Z" for x in np.datetime_as_string(t.astype("datetime64[s]"), unit="s").tolist()]
+
+
 def parse_time(text: str) -> int:
     """Seconds since 1970 UTC from ``2026-05-01``, ``2026-05-01T08:00``, ``…Z``/``+05:00`` or an integer."""
     text = text.strip()

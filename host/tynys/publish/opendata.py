@@ -24,7 +24,7 @@ import numpy as np
 from ..pipeline.channels import pm10_tries, profile_name
 from ..pipeline.hourly import UNITS, means as pipeline_means
 from ..store import NodeRows, Store
-from ..timeutil import iso
+from ..timeutil import iso, isos
 from .folder import Folder
 from .snapshot import HOUR, Snapshot
 
@@ -211,7 +211,7 @@ def _day_csv(store: Store, node: str, chans: dict, t0: int, t1: int) -> str:
     w = store.windows(node, raw, t0, t1)
     if not len(w.t0):
         return ""
-    cols = {"window_start": [iso(x) for x in w.t0.tolist()], "window_end": [iso(x) for x in w.t1.tolist()]}
+    cols = {"window_start": isos(w.t0), "window_end": isos(w.t1)}
     for ch in raw:
         cols[ch] = _column(w.mean[ch], 2)
     for pol in ("pm25", "so2"):

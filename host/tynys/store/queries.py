@@ -45,8 +45,11 @@ def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iter
     channel: the windows' times and node are fetched once."""
     raw, corrected = list(raw), list(corrected)
     cols, joins, names = [], [], raw + corrected
-    for j in range(len(raw)):  # n is never NULL: it tells a stored value (even an empty one) from none
-        cols += [f"v{j}.n", f"v{j}.mean"]
+    # A raw window without a value (mean NULL) still counts as a window (its length), unlike a
+    # window without the channel: it comes as -inf, which no stored mean is (records refuse
+    # infinities) and which saves a column; the rows crossing into Python are most of the time.
+    for j in range(len(raw)):
+        cols.append(f"CASE WHEN v{j}.record IS NULL THEN NULL ELSE COALESCE(v{j}.mean, ?) END")
         joins.append(f" LEFT JOIN channel_values v{j} ON v{j}.record = r.id AND v{j}.channel = ?")
     for j in range(len(corrected)):
         cols += [f"p{j}.version", f"c{j}.value"]
@@ -57,14 +60,19 @@ def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iter
         rows += db.execute(
             head + f"SELECT k.i, r.t0, r.t1, {', '.join(cols)} FROM k"
             " JOIN timed_records r ON r.node = k.node AND r.t0 >= ? AND r.t0 < ?" + "".join(joins)
-            + " ORDER BY k.i, r.t0, r.boot, r.seq", (*args, *span(t0, t1), *names)).fetchall()
-    a = np.array(rows, dtype=np.float64).reshape(len(rows), 3 + 2 * len(names))  # one conversion; None -> NaN
+            + " ORDER BY k.i, r.t0, r.boot, r.seq", (*args, *[-np.inf] * len(raw), *span(t0, t1), *names)).fetchall()
+    a = np.array(rows, dtype=np.float64).reshape(len(rows), 3 + len(raw) + 2 * len(corrected))  # None -> NaN
     i, w0, w1 = a[:, :3].astype(np.int64).T  # times and indices are exact in a double
     out = {}
-    for j, name in enumerate(names):
-        have = ~np.isnan(a[:, 3 + 2 * j])
-        version = a[have, 3 + 2 * j].astype(np.int64) if j >= len(raw) else np.zeros(int(have.sum()), np.int64)
-        out["raw" if j < len(raw) else "corrected", name] = NodeRows(i[have], w0[have], w1[have], a[have, 4 + 2 * j], version)
+    for j, name in enumerate(raw):
+        v = a[:, 3 + j]
+        have = ~np.isnan(v)
+        out["raw", name] = NodeRows(i[have], w0[have], w1[have], np.where(v[have] == -np.inf, np.nan, v[have]),
+                                    np.zeros(int(have.sum()), np.int64))
+    for j, name in enumerate(corrected):
+        version, value = a[:, 3 + len(raw) + 2 * j], a[:, 4 + len(raw) + 2 * j]
+        have = ~np.isnan(version)
+        out["corrected", name] = NodeRows(i[have], w0[have], w1[have], value[have], version[have].astype(np.int64))
     return out
 
 

@@ -70,6 +70,15 @@ def test_geojson_text_is_what_json_dumps_makes():
     assert _geojson({k: [] for k in cols}) == '{"type":"FeatureCollection","features":[]}\n'
 
 
+def test_many_times_at_once_read_as_one_at_a_time():
+    from tynys.timeutil import iso, isos
+
+    ts = [0, -1, 951782400, 1795737599, 1795737600 + 300, 253402300799, -62135596800]  # 2000-02-29, year 9999's end
+    assert isos(ts) == [iso(t) for t in ts] and isos(ts)[2] == "2000-02-29T00:00:00Z"
+    assert isos([253402300800, 0]) == [iso(253402300800), iso(0)] and "outside" in isos([253402300800])[0]
+    assert isos([]) == []
+
+
 def _read_like_sensor_community_map(entries):
     """What maps.sensor.community does with a feed (feinstaub-map-v2, src/js/feinstaub-api.js:
     getData): keep PM sensors it knows whose P1 and P2 parse as numbers; read lat/lon."""
