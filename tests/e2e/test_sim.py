@@ -19,8 +19,10 @@ START = 1795737600  # 2026-11-27 00:00 UTC
 def test_five_nodes_two_hours_over_http_are_120_records(tmp_path, capsys):
     db = str(tmp_path / "city.db")
     assert main(["sim", "--city", "oskemen", "--nodes", "5", "--hours", "2", "--transport", "http", "--db", db,
-                 "--start", "2026-11-27T00:00Z"]) == 0
+                 "--start", "2026-11-27T00:00Z", "--workdir", str(tmp_path / "nodes")]) == 0
     out, err = capsys.readouterr()
+    # none crashed, not even after its last record (in 96 KB each did, checking the last reply)
+    assert [p.read_text().count("crashed (") for p in sorted((tmp_path / "nodes").glob("*/console.log"))] == [0] * 5
     assert "tynys: 5 virtual node(s) in Oskemen (Ust-Kamenogorsk), scenario inversion, over http" in err
     assert "tynys: 02:00 UTC (07:00 local) reached by all 5 nodes; " in err
     assert "120 records from 5 nodes stored in" in out and "(expected 120); rejects: none" in out

@@ -255,3 +255,9 @@ def test_a_backup_whose_copy_fails_its_check_leaves_nothing(sqlite_city, tmp_pat
     with pytest.raises(StoreError, match="failed its integrity check|is damaged"):
         Store.open(db, readonly=True).backup(tmp_path / "b.db")
     assert list(tmp_path.glob("*b.db*")) == []
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_named(tmp_path):
+    with pytest.raises(StoreError, match=r"x\.db cannot be made: its folder .*/nowhere does not exist; create it"):
+        Store.open(tmp_path / "nowhere" / "x.db")
+    assert not (tmp_path / "nowhere").exists()

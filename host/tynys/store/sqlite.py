@@ -209,6 +209,8 @@ class SQLite:
             return StoreError(f"{p} is busy ({e}): another program holds the write lock; retry")
         if code in _DAMAGED:
             return StoreDamaged(f"{p} is damaged ({e}): {_RESTORE}")
+        if code in _READONLY and not Path(p).parent.is_dir():
+            return StoreError(f"{p} cannot be made: its folder {Path(p).parent} does not exist; create it or give another path")
         if code in _READONLY:
             return StoreError(f"{p} cannot be written ({e}): check the file's and its folder's permissions "
                               "(the folder must be writable for SQLite's -wal and -shm files), or use a read-only command")
