@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, TextIO
 
-from . import pipeline, rows, sim
+from . import firmware, pipeline, rows, sim
 from .calibrate import stored
 from .errors import TynysError
 from .publish import watch
@@ -151,7 +151,7 @@ def collect(d: Demo) -> None:
     away = f"{OUTAGE[0] // HOUR}:00-{OUTAGE[1] // HOUR}:00"
     d.say(f"Tynys demo: {d.nodes} virtual nodes in Oskemen through {d.hours} h of a winter smog day "
           f"({iso(d.start)[:10]}, simulated).\nEach runs the real firmware (.mpy) on the MicroPython unix port in a "
-          f"{sim.HEAPS['http'][:-1]} KB heap and posts signed records over HTTP" + (f";\nthe host is unreachable {away} UTC.\n" if d.outage else ".\n"))
+          f"{firmware.UPLINK_HEAPS['http'][:-1]} KB heap and posts signed records over HTTP" + (f";\nthe host is unreachable {away} UTC.\n" if d.outage else ".\n"))
     d.say("1. Collecting: the windows measured in each hour (simulated time, UTC), a line once all of them are stored")
     d.say("hour   windows   PM2.5  SO2 mV  held")
     d.say("                 ug/m3  WE-AE")

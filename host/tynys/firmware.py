@@ -32,6 +32,20 @@ BUILD = Path(os.environ.get("TYNYS_BUILD_DIR", REPO / "build" / "mpy"))
 # Files a board runs as source (MicroPython only executes boot.py/main.py, never .mpy of them).
 _KEEP_SOURCE = {"boot.py", "main.py"}
 DEFAULT_HEAP = "96K"
+# The heap a virtual node gets by its uplinks (the largest its uplinks need): on the 64-bit unix
+# port objects take about twice an ESP32's room (docs/node.md, "Memory"). The typical node with
+# HTTP starts in 96 KB but its heap fragments: its peaks need 94 KB, and in 96 KB three nodes
+# through six simulated hours crashed 2-3 times (a MemoryError loading the reply checker or
+# appending a record), in 104 and 112 KB none did (least free at a window's close 15.7 and
+# 23.5 KB; 2 Dec 2026). With MQTT it does not start in 112 KB; 120 KB runs with 26 KB free at
+# each window's end; Sensor.Community push beside HTTP runs in 128 KB.
+UPLINK_HEAPS = {"http": "112K", "mqtt": "128K", "sensor_community": "128K"}
+
+
+def heap_for(config: dict | None) -> str:
+    """The virtual node's heap for *config* (config.json): DEFAULT_HEAP, or what its uplinks need."""
+    need = [UPLINK_HEAPS[k] for k in ((config or {}).get("uplinks") or {}) if k in UPLINK_HEAPS]
+    return max(need, key=lambda h: int(h[:-1]), default=DEFAULT_HEAP)
 
 
 class FirmwareError(TynysError):

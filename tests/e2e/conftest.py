@@ -1,4 +1,4 @@
-"""Virtual nodes for end-to-end tests (the firmware as .mpy on the unix port, 96 KB heap) and the
+"""Virtual nodes for end-to-end tests (the firmware as .mpy on the unix port, its heap by its uplinks) and the
 host they talk to: ``tynys serve`` as a user runs it, in a process of its own."""
 
 from __future__ import annotations

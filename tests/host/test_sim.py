@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from factory import make_line
 
+from tynys import firmware
 from tynys.cli import main
 from tynys.ingest import Ingestor
 from tynys.keys import KeyFile
@@ -199,6 +200,10 @@ def test_node_configs_carry_the_key_wifi_for_ntp_and_their_uplink():
     assert set(cfgs[0]["sensors"]) == {"pm", "th", "so2"}
     with pytest.raises(SimError, match="transport mqtt needs a broker"):
         node_config(plans[2], key, Endpoints())
+    # each node's heap by its uplink (tynys.firmware.heap_for): serial 96 KB, HTTP 112, MQTT 128
+    assert [firmware.heap_for(c) for c in cfgs] == ["96K", "112K", "128K"]
+    assert firmware.heap_for({"uplinks": {"http": {}, "sensor_community": {}}}) == "128K"
+    assert firmware.heap_for(None) == firmware.heap_for({}) == firmware.DEFAULT_HEAP
 
 
 def test_sim_list_shows_cities_scenarios_and_transports(capsys):

@@ -53,7 +53,8 @@ def _stop(signum, frame):
 @click.option("--for", "for_", default=None, help="Stop after this much world time (e.g. 24h, 7d).")
 @click.option("--rtc-set/--rtc-unset", default=False,
               help="Whether the node's clock is right at power-on (default: 2000-01-01, as an ESP32).")
-@click.option("--heap", default="96K", show_default=True, help="MicroPython heap cap.")
+@click.option("--heap", default=None,
+              help="MicroPython heap cap (default by the uplinks: 96K; 112K with HTTP; 128K with MQTT or Sensor.Community).")
 def run(home, speed, start, for_, rtc_set, heap):
     """Run the node in HOME; its console is a pty (path printed on stderr). Output: the console.
 

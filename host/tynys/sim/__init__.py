@@ -16,7 +16,7 @@ http | mqtt | mixed`` (mixed: round-robin; mqtt starts a private Mosquitto); *db
 file (created; its key file beside it unless *keys*); *start* Unix seconds on a 5-minute
 boundary (default yesterday 00:00 UTC); *heap* each node's MicroPython heap (default 96K,
 112K for HTTP and 128K for MQTT nodes: on the 64-bit unix port the typical node with HTTP
-crashes now and then in 96 KB and with MQTT does not start, see runner.HEAPS); *workdir*
+crashes now and then in 96 KB and with MQTT does not start, see tynys.firmware.heap_for); *workdir*
 keeps the nodes' directories (flash image, console.log) there, else a temporary one is removed after a successful run; *on_record(row)*
 is called in the caller's thread for each stored record, ``row`` = ``{"node", "boot", "seq",
 "t0", "t1", "clock", "transport", "received", "record"}`` (``record``: the parsed line);
@@ -53,8 +53,8 @@ that already has these node ids, mosquitto missing for mqtt, a node stuck at its
 late at the timeout (named, with where their consoles are).
 """
 
-from .runner import (CHOICES, HEAPS, POWER_ON_S, TRANSPORTS, WINDOW_S, Endpoints, NodePlan, SimError, create_node, default_start,
+from .runner import (CHOICES, POWER_ON_S, TRANSPORTS, WINDOW_S, Endpoints, NodePlan, SimError, create_node, default_start,
                      node_config, plan, register, run, units)
 
-__all__ = ["CHOICES", "HEAPS", "POWER_ON_S", "TRANSPORTS", "WINDOW_S", "Endpoints", "NodePlan", "SimError", "create_node", "default_start",
+__all__ = ["CHOICES", "POWER_ON_S", "TRANSPORTS", "WINDOW_S", "Endpoints", "NodePlan", "SimError", "create_node", "default_start",
            "node_config", "plan", "register", "run", "units"]

@@ -23,7 +23,6 @@ from typing import Callable
 import numpy as np
 
 from ..errors import TynysError
-from ..firmware import DEFAULT_HEAP
 from ..ingest import Collector, Ingestor
 from ..keys import KeyFile, default_path
 from ..registry import add_node, parse_sensor
@@ -47,14 +46,6 @@ SENSORS = {"pm": {"type": "pms5003", "uart": 1},
            "th": {"type": "sht3x", "i2c": 0},
            "so2": {"type": "isb", "model": "so2-b4", "i2c": 0, "addr": "0x48"}}
 REGISTRY_SENSORS = ("pm=pms5003", "th=sht3x", "so2=isb:so2-b4")
-# MicroPython heap per uplink; objects on the 64-bit unix port take about twice an ESP32's room
-# (docs/node.md, "Memory"). The typical node with the MQTT uplink does not start in 96 KB
-# (MemoryError importing node/uplink/mqtt.py; 112 KB neither); 120 KB runs with 26 KB free at each
-# window's end. With HTTP it starts in 96 KB but keeps 7 KB more resident than over serial, and
-# its heap fragments: three such nodes through 6 simulated hours crashed 2-3 times (MemoryError
-# loading the reply checker: 7 KB free, no 381 bytes in one piece), four serial nodes never; in
-# 104 KB and 112 KB none did (least free at a window's close 15.7 and 23.5 KB; 2 Dec 2026).
-HEAPS = {"serial": DEFAULT_HEAP, "http": "112K", "mqtt": "128K"}
 WIFI = {"ssid": "tynys-sim", "password": "virtual"}  # the virtual network: NTP answers with world time
 
 
@@ -170,13 +161,13 @@ def create_node(p: NodePlan, config: dict, home: Path, start: int, hours: int, h
                 network: dict | None = None, **kw) -> VirtualNode:
     """A virtual node in *home*, switched on POWER_ON_S after *start*; its virtual clock races to
     start + hours, then runs in real time (a finished node idles and still answers its host).
-    *heap*: MicroPython heap (default per transport, HEAPS); *network*: the virtual network's plan
+    *heap*: MicroPython heap (default what its uplink needs, firmware.heap_for); *network*: the virtual network's plan
     (``{"outages": [{"from": t, "to": t, "what": "wifi" | "host"}]}``, docs/node.md)."""
     scenario = {"world": p.world, "network": network or {},
                 "sensors": {slot: {"options": {"unit": u["params"]}} for slot, u in p.units.items()}}
     kw.setdefault("force", True)  # a simulation's node directories are its own: made anew each run
     return VirtualNode.create(home, config, scenario=scenario, start=start + POWER_ON_S, end=start + hours * 3600,
-                              heap=heap or HEAPS[p.transport], **kw)
+                              heap=heap, **kw)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from .flashimage import FlashImage, private
 
 
 class VirtualNode:
-    def __init__(self, home: str | Path, *, heap: str = firmware.DEFAULT_HEAP, vtime: str = "virtual",
+    def __init__(self, home: str | Path, *, heap: str | None = None, vtime: str = "virtual",
                  start: int | None = None, end: int | None = None, rtc: int | str | None = POWER_ON_RTC,
                  unique_id: str | None = None, env: dict | None = None, on_line=None, keep_lines: int = 10000,
                  from_flash: bool = False):
@@ -47,10 +47,14 @@ class VirtualNode:
         time. *rtc*: what the node's clock reads after power-on (default 2000-01-01 as on an ESP32;
         "world" for a clock that is right from the start). *on_line(bytes)*: called for each console line.
         *from_flash*: run the firmware copied onto the flash (boot.py, main.py, lib/, as tynys provision
-        puts it), not the host's build: a board as a volunteer gets it."""
+        puts it), not the host's build: a board as a volunteer gets it. *heap*: MicroPython's heap
+        (default: what its config's uplinks need, firmware.heap_for)."""
         self.home = Path(home).resolve()
         if not (self.home / "flash.img").exists():
             raise VnodeError(f"{self.home} is not a virtual node (no flash.img); create it with `tynys vnode create`")
+        if heap is None:
+            cfg = self.home / "config.json"
+            heap = firmware.heap_for(json.loads(cfg.read_text()) if cfg.exists() else None)
         self.flash = FlashImage(self.home / "flash.img")
         self.clock = WorldClock(self.home / "clock", start)
         self.console = Console(self.home / "console.log", keep_lines, on_line)
