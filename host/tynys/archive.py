@@ -35,7 +35,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from . import importers
-from .errors import TynysError
+from .errors import TynysError, first_line
 from .imports import ImportResult, sha256_of
 from .store import Store
 from .store.archive import DAY, TABLES
@@ -164,7 +164,7 @@ def scan(data: ds.Dataset | None, root: Path, table: str, *, filter=None, column
     try:
         return data.to_table(filter=filter, columns=columns)
     except (pa.ArrowInvalid, OSError) as e:
-        raise ArchiveError(f"{root}: a file there is not readable as this archive's Parquet ({_first(e)}): "
+        raise ArchiveError(f"{root}: a file there is not readable as this archive's Parquet ({first_line(e)}): "
                            "move it out of the archive, or re-export its day with tynys archive export") from None
 
 
@@ -178,7 +178,7 @@ def dataset(out, table: str) -> ds.Dataset | None:
     try:
         data = ds.dataset(root, format="parquet", partitioning=part)
     except (pa.ArrowInvalid, OSError) as e:
-        raise ArchiveError(f"{root}: not readable as this archive's Parquet ({_first(e)}): re-export it with tynys archive export") from None
+        raise ArchiveError(f"{root}: not readable as this archive's Parquet ({first_line(e)}): re-export it with tynys archive export") from None
     missing = [n for n in SCHEMAS[table].names if n not in data.schema.names]
     if missing:
         raise ArchiveError(f"{root}: files without the columns {', '.join(missing)} of a Tynys {table} table "
@@ -313,10 +313,6 @@ def _content_digest(out: Path) -> str:
             h.update(f"{p.relative_to(out)}\t{sha256_of(p)[0]}\n".encode())
     return h.hexdigest()
 
-
-def _first(e: BaseException) -> str:
-    """An error's first line (a pyarrow message runs on)."""
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
 def _fsync_dir(path: Path) -> None:

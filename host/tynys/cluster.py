@@ -18,7 +18,7 @@ import logging
 import re
 from typing import Callable, Iterable, Iterator
 
-from .errors import TynysError
+from .errors import TynysError, first_line
 
 _LOCAL = re.compile(r"local:(\d+)")
 _REMOTE = re.compile(r"(tcp|tls)://[^\s/]+:\d+")
@@ -58,7 +58,7 @@ def client(spec: str, *, timeout: float | None = None) -> Iterator:
         try:
             c = Client(spec, timeout=timeout)
         except (OSError, TimeoutError) as e:
-            raise ClusterError(f"cannot reach the Dask scheduler at {spec} ({_first(e)}): start it (dask scheduler; "
+            raise ClusterError(f"cannot reach the Dask scheduler at {spec} ({first_line(e)}): start it (dask scheduler; "
                                "dask worker ADDRESS on each machine) or fix --cluster") from None
         with c:
             yield c
@@ -79,7 +79,7 @@ def map_parts(fn: Callable, parts: Iterable, *args, cluster: str | None = None, 
     except Exception as e:
         # the scheduler's connection closed (an OSError), its tasks cancelled, a worker killed
         if gone(e):
-            raise ClusterError(f"the Dask cluster {cluster} went away during the run ({_first(e)}): nothing was "
+            raise ClusterError(f"the Dask cluster {cluster} went away during the run ({first_line(e)}): nothing was "
                                "stored; run the command again once the scheduler and its workers are up") from None
         raise
 
@@ -109,7 +109,3 @@ def _quiet() -> Iterator[None]:
         for log, level in zip(logs, levels):
             log.setLevel(level)
 
-
-def _first(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__

@@ -9,3 +9,9 @@ class TynysError(Exception):
     """A problem with input, configuration, a device or a peer: the message says what to do."""
 
     exit_code = 2
+
+
+def first_line(e: BaseException) -> str:
+    """An error's first line (a pyarrow or PostgreSQL message runs on), or its type's name."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

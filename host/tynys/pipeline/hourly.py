@@ -89,9 +89,10 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
     last 24 hours of stored data. *channels* names channels to prefer (``pm25_atm``), see
     :mod:`tynys.pipeline.channels`. *also* (a node's choices by pollutant -> raw channel names)
     names channels to read in the same pass (``Hourly.also``: their windows over the hours read)."""
-    chosen = [n for n in store.nodes() if nodes is None or n.id in set(nodes)]
-    if nodes is not None and len(chosen) < len(set(nodes)):
-        unknown = sorted(set(nodes) - {n.id for n in chosen})
+    asked = None if nodes is None else set(nodes)
+    chosen = [n for n in store.nodes() if asked is None or n.id in asked]
+    if asked is not None and len(chosen) < len(asked):
+        unknown = sorted(asked - {n.id for n in chosen})
         raise StoreError(f"no node {', '.join(unknown)} in {store.path}: see tynys nodes list")
     latest = {r["node"]: r for r in store.latest([n.id for n in chosen])}
     t0, t1 = period(store, chosen, t0, t1, some=nodes is not None, latest=latest.values())
@@ -136,9 +137,7 @@ def _read(store: Store, nodes: list[Node], picks: dict[str, list[Choice]], extra
             if kind == "raw" and ch in also:
                 parts.setdefault(("also", ch), []).append(r)
     # groups one after the other: each node's rows stay together and by time, which is what means needs
-    return {key: rs[0] if len(rs) == 1 else NodeRows(*(np.concatenate([getattr(r, f) for r in rs])
-                                                       for f in ("i", "t0", "t1", "value", "version")))
-            for key, rs in parts.items()}
+    return {key: NodeRows.joined(rs) for key, rs in parts.items()}
 
 
 def period(store: Store, chosen: list[Node], t0: int | None, t1: int | None, *, some: bool = False,
@@ -171,8 +170,7 @@ def _quantity(read: dict[tuple[str, str], NodeRows], hours: np.ndarray, start: i
             rows = np.array([i for i, c in enumerate(choices) if getattr(c, kind) == channel])
             r = read[kind, channel]
             if len(rows) < n:  # the nodes using the channel for this pollutant only
-                keep = np.isin(r.i, rows)
-                r = NodeRows(r.i[keep], r.t0[keep], r.t1[keep], r.value[keep], r.version[keep])
+                r = r.take(np.isin(r.i, rows))
             hourly_, singles = means(r, n, lo, k, min_fraction)
             values, values_s = (q.raw, q.singles_raw) if kind == "raw" else (q.corrected, q.singles_corrected)
             values[rows], values_s[rows] = hourly_[rows], singles[rows]

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..pipeline.channels import pm10_tries, profile_name
 from ..pipeline.hourly import UNITS, means as pipeline_means
-from ..store import NodeRows, Store
+from ..store import Store
 from ..timeutil import iso, isos
 from .folder import Folder
 from .snapshot import HOUR, Snapshot
@@ -130,8 +130,7 @@ def _pm10(store: Store, snap: Snapshot) -> tuple[np.ndarray, np.ndarray]:
             rows = np.array([i for i, c in tries.items() if c[0] == channel])
             if first and channel in snap.pm10:
                 r = snap.pm10[channel]
-                keep = np.isin(r.i, rows) & (r.t0 >= snap.start) & (r.t0 < snap.end)
-                r = NodeRows(r.i[keep], r.t0[keep], r.t1[keep], r.value[keep], r.version[keep])
+                r = r.take(np.isin(r.i, rows) & (r.t0 >= snap.start) & (r.t0 < snap.end))
             else:
                 r = store.series_many([snap.nodes[i].id for i in rows], channel, snap.start, snap.end)
                 r.i = rows[r.i]

@@ -66,6 +66,17 @@ class NodeRows:
     def __len__(self) -> int:
         return len(self.i)
 
+    def take(self, keep: np.ndarray) -> "NodeRows":
+        """The rows where *keep* (a boolean mask) holds, in their order."""
+        return NodeRows(self.i[keep], self.t0[keep], self.t1[keep], self.value[keep], self.version[keep])
+
+    @classmethod
+    def joined(cls, parts: list["NodeRows"]) -> "NodeRows":
+        """*parts* one after the other."""
+        if len(parts) == 1:
+            return parts[0]
+        return cls(*(np.concatenate([getattr(r, f) for r in parts]) for f in ("i", "t0", "t1", "value", "version")))
+
 
 @dataclass
 class Node:

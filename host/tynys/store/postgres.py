@@ -35,6 +35,7 @@ import psycopg
 from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict
 
+from ..errors import first_line
 from .model import StoreDamaged, StoreError
 
 
@@ -260,7 +261,7 @@ class PostgreSQL:
     def translate(self, e: BaseException) -> BaseException:
         """A :class:`StoreError` that says what to do for an error of the world; a bug unchanged."""
         state, p = getattr(e, "sqlstate", None) or "", self.path
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = first_line(e)
         if state in _BUSY:
             return StoreError(f"{p} is busy ({first}): another writer holds what this one needed; retry")
         if state in _LOST or state.startswith("08") or (isinstance(e, psycopg.OperationalError) and self.conn.broken):
