@@ -49,15 +49,16 @@ def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iter
     # Every column is a number, never NULL, so that all rows go into numpy in one np.fromiter:
     # the rows crossing into Python are most of the time. A raw channel the window lacks comes
     # as +inf; a raw window without a value (mean NULL: it still counts as a window, its length)
-    # as -inf; a corrected value the window lacks has profile 0, a NULL corrected value is -inf.
+    # as -inf; a corrected value the window lacks has version 0, a NULL corrected value is -inf.
     # None of these is stored: records refuse infinities, corrected values are stored finite or
-    # NULL, profile ids start at 1.
+    # NULL, profile versions start at 1.
     for j in range(len(raw)):
         cols.append(f"COALESCE(v{j}.mean, CASE WHEN v{j}.record IS NULL THEN ? ELSE ? END)")
         joins.append(f" LEFT JOIN channel_values v{j} ON v{j}.record = r.id AND v{j}.channel = ?")
     for j in range(len(corrected)):
-        cols += [f"COALESCE(c{j}.profile, 0)", f"COALESCE(c{j}.value, ?)"]
-        joins.append(f" LEFT JOIN corrected_values c{j} ON c{j}.record = r.id AND c{j}.channel = ?")
+        cols += [f"COALESCE(p{j}.version, 0)", f"COALESCE(c{j}.value, ?)"]
+        joins.append(f" LEFT JOIN corrected_values c{j} ON c{j}.record = r.id AND c{j}.channel = ?"
+                     f" LEFT JOIN calibration_profiles p{j} ON p{j}.id = c{j}.profile")
     query = (f"SELECT {', '.join(cols)} FROM timed_records r{''.join(joins)}"
              " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq")
     head = [np.inf, -np.inf] * len(raw) + [-np.inf] * len(corrected) + names
@@ -68,22 +69,18 @@ def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iter
     a = np.fromiter(chain.from_iterable(chain.from_iterable(rows)), np.float64,
                     count=width * sum(map(len, rows))).reshape(-1, width)
     i = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
-    w0, w1 = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)  # times are exact in a double
+    w0, w1 = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)  # times and versions are exact in a double
     out = {}
     for j, name in enumerate(raw):
         v = a[:, 2 + j]
         have = v != np.inf
         out["raw", name] = NodeRows(i[have], w0[have], w1[have], np.where(v[have] == -np.inf, np.nan, v[have]),
                                     np.zeros(int(have.sum()), np.int64))
-    if corrected:
-        ids, versions = np.array(db.execute("SELECT id, version FROM calibration_profiles ORDER BY id").fetchall(),
-                                 dtype=np.int64).reshape(-1, 2).T
     for j, name in enumerate(corrected):
-        profile, value = a[:, 2 + len(raw) + 2 * j].astype(np.int64), a[:, 3 + len(raw) + 2 * j]
-        at = np.minimum(np.searchsorted(ids, profile), max(len(ids) - 1, 0))
-        have = (profile != 0) & (ids[at] == profile) if len(ids) else np.zeros(len(profile), bool)
+        version, value = a[:, 2 + len(raw) + 2 * j].astype(np.int64), a[:, 3 + len(raw) + 2 * j]
+        have = version != 0
         out["corrected", name] = NodeRows(i[have], w0[have], w1[have], np.where(value[have] == -np.inf, np.nan, value[have]),
-                                          versions[at[have]])
+                                          version[have])
     return out
 
 
