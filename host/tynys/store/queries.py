@@ -63,12 +63,16 @@ def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iter
              " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq")
     head = [np.inf, -np.inf] * len(raw) + [-np.inf] * len(corrected) + names
     # node by node: a node's windows come in the order of the index of windows, so the engine
-    # sorts nothing (one query over all nodes sorted them all: 0.3 s of 1.6 for 1,000 nodes x 48 h)
-    rows = [db.execute(query, (*head, node, *span(t0, t1))).fetchall() for node in nodes]
-    width = len(cols)
-    a = np.fromiter(chain.from_iterable(chain.from_iterable(rows)), np.float64,
-                    count=width * sum(map(len, rows))).reshape(-1, width)
-    i = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    # sorts nothing (one query over all nodes sorted them all: 0.3 s of 1.6 for 1,000 nodes x 48 h);
+    # and each node's rows become numbers at once, so their objects are freed while small and hot
+    # in the cache (all rows alive at once: 0.13 s more, and 150 MB)
+    width, parts, counts = len(cols), [], []
+    for node in nodes:
+        rows = db.execute(query, (*head, node, *span(t0, t1))).fetchall()
+        parts.append(np.fromiter(chain.from_iterable(rows), np.float64, count=width * len(rows)))
+        counts.append(len(rows))
+    a = np.concatenate([np.empty(0), *parts]).reshape(-1, width)
+    i = np.repeat(np.arange(len(counts)), counts)
     w0, w1 = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)  # times and versions are exact in a double
     out = {}
     for j, name in enumerate(raw):
