@@ -132,6 +132,18 @@ def test_one_read_of_several_channels_equals_a_read_per_channel(city):
     assert len(got["corrected", "pm.pm25_cf1"]) and not len(got["raw", "pm.nothing"]) and not len(got["corrected", "pm.pm25_atm"])
     c = got["corrected", "pm.pm25_cf1"]  # corrections stored as NULL (no raw value) are windows with the profile's version
     assert np.isnan(c.value).any() and (c.version[np.isnan(c.value)] > 0).all()
+    # channels needed only later (the open data's PM10 for the reported hours): read from then on,
+    # the others as before; one asked for whole too comes whole
+    mid = T0 + 23 * HOUR + 600
+    later = city.channels_many(ids, raw, cor, lo, hi, late=["pm.pm1_cf1", "pm.pm25_atm", "pm.nowhere"], late_from=mid)
+    assert set(later) == set(got) | {("raw", "pm.pm1_cf1"), ("raw", "pm.nowhere")}
+    for key in got:
+        _same(later[key], got[key])
+    _same(later["raw", "pm.pm1_cf1"], city.series_many(ids, "pm.pm1_cf1", mid, hi))
+    assert len(later["raw", "pm.pm1_cf1"]) and not len(later["raw", "pm.nowhere"])
+    for edge in (lo - HOUR, hi + HOUR):  # from before the period: all of it; from after its end: nothing
+        _same(city.channels_many(ids, [], [], lo, hi, late=["pm.pm1_cf1"], late_from=edge)["raw", "pm.pm1_cf1"],
+              city.series_many(ids, "pm.pm1_cf1", max(edge, lo), hi))
 
 
 def test_channels_read_beside_leave_the_means_alone(city):
@@ -145,6 +157,6 @@ def test_channels_read_beside_leave_the_means_alone(city):
             assert_array_equal(getattr(b, f), getattr(a, f), strict=True)
     asked = [i for i, c in enumerate(h.pm25.choices) if c.raw == "pm.pm25_cf1"]
     assert sorted(h.nodes[i].id for i in asked) == ["n0", "n1", "n4"] and list(h.also) == ["pm.pm25_atm"]
-    want = city.series_many([h.nodes[i].id for i in asked], "pm.pm25_atm", int(h.hours[0]), t1)
+    want = city.series_many([h.nodes[i].id for i in asked], "pm.pm25_atm", t0, t1)  # the reported hours
     want.i = np.array(asked)[want.i]
     _same(h.also["pm.pm25_atm"], want)

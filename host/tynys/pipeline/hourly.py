@@ -72,7 +72,9 @@ class Hourly:
     pm25: Quantity
     so2: Quantity
     notes: list[str] = field(default_factory=list)
-    also: dict[str, NodeRows] = field(default_factory=dict)  # raw channels read beside (*also*), by channel
+    # raw channels read beside (*also*), by channel: their windows over the reported hours (over all
+    # the hours read where a node's means use the channel too)
+    also: dict[str, NodeRows] = field(default_factory=dict)
 
     @property
     def reported(self) -> slice:
@@ -88,7 +90,7 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
     """Hourly means of every node (or *nodes*) for hours starting in ``[t0, t1)``; by default the
     last 24 hours of stored data. *channels* names channels to prefer (``pm25_atm``), see
     :mod:`tynys.pipeline.channels`. *also* (a node's choices by pollutant -> raw channel names)
-    names channels to read in the same pass (``Hourly.also``: their windows over the hours read)."""
+    names channels to read in the same pass (``Hourly.also``: their windows over the reported hours)."""
     asked = None if nodes is None else set(nodes)
     chosen = [n for n in store.nodes() if asked is None or n.id in asked]
     if asked is not None and len(chosen) < len(asked):
@@ -112,15 +114,16 @@ def hourly(store: Store, t0: int | None = None, t1: int | None = None, nodes=Non
             out.append(choose(n.id, p, {c for c in have if pollutant_of(c) == p},
                               [x for x in prof if pollutant_of(x[1]) == p], channels, notes))
     extra = [also({p: picks[p][i] for p in picks}) if also else [] for i in range(len(chosen))]
-    rows = _read(store, chosen, picks, extra, int(hours[0]), int(hours[-1]) + HOUR)
+    rows = _read(store, chosen, picks, extra, int(hours[0]), int(hours[-1]) + HOUR, t0)
     return Hourly(hours, start, chosen, *(_quantity(rows, hours, start, p, picks[p], min_fraction) for p in picks),
                   notes=notes, also={ch: r for (kind, ch), r in rows.items() if kind == "also"})
 
 
 def _read(store: Store, nodes: list[Node], picks: dict[str, list[Choice]], extra: list[list[str]], lo: int,
-          hi: int) -> dict[tuple[str, str], NodeRows]:
+          hi: int, first: int) -> dict[tuple[str, str], NodeRows]:
     """The windows of every channel the choices (and *extra*) name, by ``(kind, channel)``, ``i``
-    the node's position: one read for all the nodes that need the same channels (usually all)."""
+    the node's position: one read for all the nodes that need the same channels (usually all); the
+    *extra* channels from *first* on (the reported hours)."""
     needs: dict[tuple, list[int]] = {}
     for i in range(len(nodes)):
         raw = tuple(c.raw for p in picks for c in [picks[p][i]] if c.raw is not None)
@@ -131,7 +134,8 @@ def _read(store: Store, nodes: list[Node], picks: dict[str, list[Choice]], extra
         if not raw and not cor and not also:
             continue
         pos = np.array(at)
-        for (kind, ch), r in store.channels_many([nodes[i].id for i in at], dict.fromkeys(raw + also), cor, lo, hi).items():
+        for (kind, ch), r in store.channels_many([nodes[i].id for i in at], dict.fromkeys(raw), cor, lo, hi, late=also,
+                                                 late_from=first).items():
             r.i = pos[r.i]
             parts.setdefault((kind, ch), []).append(r)
             if kind == "raw" and ch in also:

@@ -39,52 +39,79 @@ def series_many(db, nodes: list[str], channel: str, t0: int | None = None, t1: i
 
 
 def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iterable[str] = (), t0: int | None = None,
-                  t1: int | None = None) -> dict[tuple[str, str], NodeRows]:
+                  t1: int | None = None, *, late: Iterable[str] = (), late_from: int | None = None
+                  ) -> dict[tuple[str, str], NodeRows]:
     """Several channels of each of *nodes* in one pass, keyed ``("raw", channel)`` (the rows
     :func:`series_many` gives) and ``("corrected", channel)`` (the values of
     :func:`tynys.store.profiles.corrected`, with the profile's version, by node as here). One pass
-    over the windows instead of one per channel: the windows' times are fetched once."""
+    over the windows instead of one per channel: the windows' times are fetched once. *late*: raw
+    channels needed only for windows starting from *late_from* (one also in *raw* comes whole)."""
     raw, corrected = list(raw), list(corrected)
-    cols, joins, names = ["r.t0", "r.t1"], [], raw + corrected
+    late = [c for c in dict.fromkeys(late) if c not in raw]
+    specs = [("raw", c) for c in raw] + [("corrected", c) for c in corrected] + [("raw", c) for c in late]
+    lo, hi = span(t0, t1)
+    split = lo if late_from is None or not late else min(max(int(late_from), lo), hi)
     # Every column is a number, never NULL, so that all rows go into numpy in one np.fromiter:
     # the rows crossing into Python are most of the time. A raw channel the window lacks comes
     # as +inf; a raw window without a value (mean NULL: it still counts as a window, its length)
     # as -inf; a corrected value the window lacks has version 0, a NULL corrected value is -inf.
     # None of these is stored: records refuse infinities, corrected values are stored finite or
     # NULL, profile versions start at 1.
-    for j in range(len(raw)):
-        cols.append(f"COALESCE(v{j}.mean, CASE WHEN v{j}.record IS NULL THEN ? ELSE ? END)")
-        joins.append(f" LEFT JOIN channel_values v{j} ON v{j}.record = r.id AND v{j}.channel = ?")
-    for j in range(len(corrected)):
-        cols += [f"COALESCE(p{j}.version, 0)", f"COALESCE(c{j}.value, ?)"]
-        joins.append(f" LEFT JOIN corrected_values c{j} ON c{j}.record = r.id AND c{j}.channel = ?"
-                     f" LEFT JOIN calibration_profiles p{j} ON p{j}.id = c{j}.profile")
-    query = (f"SELECT {', '.join(cols)} FROM timed_records r{''.join(joins)}"
-             " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq")
-    head = [np.inf, -np.inf] * len(raw) + [-np.inf] * len(corrected) + names
+    cols, joins, fill = [], [], []
+    for j, (kind, name) in enumerate(specs):
+        if kind == "raw":
+            cols.append([f"COALESCE(v{j}.mean, CASE WHEN v{j}.record IS NULL THEN ? ELSE ? END)"])
+            joins.append(f" LEFT JOIN channel_values v{j} ON v{j}.record = r.id AND v{j}.channel = ?")
+            fill.append([np.inf, -np.inf])
+        else:
+            cols.append([f"COALESCE(p{j}.version, 0)", f"COALESCE(c{j}.value, ?)"])
+            joins.append(f" LEFT JOIN corrected_values c{j} ON c{j}.record = r.id AND c{j}.channel = ?"
+                         f" LEFT JOIN calibration_profiles p{j} ON p{j}.id = c{j}.profile")
+            fill.append([-np.inf])
+
+    def statement(k: int) -> tuple[str, list, int]:
+        """The query of the first *k* channels, its arguments but the node and times, its width."""
+        picked = ["r.t0", "r.t1", *(c for cs in cols[:k] for c in cs)]
+        return (f"SELECT {', '.join(picked)} FROM timed_records r{''.join(joins[:k])}"
+                " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq",
+                [x for f in fill[:k] for x in f] + [name for _, name in specs[:k]], len(picked))
+
+    (before, head_before, narrow), (whole, head, width) = statement(len(specs) - len(late)), statement(len(specs))
+    # the windows before *late_from* come without the late channels: the open data's PM10 is read
+    # for the reported hours only (0.12 s less for 1,000 nodes x 48 h)
+    parts = ((before, head_before, narrow, lo, split, []), (whole, head, width, split, hi, []))
+    counts = []
     # node by node: a node's windows come in the order of the index of windows, so the engine
     # sorts nothing (one query over all nodes sorted them all: 0.3 s of 1.6 for 1,000 nodes x 48 h);
     # and each node's rows become numbers at once, so their objects are freed while small and hot
     # in the cache (all rows alive at once: 0.13 s more, and 150 MB)
-    width, parts, counts = len(cols), [], []
     for node in nodes:
-        rows = db.execute(query, (*head, node, *span(t0, t1))).fetchall()
-        parts.append(np.fromiter(chain.from_iterable(rows), np.float64, count=width * len(rows)))
-        counts.append(len(rows))
-    a = np.concatenate([np.empty(0), *parts]).reshape(-1, width)
-    i = np.repeat(np.arange(len(counts)), counts)
+        for sql, args, w, t_lo, t_hi, into in parts:
+            rows = db.execute(sql, (*args, node, t_lo, t_hi)).fetchall() if t_lo < t_hi else []
+            into.append(np.fromiter(chain.from_iterable(rows), np.float64, count=w * len(rows)))
+            counts.append(len(rows))
+    early, rest = (np.concatenate([np.empty(0), *p[5]]).reshape(-1, p[2]) for p in parts)
+    if len(early):  # each node's windows before *late_from*, then its others
+        a = np.full((len(early) + len(rest), width), np.inf)
+        first = np.repeat(np.tile([True, False], len(nodes)), counts)
+        a[first, :narrow], a[~first] = early, rest
+    else:
+        a = rest
+    i = np.repeat(np.arange(len(nodes)), np.array(counts, np.int64).reshape(-1, 2).sum(axis=1))
     w0, w1 = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)  # times and versions are exact in a double
-    out = {}
-    for j, name in enumerate(raw):
-        v = a[:, 2 + j]
-        have = v != np.inf
-        out["raw", name] = NodeRows(i[have], w0[have], w1[have], np.where(v[have] == -np.inf, np.nan, v[have]),
-                                    np.zeros(int(have.sum()), np.int64))
-    for j, name in enumerate(corrected):
-        version, value = a[:, 2 + len(raw) + 2 * j].astype(np.int64), a[:, 3 + len(raw) + 2 * j]
-        have = version != 0
-        out["corrected", name] = NodeRows(i[have], w0[have], w1[have], np.where(value[have] == -np.inf, np.nan, value[have]),
-                                          version[have])
+    out, at = {}, 2
+    for (kind, name), c in zip(specs, cols):
+        if kind == "raw":
+            v = a[:, at]
+            have = v != np.inf
+            out[kind, name] = NodeRows(i[have], w0[have], w1[have], np.where(v[have] == -np.inf, np.nan, v[have]),
+                                       np.zeros(int(have.sum()), np.int64))
+        else:
+            version, value = a[:, at].astype(np.int64), a[:, at + 1]
+            have = version != 0
+            out[kind, name] = NodeRows(i[have], w0[have], w1[have], np.where(value[have] == -np.inf, np.nan, value[have]),
+                                       version[have])
+        at += len(c)
     return out
 
 
