@@ -130,6 +130,8 @@ def test_one_read_of_several_channels_equals_a_read_per_channel(city):
     r = got["raw", "pm.pm25_cf1"]
     assert np.isnan(r.value).any() and len(r) > len(np.unique(r.i * 2**32 + r.t0))
     assert len(got["corrected", "pm.pm25_cf1"]) and not len(got["raw", "pm.nothing"]) and not len(got["corrected", "pm.pm25_atm"])
+    c = got["corrected", "pm.pm25_cf1"]  # corrections stored as NULL (no raw value) are windows with the profile's version
+    assert np.isnan(c.value).any() and (c.version[np.isnan(c.value)] > 0).all()
 
 
 def test_channels_read_beside_leave_the_means_alone(city):

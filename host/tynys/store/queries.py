@@ -4,6 +4,7 @@ node, the sensors' counters over a period, the raw lines."""
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Iterable
 
 import numpy as np
@@ -39,40 +40,51 @@ def series_many(db, nodes: list[str], channel: str, t0: int | None = None, t1: i
 
 def channels_many(db, nodes: list[str], raw: Iterable[str] = (), corrected: Iterable[str] = (), t0: int | None = None,
                   t1: int | None = None) -> dict[tuple[str, str], NodeRows]:
-    """Several channels of each of *nodes* in one read, keyed ``("raw", channel)`` (the rows
+    """Several channels of each of *nodes* in one pass, keyed ``("raw", channel)`` (the rows
     :func:`series_many` gives) and ``("corrected", channel)`` (the values of
     :func:`tynys.store.profiles.corrected`, with the profile's version, by node as here). One pass
-    over the windows instead of one per channel: the windows' times and node are fetched once."""
+    over the windows instead of one per channel: the windows' times are fetched once."""
     raw, corrected = list(raw), list(corrected)
-    cols, joins, names = [], [], raw + corrected
-    # A raw window without a value (mean NULL) still counts as a window (its length), unlike a
-    # window without the channel: it comes as -inf, which no stored mean is (records refuse
-    # infinities) and which saves a column; the rows crossing into Python are most of the time.
+    cols, joins, names = ["r.t0", "r.t1"], [], raw + corrected
+    # Every column is a number, never NULL, so that all rows go into numpy in one np.fromiter:
+    # the rows crossing into Python are most of the time. A raw channel the window lacks comes
+    # as +inf; a raw window without a value (mean NULL: it still counts as a window, its length)
+    # as -inf; a corrected value the window lacks has version 0, a NULL corrected value is -inf.
+    # None of these is stored: records refuse infinities, corrected values are stored finite or
+    # NULL, profile versions start at 1.
     for j in range(len(raw)):
-        cols.append(f"CASE WHEN v{j}.record IS NULL THEN NULL ELSE COALESCE(v{j}.mean, ?) END")
+        cols.append(f"COALESCE(v{j}.mean, CASE WHEN v{j}.record IS NULL THEN ? ELSE ? END)")
         joins.append(f" LEFT JOIN channel_values v{j} ON v{j}.record = r.id AND v{j}.channel = ?")
     for j in range(len(corrected)):
-        cols += [f"p{j}.version", f"c{j}.value"]
+        cols += [f"COALESCE(p{j}.version, 0)", f"COALESCE(c{j}.value, ?)"]
         joins.append(f" LEFT JOIN corrected_values c{j} ON c{j}.record = r.id AND c{j}.channel = ?"
                      f" LEFT JOIN calibration_profiles p{j} ON p{j}.id = c{j}.profile")
-    rows = []
-    for head, args in keyed(list(nodes)):
-        rows += db.execute(
-            head + f"SELECT k.i, r.t0, r.t1, {', '.join(cols)} FROM k"
-            " JOIN timed_records r ON r.node = k.node AND r.t0 >= ? AND r.t0 < ?" + "".join(joins)
-            + " ORDER BY k.i, r.t0, r.boot, r.seq", (*args, *[-np.inf] * len(raw), *span(t0, t1), *names)).fetchall()
-    a = np.array(rows, dtype=np.float64).reshape(len(rows), 3 + len(raw) + 2 * len(corrected))  # None -> NaN
-    i, w0, w1 = a[:, :3].astype(np.int64).T  # times and indices are exact in a double
+    query = (f"SELECT {', '.join(cols)} FROM timed_records r{''.join(joins)}"
+             " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ? ORDER BY r.t0, r.boot, r.seq")
+    head = [np.inf, -np.inf] * len(raw) + [-np.inf] * len(corrected) + names
+    # node by node: a node's windows come in the order of the index of windows, so the engine
+    # sorts nothing (one query over all nodes sorted them all: 0.3 s of 1.6 for 1,000 nodes x 48 h);
+    # and each node's rows become numbers at once, so their objects are freed while small and hot
+    # in the cache (all rows alive at once: 0.13 s more, and 150 MB)
+    width, parts, counts = len(cols), [], []
+    for node in nodes:
+        rows = db.execute(query, (*head, node, *span(t0, t1))).fetchall()
+        parts.append(np.fromiter(chain.from_iterable(rows), np.float64, count=width * len(rows)))
+        counts.append(len(rows))
+    a = np.concatenate([np.empty(0), *parts]).reshape(-1, width)
+    i = np.repeat(np.arange(len(counts)), counts)
+    w0, w1 = a[:, 0].astype(np.int64), a[:, 1].astype(np.int64)  # times and versions are exact in a double
     out = {}
     for j, name in enumerate(raw):
-        v = a[:, 3 + j]
-        have = ~np.isnan(v)
+        v = a[:, 2 + j]
+        have = v != np.inf
         out["raw", name] = NodeRows(i[have], w0[have], w1[have], np.where(v[have] == -np.inf, np.nan, v[have]),
                                     np.zeros(int(have.sum()), np.int64))
     for j, name in enumerate(corrected):
-        version, value = a[:, 3 + len(raw) + 2 * j], a[:, 4 + len(raw) + 2 * j]
-        have = ~np.isnan(version)
-        out["corrected", name] = NodeRows(i[have], w0[have], w1[have], value[have], version[have].astype(np.int64))
+        version, value = a[:, 2 + len(raw) + 2 * j].astype(np.int64), a[:, 3 + len(raw) + 2 * j]
+        have = version != 0
+        out["corrected", name] = NodeRows(i[have], w0[have], w1[have], np.where(value[have] == -np.inf, np.nan, value[have]),
+                                          version[have])
     return out
 
 
