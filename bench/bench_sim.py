@@ -2,10 +2,11 @@
 96 KB heap, HTTP into the host's ingest, start-up included) and ``make demo`` (six nodes through a
 day, calibration, indices, the truth), each on the fast sensor link and on the plain one, a round
 trip per poll (``TYNYS_SIMLINK=chatty`` in the simulators' process, firmware/ports/unix/simhost.py),
-timed in alternation in the same run. Besides wall time: CPU seconds of the simulation's processes
-(node, simulators, host; a shared machine disturbs them less than wall time), the link's round
-trips per simulated hour (what the simulators' process counted) and the node's least free heap
-at a window's close. The goal (issue 14): a node-day within 15 s, the demo within a minute.
+timed in alternation in the same run; and the node-day with the node and its simulators on one
+CPU (as ``tynys.vnode`` places them) against leaving them to the scheduler. Besides wall time:
+CPU seconds of the simulation's processes (node, simulators, host; a shared machine disturbs them
+less than wall time), the link's round trips per simulated hour (what the simulators' process
+counted) and the node's least free heap at a window's close. The goal (issue 14): a node-day within 15 s, the demo within a minute.
 
 Then wall seconds per simulated node-hour for one node and for several at once; their ratio shows
 how well nodes share the machine's cores (below 1: in parallel)."""
@@ -22,11 +23,14 @@ import tempfile
 from pathlib import Path
 
 from tynys import sim
+from tynys.vnode import board
 
 HOURS = 6
 MANY = 4
 PATHS = {"fast link": None, "plain (round trip per poll)": "chatty"}
 PLAIN = "plain (round trip per poll)"
+FREE = "node and simulators on any CPU"
+PINNING = {"node and simulators on one CPU": True, FREE: False}
 
 
 def _cpu() -> float:
@@ -49,13 +53,15 @@ def _answered(log: Path) -> tuple[int, int]:
 
 
 def _node_days(report) -> None:
-    cpu: dict[str, list[float]] = {k: [] for k in PATHS}
+    cpu: dict[str, list[float]] = {k: [] for k in [*PATHS, *PINNING]}
     trips: dict[str, float] = {}
     heap: dict[str, int] = {}
+    cpus = board._CPUS
 
     def node_day(label):
         def prepare():
-            _link(PATHS[label])
+            _link(PATHS.get(label))
+            board._CPUS = cpus if PINNING.get(label, True) else []  # [] leaves them to the scheduler
             d = Path(tempfile.mkdtemp(prefix="bench-sim-"))
 
             def go():
@@ -69,17 +75,23 @@ def _node_days(report) -> None:
                 with sqlite3.connect(d / "sim.db") as con:
                     heap[label] = con.execute("SELECT MIN(heap_free) FROM records").fetchone()[0]
 
-            return go, lambda: shutil.rmtree(d, ignore_errors=True)
+            def done():
+                board._CPUS = cpus
+                shutil.rmtree(d, ignore_errors=True)
+            return go, done
         return prepare
 
     report.compare("sim node-day (1 node, 24 h, smog, http)", {k: node_day(k) for k in PATHS}, repeats=2,
                    baseline=PLAIN)
+    report.compare("sim node-day, fast link", {k: node_day(k) for k in PINNING}, repeats=2, baseline=FREE)
     for k in PATHS:
         report(f"sim node-day [{k}]: CPU of node, simulators and host", min(cpu[k]), "s (best)")
         report(f"sim node-day [{k}]: link round trips", trips[k], "per simulated hour")
         report(f"sim node-day [{k}]: node's least free heap at a window's close", heap[k], "bytes (96 KB heap)")
     report("sim node-day: CPU, fast / plain (best)", min(cpu["fast link"]) / min(cpu[PLAIN]), "x")
     report("sim node-day: round trips, fast / plain", trips["fast link"] / trips[PLAIN], "x")
+    for k in PINNING:
+        report(f"sim node-day [{k}]: CPU of node, simulators and host", min(cpu[k]), "s (best)")
     report("sim node-day: goal", 15, "s of wall time")
 
 

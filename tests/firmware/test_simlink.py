@@ -6,6 +6,7 @@ the same bytes at the same world times as the plain path, a round trip per poll
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import shutil
@@ -98,7 +99,9 @@ NODE_WORLD = {"world": dict(WORLD, seed=2, noise=0.03, start=T0, loop=True),
 def test_the_fast_link_gives_the_firmware_the_same_bytes(tmp_path, built_firmware, monkeypatch):
     """One simulated hour of a node with four sensors (one faulty, one duty-cycled, one in its own
     working period), on each path: every bus call the firmware made, at which world time and with
-    what result, is the same; and the fast path asked the simulators fewer times."""
+    what result, is the same; and the fast path asked the simulators fewer times. A third run on
+    the fast path sends each I2C register read as its write and its read (two round trips, not
+    one): the same calls again, and more questions."""
     from tynys.vnode import VirtualNode
 
     end = T0 + 3600
@@ -107,11 +110,11 @@ def test_the_fast_link_gives_the_firmware_the_same_bytes(tmp_path, built_firmwar
     entry.mkdir(parents=True)
     shutil.copy(firmware.build() / "ports" / "unix" / "main.py", entry)
     shutil.copy(TRACER / "simlink.py", entry)
-    for path in ("chatty", "fast"):
+    for path in ("chatty", "fast", "split"):
         monkeypatch.setenv("TYNYS_SIMLINK", path)  # read by the simulators' process
         trace = tmp_path / f"{path}.trace"
-        vn = VirtualNode.create(tmp_path / path, NODE, scenario=NODE_WORLD, start=T0, end=end, heap="256K",
-                                env={"TYNYS_SIMLINK_TRACE": str(trace)})
+        env = {"TYNYS_SIMLINK_TRACE": str(trace), **({"TYNYS_SIMLINK_SPLIT": "1"} if path == "split" else {})}
+        vn = VirtualNode.create(tmp_path / path, NODE, scenario=NODE_WORLD, start=T0, end=end, heap="256K", env=env)
         monkeypatch.setattr(firmware, "BUILD", tmp_path / "entry")  # where the board finds main.py
         with vn.start():
             vn.wait_world(end, timeout=300)
@@ -124,6 +127,8 @@ def test_the_fast_link_gives_the_firmware_the_same_bytes(tmp_path, built_firmwar
     calls = traces["chatty"]
     assert len(calls) > 10000 and {ln.split()[1] for ln in calls} >= {"any", "read", "write", "open", "i2c-write", "i2c-read"}
     assert traces["fast"] == calls
+    assert traces["split"] == calls
+    assert asked["fast"] < asked["split"] - 1000  # the ADS1115's 720 readings a simulated hour, 4 register reads each
     # 15.2k against 24.7k on 2 Dec 2026 (93k before the firmware looked for a UART frame every 200 ms, not 20)
     assert asked["fast"] < 0.75 * asked["chatty"]
     # the records too, but for the free heap (the two paths' own objects differ by a few bytes in
@@ -131,3 +136,20 @@ def test_the_fast_link_gives_the_firmware_the_same_bytes(tmp_path, built_firmwar
     strip = lambda line: {k: v for k, v in json.loads(line).items() if k not in ("health", "sig")}  # noqa: E731
     assert len(records["chatty"]) >= 11
     assert [strip(x) for x in records["fast"][:11]] == [strip(x) for x in records["chatty"][:11]]
+
+
+@pytest.mark.skipif(len(getattr(os, "sched_getaffinity", lambda _: ())(0)) < 2, reason="needs two CPUs or more")
+def test_a_node_and_its_simulators_share_one_cpu_and_nodes_share_the_cpus_out(tmp_path, built_firmware):
+    """They take turns a round trip per bus transfer: on one CPU no turn has to wake another
+    (docs/sim.md, "Speed"). Two nodes started one after the other get different CPUs."""
+    from tynys.vnode import VirtualNode
+
+    cpus = []
+    for name in ("a", "b"):
+        vn = VirtualNode.create(tmp_path / name, NODE, scenario=NODE_WORLD, start=T0, end=T0 + 60, heap="256K")
+        with vn.start():
+            vn.wait_world(T0 + 60, timeout=60)
+            node, sims = (os.sched_getaffinity(p.pid) for p in (vn.board.proc, vn.board._sims))
+        assert len(node) == 1 and node == sims
+        cpus.append(node)
+    assert cpus[0] != cpus[1]

@@ -13,6 +13,8 @@
 # An I2C peer implements:
 #     i2c_write(buf, n)            a write transaction of buf[0:n] (register address first)
 #     i2c_read_into(buf, n)        a read transaction filling buf[0:n]
+#     i2c_write_read(w, wn, r, rn) optional: a register read, the write and the read in one
+#                                  transfer (repeated start); without it, the two above in turn
 #     (a NACK is raised by the peer as OSError(19), as the ESP32 port does for ENODEV)
 #
 # Resets (machine.reset, WDT expiry, deepsleep) stop the process at once, like a chip; see _stop.
@@ -166,6 +168,10 @@ class I2C:
 
     def readfrom_mem_into(self, addr, memaddr, buf, addrsize=8):
         d = self._dev(addr)
+        wr = getattr(d, "i2c_write_read", None)
+        if wr is not None:
+            wr(_scratch, _reg(memaddr, addrsize), buf, len(buf))
+            return
         d.i2c_write(_scratch, _reg(memaddr, addrsize))
         d.i2c_read_into(buf, len(buf))
 

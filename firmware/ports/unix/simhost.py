@@ -117,7 +117,10 @@ def serve(c, sc, state):
         if w // 600000000 != count[2]:
             count[2] = w // 600000000
             print("simhost: %d: %d requests, %d answered" % (w // 1000000, count[0], count[1]))
-        if op in (0x77, 0x57, 0x43, 0x4F):  # requests that bring bytes
+        rn = 0
+        if op == 0x4D:  # an I2C register read: bytes to write, bytes to read
+            n, rn = n & 0xFFFF, n >> 16
+        if op in (0x77, 0x57, 0x43, 0x4F, 0x4D):  # requests that bring bytes
             if n > len(buf):
                 buf = bytearray(n)
             if not _exact(c, buf, n):
@@ -142,7 +145,7 @@ def serve(c, sc, state):
                 p.write(bytes(buf[:n]))
         elif op == 0x4F:  # the node opened a UART: its pins and speed
             state.setdefault("opened", {})[bus] = struct.unpack_from("<HHI", buf, 0)
-        elif op in (0x57, 0x52):  # I2C write / read
+        elif op in (0x57, 0x52, 0x4D):  # I2C write / read / write then read
             d = machine._i2c.get(bus, {}).get(addr)
             err = 0
             try:
@@ -150,14 +153,17 @@ def serve(c, sc, state):
                     raise OSError(19)
                 if op == 0x57 and n == 0:  # an address probe (I2C.scan): only the ACK
                     d._ack()
-                elif op == 0x57:
-                    d.i2c_write(buf, n)
-                else:
+                elif op == 0x52:
                     d.i2c_read_into(mv[4:], n)
+                else:
+                    d.i2c_write(buf, n)
+                    if op == 0x4D:
+                        d.i2c_read_into(mv[4:], rn)
+                        n = rn
             except OSError as e:
                 err = e.errno or 19
             struct.pack_into("<I", out, 0, err)
-            k = 4 + n if op == 0x52 and not err else 4
+            k = 4 + n if op != 0x57 and not err else 4
         elif op == 0x50:  # a pin changed
             for fn in machine._pin_listeners:
                 fn(bus, addr)

@@ -12,6 +12,8 @@
 #   'C' config.json + NUL + board.json -> u32 length + JSON [[kind, bus, addr], ...] peers made
 #   'r' UART read up to n  -> u32 k + i64 quiet_us + k bytes    'w' UART write n bytes (no answer)
 #   'W' I2C write n bytes  -> u32 errno (0: ACK)   'R' I2C read n -> u32 errno + n bytes
+#   'M' I2C register read: n = wn | rn << 16, then wn bytes written and rn read in one transfer
+#       (a repeated start: one round trip, not two) -> u32 errno + rn bytes
 #   'P' pin `bus` set to `addr` (no answer)
 #   'O' UART `bus` opened: n = 8 bytes tx:u16 rx:u16 baud:u32 (0xFFFF: no pin given) (no answer)
 # quiet_us: the world time before which that UART's simulator sends nothing unless the node
@@ -115,6 +117,13 @@ class _I2c:
         if _answer():
             raise _ENODEV
         _exact(buf, n)
+
+    def i2c_write_read(self, wbuf, wn, rbuf, rn):
+        _req(0x4D, self.bus, self.addr, wn | rn << 16)  # 'M'
+        _s.write(wbuf, wn)
+        if _answer():
+            raise _ENODEV
+        _exact(rbuf, rn)
 
 
 def connect(path, config, board):
