@@ -10,6 +10,7 @@ setpriv(1), where there is one), so a launcher killed outright leaves no node ru
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -40,7 +41,7 @@ RESET_CAUSES = {
 }
 _SETPRIV = shutil.which("setpriv")
 _CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-_boards = iter(range(1 << 62))  # numbers the boards, to share the CPUs out among them (next() is atomic)
+_boards = itertools.count()  # numbers the boards, to share the CPUs out among them
 
 
 def _orphan_proof(argv: list[str]) -> list[str]:
