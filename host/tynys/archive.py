@@ -314,7 +314,6 @@ def _content_digest(out: Path) -> str:
     return h.hexdigest()
 
 
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

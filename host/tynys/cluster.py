@@ -108,4 +108,3 @@ def _quiet() -> Iterator[None]:
     finally:
         for log, level in zip(logs, levels):
             log.setLevel(level)
-
