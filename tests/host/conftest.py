@@ -107,6 +107,22 @@ def city(tmp_path, record_vectors, new_db) -> City:
     c.store.close()
 
 
+def assert_sensor_hours_exact(store) -> list[tuple]:
+    """The hourly sums of the sensors' counters (``sensor_hours``, kept by every write) equal a
+    count over every stored window; returns them ``(hour, node, slot, type, records, frames,
+    bad, warmup, missing)``."""
+    kept = store.db.execute("SELECT hour, node, slot, type, records, frames, bad, warmup, missing FROM sensor_hours"
+                            " WHERE records != 0 ORDER BY hour, node, slot, type").fetchall()
+    counted = store.db.execute(
+        "SELECT r.eff_t0 - r.eff_t0 % 3600 AS h, r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup),"
+        " SUM(s.missing) FROM records r JOIN record_sensors s ON s.record = r.id WHERE r.eff_t0 IS NOT NULL"
+        " GROUP BY h, r.node, s.slot, s.type ORDER BY h, r.node, s.slot, s.type").fetchall()
+    assert [tuple(r) for r in kept] == [tuple(r) for r in counted]
+    assert not store.db.execute("SELECT 1 FROM sensor_hours WHERE records < 0 OR (records = 0 AND frames + bad + warmup"
+                                " + missing != 0)").fetchall()
+    return [tuple(r) for r in kept]
+
+
 @contextlib.contextmanager
 def writer_holding_the_lock(db):
     """Another program in the middle of a write that blocks ours (SQLite: its only write lock;

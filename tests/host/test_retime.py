@@ -9,7 +9,7 @@ import sqlite3
 
 import numpy as np
 import pytest
-from conftest import VECTOR_T1
+from conftest import VECTOR_T1, assert_sensor_hours_exact
 from factory import KEY, make_body, make_line, sign_body
 
 from tynys import pipeline
@@ -87,6 +87,7 @@ def test_unsynced_then_synced_same_boot_are_retimed_to_world_time(city):
     s = city.store.series("osk-03", "pm.pm25_atm")
     assert s.t0.tolist() == [w[0] for w in world] and s.mean.tolist() == [40.0] * 13 + [20.0] * (len(world) - 13)
     assert city.store.stats()["retimed"] == 13 and city.store.stats()["pending"] == 0
+    assert sum(r[4] for r in assert_sensor_hours_exact(city.store) if r[2] == "pm") == len(world)
 
 
 def test_synced_first_then_late_unsynced_are_retimed_at_ingest_in_any_order(city, tmp_path, new_db):
@@ -109,6 +110,7 @@ def test_synced_first_then_late_unsynced_are_retimed_at_ingest_in_any_order(city
     for ln in shuffled:
         ing2.ingest([ln], "test")
     assert [r[:4] + r[4:6] + r[7:] for r in timing(other)] == [r[:4] + r[4:6] + r[7:] for r in rows]
+    assert assert_sensor_hours_exact(other) == assert_sensor_hours_exact(city.store)
 
 
 def test_uptime_alone_retimes_when_no_window_was_cut_and_late_closes_do_not_skew_it(city):
@@ -290,3 +292,4 @@ def test_a_set_clock_that_jumped_ahead_is_kept_pending_then_retimed_from_uptime(
     assert [(r[2], r[3]) for r in rows[6:]] == [(t0 + 300 * s, t0 + 300 * (s + 1)) for s in range(6, 12)]
     assert rows[6][7] == "moved -3000 s by its uptime against seq 0"
     assert len(city.store.series("osk-03", "pm.pm25_atm")) == 12
+    assert_sensor_hours_exact(city.store)

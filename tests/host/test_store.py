@@ -8,8 +8,8 @@ import sqlite3
 import numpy as np
 import psycopg
 import pytest
-from conftest import VECTOR_T1
-from factory import KEY, make_line
+from conftest import VECTOR_T1, assert_sensor_hours_exact
+from factory import KEY, make_body, make_line, sign_body
 
 from tynys.store import schema as store_mod
 from tynys.store import Store, StoreError
@@ -126,6 +126,54 @@ def test_newest_received_includes_a_pending_record(city):
     got = city.store.newest_received("osk-03")
     assert {k: got[k] for k in ("boot", "seq", "clock", "timing")} == {"boot": 2, "seq": 0, "clock": "unsynced",
                                                                        "timing": "pending"}
+
+
+def test_sensor_hours_follow_every_write(city):
+    """The sensors' counters summed per hour (what a publish reads) stay exact through each path
+    that stores a record or moves its window: the bulk ingest, a single insert, a pending record,
+    and re-timing into an hour, across hours and back to pending."""
+    hour = VECTOR_T1 - VECTOR_T1 % 3600 - 3 * 3600
+    store = city.store
+
+    def body(seq, t0, clock="ntp", bad=0, missing=0):
+        b = make_body("osk-03", seq, boot=1, t0=t0, clock=clock)
+        b["sensors"]["pm"].update(bad=bad, missing=missing)
+        return b
+
+    lines = [sign_body(body(s, hour + 300 * s, bad=s, missing=s % 2), KEY) for s in range(14)]  # 12 + 2 in the next hour
+    assert all(o.status == "stored" for o in city.ingestor().ingest(lines, "test"))
+    with store.transaction():
+        store.insert_record(body(14, hour + 300 * 14, bad=5), "", VECTOR_T1, "test", "")
+        pend = store.insert_record(body(15, 1_000_000, clock="unsynced", bad=100), "", VECTOR_T1, "test", "")
+    assert_sensor_hours_exact(store)
+    pm = lambda t0, t1: [r for r in store.sensor_counts(t0, t1) if r["slot"] == "pm"]  # noqa: E731
+    assert pm(hour, hour + 3600) == [{"node": "osk-03", "slot": "pm", "type": "pms5003", "records": 12, "frames": 12 * 270,
+                                      "bad": sum(range(12)), "warmup": 0, "missing": 6}]
+    assert pm(hour + 3600, hour + 7200)[0]["records"] == 3 and pm(hour + 3600, hour + 7200)[0]["bad"] == 12 + 13 + 5
+    # the pending record counts nowhere until re-timed; then in its hour, then in another, then nowhere
+    for t0, in_first, in_second in ((None, 12, 3), (hour + 100, 13, 3), (hour + 3600 + 200, 12, 4), (None, 12, 3)):
+        with store.transaction():
+            store.set_timing([("pending" if t0 is None else "retimed", t0, None if t0 is None else t0 + 300, None, "", pend)])
+        assert_sensor_hours_exact(store)
+        assert [pm(h, h + 3600)[0]["records"] for h in (hour, hour + 3600)] == [in_first, in_second]
+    assert pm(hour + 3600, hour + 7200)[0]["bad"] == 12 + 13 + 5
+    # a span not on the hour is counted from the windows themselves, the same numbers
+    assert pm(hour - 1, hour + 3599) == pm(hour, hour + 3600)
+
+
+def test_an_older_database_gets_its_sensor_hours_summed(city):
+    """A database from before the hourly sums (schema 5) gets them from its stored windows."""
+    t = VECTOR_T1 - 300 * 10
+    assert all(o.status == "stored" for o in city.ingestor().ingest(
+        [make_line("osk-03", KEY, seq, t0=t + 300 * seq) for seq in range(6)], "test"))
+    want = assert_sensor_hours_exact(city.store)
+    with city.store.transaction():
+        city.store.db.execute("DROP TABLE sensor_hours")
+        city.store.db.execute("DELETE FROM schema_migrations WHERE version = 6")
+    city.store.close()
+    with Store.open(city.db) as s:
+        assert s.schema_version() == store_mod.MIGRATIONS[-1][0]
+        assert assert_sensor_hours_exact(s) == want and sum(r[4] for r in want) == 18  # 6 windows x 3 sensors
 
 
 def test_sensor_counts_sum_each_slot_over_a_period(city):

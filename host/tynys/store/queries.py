@@ -9,6 +9,8 @@ from typing import Iterable
 
 import numpy as np
 
+from . import counters
+from .counters import HOUR
 from .model import NodeRows, Series, Windows, keyed, span
 from .nodes import nodes as _nodes
 from .records import HEALTH
@@ -173,15 +175,17 @@ def sensor_counts(db, t0: int | None = None, t1: int | None = None) -> list[dict
     """Per node and sensor slot, the sensors' own counters summed over windows starting in
     ``[t0, t1)``: records, frames, bad, warmup, missing (docs/record.md)."""
     keys = ("node", "slot", "type", "records", "frames", "bad", "warmup", "missing")
+    lo, hi = span(t0, t1)
+    if all(t is None or int(t) % HOUR == 0 for t in (t0, t1)):  # whole hours (a publish's day): sums kept at ingest
+        return [dict(zip(keys, r)) for r in counters.summed(db, lo, hi)]
     out = []
     # node by node: the period's rows through the index of their windows, however long the history;
-    # and SQLite groups by sorting, where a thousand sorts of one node's rows cost less than one of
-    # all (0.45 against 0.75 s for 1,000 nodes x 24 h)
+    # and SQLite groups by sorting, where a thousand sorts of one node's rows cost less than one of all
     for (node,) in db.execute("SELECT id FROM nodes ORDER BY id").fetchall():
         out += [dict(zip(keys, (node, *r))) for r in db.execute(
             "SELECT s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup), SUM(s.missing)"
             " FROM timed_records r JOIN record_sensors s ON s.record = r.id WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ?"
-            " GROUP BY s.slot, s.type ORDER BY s.slot, s.type", (node, *span(t0, t1))).fetchall()]
+            " GROUP BY s.slot, s.type ORDER BY s.slot, s.type", (node, lo, hi)).fetchall()]
     return out
 
 

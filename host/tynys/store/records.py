@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from msgspec import UNSET
 
+from . import counters
+
 HEALTH = ("heap_free", "uptime", "reset", "rssi", "spool", "dropped")
 
 _INSERT = ("INSERT INTO records (node, boot, seq, t0, t1, clock, fw, heap_free, uptime, reset, rssi, spool, dropped,"
@@ -35,6 +37,9 @@ def insert_record(db, body: dict, raw: str, received: int, transport: str, sourc
         "INSERT INTO channel_values VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(rid, f"{slot}.{name}", st["n"], st["mean"], st["sd"], st["min"], st["max"])
          for slot, s in sensors.items() for name, st in s["ch"].items()])
+    if eff[0] is not None:
+        counters.add(db, [(body["node"], eff[0], slot, s["type"], s["frames"], s["bad"], s["warmup"], s["missing"], 1)
+                          for slot, s in sensors.items()])
     return rid
 
 
@@ -79,7 +84,7 @@ def insert_records(db, batch: list[tuple], received: int) -> list[int]:
     part written: the caller rolls back to a savepoint taken before (the clean path asks the
     database once, by the unique key, instead of looking each record up first)."""
     ids = db.reserve_ids("records", len(batch))
-    recs, sensors, values = [], [], []
+    recs, sensors, values, counted = [], [], [], []
     # one pass, attributes read straight into each row's tuple (no intermediate tuples per struct)
     for rid, (r, raw, transport, source, timing, e0, e1, note) in zip(ids, batch):
         h = r.health
@@ -89,10 +94,13 @@ def insert_records(db, batch: list[tuple], received: int) -> list[int]:
             model = s.model
             sensors.append((rid, slot, s.type, None if model is UNSET else model, s.id, s.frames, s.bad, s.warmup, s.missing,
                             s.state))
+            if e0 is not None:
+                counted.append((r.node, e0, slot, s.type, s.frames, s.bad, s.warmup, s.missing, 1))
             dot = slot + "."
             values += [(rid, dot + name, st.n, st.mean, st.sd, st.min, st.max) for name, st in s.ch.items()]
     if db.bulk_insert("records", REC_COLS, recs, on_conflict_skip=True) != len(recs):
         raise Stored()
     db.bulk_insert("record_sensors", SENSOR_COLS, sensors)
     db.bulk_insert("channel_values", VALUE_COLS, values)
+    counters.add(db, counted)
     return list(ids)

@@ -138,6 +138,21 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         """CREATE INDEX records_node_window ON records (node, eff_t0, boot, seq, eff_t1)""",
         """DROP INDEX records_node_eff_t0""",
     ]),
+    (6, "the sensors' counters summed per hour, node and slot (what a publish reads for data quality)", [
+        # kept by every path that stores or re-times a record (tynys.store.counters); keyed by
+        # hour first: a publish reads the last day's rows of all nodes, however long the history
+        """CREATE TABLE sensor_hours (
+            hour INTEGER NOT NULL, node TEXT NOT NULL REFERENCES nodes (id),
+            slot TEXT NOT NULL, type TEXT NOT NULL,
+            records INTEGER NOT NULL, frames INTEGER NOT NULL, bad INTEGER NOT NULL, warmup INTEGER NOT NULL,
+            missing INTEGER NOT NULL,
+            PRIMARY KEY (hour, node, slot, type)) WITHOUT ROWID""",
+        """INSERT INTO sensor_hours
+            SELECT r.eff_t0 - r.eff_t0 % 3600, r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup),
+                   SUM(s.missing)
+            FROM records r JOIN record_sensors s ON s.record = r.id WHERE r.eff_t0 IS NOT NULL
+            GROUP BY r.eff_t0 - r.eff_t0 % 3600, r.node, s.slot, s.type""",
+    ]),
 ]
 
 

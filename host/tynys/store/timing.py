@@ -7,6 +7,8 @@ from typing import Iterable
 
 import numpy as np
 
+from . import counters
+
 
 def clock_anchors(db, node: str, boot: int, n: int) -> list[tuple]:
     """The first *n* records of one boot of a node with a set clock: ``(id, seq, t0, t1, uptime)`` by seq."""
@@ -41,6 +43,15 @@ def set_windows(db, node: str, lo: int, hi: int, longest: int) -> np.ndarray:
 
 def set_timing(db, rows: Iterable[tuple]) -> None:
     """Write ``(timing, eff_t0, eff_t1, retimed_by, timing_note, id)`` rows (inside the caller's transaction)."""
+    rows = sorted(rows, key=lambda r: r[5])
+    # the sensors' hourly sums follow each window, out of the hour it leaves and into the one it
+    # enters: read where it is under a lock, so two collectors re-timing at once do not both move it
+    db.lock("timing")
+    moves = []
+    for (_, t0, *_, rid), sensors in zip(rows, counters.of_records(db, [r[5] for r in rows])):
+        for node, was, slot, kind, *n in sensors:
+            moves += [(node, t, slot, kind, *n, sign) for t, sign in ((was, -1), (t0, 1)) if t is not None]
+    counters.add(db, moves)
     # by id: two collectors re-timing one boot at once update its rows in the same order (no deadlock)
     db.executemany("UPDATE records SET timing = ?, eff_t0 = ?, eff_t1 = ?, retimed_by = ?, timing_note = ?"
-                   " WHERE id = ?", sorted(rows, key=lambda r: r[5]))
+                   " WHERE id = ?", rows)

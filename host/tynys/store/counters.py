@@ -1,0 +1,52 @@
+"""The sensors' own counters (docs/record.md) summed per node, hour, slot and type in the table
+``sensor_hours``: what a publish reads every hour for each node's data quality, from a few rows
+per node instead of every window. Every path that stores a record or moves its window (insert,
+bulk insert, re-timing) calls :func:`add` in its own transaction, so the sums stay exact.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+HOUR = 3600
+_COUNTERS = ("frames", "bad", "warmup", "missing")
+_UPSERT = ("INSERT INTO sensor_hours (hour, node, slot, type, records, frames, bad, warmup, missing)"
+           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, node, slot, type) DO UPDATE SET"
+           + ",".join(f" {c} = sensor_hours.{c} + excluded.{c}" for c in ("records", *_COUNTERS)))
+
+
+def add(db, rows: Iterable[tuple]) -> None:
+    """Count windows in: *rows* ``(node, t0, slot, type, frames, bad, warmup, missing, sign)``,
+    one per sensor of a window, *sign* -1 to take one out (a window moved away from *t0*)."""
+    sums: dict[tuple, list[int]] = {}
+    for node, t0, slot, kind, frames, bad, warmup, missing, sign in rows:
+        s = sums.setdefault((t0 - t0 % HOUR, node, slot, kind), [0, 0, 0, 0, 0])
+        s[0] += sign
+        s[1] += sign * frames
+        s[2] += sign * bad
+        s[3] += sign * warmup
+        s[4] += sign * missing
+    # in key order: two writers adding to the same rows lock them in the same order (no deadlock)
+    db.executemany(_UPSERT, [(*k, *v) for k, v in sorted(sums.items()) if any(v)])
+
+
+def of_records(db, ids: list[int]) -> list[list[tuple]]:
+    """Per record of *ids* (in that order), its sensors as ``(node, eff_t0, slot, type, frames,
+    bad, warmup, missing)``: where its window counts now."""
+    out: dict[int, list[tuple]] = {i: [] for i in ids}
+    for at in range(0, len(ids), 500):
+        part = ids[at:at + 500]
+        for rid, *rest in db.execute(
+                "SELECT r.id, r.node, r.eff_t0, s.slot, s.type, s.frames, s.bad, s.warmup, s.missing FROM records r"
+                f" JOIN record_sensors s ON s.record = r.id WHERE r.id IN ({', '.join('?' * len(part))})", part):
+            out[rid].append(tuple(rest))
+    return [out[i] for i in ids]
+
+
+def summed(db, t0: int, t1: int) -> list[tuple]:
+    """``(node, slot, type, records, frames, bad, warmup, missing)`` over the whole hours ``[t0, t1)``,
+    by node, slot and type (*t0*, *t1* on the hour)."""
+    return db.execute(
+        "SELECT node, slot, type, SUM(records), SUM(frames), SUM(bad), SUM(warmup), SUM(missing) FROM sensor_hours"
+        " WHERE hour >= ? AND hour < ? GROUP BY node, slot, type HAVING SUM(records) > 0 ORDER BY node, slot, type",
+        (t0, t1)).fetchall()
