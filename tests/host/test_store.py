@@ -114,6 +114,14 @@ def test_series_latest_and_channels(city):
     assert (latest["node"], latest["seq"], latest["t1"], latest["values"]["pm.pm25_cf1"]) == ("osk-03", 3, t + 1200, 29.0)
     assert city.store.channel_names("osk-03") == ["pm.n0_3", "pm.pm10_cf1", "pm.pm1_cf1", "pm.pm25_atm", "pm.pm25_cf1",
                                                   "so2.ae_mv", "so2.we_mv", "th.rh", "th.t_c"]
+    # the SO2 board taken out: a later window has no SO2, the channels of a span are that span's
+    body = make_body("osk-03", 4, t0=t + 1200)
+    del body["sensors"]["so2"]
+    assert ing.ingest([sign_body(body, KEY)], "test")[0].status == "stored"
+    assert city.store.channel_names("osk-03", t + 1200, t + 1500) == ["pm.n0_3", "pm.pm10_cf1", "pm.pm1_cf1", "pm.pm25_atm",
+                                                                      "pm.pm25_cf1", "th.rh", "th.t_c"]
+    assert city.store.channel_names("osk-03", t, t + 1500) == city.store.channel_names("osk-03")
+    assert "so2.we_mv" in city.store.channel_names("osk-03") and city.store.channel_names("osk-03", t + 1500) == []
 
 
 def test_newest_received_includes_a_pending_record(city):

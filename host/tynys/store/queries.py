@@ -139,12 +139,16 @@ def windows(db, node: str, channels: Iterable[str], t0: int | None = None, t1: i
     return Windows(node, ids, head[:, 1], head[:, 2], mean, count)
 
 
-def channel_names(db, node: str | None = None) -> list[str]:
-    """Channels a node (or any node) has ever reported (scans its values: not for hot paths)."""
+def channel_names(db, node: str | None = None, t0: int | None = None, t1: int | None = None) -> list[str]:
+    """Channels a node (or any node) has reported, ever (scans its values: not for hot paths) or,
+    given a span, in its windows starting in ``[t0, t1)`` (a node's day: through the index of windows)."""
     if node is None:
         q, args = "SELECT DISTINCT channel FROM channel_values", ()
-    else:
+    elif t0 is None and t1 is None:
         q, args = "SELECT DISTINCT v.channel FROM channel_values v JOIN records r ON r.id = v.record WHERE r.node = ?", (node,)
+    else:
+        q, args = ("SELECT DISTINCT v.channel FROM timed_records r JOIN channel_values v ON v.record = r.id"
+                   " WHERE r.node = ? AND r.t0 >= ? AND r.t0 < ?", (node, *span(t0, t1)))
     return sorted(r[0] for r in db.execute(q, args))
 
 
