@@ -50,7 +50,7 @@ def rebuild(db, out, *, city: str | None = None, standard: str = "us-epa", langs
                 out.append({"name": p.name, "path": p.relative_to(folder.root).as_posix()})
         return out
 
-    with Store.open(db, create=False) as store:
+    with Store.open(db, readonly=True) as store:  # a reader beside the collector: it never takes the write lock
         try:
             return build(store, out, city=city, standard=standard, at=at, tiles=tiles, licence=licence, rules=rules,
                          bulletin=bulletins if langs else None, stop=stop)
@@ -131,7 +131,7 @@ def on_new_hour(db, run: Callable[[], object], stop: Stop | threading.Event, *, 
     many runs were made."""
     runs, seen = 0, None
     while not stop.is_set():
-        with Store.open(db, create=False) as store:
+        with Store.open(db, readonly=True) as store:
             last = max((r["t1"] for r in store.latest()), default=None)
         hour = None if last is None else last // HOUR
         if runs == 0 or hour != seen:
