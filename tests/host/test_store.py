@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
+import threading
+import time
 
 import numpy as np
 import psycopg
@@ -12,6 +15,7 @@ from conftest import VECTOR_T1, assert_sensor_hours_exact
 from factory import KEY, make_body, make_line, sign_body
 
 from tynys.store import schema as store_mod
+from tynys.cli import main
 from tynys.store import Store, StoreError
 
 pytestmark = [pytest.mark.host, pytest.mark.backends]
@@ -167,6 +171,77 @@ def test_sensor_hours_follow_every_write(city):
     assert pm(hour + 3600, hour + 7200)[0]["bad"] == 12 + 13 + 5
     # a span not on the hour is counted from the windows themselves, the same numbers
     assert pm(hour - 1, hour + 3599) == pm(hour, hour + 3600)
+
+
+def test_sensor_hours_of_a_rolled_back_savepoint_are_not_written(city):
+    """The sums are written as the transaction commits: what a savepoint rolled back (the ingest's
+    bulk insert that met a stored record) is not counted."""
+    t = VECTOR_T1 - VECTOR_T1 % 3600 - 3600
+    with city.store.transaction():
+        with contextlib.suppress(RuntimeError), city.store.db.savepoint("part"):
+            city.store.insert_record(make_body("osk-03", 0, t0=t), "", VECTOR_T1, "test", "")
+            raise RuntimeError("rolled back")
+        city.store.insert_record(make_body("osk-03", 1, t0=t + 300), "", VECTOR_T1, "test", "")
+    assert [r[4] for r in assert_sensor_hours_exact(city.store)] == [1, 1, 1]
+
+
+def test_two_writers_counting_the_same_hour_at_once(city):
+    """Two writers at once, as two collectors of one city on PostgreSQL: one stores a window of
+    osk-03 in an hour while the other re-times a pending window of osk-03 into that hour, then
+    the first re-times another node's. Neither waits on the other in a cycle (the sums' rows are
+    written last, in one order), and a window two writers re-time at once is moved once."""
+    hour = VECTOR_T1 - VECTOR_T1 % 3600 - 3600
+    a, b = city.store, Store.open(city.db)
+    with a.transaction():
+        p3 = a.insert_record(make_body("osk-03", 0, boot=5, t0=100, clock="unsynced"), "", VECTOR_T1, "test", "")
+        p2 = a.insert_record(make_body("osk-02", 0, boot=5, t0=100, clock="unsynced"), "", VECTOR_T1, "test", "")
+    outcome = {}
+
+    def other(name, rows):
+        try:
+            with b.transaction():
+                b.set_timing(rows)
+            outcome[name] = "ok"
+        except Exception as e:  # noqa: BLE001  the test reports it
+            outcome[name] = repr(e)
+
+    with a.transaction():
+        a.insert_record(make_body("osk-03", 1, boot=1, t0=hour + 600), "", VECTOR_T1, "test", "")
+        t = threading.Thread(target=other, args=("b", [("retimed", hour + 100, hour + 400, None, "", p3)]))
+        t.start()
+        time.sleep(0.5)  # b stores its move (PostgreSQL) or waits for SQLite's write lock
+        a.set_timing([("retimed", hour + 900, hour + 1200, None, "", p2)])
+        outcome["a"] = "ok"
+    t.join()
+    assert outcome == {"a": "ok", "b": "ok"}
+    assert_sensor_hours_exact(a)
+    # both move the same window at once: the second reads where the first put it
+    with a.transaction():
+        a.set_timing([("retimed", hour + 3600, hour + 3900, None, "", p3)])
+        t = threading.Thread(target=other, args=("again", [("retimed", hour + 3600, hour + 3900, None, "", p3)]))
+        t.start()
+        time.sleep(0.5)  # b waits for the window's row (PostgreSQL) or the write lock (SQLite)
+    t.join()
+    b.close()
+    assert outcome["again"] == "ok"
+    pm = {(r[0], r[1]): r[4] for r in assert_sensor_hours_exact(a) if r[2] == "pm"}
+    assert pm == {(hour, "osk-02"): 1, (hour, "osk-03"): 1, (hour + 3600, "osk-03"): 1}
+
+
+def test_db_recount_mends_sums_an_older_collector_left_behind(city, capsys):
+    """A collector of an older tynys stores into an upgraded database without keeping the sums:
+    tynys db recount sums them again from the windows."""
+    t = VECTOR_T1 - 300 * 10
+    assert all(o.status == "stored" for o in city.ingestor().ingest(
+        [make_line("osk-03", KEY, seq, t0=t + 300 * seq) for seq in range(4)], "test"))
+    want = assert_sensor_hours_exact(city.store)
+    with city.store.transaction():  # what the older collector's inserts leave: no sums for its windows
+        city.store.db.execute("UPDATE sensor_hours SET records = records - 1, frames = frames - 1")
+    with pytest.raises(AssertionError):
+        assert_sensor_hours_exact(city.store)
+    assert main(["db", "recount", "--db", str(city.db)]) == 0
+    assert "the sensors' counters summed again from every stored window: 3 sums (by hour, node and sensor)" in capsys.readouterr().err
+    assert assert_sensor_hours_exact(city.store) == want
 
 
 def test_an_older_database_gets_its_sensor_hours_summed(city):

@@ -1,4 +1,4 @@
-"""``tynys db stats|rejects|latest|backup``: look into the store and keep it safe."""
+"""``tynys db stats|rejects|latest|sites|backup|recount``: look into the store and keep it safe."""
 
 from __future__ import annotations
 
@@ -138,3 +138,21 @@ def backup(dest, db, keys):
         path = store.backup(dest)
     click.echo(f"backed up {db} to {path} (integrity ok); the keys are not in it: copy {keys or 'the .keys file'} separately",
                err=True)
+
+
+@db.command()
+@db_option
+def recount(db, keys):
+    """Sum the sensors' counters per hour again from the stored windows.
+
+    A publish reads each node's data quality (bad frames, missing readings) from these sums,
+    which every collector keeps as it stores. Run this once if a collector of a tynys older than
+    schema v6 went on storing after a newer tynys upgraded the database (restart collectors after
+    an upgrade). Collectors may keep running: their writes wait, or fail busy and are
+    retried, until it is done, then add on top.
+
+    Example: tynys db recount --db city.db
+    """
+    with Store.open(db, create=False) as store:
+        n = store.recount_sensor_hours()
+    click.echo(f"{db}: the sensors' counters summed again from every stored window: {n} sums (by hour, node and sensor)", err=True)

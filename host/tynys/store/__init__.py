@@ -37,6 +37,7 @@ import os
 from pathlib import Path
 
 from . import archive as _archive
+from . import counters as _counters
 from . import ledger as _ledger
 from . import nodes as _nodes
 from . import profiles as _profiles
@@ -216,6 +217,7 @@ class Store:
     channel_names = _on_db(_queries.channel_names)
     latest = _on_db(_queries.latest)
     sensor_counts = _on_db(_queries.sensor_counts)
+    recount_sensor_hours = _on_db(_counters.recount)
     raw_lines = _on_db(_queries.raw_lines)
     last_arrival = _on_db(_queries.last_arrival)
     arrived_after = _on_db(_queries.arrived_after)

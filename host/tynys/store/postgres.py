@@ -29,13 +29,14 @@ import contextlib
 import functools
 import re
 import zlib
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import psycopg
 from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict
 
 from ..errors import first_line
+from .deferred import Deferred
 from .model import StoreDamaged, StoreError
 
 
@@ -106,6 +107,7 @@ class PostgreSQL:
         self.timeout = timeout
         self._depth = 0
         self._sequences: dict[str, str] = {}
+        self.deferred = Deferred()
 
     @classmethod
     def open(cls, url: str, *, create: bool = True, timeout: float = 10.0, synchronous: str = "FULL",
@@ -225,8 +227,10 @@ class PostgreSQL:
         self._depth += 1
         try:
             yield self.conn
+            self.deferred.write(self)
         except BaseException:
             self._depth -= 1
+            self.deferred.clear()
             with contextlib.suppress(psycopg.Error):  # a lost connection has nothing to roll back
                 self.conn.execute("ROLLBACK")
             raise
@@ -243,16 +247,35 @@ class PostgreSQL:
         """Inside a transaction: wait until no other session holds *name*, hold it until the end."""
         self.execute("SELECT pg_advisory_xact_lock(?)", (zlib.crc32(name.encode()) - 2**31,))
 
+    def lock_rows(self, table: str, ids: list[int]) -> None:
+        """Inside a transaction: wait until no other session holds rows *ids* of *table* (taken in
+        id order), hold them until the end; what the next statement reads of them is committed."""
+        self.execute(f"SELECT id FROM {table} WHERE id = ANY(?) ORDER BY id FOR UPDATE", (list(ids),))
+
+    def lock_table(self, table: str) -> None:
+        """Inside a transaction: keep other writers out of *table* until it ends (readers read on)."""
+        self.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+
+    def defer(self, write: Callable, rows: Iterable) -> None:
+        """``write(self, rows)`` just before this transaction's COMMIT (:mod:`tynys.store.deferred`);
+        at once outside a transaction."""
+        if self._depth:
+            self.deferred.add(write, rows)
+        else:
+            write(self, list(rows))
+
     @contextlib.contextmanager
     def savepoint(self, name: str = "part") -> Iterator[None]:
         """Inside a transaction: undo only what the block wrote if it raises."""
         self.conn.execute(f"SAVEPOINT {name}")
+        mark = self.deferred.mark()
         try:
             yield
         except BaseException:
             with contextlib.suppress(psycopg.OperationalError):
                 self.conn.execute(f"ROLLBACK TO {name}")
                 self.conn.execute(f"RELEASE {name}")
+            self.deferred.undo(mark)
             raise
         self.conn.execute(f"RELEASE {name}")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+from . import counters
 from .model import StoreError
 
 # Each migration: (version, description, statements). Append only; never edit a released one.
@@ -147,11 +148,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             records INTEGER NOT NULL, frames INTEGER NOT NULL, bad INTEGER NOT NULL, warmup INTEGER NOT NULL,
             missing INTEGER NOT NULL,
             PRIMARY KEY (hour, node, slot, type)) WITHOUT ROWID""",
-        """INSERT INTO sensor_hours
-            SELECT r.eff_t0 - r.eff_t0 % 3600, r.node, s.slot, s.type, COUNT(*), SUM(s.frames), SUM(s.bad), SUM(s.warmup),
-                   SUM(s.missing)
-            FROM records r JOIN record_sensors s ON s.record = r.id WHERE r.eff_t0 IS NOT NULL
-            GROUP BY r.eff_t0 - r.eff_t0 % 3600, r.node, s.slot, s.type""",
+        counters.RECOUNT,
     ]),
 ]
 

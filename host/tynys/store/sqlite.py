@@ -24,8 +24,9 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
+from .deferred import Deferred
 from .model import StoreDamaged, StoreError
 
 
@@ -67,6 +68,7 @@ class SQLite:
         self.conn = conn
         self.path = self.location = path
         self.readonly = readonly
+        self.deferred = Deferred()
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, create: bool = True, timeout: float = 10.0,
@@ -171,7 +173,9 @@ class SQLite:
             raise self.translate(e) from None
         try:
             yield self.conn
+            self.deferred.write(self)
         except BaseException:
+            self.deferred.clear()
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
@@ -187,15 +191,31 @@ class SQLite:
         """Inside a transaction: hold *name* until it ends (``BEGIN IMMEDIATE`` already holds
         SQLite's only write lock, so there is nothing more to take)."""
 
+    def lock_rows(self, table: str, ids: list[int]) -> None:
+        """Inside a transaction: hold rows *ids* of *table* until it ends (nothing to take, as :meth:`lock`)."""
+
+    def lock_table(self, table: str) -> None:
+        """Inside a transaction: keep other writers out of *table* until it ends (as :meth:`lock`)."""
+
+    def defer(self, write: Callable, rows: Iterable) -> None:
+        """``write(self, rows)`` just before this transaction's COMMIT (:mod:`tynys.store.deferred`);
+        at once outside a transaction."""
+        if self.conn.in_transaction:
+            self.deferred.add(write, rows)
+        else:
+            write(self, list(rows))
+
     @contextlib.contextmanager
     def savepoint(self, name: str = "part") -> Iterator[None]:
         """Inside a transaction: undo only what the block wrote if it raises."""
         self.conn.execute(f"SAVEPOINT {name}")
+        mark = self.deferred.mark()
         try:
             yield
         except BaseException:
             self.conn.execute(f"ROLLBACK TO {name}")
             self.conn.execute(f"RELEASE {name}")
+            self.deferred.undo(mark)
             raise
         self.conn.execute(f"RELEASE {name}")
 

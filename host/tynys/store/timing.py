@@ -43,15 +43,15 @@ def set_windows(db, node: str, lo: int, hi: int, longest: int) -> np.ndarray:
 
 def set_timing(db, rows: Iterable[tuple]) -> None:
     """Write ``(timing, eff_t0, eff_t1, retimed_by, timing_note, id)`` rows (inside the caller's transaction)."""
-    rows = sorted(rows, key=lambda r: r[5])
+    rows = sorted(rows, key=lambda r: r[5])  # by id: two collectors re-timing one boot lock its rows in one order
+    ids = [r[5] for r in rows]
     # the sensors' hourly sums follow each window, out of the hour it leaves and into the one it
-    # enters: read where it is under a lock, so two collectors re-timing at once do not both move it
-    db.lock("timing")
+    # enters: where it is, read with its row held, so that two collectors do not both move it
+    db.lock_rows("records", ids)
     moves = []
-    for (_, t0, *_, rid), sensors in zip(rows, counters.of_records(db, [r[5] for r in rows])):
+    for (_, t0, *_), sensors in zip(rows, counters.of_records(db, ids)):
         for node, was, slot, kind, *n in sensors:
             moves += [(node, t, slot, kind, *n, sign) for t, sign in ((was, -1), (t0, 1)) if t is not None]
     counters.add(db, moves)
-    # by id: two collectors re-timing one boot at once update its rows in the same order (no deadlock)
     db.executemany("UPDATE records SET timing = ?, eff_t0 = ?, eff_t1 = ?, retimed_by = ?, timing_note = ?"
                    " WHERE id = ?", rows)
