@@ -13,17 +13,16 @@ HOUR = 3600
 RECOUNT = ("INSERT INTO sensor_hours SELECT r.eff_t0 - r.eff_t0 % 3600, r.node, s.slot, s.type, COUNT(*), SUM(s.frames),"
            " SUM(s.bad), SUM(s.warmup), SUM(s.missing) FROM records r JOIN record_sensors s ON s.record = r.id"
            " WHERE r.eff_t0 IS NOT NULL GROUP BY r.eff_t0 - r.eff_t0 % 3600, r.node, s.slot, s.type")
-_COUNTERS = ("frames", "bad", "warmup", "missing")
 _UPSERT = ("INSERT INTO sensor_hours (hour, node, slot, type, records, frames, bad, warmup, missing)"
            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, node, slot, type) DO UPDATE SET"
-           + ",".join(f" {c} = sensor_hours.{c} + excluded.{c}" for c in ("records", *_COUNTERS)))
+           + ",".join(f" {c} = sensor_hours.{c} + excluded.{c}" for c in ("records", "frames", "bad", "warmup", "missing")))
 
 
 def add(db, rows: Iterable[tuple]) -> None:
     """Count windows in: *rows* ``(node, t0, slot, type, frames, bad, warmup, missing, sign)``,
     one per sensor of a window, *sign* -1 to take one out (a window moved away from *t0*). Written
-    as the transaction commits (the engine's ``defer``); a savepoint rolled back takes its rows back."""
-    db.defer(_write, rows)
+    as the transaction commits (:mod:`tynys.store.deferred`); a savepoint rolled back takes its rows back."""
+    db.deferred.add(_write, rows)
 
 
 def _write(db, rows: list[tuple]) -> None:

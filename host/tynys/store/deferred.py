@@ -10,12 +10,19 @@ from typing import Callable, Iterable
 
 
 class Deferred:
-    def __init__(self):
-        self._rows: dict[Callable, list] = {}
+    def __init__(self, db):
+        self.db = db
+        self._rows: dict[Callable, list] | None = None  # None: no transaction is open
+
+    def begin(self) -> None:
+        self._rows = {}
 
     def add(self, write: Callable, rows: Iterable) -> None:
-        """*rows* for ``write(db, rows)`` to write before the COMMIT."""
-        self._rows.setdefault(write, []).extend(rows)
+        """*rows* for ``write(db, rows)`` to write before the COMMIT (at once outside a transaction)."""
+        if self._rows is None:
+            write(self.db, list(rows))
+        else:
+            self._rows.setdefault(write, []).extend(rows)
 
     def mark(self) -> dict[Callable, int]:
         """Where a savepoint starts."""
@@ -29,11 +36,12 @@ class Deferred:
             else:
                 del self._rows[w]
 
-    def write(self, db) -> None:
+    def write(self) -> None:
         """Just before the COMMIT: each writer's rows of the whole transaction."""
-        rows, self._rows = self._rows, {}
+        rows, self._rows = self._rows, None
         for write, r in rows.items():
-            write(db, r)
+            write(self.db, r)
 
     def clear(self) -> None:
-        self._rows = {}
+        """The transaction rolled back."""
+        self._rows = None

@@ -29,7 +29,7 @@ import contextlib
 import functools
 import re
 import zlib
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import psycopg
 from psycopg.adapt import Loader
@@ -107,7 +107,7 @@ class PostgreSQL:
         self.timeout = timeout
         self._depth = 0
         self._sequences: dict[str, str] = {}
-        self.deferred = Deferred()
+        self.deferred = Deferred(self)
 
     @classmethod
     def open(cls, url: str, *, create: bool = True, timeout: float = 10.0, synchronous: str = "FULL",
@@ -224,10 +224,11 @@ class PostgreSQL:
             self.conn.execute("BEGIN")
         except psycopg.Error as e:
             raise self.translate(e) from None
+        self.deferred.begin()
         self._depth += 1
         try:
             yield self.conn
-            self.deferred.write(self)
+            self.deferred.write()
         except BaseException:
             self._depth -= 1
             self.deferred.clear()
@@ -255,14 +256,6 @@ class PostgreSQL:
     def lock_table(self, table: str) -> None:
         """Inside a transaction: keep other writers out of *table* until it ends (readers read on)."""
         self.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-
-    def defer(self, write: Callable, rows: Iterable) -> None:
-        """``write(self, rows)`` just before this transaction's COMMIT (:mod:`tynys.store.deferred`);
-        at once outside a transaction."""
-        if self._depth:
-            self.deferred.add(write, rows)
-        else:
-            write(self, list(rows))
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "part") -> Iterator[None]:

@@ -24,7 +24,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from .deferred import Deferred
 from .model import StoreDamaged, StoreError
@@ -68,7 +68,7 @@ class SQLite:
         self.conn = conn
         self.path = self.location = path
         self.readonly = readonly
-        self.deferred = Deferred()
+        self.deferred = Deferred(self)
 
     @classmethod
     def open(cls, path: str | os.PathLike, *, create: bool = True, timeout: float = 10.0,
@@ -171,9 +171,10 @@ class SQLite:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
             raise self.translate(e) from None
+        self.deferred.begin()
         try:
             yield self.conn
-            self.deferred.write(self)
+            self.deferred.write()
         except BaseException:
             self.deferred.clear()
             if self.conn.in_transaction:
@@ -196,14 +197,6 @@ class SQLite:
 
     def lock_table(self, table: str) -> None:
         """Inside a transaction: keep other writers out of *table* until it ends (as :meth:`lock`)."""
-
-    def defer(self, write: Callable, rows: Iterable) -> None:
-        """``write(self, rows)`` just before this transaction's COMMIT (:mod:`tynys.store.deferred`);
-        at once outside a transaction."""
-        if self.conn.in_transaction:
-            self.deferred.add(write, rows)
-        else:
-            write(self, list(rows))
 
     @contextlib.contextmanager
     def savepoint(self, name: str = "part") -> Iterator[None]:
